@@ -1,0 +1,52 @@
+/**
+ * `npm run dev`: `langgraph dev` with this package's auth, on a local
+ * development issuer when no `AUTH_ISSUER` is set (a fresh machine has no
+ * identity provider). Offline: no browser, no analytics.
+ */
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { createRequire } from "node:module";
+import { startLocalIssuer, type LocalIssuer } from "./lib/local-issuer.ts";
+import { DEV_AUDIENCE, DEV_ISSUER_PORT, DEV_KEY_DIR } from "./lib/dev-settings.ts";
+
+const require = createRequire(import.meta.url);
+const cli = require.resolve("@langchain/langgraph-cli/dist/cli/cli.mjs");
+
+let issuer: LocalIssuer | undefined;
+const env: NodeJS.ProcessEnv = { ...process.env, LANGGRAPH_CLI_NO_ANALYTICS: "1", BROWSER: "none" };
+if (!process.env.AUTH_ISSUER) {
+  issuer = await startLocalIssuer({ port: DEV_ISSUER_PORT, keyDir: DEV_KEY_DIR, audience: DEV_AUDIENCE });
+  Object.assign(env, issuer.env());
+  console.log(`local issuer: ${issuer.issuer} (key in .dev-issuer/)`);
+  console.log(`get a token:  npm run token -- --tenant acme --sub alice`);
+}
+
+const port = String(process.env.PORT ?? (await firstFreePort(2024)));
+console.log(`API:          http://localhost:${port}`);
+const child = spawn(process.execPath, [cli, "dev", "--no-browser", "--port", port, ...process.argv.slice(2)], {
+  env,
+  stdio: "inherit",
+});
+const stop = async () => {
+  child.kill("SIGTERM");
+  await issuer?.close();
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+child.on("exit", async (code) => {
+  await issuer?.close();
+  process.exit(code ?? 0);
+});
+
+/** LangGraph's usual port, or the next free one when something already holds it. */
+async function firstFreePort(from: number): Promise<number> {
+  for (let port = from; port < from + 20; port++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer()
+        .once("error", () => resolve(false))
+        .listen(port, "localhost", () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port from ${from} to ${from + 19}; set PORT`);
+}

@@ -1,0 +1,35 @@
+/**
+ * `npm run token -- --tenant acme --sub alice [--scope "threads:read ..."] [--roles admin] [--expires-in 3600]`
+ * prints a token signed by the local development issuer of `npm run dev`.
+ */
+import { parseArgs } from "node:util";
+import { loadDevSigningKey, signToken } from "./lib/local-issuer.ts";
+import { ALL_PERMISSIONS, DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_DIR } from "./lib/dev-settings.ts";
+
+const { values } = parseArgs({
+  options: {
+    tenant: { type: "string" },
+    sub: { type: "string" },
+    scope: { type: "string", default: ALL_PERMISSIONS },
+    roles: { type: "string" },
+    "expires-in": { type: "string", default: "3600" },
+  },
+});
+if (!values.tenant || !values.sub) {
+  console.error('usage: npm run token -- --tenant <tenant> --sub <user> [--scope "threads:read ..."] [--roles "admin billing"] [--expires-in 3600]');
+  process.exit(2);
+}
+const key = await loadDevSigningKey(DEV_KEY_DIR);
+const token = await signToken(
+  key,
+  {
+    iss: DEV_ISSUER,
+    aud: DEV_AUDIENCE,
+    sub: values.sub,
+    org_id: values.tenant,
+    scope: values.scope,
+    ...(values.roles ? { roles: values.roles.split(/[ ,]+/).filter(Boolean) } : {}),
+  },
+  { expiresIn: Number(values["expires-in"]) },
+);
+process.stdout.write(`${token}\n`);

@@ -1,0 +1,138 @@
+import { z } from "zod";
+import { ConfigError } from "../errors.ts";
+import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
+
+/** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
+export const SUPPORTED_ALGORITHMS = [
+  "RS256", "RS384", "RS512",
+  "PS256", "PS384", "PS512",
+  "ES256", "ES384", "ES512",
+  "EdDSA", "Ed25519",
+] as const;
+export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+/** Default allowlist: `RS256,PS256,ES256,EdDSA`. */
+export const DEFAULT_ALGORITHMS: readonly Algorithm[] = ["RS256", "PS256", "ES256", "EdDSA"];
+
+/** The tenant id rule, shared with `src/tenant/`: 1–128 characters, no `::`. */
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Validated options every layer below is built from. */
+export interface AuthConfig {
+  /** Exact `iss` value tokens must carry. */
+  issuer: string;
+  /** Accepted `aud` values; a token must contain at least one. */
+  audience: string[];
+  /** JWKS endpoint; `undefined` means OIDC discovery from the issuer. */
+  jwksUrl: string | undefined;
+  /** Claim name or dotted path holding the tenant id. Default `org_id`. */
+  tenantClaim: string;
+  /** JWS algorithm allowlist. Default `RS256,PS256,ES256,EdDSA`. */
+  algorithms: Algorithm[];
+  /** Seconds of skew allowed on `exp`/`nbf`. Default 5. */
+  clockToleranceSeconds: number;
+  /** `multi` (tenant from the token) or `single` (one fixed tenant). Default `multi`. */
+  tenantMode: "multi" | "single";
+  /** The tenant stamped on everything in `single` mode. Default `default`. */
+  singleTenantId: string;
+  /** `tenant`: members share; `owner`: each user sees only their own. Default `tenant`. */
+  visibility: "tenant" | "owner";
+}
+
+const urlVariable = (name: string) =>
+  z
+    .string({ error: `${name} is required (an https URL, or http on a loopback host)` })
+    .trim()
+    .min(1, `${name} is required (an https URL, or http on a loopback host)`)
+    .refine((value) => URL.canParse(value), `${name} must be an absolute URL`)
+    .refine(
+      (value) => !URL.canParse(value) || isSecureOrLoopbackUrl(new URL(value)),
+      `${name} must use https (plain http is allowed only on 127.0.0.0/8, ::1 or localhost)`,
+    );
+
+const listVariable = (name: string, what: string) =>
+  z
+    .string()
+    .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
+    .refine((list) => list.length > 0, `${name} must list at least one ${what}`);
+
+const algorithmsVariable = z
+  .string()
+  .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
+  .superRefine((list, ctx) => {
+    if (list.length === 0) ctx.addIssue({ code: "custom", message: "AUTH_ALGORITHMS must list at least one algorithm" });
+    for (const alg of list) {
+      if (/^none$/i.test(alg) || /^HS/i.test(alg)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `AUTH_ALGORITHMS: "${alg}" is refused (unsigned and HMAC algorithms let anyone who knows the public key forge tokens)`,
+        });
+      } else if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `AUTH_ALGORITHMS: "${alg}" is not one of ${SUPPORTED_ALGORITHMS.join(", ")}`,
+        });
+      }
+    }
+  })
+  .transform((list) => list as Algorithm[]);
+
+const EnvSchema = z.object({
+  AUTH_ISSUER: urlVariable("AUTH_ISSUER"),
+  AUTH_AUDIENCE: z
+    .string({ error: "AUTH_AUDIENCE is required (the API identifier tokens are issued for; comma-separated list allowed)" })
+    .pipe(listVariable("AUTH_AUDIENCE", "audience")),
+  AUTH_JWKS_URL: urlVariable("AUTH_JWKS_URL").optional(),
+  AUTH_TENANT_CLAIM: z.string().trim().min(1, "AUTH_TENANT_CLAIM must not be empty").default("org_id"),
+  AUTH_ALGORITHMS: algorithmsVariable.prefault(DEFAULT_ALGORITHMS.join(",")),
+  AUTH_CLOCK_TOLERANCE: z
+    .string()
+    .regex(/^\d{1,3}$/, "AUTH_CLOCK_TOLERANCE must be a whole number of seconds from 0 to 300")
+    .transform(Number)
+    .refine((n) => n <= 300, "AUTH_CLOCK_TOLERANCE must be a whole number of seconds from 0 to 300")
+    .default(5),
+  AUTH_TENANT_MODE: z.enum(["multi", "single"], { error: 'AUTH_TENANT_MODE must be "multi" or "single"' }).default("multi"),
+  AUTH_SINGLE_TENANT_ID: z
+    .string()
+    .regex(TENANT_ID_PATTERN, "AUTH_SINGLE_TENANT_ID must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    .default("default"),
+  AUTH_VISIBILITY: z.enum(["tenant", "owner"], { error: 'AUTH_VISIBILITY must be "tenant" or "owner"' }).default("tenant"),
+});
+
+/** The environment variables this module reads. */
+export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);
+
+/**
+ * Read and validate the `AUTH_*` variables. Empty strings count as unset.
+ *
+ * @throws {ConfigError} naming every bad variable and what it expects.
+ * @example
+ * const config = readConfig(process.env);
+ */
+export function readConfig(env: Record<string, string | undefined> = process.env): AuthConfig {
+  const input: Record<string, string> = {};
+  for (const name of CONFIG_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== "") input[name] = value;
+  }
+  const parsed = EnvSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? "");
+      return issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
+    });
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const e = parsed.data;
+  return {
+    issuer: e.AUTH_ISSUER,
+    audience: e.AUTH_AUDIENCE,
+    jwksUrl: e.AUTH_JWKS_URL,
+    tenantClaim: e.AUTH_TENANT_CLAIM,
+    algorithms: e.AUTH_ALGORITHMS,
+    clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE,
+    tenantMode: e.AUTH_TENANT_MODE,
+    singleTenantId: e.AUTH_SINGLE_TENANT_ID,
+    visibility: e.AUTH_VISIBILITY,
+  };
+}

@@ -1,0 +1,48 @@
+import { Auth } from "@langchain/langgraph-sdk/auth";
+import type { Authenticator } from "../authenticate/create-authenticator.ts";
+import { AUTH_EVENTS } from "../policy/event-permission.ts";
+import type { Visibility } from "../policy/tenant-filter.ts";
+import { TenantForbiddenError } from "../errors.ts";
+import type { Principal } from "../tenant/principal.ts";
+import { handleTenantEvent } from "./tenant-handlers.ts";
+
+/**
+ * A check run after authentication on every request, with the request and the
+ * caller: the place for route policy. Throw an `AuthError` to refuse.
+ */
+export type RequestGuard = (request: Request, principal: Principal) => void | Promise<void>;
+
+/** Options of {@link createTenantAuth}. */
+export interface TenantAuthOptions {
+  authenticator: Authenticator;
+  /** `tenant` (default) or `owner`. */
+  visibility?: Visibility;
+  /** Runs after authentication on every request (route policy). */
+  guard?: RequestGuard;
+}
+
+/**
+ * Build the LangGraph `Auth` object: `authenticate` verifies the bearer token
+ * and returns the principal; a handler on every SDK event stamps and filters
+ * by tenant; a `*` handler refuses any event the SDK adds later.
+ *
+ * @example
+ * export const auth = createTenantAuth({ authenticator: createAuthenticator({ config: readConfig() }) });
+ */
+export function createTenantAuth(options: TenantAuthOptions): Auth {
+  const visibility = options.visibility ?? "tenant";
+  const auth = new Auth().authenticate(async (request: Request) => {
+    const principal = await options.authenticator.authenticateRequest(request);
+    await options.guard?.(request, principal);
+    return principal;
+  });
+  for (const event of AUTH_EVENTS) {
+    auth.on(event, (request) => handleTenantEvent(request as Parameters<typeof handleTenantEvent>[0], visibility));
+  }
+  // Only the most specific handler runs; this one catches any event the SDK
+  // adds later, so nothing falls through to the server's default of "allow".
+  auth.on("*", ({ event }) => {
+    throw new TenantForbiddenError(`"${event}" is not an event this deployment allows`);
+  });
+  return auth as unknown as Auth;
+}

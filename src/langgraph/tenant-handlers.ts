@@ -1,0 +1,103 @@
+import { InsufficientScopeError, TenantForbiddenError } from "../errors.ts";
+import { requiredPermission } from "../policy/event-permission.ts";
+import { requireTenantNamespace } from "../policy/store-namespace.ts";
+import { tenantFilter, tenantStamp, type TenantFilter, type Visibility } from "../policy/tenant-filter.ts";
+import type { Principal } from "../tenant/principal.ts";
+import { isTenantId } from "../tenant/tenant-id.ts";
+
+/** What the LangGraph server hands a `.on` handler (the parts we read). */
+export interface HandlerRequest {
+  event: string;
+  resource: string;
+  action: string;
+  value: unknown;
+  user: unknown;
+}
+
+type Mutable = Record<string, unknown>;
+
+/**
+ * Require the handler's `user` to be one of our principals. Anything else
+ * (LangGraph Studio's unauthenticated user, a string identity from another
+ * `authenticate`) gets no access at all.
+ */
+export function requirePrincipal(user: unknown): Principal {
+  const u = user as Partial<Principal> | null | undefined;
+  if (!u || typeof u.identity !== "string" || u.identity === "" || !isTenantId(u.tenant_id) || !Array.isArray(u.permissions)) {
+    throw new TenantForbiddenError("this caller has no tenant");
+  }
+  return u as Principal;
+}
+
+function requirePermissionFor(event: string, principal: Principal): void {
+  const needed = requiredPermission(event);
+  if (!needed) throw new TenantForbiddenError(`"${event}" is not an event this deployment allows`);
+  if (!principal.permissions.includes(needed)) throw new InsufficientScopeError(needed);
+}
+
+function asObject(value: unknown): Mutable {
+  if (value === null || typeof value !== "object") throw new TenantForbiddenError("the request has no body to check");
+  return value as Mutable;
+}
+
+/** Stamp tenant and owner on a new resource, over whatever the client sent. */
+function stampMetadata(value: Mutable, principal: Principal): void {
+  const sent = value.metadata;
+  const metadata = sent !== null && typeof sent === "object" && !Array.isArray(sent) ? { ...(sent as Mutable) } : {};
+  value.metadata = { ...metadata, ...tenantStamp(principal) };
+}
+
+/**
+ * On update the server shallow-merges client metadata into the stored one:
+ * `tenant_id` is forced to the caller's own, and `owner` is dropped so the
+ * stored owner stays (nobody can hand a resource to someone else).
+ */
+function pinUpdateMetadata(value: Mutable, principal: Principal): void {
+  const sent = value.metadata;
+  if (sent === null || sent === undefined) return;
+  if (typeof sent !== "object" || Array.isArray(sent)) {
+    value.metadata = { tenant_id: principal.tenant_id };
+    return;
+  }
+  const metadata: Mutable = { ...(sent as Mutable), tenant_id: principal.tenant_id };
+  delete metadata.owner;
+  value.metadata = metadata;
+}
+
+/**
+ * The tenant-isolation decision for one event: checks the permission,
+ * stamps or pins metadata on `value` (the server reads it back), and returns
+ * the filter that restricts the operation to the caller's tenant.
+ *
+ * Fails closed: an unknown event, a missing principal or a missing
+ * permission throws an error the server turns into 403.
+ */
+export function handleTenantEvent(request: HandlerRequest, visibility: Visibility): TenantFilter | undefined {
+  const principal = requirePrincipal(request.user);
+  requirePermissionFor(request.event, principal);
+  const filter = tenantFilter(principal, visibility);
+
+  if (request.resource === "store") {
+    const value = asObject(request.value);
+    requireTenantNamespace(value.namespace as unknown[] | undefined, principal, { owner: visibility === "owner" });
+    return undefined;
+  }
+
+  switch (request.action) {
+    case "create":
+    case "create_run": {
+      stampMetadata(asObject(request.value), principal);
+      return filter;
+    }
+    case "update": {
+      pinUpdateMetadata(asObject(request.value), principal);
+      return filter;
+    }
+    case "read":
+    case "delete":
+    case "search":
+      return filter;
+    default:
+      throw new TenantForbiddenError(`"${request.event}" is not an event this deployment allows`);
+  }
+}

@@ -1,0 +1,36 @@
+/** The permission names this package understands. */
+export const PERMISSIONS = [
+  "threads:read", "threads:write",
+  "assistants:read", "assistants:write",
+  "crons:read", "crons:write",
+  "store:read", "store:write",
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** Every `resource:action` event the LangGraph SDK defines. */
+export const AUTH_EVENTS = [
+  "threads:create", "threads:read", "threads:update", "threads:delete", "threads:search", "threads:create_run",
+  "assistants:create", "assistants:read", "assistants:update", "assistants:delete", "assistants:search",
+  "crons:create", "crons:read", "crons:update", "crons:delete", "crons:search",
+  "store:put", "store:get", "store:search", "store:list_namespaces", "store:delete",
+] as const;
+export type AuthEvent = (typeof AUTH_EVENTS)[number];
+
+const READ_ACTIONS = new Set(["read", "search", "get", "list_namespaces"]);
+const WRITE_ACTIONS = new Set(["create", "update", "delete", "create_run", "put"]);
+
+/**
+ * The permission an event needs: `<resource>:read` for read, search, get and
+ * list_namespaces; `<resource>:write` for create, update, delete, create_run
+ * and put. An unknown event needs a permission nobody has (fails closed).
+ *
+ * @example
+ * requiredPermission("threads:create_run"); // "threads:write"
+ */
+export function requiredPermission(event: string): Permission | undefined {
+  const [resource, action] = event.split(":");
+  if (!resource || !action || !["threads", "assistants", "crons", "store"].includes(resource)) return undefined;
+  if (READ_ACTIONS.has(action)) return `${resource}:read` as Permission;
+  if (WRITE_ACTIONS.has(action)) return `${resource}:write` as Permission;
+  return undefined;
+}

@@ -1,0 +1,29 @@
+import type { Principal } from "../tenant/principal.ts";
+
+/** Visibility inside a tenant: shared by members, or per owner. */
+export type Visibility = "tenant" | "owner";
+
+/** The metadata filter LangGraph applies to reads: plain values only (strict equality). */
+export type TenantFilter = { tenant_id: string; owner?: string };
+
+/**
+ * The filter that matches only the caller's tenant (and, with `owner`
+ * visibility, only what the caller created).
+ *
+ * Plain values are used on purpose: the server treats `{ $eq: "" }` and
+ * unknown operators as "match everything", while a plain non-empty string is
+ * strict equality. Both values were validated when the principal was built.
+ */
+export function tenantFilter(principal: Principal, visibility: Visibility): TenantFilter {
+  if (!principal.tenant_id || !principal.identity) {
+    throw new TypeError("tenantFilter needs a principal with a tenant_id and an identity");
+  }
+  return visibility === "owner"
+    ? { tenant_id: principal.tenant_id, owner: principal.identity }
+    : { tenant_id: principal.tenant_id };
+}
+
+/** Metadata stamped on every resource a caller creates. */
+export function tenantStamp(principal: Principal): { tenant_id: string; owner: string } {
+  return { tenant_id: principal.tenant_id, owner: principal.identity };
+}

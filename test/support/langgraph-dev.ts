@@ -1,0 +1,134 @@
+/**
+ * Start the real `langgraph dev` server (`@langchain/langgraph-cli`) with this
+ * package's own `langgraph.json`, for integration tests.
+ *
+ * Each server gets a fresh temporary project folder holding a copy of
+ * `langgraph.json` whose paths point back at this checkout: the dev server
+ * keeps its state in `<config dir>/.langgraph_api/`, so servers started by
+ * parallel test files never share state, and nothing is left in the checkout.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const CLI = require.resolve("@langchain/langgraph-cli/dist/cli/cli.mjs", { paths: [PROJECT_ROOT] });
+
+/** Options of {@link startLangGraphDev}. */
+export interface LangGraphDevOptions {
+  /** Environment for the server (the `AUTH_*` variables, usually). */
+  env: Record<string, string>;
+  /** Change the copied `langgraph.json` (paths in it are already absolute). */
+  editConfig?: (config: Record<string, unknown>) => void;
+  /** Give up waiting for `/info` after this many ms. Default 150000. */
+  startTimeoutMs?: number;
+}
+
+/** A running server. */
+export interface LangGraphDev {
+  url: string;
+  /** Everything the server printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function absolutize(spec: string): string {
+  const [file, symbol] = spec.split(":");
+  const absolute = resolve(PROJECT_ROOT, file!);
+  return symbol ? `${absolute}:${symbol}` : absolute;
+}
+
+/**
+ * Start `langgraph dev --no-browser` on a free loopback port and wait until
+ * `/info` answers.
+ *
+ * @example
+ * const server = await startLangGraphDev({ env: issuer.env() });
+ * const client = new Client({ apiUrl: server.url, defaultHeaders: { authorization: `Bearer ${token}` } });
+ */
+export async function startLangGraphDev(options: LangGraphDevOptions): Promise<LangGraphDev> {
+  const config = JSON.parse(await readFile(join(PROJECT_ROOT, "langgraph.json"), "utf8")) as {
+    graphs: Record<string, string>;
+    auth?: { path: string };
+    http?: { app?: string };
+    [key: string]: unknown;
+  };
+  config.graphs = Object.fromEntries(Object.entries(config.graphs).map(([id, spec]) => [id, absolutize(spec)]));
+  if (config.auth?.path) config.auth.path = absolutize(config.auth.path);
+  if (config.http?.app) config.http.app = absolutize(config.http.app);
+  options.editConfig?.(config);
+
+  const dir = await mkdtemp(join(tmpdir(), "lg-dev-"));
+  await writeFile(join(dir, "langgraph.json"), JSON.stringify(config, null, 2));
+  const port = await freePort();
+  let output = "";
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [CLI, "dev", "--no-browser", "--port", String(port), "--host", "127.0.0.1", "--config", join(dir, "langgraph.json")],
+    {
+      cwd: dir,
+      detached: true,
+      env: { ...process.env, ...options.env, LANGGRAPH_CLI_NO_ANALYTICS: "1", BROWSER: "none", FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  let exited = false;
+  child.once("exit", () => (exited = true));
+
+  const stop = async () => {
+    if (!exited && child.pid) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        /* already gone */
+      }
+      const deadline = Date.now() + 10_000;
+      while (!exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      if (!exited) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 150_000);
+  while (Date.now() < deadline) {
+    if (exited) {
+      await stop();
+      throw new Error(`langgraph dev exited before it was ready:\n${output}`);
+    }
+    try {
+      const response = await fetch(`${url}/info`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return { url, output: () => output, stop };
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await stop();
+  throw new Error(`langgraph dev did not answer /info in time:\n${output}`);
+}
