@@ -2,17 +2,16 @@
  * Start the real `langgraph dev` server (`@langchain/langgraph-cli`) with this
  * package's own `langgraph.json`, for integration tests.
  *
- * Each server gets a fresh temporary project folder holding a copy of
+ * Each server gets a fresh folder under `.tmp/` holding a copy of
  * `langgraph.json` whose paths point back at this checkout: the dev server
  * keeps its state in `<config dir>/.langgraph_api/`, so servers started by
  * parallel test files never share state, and nothing is left in the checkout.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
@@ -23,7 +22,7 @@ const CLI = require.resolve("@langchain/langgraph-cli/dist/cli/cli.mjs", { paths
 export interface LangGraphDevOptions {
   /** Environment for the server (the `AUTH_*` variables, usually). */
   env: Record<string, string>;
-  /** Change the copied `langgraph.json` (paths in it are already absolute). */
+  /** Change the copied `langgraph.json` (its paths are already relative to the copy). */
   editConfig?: (config: Record<string, unknown>) => void;
   /** Give up waiting for `/info` after this many ms. Default 150000. */
   startTimeoutMs?: number;
@@ -49,10 +48,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function absolutize(spec: string): string {
+/** Rewrite a `./path:export` spec of langgraph.json to be relative to `dir`. */
+function relocate(spec: string, dir: string): string {
   const [file, symbol] = spec.split(":");
-  const absolute = resolve(PROJECT_ROOT, file!);
-  return symbol ? `${absolute}:${symbol}` : absolute;
+  const moved = relative(dir, resolve(PROJECT_ROOT, file!));
+  return symbol ? `${moved}:${symbol}` : moved;
 }
 
 /**
@@ -70,12 +70,15 @@ export async function startLangGraphDev(options: LangGraphDevOptions): Promise<L
     http?: { app?: string };
     [key: string]: unknown;
   };
-  config.graphs = Object.fromEntries(Object.entries(config.graphs).map(([id, spec]) => [id, absolutize(spec)]));
-  if (config.auth?.path) config.auth.path = absolutize(config.auth.path);
-  if (config.http?.app) config.http.app = absolutize(config.http.app);
+  // The server joins graph paths onto its cwd (absolute paths break), so the
+  // folder lives inside the checkout (git-ignored .tmp/) and paths are relative.
+  await mkdir(join(PROJECT_ROOT, ".tmp"), { recursive: true });
+  const dir = await mkdtemp(join(PROJECT_ROOT, ".tmp", "lg-dev-"));
+  config.graphs = Object.fromEntries(Object.entries(config.graphs).map(([id, spec]) => [id, relocate(spec, dir)]));
+  if (config.auth?.path) config.auth.path = relocate(config.auth.path, dir);
+  if (config.http?.app) config.http.app = relocate(config.http.app, dir);
   options.editConfig?.(config);
 
-  const dir = await mkdtemp(join(tmpdir(), "lg-dev-"));
   await writeFile(join(dir, "langgraph.json"), JSON.stringify(config, null, 2));
   const port = await freePort();
   let output = "";
