@@ -4,6 +4,7 @@ import { extractBearerToken } from "../bearer/extract-bearer-token.ts";
 import { createRemoteKeyStore } from "../verify/create-remote-key-store.ts";
 import type { FetchLike, KeyStore } from "../verify/key-store.ts";
 import { createTokenVerifier, type TokenVerifier } from "../verify/verify-access-token.ts";
+import { createTokenCache, readVerifiedKid, type TokenCache } from "../verify/token-cache.ts";
 import { DEFAULT_CLAIM_MAPPING, toPrincipal, type ClaimMapping, type Principal } from "../tenant/principal.ts";
 
 /** Options of {@link createAuthenticator}. */
@@ -15,6 +16,8 @@ export interface AuthenticatorOptions {
   fetch?: FetchLike;
   /** Claim mapping overrides, spread over the defaults and `config.tenantClaim`. */
   claims?: Partial<ClaimMapping>;
+  /** Current time in ms (token `exp`/`nbf` and the token cache). Default `Date.now`. */
+  clock?: () => number;
 }
 
 /** Framework-neutral authentication: a web `Request` in, a principal out. */
@@ -26,6 +29,8 @@ export interface Authenticator {
   authenticateRequest(request: Request): Promise<Principal>;
   /** Verify a bare token (no request). Same errors. */
   verifyToken(token: string): Promise<Principal>;
+  /** Entries in the verified-token cache (0 when it is off). */
+  readonly cachedTokens?: number;
 }
 
 /**
@@ -47,19 +52,32 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     algorithms: config.algorithms,
     clockToleranceSeconds: config.clockToleranceSeconds,
     keyStore,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const mapping: ClaimMapping = { ...DEFAULT_CLAIM_MAPPING, tenantClaim: config.tenantClaim, ...options.claims };
   const tenancy = { mode: config.tenantMode, singleTenantId: config.singleTenantId };
+  const cache = createPrincipalCache(options, keyStore, mapping, tenancy);
 
   const verifyToken = async (token: string): Promise<Principal> => {
     try {
-      return toPrincipal(await verify(token), mapping, tenancy);
+      if (cache === undefined) return toPrincipal(await verify(token), mapping, tenancy);
+      const key = cache.keyOf(token);
+      const hit = cache.get(key);
+      if (hit !== undefined) return copyPrincipal(hit);
+      const claims = await verify(token);
+      const principal = toPrincipal(claims, mapping, tenancy);
+      const kid = readVerifiedKid(token);
+      if (kid !== undefined) cache.set(key, principal, { exp: claims.exp as number, nbf: claims.nbf, kid });
+      return copyPrincipal(principal);
     } catch (error) {
       throw asAuthError(error);
     }
   };
 
   return {
+    get cachedTokens() {
+      return cache?.size ?? 0;
+    },
     verifyToken,
     async authenticateRequest(request) {
       try {
@@ -69,6 +87,43 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       }
     },
   };
+}
+
+/**
+ * The verified-token cache, when configured on and the key store can tell
+ * whether a key is still in the set (`hasKid`): without that, a rotated-out
+ * key's tokens could outlive it, so there is no cache (fail closed).
+ */
+function createPrincipalCache(
+  options: AuthenticatorOptions,
+  keyStore: KeyStore,
+  mapping: ClaimMapping,
+  tenancy: { mode: string; singleTenantId: string },
+): TokenCache<Principal> | undefined {
+  const { config } = options;
+  const settings = config.tokenCache;
+  if (settings?.enabled === false || typeof keyStore.hasKid !== "function") return undefined;
+  // Everything that changes what a token verifies to is part of every key.
+  const scope = JSON.stringify([
+    config.issuer,
+    config.audience,
+    config.algorithms,
+    config.clockToleranceSeconds,
+    mapping,
+    tenancy,
+  ]);
+  return createTokenCache<Principal>({
+    scope,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+    hasKid: (kid) => keyStore.hasKid!(kid),
+    ...(settings ? { maxEntries: settings.maxEntries, maxAgeSeconds: settings.maxAgeSeconds } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+}
+
+/** Each caller gets its own principal, so no one can change a cached one. */
+function copyPrincipal(principal: Principal): Principal {
+  return { ...principal, permissions: principal.permissions.slice(), roles: principal.roles.slice() };
 }
 
 /** The one place an unexpected error is converted: a 401, never a 500. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
+import { TokenCacheEnvSchema, toTokenCacheConfig, type TokenCacheConfig } from "./token-cache-config.ts";
 
 /** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
 export const SUPPORTED_ALGORITHMS = [
@@ -37,6 +38,8 @@ export interface AuthConfig {
   singleTenantId: string;
   /** `tenant`: members share; `owner`: each user sees only their own. Default `tenant`. */
   visibility: "tenant" | "owner";
+  /** Verified-token cache (`AUTH_TOKEN_CACHE*`); absent means the defaults (on, 10000 entries, 300 s). */
+  tokenCache?: TokenCacheConfig;
 }
 
 const urlVariable = (name: string) =>
@@ -97,6 +100,7 @@ const EnvSchema = z.object({
     .regex(TENANT_ID_PATTERN, "AUTH_SINGLE_TENANT_ID must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
     .default("default"),
   AUTH_VISIBILITY: z.enum(["tenant", "owner"], { error: 'AUTH_VISIBILITY must be "tenant" or "owner"' }).default("tenant"),
+  ...TokenCacheEnvSchema.shape,
 });
 
 /** The environment variables this module reads. */
@@ -134,5 +138,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     tenantMode: e.AUTH_TENANT_MODE,
     singleTenantId: e.AUTH_SINGLE_TENANT_ID,
     visibility: e.AUTH_VISIBILITY,
+    tokenCache: toTokenCacheConfig(e),
   };
 }

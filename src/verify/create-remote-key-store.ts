@@ -13,6 +13,10 @@ export interface RemoteKeyStoreOptions {
   fetch?: FetchLike;
   /** Request timeout in ms. Default 5000. */
   timeoutMs?: number;
+  /** How long a fetched key set counts as fresh, in ms (jose's `cacheMaxAge`). Default 600000. */
+  cacheMaxAgeMs?: number;
+  /** Least time between two fetches for an unknown `kid`, in ms (jose's `cooldownDuration`). Default 30000. */
+  cooldownMs?: number;
 }
 
 /**
@@ -23,15 +27,33 @@ export interface RemoteKeyStoreOptions {
 export function createRemoteKeyStore(options: RemoteKeyStoreOptions): KeyStore {
   const doFetch: FetchLike = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 5000;
+  const cacheMaxAge = options.cacheMaxAgeMs ?? 600_000;
+  const cooldown = options.cooldownMs ?? 30_000;
+  for (const [name, value] of [["cacheMaxAgeMs", cacheMaxAge], ["cooldownMs", cooldown]] as const) {
+    if (!Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be a non-negative number of milliseconds`);
+  }
   let keySet: Promise<RemoteJWKSet> | undefined;
+  // For hasKid: the set once loaded, and its kids, recomputed only after a
+  // fetch (jose's jwks() returns a deep copy, too dear for every request).
+  let loaded: RemoteJWKSet | undefined;
+  let kids: Set<string> | undefined;
+  let kidsStale = true;
+  let lastBackgroundReload = 0;
 
   const load = (): Promise<RemoteJWKSet> => {
     keySet ??= (async () => {
       const url = options.jwksUrl ?? (await resolveJwksUrl({ issuer: options.issuer, fetch: doFetch, timeoutMs }));
-      return createRemoteJWKSet(new URL(url), {
+      const set = createRemoteJWKSet(new URL(url), {
         timeoutDuration: timeoutMs,
-        [customFetch]: (input: string, init: RequestInit) => doFetch(input, { ...init, redirect: "manual" }),
+        cacheMaxAge,
+        cooldownDuration: cooldown,
+        [customFetch]: (input: string, init: RequestInit) => {
+          kidsStale = true;
+          return doFetch(input, { ...init, redirect: "manual" });
+        },
       });
+      loaded = set;
+      return set;
     })();
     keySet.catch(() => {
       keySet = undefined;
@@ -50,6 +72,22 @@ export function createRemoteKeyStore(options: RemoteKeyStoreOptions): KeyStore {
         }
         throw error;
       }
+    },
+    hasKid(kid) {
+      const set = loaded;
+      if (!set) return false;
+      // Cache hits never call getKey, so a stale set is refreshed from here,
+      // in the background and at most once per cooldown (a down IdP is not
+      // asked again on every request).
+      if (!set.fresh && !set.reloading && Date.now() - lastBackgroundReload >= cooldown) {
+        lastBackgroundReload = Date.now();
+        set.reload().catch(() => undefined);
+      }
+      if (kidsStale && !set.reloading) {
+        kidsStale = false;
+        kids = new Set((set.jwks()?.keys ?? []).flatMap((jwk) => (typeof jwk.kid === "string" ? [jwk.kid] : [])));
+      }
+      return kids?.has(kid) ?? false;
     },
   };
 }

@@ -7,6 +7,17 @@ import type { JWTVerifyGetKey } from "jose";
  */
 export interface KeyStore {
   getKey: JWTVerifyGetKey;
+  /**
+   * Whether the key set as this store last saw it still holds a key with this
+   * `kid`. Optional: the verified-token cache asks it on every hit and drops
+   * entries whose key has left the set (rotation, compromise); a store without
+   * it gets no cache. Must be synchronous and cheap; it may start a background
+   * refresh when its copy is stale, so cache hits alone keep it current.
+   *
+   * @example
+   * if (keyStore.hasKid?.(entry.kid) === false) cache.delete(key);
+   */
+  hasKid?(kid: string): boolean;
 }
 
 /** The `fetch` a key store uses; injectable so tests can cut the network. */

@@ -9,6 +9,8 @@ export interface TokenVerifierOptions {
   algorithms: string[];
   clockToleranceSeconds: number;
   keyStore: KeyStore;
+  /** Current time in ms, for `exp`/`nbf`. Default: the system clock. */
+  clock?: () => number;
 }
 
 /** Verifies one compact JWS access token and returns its claims. */
@@ -29,9 +31,14 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     clockTolerance: options.clockToleranceSeconds,
     requiredClaims: ["exp"],
   };
+  const { clock } = options;
   return async (token) => {
     try {
-      const { payload } = await jwtVerify(token, options.keyStore.getKey, verifyOptions);
+      const { payload } = await jwtVerify(
+        token,
+        options.keyStore.getKey,
+        clock ? { ...verifyOptions, currentDate: new Date(clock()) } : verifyOptions,
+      );
       return payload;
     } catch (error) {
       throw toAuthError(error);

@@ -1,0 +1,160 @@
+import { hash } from "node:crypto";
+import { decodeProtectedHeader } from "jose";
+import {
+  DEFAULT_TOKEN_CACHE_MAX_AGE_SECONDS,
+  DEFAULT_TOKEN_CACHE_MAX_ENTRIES,
+} from "../config/token-cache-config.ts";
+
+/** Options of {@link createTokenCache}. */
+export interface TokenCacheOptions {
+  /**
+   * Everything that changes what a token verifies to (issuer, audiences,
+   * algorithms, tenant claim, mode…), serialised. It is hashed into every key,
+   * so a cache can never answer for a differently configured verifier.
+   */
+  scope: string;
+  /** LRU cap. Default 10000. */
+  maxEntries?: number;
+  /** Longest life of an entry in seconds, whatever the token's `exp`. Default 300. */
+  maxAgeSeconds?: number;
+  /** Skew allowed on `exp`/`nbf`, as in verification. Default 0. */
+  clockToleranceSeconds?: number;
+  /** Current time in ms. Default `Date.now`. */
+  clock?: () => number;
+  /**
+   * Whether the key set still holds the key that verified an entry (see
+   * `KeyStore.hasKid`). Asked on every hit; `false` drops the entry.
+   */
+  hasKid: (kid: string) => boolean;
+}
+
+/** What verification learnt about a token that the cache must re-check. */
+export interface VerifiedTokenFacts {
+  /** `exp` (required by verification), in seconds since the epoch. */
+  exp: number;
+  /** `nbf`, when the token has one. */
+  nbf?: number | undefined;
+  /** `kid` of the key that verified the signature. */
+  kid: string;
+}
+
+/** A bounded cache of verified tokens: the result of verifying them, by digest. */
+export interface TokenCache<V> {
+  /** The key of a token: SHA-256 over the scope and the exact token bytes (the token itself is never kept). */
+  keyOf(token: string): string;
+  /** The cached value, if the entry is still valid now; an invalid entry is dropped. */
+  get(key: string): V | undefined;
+  /** Remember a verified token; ignored when it is already past `exp` or has no usable `kid`. */
+  set(key: string, value: V, facts: VerifiedTokenFacts): void;
+  delete(key: string): void;
+  clear(): void;
+  readonly size: number;
+}
+
+interface Entry<V> {
+  value: V;
+  /** ms: the entry is gone at min(exp, stored + maxAge). */
+  deadline: number;
+  /** ms: before this the token is not yet valid (nbf − tolerance); 0 without `nbf`. */
+  notBefore: number;
+  kid: string;
+}
+
+/**
+ * Build a verified-token cache. Rules, each re-checked on every hit:
+ * - an entry never outlives the token's `exp` nor `maxAgeSeconds`;
+ * - `exp` and `nbf` are checked again against the clock (RFC 7519 §4.1.4,
+ *   §4.1.5): a hit needs `now < exp` (stricter than verification: the
+ *   tolerance after `exp` is left to a full verification) and
+ *   `now >= nbf − tolerance`, so a clock that moves back cannot revive a token
+ *   ahead of its `nbf`;
+ * - an entry whose `kid` has left the key set is dropped (the key was rotated
+ *   out or revoked, so its tokens must be verified again and fail);
+ * - at most `maxEntries` entries, least recently used evicted first, so a flood
+ *   of distinct tokens costs a bounded amount of memory.
+ *
+ * Failures are never cached: a bad token is verified (and refused) every time.
+ *
+ * @example
+ * const cache = createTokenCache<Principal>({ scope: JSON.stringify(config), hasKid: (kid) => keyStore.hasKid!(kid) });
+ * const key = cache.keyOf(token);
+ * const principal = cache.get(key) ?? remember(await verify(token));
+ */
+export function createTokenCache<V>(options: TokenCacheOptions): TokenCache<V> {
+  const maxEntries = options.maxEntries ?? DEFAULT_TOKEN_CACHE_MAX_ENTRIES;
+  const maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_TOKEN_CACHE_MAX_AGE_SECONDS;
+  const toleranceSeconds = options.clockToleranceSeconds ?? 0;
+  if (typeof options.scope !== "string") throw new TypeError("scope must be a string");
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError("maxEntries must be a whole number of at least 1");
+  if (!Number.isFinite(maxAgeSeconds) || maxAgeSeconds <= 0) throw new TypeError("maxAgeSeconds must be a positive number");
+  if (!Number.isFinite(toleranceSeconds) || toleranceSeconds < 0) {
+    throw new TypeError("clockToleranceSeconds must be a non-negative number");
+  }
+  if (typeof options.hasKid !== "function") throw new TypeError("hasKid must be a function");
+  const clock = options.clock ?? Date.now;
+  const hasKid = options.hasKid;
+  const maxAgeMs = maxAgeSeconds * 1000;
+  const toleranceMs = toleranceSeconds * 1000;
+  // The scope is hashed in front of the token; a NUL cannot occur in a
+  // b64token (RFC 6750 §2.1), so scope and token cannot be shifted into each other.
+  const prefix = `${options.scope}\u0000`;
+  // A Map iterates in insertion order: re-inserting on a hit makes the first
+  // key the least recently used one.
+  const entries = new Map<string, Entry<V>>();
+
+  return {
+    keyOf: (token) => hash("sha256", prefix + token, "base64"),
+    get(key) {
+      const entry = entries.get(key);
+      if (entry === undefined) return undefined;
+      const now = clock();
+      if (now >= entry.deadline || now < entry.notBefore || !hasKid(entry.kid)) {
+        entries.delete(key);
+        return undefined;
+      }
+      entries.delete(key);
+      entries.set(key, entry);
+      return entry.value;
+    },
+    set(key, value, facts) {
+      if (typeof facts.kid !== "string" || facts.kid === "" || !Number.isFinite(facts.exp)) return;
+      const now = clock();
+      const deadline = Math.min(facts.exp * 1000, now + maxAgeMs);
+      if (now >= deadline) return;
+      const notBefore = typeof facts.nbf === "number" && Number.isFinite(facts.nbf) ? facts.nbf * 1000 - toleranceMs : 0;
+      entries.delete(key);
+      entries.set(key, { value, deadline, notBefore, kid: facts.kid });
+      while (entries.size > maxEntries) {
+        const oldest = entries.keys().next();
+        if (oldest.done) break;
+        entries.delete(oldest.value);
+      }
+    },
+    delete(key) {
+      entries.delete(key);
+    },
+    clear() {
+      entries.clear();
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}
+
+/**
+ * The `kid` of a token's protected header, read after the signature was
+ * verified (so it is the header the key store matched). `undefined` when
+ * absent or unreadable: such tokens are simply not cached.
+ *
+ * @example
+ * const kid = readVerifiedKid(token); // "Nq3…" or undefined
+ */
+export function readVerifiedKid(token: string): string | undefined {
+  try {
+    const kid = decodeProtectedHeader(token).kid;
+    return typeof kid === "string" && kid !== "" ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
