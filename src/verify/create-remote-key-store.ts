@@ -76,16 +76,16 @@ export function createRemoteKeyStore(options: RemoteKeyStoreOptions): KeyStore {
     hasKid(kid) {
       const set = loaded;
       if (!set) return false;
+      if (kidsStale && !set.reloading) {
+        kidsStale = false;
+        kids = new Set((set.jwks()?.keys ?? []).flatMap((jwk) => (typeof jwk.kid === "string" ? [jwk.kid] : [])));
+      }
       // Cache hits never call getKey, so a stale set is refreshed from here,
       // in the background and at most once per cooldown (a down IdP is not
       // asked again on every request).
       if (!set.fresh && !set.reloading && Date.now() - lastBackgroundReload >= cooldown) {
         lastBackgroundReload = Date.now();
         set.reload().catch(() => undefined);
-      }
-      if (kidsStale && !set.reloading) {
-        kidsStale = false;
-        kids = new Set((set.jwks()?.keys ?? []).flatMap((jwk) => (typeof jwk.kid === "string" ? [jwk.kid] : [])));
       }
       return kids?.has(kid) ?? false;
     },

@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { createTokenCache, readVerifiedKid } from "../../src/verify/token-cache.ts";
+
+const T0 = 1_800_000_000_000; // ms; a fixed instant, moved by hand
+
+function setup(overrides: Partial<Parameters<typeof createTokenCache>[0]> = {}) {
+  const clock = { now: T0 };
+  const kids = new Set(["k1", "k2"]);
+  const cache = createTokenCache<string>({
+    scope: "iss|aud",
+    maxEntries: 3,
+    maxAgeSeconds: 300,
+    clockToleranceSeconds: 5,
+    clock: () => clock.now,
+    hasKid: (kid) => kids.has(kid),
+    ...overrides,
+  });
+  return { cache, clock, kids };
+}
+
+const sec = (ms: number) => Math.floor(ms / 1000);
+
+describe("createTokenCache", () => {
+  it("keys by a digest of the exact token bytes and the scope, never the token itself", () => {
+    const { cache } = setup();
+    const other = createTokenCache<string>({ scope: "iss|other-aud", hasKid: () => true });
+    const key = cache.keyOf("aaa.bbb.ccc");
+    expect(key).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(key).not.toContain("aaa");
+    expect(cache.keyOf("aaa.bbb.ccc")).toBe(key);
+    expect(cache.keyOf("aaa.bbb.ccd")).not.toBe(key);
+    expect(other.keyOf("aaa.bbb.ccc")).not.toBe(key);
+  });
+
+  it("answers a hit with the stored value", () => {
+    const { cache } = setup();
+    cache.set("k", "alice", { exp: sec(T0) + 3600, kid: "k1" });
+    expect(cache.get("k")).toBe("alice");
+    expect(cache.size).toBe(1);
+  });
+
+  it("never keeps an entry past the token's exp", () => {
+    const { cache, clock } = setup();
+    cache.set("k", "alice", { exp: sec(T0) + 60, kid: "k1" });
+    clock.now = T0 + 59_000;
+    expect(cache.get("k")).toBe("alice");
+    clock.now = (sec(T0) + 60) * 1000;
+    expect(cache.get("k")).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it("never keeps an entry past the configured maximum age, even when exp is later", () => {
+    const { cache, clock } = setup({ maxAgeSeconds: 30 });
+    cache.set("k", "alice", { exp: sec(T0) + 3600, kid: "k1" });
+    clock.now = T0 + 29_999;
+    expect(cache.get("k")).toBe("alice");
+    clock.now = T0 + 30_000;
+    expect(cache.get("k")).toBeUndefined();
+  });
+
+  it("does not store a token already past exp", () => {
+    const { cache } = setup();
+    cache.set("k", "alice", { exp: sec(T0) - 1, kid: "k1" });
+    expect(cache.size).toBe(0);
+  });
+
+  it("checks nbf again on every hit, with the clock tolerance", () => {
+    const { cache, clock } = setup();
+    const nbf = sec(T0) + 3; // accepted at T0 thanks to the 5 s tolerance
+    cache.set("k", "alice", { exp: sec(T0) + 3600, nbf, kid: "k1" });
+    expect(cache.get("k")).toBe("alice");
+    clock.now = (nbf - 5) * 1000; // the earliest instant the tolerance allows
+    expect(cache.get("k")).toBe("alice");
+    clock.now = (nbf - 5) * 1000 - 1; // the clock went back past it
+    expect(cache.get("k")).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it("drops the entries of a key that left the key set", () => {
+    const { cache, kids } = setup();
+    cache.set("a", "alice", { exp: sec(T0) + 3600, kid: "k1" });
+    cache.set("b", "bob", { exp: sec(T0) + 3600, kid: "k2" });
+    kids.delete("k1");
+    expect(cache.get("a")).toBeUndefined();
+    expect(cache.get("b")).toBe("bob");
+    kids.add("k1"); // the entry stays gone: the token must be verified again
+    expect(cache.get("a")).toBeUndefined();
+  });
+
+  it("does not store a token without a kid", () => {
+    const { cache } = setup();
+    cache.set("k", "alice", { exp: sec(T0) + 3600, kid: "" });
+    expect(cache.size).toBe(0);
+  });
+
+  it("evicts the least recently used entry beyond maxEntries", () => {
+    const { cache } = setup({ maxEntries: 3 });
+    const facts = { exp: sec(T0) + 3600, kid: "k1" };
+    cache.set("a", "A", facts);
+    cache.set("b", "B", facts);
+    cache.set("c", "C", facts);
+    expect(cache.get("a")).toBe("A"); // a is now the most recently used
+    cache.set("d", "D", facts);
+    expect(cache.size).toBe(3);
+    expect(cache.get("b")).toBeUndefined();
+    expect([cache.get("a"), cache.get("c"), cache.get("d")]).toEqual(["A", "C", "D"]);
+  });
+
+  it("stays at maxEntries under a flood of distinct tokens", () => {
+    const { cache } = setup({ maxEntries: 100 });
+    for (let i = 0; i < 5_000; i++) cache.set(cache.keyOf(`t${i}`), `v${i}`, { exp: sec(T0) + 3600, kid: "k1" });
+    expect(cache.size).toBe(100);
+    expect(cache.get(cache.keyOf("t4999"))).toBe("v4999");
+    expect(cache.get(cache.keyOf("t0"))).toBeUndefined();
+  });
+
+  it("refuses bad options with a TypeError naming the option", () => {
+    expect(() => createTokenCache({ scope: "s", hasKid: () => true, maxEntries: 0 })).toThrow(/maxEntries/);
+    expect(() => createTokenCache({ scope: "s", hasKid: () => true, maxAgeSeconds: -1 })).toThrow(/maxAgeSeconds/);
+    expect(() => createTokenCache({ scope: "s", hasKid: () => true, clockToleranceSeconds: Number.NaN })).toThrow(
+      /clockToleranceSeconds/,
+    );
+    expect(() => createTokenCache({ scope: "s" } as never)).toThrow(TypeError);
+  });
+});
+
+describe("readVerifiedKid", () => {
+  const header = (value: object) => `${Buffer.from(JSON.stringify(value)).toString("base64url")}.e30.c2ln`;
+  it("reads a string kid and nothing else", () => {
+    expect(readVerifiedKid(header({ alg: "RS256", kid: "abc" }))).toBe("abc");
+    expect(readVerifiedKid(header({ alg: "RS256" }))).toBeUndefined();
+    expect(readVerifiedKid(header({ alg: "RS256", kid: 7 }))).toBeUndefined();
+    expect(readVerifiedKid("not-a-token")).toBeUndefined();
+  });
+});
