@@ -58,14 +58,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const tenancy = { mode: config.tenantMode, singleTenantId: config.singleTenantId };
   const cache = createPrincipalCache(options, keyStore, mapping, tenancy);
 
-  const verifyToken = async (token: string): Promise<Principal> => {
+  /** Full verification; the result is remembered under `key` when caching. */
+  const verifyFully = async (token: string, key: string | undefined): Promise<Principal> => {
     try {
-      if (cache === undefined) return toPrincipal(await verify(token), mapping, tenancy);
-      const key = cache.keyOf(token);
-      const hit = cache.get(key);
-      if (hit !== undefined) return copyPrincipal(hit);
       const claims = await verify(token);
       const principal = toPrincipal(claims, mapping, tenancy);
+      if (cache === undefined || key === undefined) return principal;
       const kid = readVerifiedKid(token);
       if (kid !== undefined) cache.set(key, principal, { exp: claims.exp as number, nbf: claims.nbf, kid });
       return copyPrincipal(principal);
@@ -74,17 +72,36 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
   };
 
+  /**
+   * A cache hit is answered synchronously (a resolved promise), so a reused
+   * token costs a digest and a map lookup, not a verification.
+   */
+  const verifyToken = (token: string): Promise<Principal> => {
+    if (cache === undefined) return verifyFully(token, undefined);
+    let key: string;
+    try {
+      key = cache.keyOf(token);
+      const hit = cache.get(key);
+      if (hit !== undefined) return Promise.resolve(copyPrincipal(hit));
+    } catch (error) {
+      return Promise.reject(asAuthError(error));
+    }
+    return verifyFully(token, key);
+  };
+
   return {
     get cachedTokens() {
       return cache?.size ?? 0;
     },
     verifyToken,
-    async authenticateRequest(request) {
+    authenticateRequest(request) {
+      let token: string;
       try {
-        return await verifyToken(extractBearerToken(request));
+        token = extractBearerToken(request);
       } catch (error) {
-        throw asAuthError(error);
+        return Promise.reject(asAuthError(error));
       }
+      return verifyToken(token);
     },
   };
 }

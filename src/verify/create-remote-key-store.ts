@@ -63,7 +63,8 @@ export function createRemoteKeyStore(options: RemoteKeyStoreOptions): KeyStore {
 
   return {
     async getKey(header, token) {
-      const set = await load();
+      // Once loaded, the set is used directly: no promise per request.
+      const set = loaded ?? (await load());
       try {
         return await set(header, token);
       } catch (error) {

@@ -95,9 +95,10 @@ export function createTokenCache<V>(options: TokenCacheOptions): TokenCache<V> {
   const hasKid = options.hasKid;
   const maxAgeMs = maxAgeSeconds * 1000;
   const toleranceMs = toleranceSeconds * 1000;
-  // The scope is hashed in front of the token; a NUL cannot occur in a
-  // b64token (RFC 6750 §2.1), so scope and token cannot be shifted into each other.
-  const prefix = `${options.scope}\u0000`;
+  // The scope's own digest goes in front of the token (short, so hashing a
+  // key costs little more than hashing the token); a NUL cannot occur in a
+  // b64token (RFC 6750 §2.1), so scope and token cannot run into each other.
+  const prefix = `${hash("sha256", options.scope, "base64")}\u0000`;
   // A Map iterates in insertion order: re-inserting on a hit makes the first
   // key the least recently used one.
   const entries = new Map<string, Entry<V>>();

@@ -1,0 +1,291 @@
+/**
+ * `npm run bench`: the cost of one bearer-token check, this package against
+ * its floor (jose, node:crypto) and the libraries a team would pick instead,
+ * in one process, on the same key set and the same tokens.
+ *
+ * Not a test: it prints tables. Every library checks signature, issuer,
+ * audience and expiry. Each row gets a warm-up, then repeated rounds; ops/s
+ * is the median round, p50/p99 are over every operation of every round.
+ *
+ * Knobs (environment): BENCH_ROUNDS (default 5), BENCH_ROUND_MS (400),
+ * BENCH_WARMUP_MS (300), BENCH_ALGS (RS256,ES256,EdDSA).
+ */
+import { constants, createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import { cpus, loadavg, totalmem } from "node:os";
+import { createLocalJWKSet, jwtVerify, type JWK } from "jose";
+import { auth as auth0 } from "express-oauth2-jwt-bearer";
+import jwksClient from "jwks-rsa";
+import jsonwebtoken from "jsonwebtoken";
+import { createVerifier } from "fast-jwt";
+import { createAuthenticator } from "../src/authenticate/create-authenticator.ts";
+import { readConfig } from "../src/config/read-config.ts";
+import { startLocalIssuer, type LocalIssuer } from "../scripts/lib/local-issuer.ts";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 400);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 300);
+const ALGS = (process.env.BENCH_ALGS ?? "RS256,ES256,EdDSA").split(",") as Array<"RS256" | "ES256" | "EdDSA">;
+const USERS = 1_000;
+const MEMORY_ENTRIES = 10_000;
+
+/** One operation; `i` counts operations so rows can cycle through many tokens. */
+type Op = (i: number) => unknown;
+
+interface Row {
+  name: string;
+  opsPerSecond: number;
+  p50: number;
+  p99: number;
+}
+
+const samples = new Float64Array(8_000_000);
+
+/** Run `op` sequentially: warm-up, then rounds; latency of each op in µs. */
+async function measure(name: string, op: Op, minWarmupOps = 0): Promise<Row> {
+  let i = 0;
+  const warmEnd = performance.now() + WARMUP_MS;
+  while (performance.now() < warmEnd || i < minWarmupOps) {
+    const r = op(i++);
+    if (r instanceof Promise) await r;
+  }
+  const rates: number[] = [];
+  let n = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const start = performance.now();
+    const end = start + ROUND_MS;
+    let count = 0;
+    let t = start;
+    while (t < end) {
+      const r = op(i++);
+      if (r instanceof Promise) await r;
+      const after = performance.now();
+      if (n < samples.length) samples[n++] = after - t;
+      t = after;
+      count++;
+    }
+    rates.push(count / ((t - start) / 1000));
+  }
+  const sorted = samples.subarray(0, n).sort();
+  rates.sort((a, b) => a - b);
+  return {
+    name,
+    opsPerSecond: rates[Math.floor(rates.length / 2)]!,
+    p50: sorted[Math.floor(n * 0.5)]! * 1000,
+    p99: sorted[Math.floor(n * 0.99)]! * 1000,
+  };
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(" | ")} |`;
+  return [line(headers), `|${widths.map((w, c) => (c === 0 ? ":" : "") + "-".repeat(w + 1) + (c === 0 ? "" : ":")).join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+/** Fake Express request/response for express-oauth2-jwt-bearer's middleware. */
+function expressRequest(token: string) {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}`, host: "127.0.0.1" };
+  return {
+    headers,
+    query: {},
+    body: undefined,
+    method: "GET",
+    protocol: "http",
+    url: "/threads/search",
+    originalUrl: "/threads/search",
+    socket: { remoteAddress: "127.0.0.1" },
+    get: (name: string) => headers[name.toLowerCase()],
+    is: () => false,
+  } as Record<string, unknown>;
+}
+
+const claimsOf = (sub: string) => ({ sub, org_id: "acme", scope: "threads:read threads:write" });
+
+async function benchAlgorithm(alg: "RS256" | "ES256" | "EdDSA"): Promise<{ rows: Row[]; notes: string[] }> {
+  const issuer: LocalIssuer = await startLocalIssuer({ alg, audience: "bench-api" });
+  const notes: string[] = [];
+  try {
+    const token = await issuer.sign(claimsOf("user-0"), { expiresIn: 3600 });
+    const tokens = await Promise.all(Array.from({ length: USERS }, (_, u) => issuer.sign(claimsOf(`user-${u}`))));
+    const jwks = (await (await fetch(issuer.jwksUrl)).json()) as { keys: JWK[] };
+    const publicKey: KeyObject = createPublicKey({ key: jwks.keys[0] as never, format: "jwk" });
+    const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
+    const env = { ...issuer.env(), AUTH_ALGORITHMS: alg };
+    const expected = { issuer: issuer.issuer, audience: issuer.audience };
+
+    const request = (t: string) => new Request("http://127.0.0.1/threads/search", { headers: { authorization: `Bearer ${t}` } });
+    const oneRequest = request(token);
+    const userRequests = tokens.map(request);
+
+    // This package, with its default remote key store on the issuer's JWKS.
+    const cached = createAuthenticator({ config: readConfig(env) });
+    const uncached = createAuthenticator({ config: readConfig({ ...env, AUTH_TOKEN_CACHE: "off" }) });
+    await cached.authenticateRequest(oneRequest);
+    await uncached.authenticateRequest(oneRequest);
+
+    // jose alone, with a local key set.
+    const localSet = createLocalJWKSet(jwks);
+    const joseOptions = { issuer: expected.issuer, audience: expected.audience, algorithms: [alg], requiredClaims: ["exp"] };
+
+    // node:crypto: the signature alone, on precomputed bytes.
+    const dot = token.lastIndexOf(".");
+    const signingInput = Buffer.from(token.slice(0, dot));
+    const signature = Buffer.from(token.slice(dot + 1), "base64url");
+    const cryptoArgs: [string | null, { key: KeyObject; dsaEncoding?: "ieee-p1363"; padding?: number }] =
+      alg === "RS256"
+        ? ["sha256", { key: publicKey, padding: constants.RSA_PKCS1_PADDING }]
+        : alg === "ES256"
+          ? ["sha256", { key: publicKey, dsaEncoding: "ieee-p1363" }]
+          : [null, { key: publicKey }];
+
+    // express-oauth2-jwt-bearer (Auth0): discovery + JWKS from the loopback issuer.
+    const auth0Middleware = auth0({ issuerBaseURL: issuer.issuer, audience: issuer.audience, tokenSigningAlg: alg });
+    const auth0Request = expressRequest(token);
+    const runAuth0 = () =>
+      new Promise<void>((resolve, reject) =>
+        auth0Middleware(auth0Request as never, {} as never, (error?: unknown) => (error ? reject(error) : resolve())),
+      );
+    await runAuth0();
+
+    // jwks-rsa + jsonwebtoken: the pattern of Auth0's older quick-starts.
+    const keys = jwksClient({ jwksUri: issuer.jwksUrl, cache: true, rateLimit: false });
+    const getKey: jsonwebtoken.GetPublicKeyOrSecret = (header, callback) => {
+      keys.getSigningKey(header.kid).then(
+        (key) => callback(null, key.getPublicKey()),
+        (error: Error) => callback(error),
+      );
+    };
+    const runJsonwebtoken = (t: string) =>
+      new Promise<unknown>((resolve, reject) =>
+        jsonwebtoken.verify(
+          t,
+          getKey,
+          { issuer: expected.issuer, audience: expected.audience, algorithms: [alg as jsonwebtoken.Algorithm] },
+          (error, payload) => (error ? reject(error) : resolve(payload)),
+        ),
+      );
+    let jsonwebtokenWorks = true;
+    try {
+      await runJsonwebtoken(token);
+    } catch (error) {
+      jsonwebtokenWorks = false;
+      notes.push(`${alg}: jwks-rsa + jsonwebtoken cannot verify it (${(error as Error).message}).`);
+    }
+
+    // fast-jwt: given the public key directly (it has no JWKS client of its own), synchronous.
+    const fastOptions = {
+      key: pem,
+      algorithms: [alg],
+      allowedIss: expected.issuer,
+      allowedAud: expected.audience,
+      requiredClaims: ["exp"],
+    };
+    const fastPlain = createVerifier(fastOptions);
+    const fastCached = createVerifier({ ...fastOptions, cache: 10_000 });
+
+    // Every library must accept the tokens before it is timed.
+    await jwtVerify(token, localSet, joseOptions);
+    fastPlain(token);
+    if (!cryptoVerify(cryptoArgs[0], signingInput, cryptoArgs[1], signature)) throw new Error("node:crypto refused the signature");
+
+    const rows: Row[] = [];
+    // Rows over many tokens warm up until each token was seen twice (a full cache).
+    const add = async (name: string, op: Op, minWarmupOps = 0) => {
+      rows.push(await measure(name, op, minWarmupOps));
+    };
+    await add("this package, cache on, 1 token", () => cached.authenticateRequest(oneRequest));
+    await add(`this package, cache on, ${fmt(USERS)} users`, (i) => cached.authenticateRequest(userRequests[i % USERS]!), 2 * USERS);
+    await add("this package, cache off", () => uncached.authenticateRequest(oneRequest));
+    await add("jose jwtVerify, local key set", () => jwtVerify(token, localSet, joseOptions));
+    await add("node:crypto verify (signature only)", () => cryptoVerify(cryptoArgs[0], signingInput, cryptoArgs[1], signature));
+    await add("express-oauth2-jwt-bearer", runAuth0);
+    if (jsonwebtokenWorks) await add("jwks-rsa + jsonwebtoken", () => runJsonwebtoken(token));
+    await add("fast-jwt, no cache", () => fastPlain(token));
+    await add("fast-jwt, cache, 1 token", () => fastCached(token));
+    await add(`fast-jwt, cache, ${fmt(USERS)} users`, (i) => fastCached(tokens[i % USERS]!), 2 * USERS);
+    return { rows, notes };
+  } finally {
+    await issuer.close();
+  }
+}
+
+/** Resident memory of a full cache: 10,000 distinct verified tokens. */
+async function measureCacheMemory(): Promise<string[][]> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const issuer = await startLocalIssuer({ alg: "ES256", audience: "bench-api" });
+  try {
+    const tokens = await Promise.all(Array.from({ length: MEMORY_ENTRIES }, (_, u) => issuer.sign(claimsOf(`member-${u}`))));
+    const requests = tokens.map((t) => new Request("http://127.0.0.1/threads", { headers: { authorization: `Bearer ${t}` } }));
+    const authenticator = createAuthenticator({
+      config: readConfig({ ...issuer.env(), AUTH_TOKEN_CACHE_MAX_ENTRIES: String(MEMORY_ENTRIES) }),
+    });
+    await authenticator.authenticateRequest(requests[0]!);
+    for (let i = 0; i < 3; i++) gc?.();
+    const before = process.memoryUsage();
+    for (const r of requests) await authenticator.authenticateRequest(r);
+    for (let i = 0; i < 3; i++) gc?.();
+    const after = process.memoryUsage();
+    const entries = authenticator.cachedTokens ?? 0;
+    const mib = (bytes: number) => fmt(bytes / 1024 / 1024, 1);
+    return [
+      ["entries in cache", fmt(entries)],
+      ["heap used by the cache", `${mib(after.heapUsed - before.heapUsed)} MiB (${fmt((after.heapUsed - before.heapUsed) / entries)} B/entry)`],
+      ["resident memory (RSS) growth", `${mib(after.rss - before.rss)} MiB`],
+      ["process RSS with the full cache", `${mib(after.rss)} MiB`],
+      ...(gc ? [] : [["note", "run with --expose-gc for exact heap figures"]]),
+    ];
+  } finally {
+    await issuer.close();
+  }
+}
+
+const started = Date.now();
+console.log(`# npm run bench: ${new Date().toISOString()}`);
+console.log(
+  `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${fmt(totalmem() / 2 ** 30)} GiB, load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+);
+console.log(`Sequential calls, warm-up ${WARMUP_MS} ms, ${ROUNDS} rounds × ${ROUND_MS} ms; ops/s = median round.\n`);
+
+const targets: string[][] = [];
+for (const alg of ALGS) {
+  const { rows, notes } = await benchAlgorithm(alg);
+  const ours = rows[0]!.opsPerSecond;
+  const oursOff = rows[2]!.opsPerSecond;
+  console.log(`## ${alg}\n`);
+  console.log(
+    table(
+      ["", "ops/s", "p50 µs", "p99 µs", "cache-on ours ÷ row", "cache-off ours ÷ row"],
+      rows.map((r) => [
+        r.name,
+        fmt(r.opsPerSecond),
+        fmt(r.p50, 1),
+        fmt(r.p99, 1),
+        `${fmt(ours / r.opsPerSecond, 2)}×`,
+        `${fmt(oursOff / r.opsPerSecond, 2)}×`,
+      ]),
+    ),
+  );
+  for (const note of notes) console.log(`\n${note}`);
+  console.log("");
+  const by = (prefix: string) => rows.find((r) => r.name.startsWith(prefix));
+  const auth0Row = by("express-oauth2-jwt-bearer")!;
+  const joseRow = by("jose")!;
+  const oursMix = rows[1]!.opsPerSecond;
+  const peers = rows.filter((r) => !r.name.startsWith("this package") && !r.name.startsWith("jose") && !r.name.startsWith("node:crypto"));
+  const bestPeer = peers.reduce((a, b) => (a.opsPerSecond >= b.opsPerSecond ? a : b));
+  const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
+  targets.push(
+    [alg, "cached ≥ 20× express-oauth2-jwt-bearer", `${fmt(ours / auth0Row.opsPerSecond, 1)}× (1 token), ${fmt(oursMix / auth0Row.opsPerSecond, 1)}× (${fmt(USERS)} users)`, verdict(Math.min(ours, oursMix) / auth0Row.opsPerSecond >= 20)],
+    [alg, `cached ahead of every peer (best: ${bestPeer.name})`, `${fmt(ours / bestPeer.opsPerSecond, 2)}× (1 token), ${fmt(oursMix / bestPeer.opsPerSecond, 2)}× (${fmt(USERS)} users)`, verdict(Math.min(ours, oursMix) > bestPeer.opsPerSecond)],
+    [alg, "uncached within 1.15× of jose jwtVerify", `jose is ${fmt(joseRow.opsPerSecond / oursOff, 2)}× ours`, verdict(joseRow.opsPerSecond / oursOff <= 1.15)],
+  );
+}
+
+console.log("## Targets\n");
+console.log(table(["alg", "target", "measured", "verdict"], targets));
+console.log("\n## Memory of a full cache (ES256 tokens)\n");
+console.log(table(["", "value"], await measureCacheMemory()));
+console.log(`\nload average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}; took ${fmt((Date.now() - started) / 1000)} s`);
+process.exit(0);
