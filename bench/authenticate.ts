@@ -273,12 +273,14 @@ for (const alg of ALGS) {
   const auth0Row = by("express-oauth2-jwt-bearer")!;
   const joseRow = by("jose")!;
   const oursMix = rows[1]!.opsPerSecond;
+  const fastOne = by("fast-jwt, cache, 1 token")!;
+  const fastMix = by("fast-jwt, cache, 1,000")!;
   const peers = rows.filter((r) => !r.name.startsWith("this package") && !r.name.startsWith("jose") && !r.name.startsWith("node:crypto"));
   const bestPeer = peers.reduce((a, b) => (a.opsPerSecond >= b.opsPerSecond ? a : b));
   const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
   targets.push(
     [alg, "cached ≥ 20× express-oauth2-jwt-bearer", `${fmt(ours / auth0Row.opsPerSecond, 1)}× (1 token), ${fmt(oursMix / auth0Row.opsPerSecond, 1)}× (${fmt(USERS)} users)`, verdict(Math.min(ours, oursMix) / auth0Row.opsPerSecond >= 20)],
-    [alg, `cached ahead of every peer (best: ${bestPeer.name})`, `${fmt(ours / bestPeer.opsPerSecond, 2)}× (1 token), ${fmt(oursMix / bestPeer.opsPerSecond, 2)}× (${fmt(USERS)} users)`, verdict(Math.min(ours, oursMix) > bestPeer.opsPerSecond)],
+    [alg, `cached ahead of every peer (fastest peer: ${bestPeer.name})`, `${fmt(ours / fastOne.opsPerSecond, 2)}× fast-jwt's cache (1 token), ${fmt(oursMix / fastMix.opsPerSecond, 2)}× (${fmt(USERS)} users)`, verdict(ours > fastOne.opsPerSecond && oursMix > fastMix.opsPerSecond && peers.every((p) => p.name.startsWith("fast-jwt, cache") || ours > p.opsPerSecond))],
     [alg, "uncached within 1.15× of jose jwtVerify", `jose is ${fmt(joseRow.opsPerSecond / oursOff, 2)}× ours`, verdict(joseRow.opsPerSecond / oursOff <= 1.15)],
   );
 }

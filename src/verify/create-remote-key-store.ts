@@ -39,6 +39,9 @@ export function createRemoteKeyStore(options: RemoteKeyStoreOptions): KeyStore {
   let kids: Set<string> | undefined;
   let kidsStale = true;
   let lastBackgroundReload = 0;
+  // Staleness is looked at on one call in 64 (the first included): enough
+  // for a refresh to start, without a clock read on every request.
+  let hasKidCalls = 0;
 
   const load = (): Promise<RemoteJWKSet> => {
     keySet ??= (async () => {
@@ -84,7 +87,7 @@ export function createRemoteKeyStore(options: RemoteKeyStoreOptions): KeyStore {
       // Cache hits never call getKey, so a stale set is refreshed from here,
       // in the background and at most once per cooldown (a down IdP is not
       // asked again on every request).
-      if (!set.fresh && !set.reloading && Date.now() - lastBackgroundReload >= cooldown) {
+      if ((++hasKidCalls & 63) === 1 && !set.fresh && !set.reloading && Date.now() - lastBackgroundReload >= cooldown) {
         lastBackgroundReload = Date.now();
         set.reload().catch(() => undefined);
       }

@@ -58,6 +58,8 @@ interface Entry<V> {
   /** ms: before this the token is not yet valid (nbf − tolerance); 0 without `nbf`. */
   notBefore: number;
   kid: string;
+  /** Hit since the eviction hand last passed it (CLOCK, a cheap LRU: a hit writes a flag, it moves nothing). */
+  used: boolean;
 }
 
 /**
@@ -70,8 +72,10 @@ interface Entry<V> {
  *   ahead of its `nbf`;
  * - an entry whose `kid` has left the key set is dropped (the key was rotated
  *   out or revoked, so its tokens must be verified again and fail);
- * - at most `maxEntries` entries, least recently used evicted first, so a flood
- *   of distinct tokens costs a bounded amount of memory.
+ * - at most `maxEntries` entries, so a flood of distinct tokens costs a bounded
+ *   amount of memory. Eviction is least recently used, approximated by CLOCK
+ *   (second chance): the oldest entry not hit since it was last passed goes
+ *   first, and a hit costs a flag instead of a reordering.
  *
  * Failures are never cached: a bad token is verified (and refused) every time.
  *
@@ -99,8 +103,8 @@ export function createTokenCache<V>(options: TokenCacheOptions): TokenCache<V> {
   // key costs little more than hashing the token); a NUL cannot occur in a
   // b64token (RFC 6750 §2.1), so scope and token cannot run into each other.
   const prefix = `${hash("sha256", options.scope, "base64")}\u0000`;
-  // A Map iterates in insertion order: re-inserting on a hit makes the first
-  // key the least recently used one.
+  // A Map iterates in insertion order: the first key is the oldest, and the
+  // eviction hand gives a used entry a second chance by re-inserting it.
   const entries = new Map<string, Entry<V>>();
 
   return {
@@ -113,8 +117,7 @@ export function createTokenCache<V>(options: TokenCacheOptions): TokenCache<V> {
         entries.delete(key);
         return undefined;
       }
-      entries.delete(key);
-      entries.set(key, entry);
+      entry.used = true;
       return entry.value;
     },
     set(key, value, facts) {
@@ -124,11 +127,17 @@ export function createTokenCache<V>(options: TokenCacheOptions): TokenCache<V> {
       if (now >= deadline) return;
       const notBefore = typeof facts.nbf === "number" && Number.isFinite(facts.nbf) ? facts.nbf * 1000 - toleranceMs : 0;
       entries.delete(key);
-      entries.set(key, { value, deadline, notBefore, kid: facts.kid });
+      entries.set(key, { value, deadline, notBefore, kid: facts.kid, used: false });
+      // Terminates: each pass clears a flag, so within two rounds an entry is unused.
       while (entries.size > maxEntries) {
-        const oldest = entries.keys().next();
+        const oldest = entries.entries().next();
         if (oldest.done) break;
-        entries.delete(oldest.value);
+        const [oldestKey, oldestEntry] = oldest.value;
+        entries.delete(oldestKey);
+        if (oldestEntry.used && oldestKey !== key) {
+          oldestEntry.used = false;
+          entries.set(oldestKey, oldestEntry);
+        }
       }
     },
     delete(key) {

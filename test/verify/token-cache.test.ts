@@ -114,6 +114,17 @@ describe("createTokenCache", () => {
     expect(cache.get(cache.keyOf("t0"))).toBeUndefined();
   });
 
+  it("keeps an entry that is used between insertions while a flood passes through", () => {
+    const { cache } = setup({ maxEntries: 10 });
+    const facts = { exp: sec(T0) + 3600, kid: "k1" };
+    cache.set("hot", "H", facts);
+    for (let i = 0; i < 1_000; i++) {
+      cache.set(`cold-${i}`, "C", facts);
+      expect(cache.get("hot")).toBe("H");
+    }
+    expect(cache.size).toBe(10);
+  });
+
   it("refuses bad options with a TypeError naming the option", () => {
     expect(() => createTokenCache({ scope: "s", hasKid: () => true, maxEntries: 0 })).toThrow(/maxEntries/);
     expect(() => createTokenCache({ scope: "s", hasKid: () => true, maxAgeSeconds: -1 })).toThrow(/maxAgeSeconds/);
