@@ -1,0 +1,154 @@
+/**
+ * `npm run bench:server`: what this package's auth adds to a real
+ * `langgraph dev`. Two servers on loopback, one with `auth` in langgraph.json
+ * and one without, get the same mix of thread reads and searches from
+ * autocannon, in alternating slices so both see the same machine load.
+ *
+ * Not a test: it prints a table. Knobs (environment): BENCH_SERVER_ROUNDS
+ * (default 3), BENCH_SERVER_SLICE_S (seconds per slice, default 5),
+ * BENCH_SERVER_CONNECTIONS (default 8), BENCH_SERVER_THREADS (seeded per
+ * server, default 20). Total time is bounded: rounds × 2 × slice plus start-up.
+ */
+import autocannon from "autocannon";
+import { cpus, loadavg } from "node:os";
+import { startLocalIssuer } from "../scripts/lib/local-issuer.ts";
+import { ALL_PERMISSIONS } from "../scripts/lib/dev-settings.ts";
+import { startLangGraphDev, type LangGraphDev } from "../test/support/langgraph-dev.ts";
+
+const ROUNDS = Number(process.env.BENCH_SERVER_ROUNDS ?? 3);
+const SLICE_S = Number(process.env.BENCH_SERVER_SLICE_S ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_SERVER_CONNECTIONS ?? 8);
+const THREADS = Number(process.env.BENCH_SERVER_THREADS ?? 20);
+
+interface Slice {
+  requests: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  rps: number;
+  errors: number;
+}
+
+async function seed(server: LangGraphDev, authorization: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < THREADS; i++) {
+    const response = await fetch(`${server.url}/threads`, {
+      method: "POST",
+      headers: { authorization, "content-type": "application/json" },
+      body: JSON.stringify({ metadata: { bench: true, n: i } }),
+    });
+    if (response.status !== 200) throw new Error(`creating a thread answered ${response.status}: ${await response.text()}`);
+    ids.push(((await response.json()) as { thread_id: string }).thread_id);
+  }
+  return ids;
+}
+
+/** The mix: a read of each seeded thread, a search after every second read. */
+function requestsFor(ids: string[]): autocannon.Request[] {
+  const requests: autocannon.Request[] = [];
+  ids.forEach((id, i) => {
+    requests.push({ method: "GET", path: `/threads/${id}` });
+    if (i % 2 === 1) {
+      requests.push({
+        method: "POST",
+        path: "/threads/search",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ limit: 10, metadata: { bench: true } }),
+      });
+    }
+  });
+  return requests;
+}
+
+async function slice(url: string, authorization: string, requests: autocannon.Request[]): Promise<Slice> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: SLICE_S,
+    headers: { authorization },
+    requests,
+  });
+  return {
+    requests: result.requests.total,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    rps: result.requests.average,
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+console.log(`# npm run bench:server: ${new Date().toISOString()}`);
+console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(`autocannon: ${CONNECTIONS} connections, ${ROUNDS} rounds × 2 slices of ${SLICE_S} s, ${THREADS} threads per server\n`);
+
+const issuer = await startLocalIssuer();
+const servers: LangGraphDev[] = [];
+try {
+  const token = await issuer.sign({ sub: "bench-user", org_id: "acme", scope: ALL_PERMISSIONS }, { expiresIn: 3600 });
+  const authorization = `Bearer ${token}`;
+  const [withAuth, noAuth] = await Promise.all([
+    startLangGraphDev({ env: issuer.env() }),
+    startLangGraphDev({
+      env: {},
+      editConfig: (config) => {
+        delete config.auth;
+      },
+    }),
+  ]);
+  servers.push(withAuth, noAuth);
+
+  const authed = requestsFor(await seed(withAuth, authorization));
+  const open = requestsFor(await seed(noAuth, authorization));
+  // The no-auth server really has no auth: a request without a token succeeds.
+  const probe = await fetch(`${noAuth.url}/threads/search`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  const refused = await fetch(`${withAuth.url}/threads/search`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  if (probe.status !== 200 || refused.status !== 401) {
+    throw new Error(`setup check failed: no-auth answered ${probe.status}, auth answered ${refused.status} without a token`);
+  }
+
+  // Warm both (JIT, the auth module's key set fetch, the token cache).
+  await slice(withAuth.url, authorization, authed);
+  await slice(noAuth.url, authorization, open);
+
+  const results = { auth: [] as Slice[], none: [] as Slice[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate which goes first, so drifting load hits both alike.
+    const order = round % 2 === 0 ? (["auth", "none"] as const) : (["none", "auth"] as const);
+    for (const which of order) {
+      results[which].push(
+        which === "auth" ? await slice(withAuth.url, authorization, authed) : await slice(noAuth.url, authorization, open),
+      );
+    }
+  }
+
+  const summary = (name: string, slices: Slice[]) => ({
+    name,
+    rps: median(slices.map((s) => s.rps)),
+    p50: median(slices.map((s) => s.p50)),
+    p90: median(slices.map((s) => s.p90)),
+    p99: median(slices.map((s) => s.p99)),
+    requests: slices.reduce((n, s) => n + s.requests, 0),
+    errors: slices.reduce((n, s) => n + s.errors, 0),
+  });
+  const a = summary("with this package's auth", results.auth);
+  const n = summary("no auth configured", results.none);
+  const row = (s: typeof a) => [s.name, s.rps.toFixed(0), s.p50.toFixed(2), s.p90.toFixed(2), s.p99.toFixed(2), String(s.requests), String(s.errors)];
+  const headers = ["", "req/s", "p50 ms", "p90 ms", "p99 ms", "requests", "non-2xx/errors"];
+  const rows = [row(a), row(n), ["auth ÷ no auth", `${(a.rps / n.rps).toFixed(2)}×`, `${(a.p50 / n.p50).toFixed(2)}×`, `${(a.p90 / n.p90).toFixed(2)}×`, `${(a.p99 / n.p99).toFixed(2)}×`, "", ""]];
+  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(" | ")} |`;
+  console.log(line(headers));
+  console.log(`|${widths.map((w, c) => (c === 0 ? ":" : "") + "-".repeat(w + 1) + (c === 0 ? "" : ":")).join("|")}|`);
+  for (const r of rows) console.log(line(r));
+  const added = (a.p50 / n.p50 - 1) * 100;
+  console.log(`\nTarget: auth adds at most 10 % to p50. Measured: ${added >= 0 ? "+" : ""}${added.toFixed(1)} % (${added <= 10 ? "met" : "MISSED"}).`);
+  console.log(`Each row: median of ${ROUNDS} slices; the mix is ${authed.length} requests per cycle (reads of ${THREADS} threads, a search after every second read).`);
+  console.log(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+} finally {
+  await Promise.all(servers.map((s) => s.stop()));
+  await issuer.close();
+}
+process.exit(0);
