@@ -11,7 +11,9 @@
  * BENCH_WARMUP_MS (300), BENCH_ALGS (RS256,ES256,EdDSA).
  */
 import { constants, createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { cpus, loadavg, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
 import { createLocalJWKSet, jwtVerify, type JWK } from "jose";
 import { auth as auth0 } from "express-oauth2-jwt-bearer";
 import jwksClient from "jwks-rsa";
@@ -241,34 +243,60 @@ async function benchAlgorithm(alg: "RS256" | "ES256" | "EdDSA"): Promise<{ rows:
   }
 }
 
-/** Resident memory of a full cache: 10,000 distinct verified tokens. */
-async function measureCacheMemory(): Promise<string[][]> {
+interface MemorySample {
+  entries: number;
+  heapUsed: number;
+  rss: number;
+}
+
+/**
+ * One child's share of the memory measurement: verify 10,000 distinct
+ * tokens with the cache on or off, then report heap and RSS after full GCs.
+ */
+async function sampleMemory(cache: "on" | "off"): Promise<MemorySample> {
   const gc = (globalThis as { gc?: () => void }).gc;
   const issuer = await startLocalIssuer({ alg: "ES256", audience: "bench-api" });
   try {
     const tokens = await Promise.all(Array.from({ length: MEMORY_ENTRIES }, (_, u) => issuer.sign(claimsOf(`member-${u}`))));
-    const requests = tokens.map((t) => new Request("http://127.0.0.1/threads", { headers: { authorization: `Bearer ${t}` } }));
     const authenticator = createAuthenticator({
-      config: readConfig({ ...issuer.env(), AUTH_TOKEN_CACHE_MAX_ENTRIES: String(MEMORY_ENTRIES) }),
+      config: readConfig({ ...issuer.env(), AUTH_TOKEN_CACHE: cache, AUTH_TOKEN_CACHE_MAX_ENTRIES: String(MEMORY_ENTRIES) }),
     });
-    await authenticator.authenticateRequest(requests[0]!);
-    for (let i = 0; i < 3; i++) gc?.();
-    const before = process.memoryUsage();
-    for (const r of requests) await authenticator.authenticateRequest(r);
-    for (let i = 0; i < 3; i++) gc?.();
-    const after = process.memoryUsage();
-    const entries = authenticator.cachedTokens ?? 0;
-    const mib = (bytes: number) => fmt(bytes / 1024 / 1024, 1);
-    return [
-      ["entries in cache", fmt(entries)],
-      ["heap used by the cache", `${mib(after.heapUsed - before.heapUsed)} MiB (${fmt((after.heapUsed - before.heapUsed) / entries)} B/entry)`],
-      ["resident memory (RSS) growth", `${mib(after.rss - before.rss)} MiB`],
-      ["process RSS with the full cache", `${mib(after.rss)} MiB`],
-      ...(gc ? [] : [["note", "run with --expose-gc for exact heap figures"]]),
-    ];
+    for (const token of tokens) {
+      await authenticator.authenticateRequest(new Request("http://127.0.0.1/threads", { headers: { authorization: `Bearer ${token}` } }));
+    }
+    for (let i = 0; i < 4; i++) gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { heapUsed, rss } = process.memoryUsage();
+    return { entries: authenticator.cachedTokens ?? 0, heapUsed, rss };
   } finally {
     await issuer.close();
   }
+}
+
+/** Memory of a full cache: two fresh child processes doing the same work, cache on and cache off. */
+function cacheMemory(): string[][] {
+  const child = (cache: "on" | "off") =>
+    JSON.parse(
+      execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), `--memory=${cache}`], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+      }),
+    ) as MemorySample;
+  const on = child("on");
+  const off = child("off");
+  const mib = (bytes: number) => fmt(bytes / 1024 / 1024, 1);
+  return [
+    ["entries in the cache", fmt(on.entries)],
+    ["heap used, cache on − cache off", `${mib(on.heapUsed - off.heapUsed)} MiB (${fmt((on.heapUsed - off.heapUsed) / on.entries)} B/entry)`],
+    ["resident memory (RSS), cache on − cache off", `${mib(on.rss - off.rss)} MiB`],
+    ["process RSS, cache on / cache off", `${mib(on.rss)} / ${mib(off.rss)} MiB`],
+  ];
+}
+
+const memoryMode = process.argv.find((arg) => arg.startsWith("--memory="));
+if (memoryMode) {
+  process.stdout.write(JSON.stringify(await sampleMemory(memoryMode === "--memory=on" ? "on" : "off")));
+  process.exit(0);
 }
 
 const started = Date.now();
@@ -318,6 +346,6 @@ for (const alg of ALGS) {
 console.log("## Targets\n");
 console.log(table(["alg", "target", "measured", "verdict"], targets));
 console.log("\n## Memory of a full cache (ES256 tokens)\n");
-console.log(table(["", "value"], await measureCacheMemory()));
+console.log(table(["", "value"], cacheMemory()));
 console.log(`\nload average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}; took ${fmt((Date.now() - started) / 1000)} s`);
 process.exit(0);
