@@ -1,6 +1,6 @@
 import type { AuthConfig } from "../config/read-config.ts";
 import { AuthError, InvalidTokenError } from "../errors.ts";
-import { extractBearerToken } from "../bearer/extract-bearer-token.ts";
+import { extractBearerToken, isBearerTokenSyntax, peekBearerToken } from "../bearer/extract-bearer-token.ts";
 import { createRemoteKeyStore } from "../verify/create-remote-key-store.ts";
 import type { FetchLike, KeyStore } from "../verify/key-store.ts";
 import { createTokenVerifier, type TokenVerifier } from "../verify/verify-access-token.ts";
@@ -58,17 +58,31 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const tenancy = { mode: config.tenantMode, singleTenantId: config.singleTenantId };
   const cache = createPrincipalCache(options, keyStore, mapping, tenancy);
 
-  /** Full verification; the result is remembered under `key` when caching. */
+  /**
+   * Full verification. The result is remembered under `key` only for a token
+   * of bearer syntax, so every cache key stands for a token the bearer rules
+   * accept (which lets a hit skip them, see `peekBearerToken`).
+   */
   const verifyFully = async (token: string, key: string | undefined): Promise<Principal> => {
     try {
       const claims = await verify(token);
       const principal = toPrincipal(claims, mapping, tenancy);
-      if (cache === undefined || key === undefined) return principal;
+      if (cache === undefined || key === undefined || !isBearerTokenSyntax(token)) return principal;
       const kid = readVerifiedKid(token);
       if (kid !== undefined) cache.set(key, principal, { exp: claims.exp as number, nbf: claims.nbf, kid });
       return copyPrincipal(principal);
     } catch (error) {
       throw asAuthError(error);
+    }
+  };
+
+  /** A hit as a resolved promise, or `undefined`; anything thrown is a 401. */
+  const lookup = (key: string): Promise<Principal> | undefined => {
+    try {
+      const hit = cache!.get(key);
+      return hit === undefined ? undefined : Promise.resolve(copyPrincipal(hit));
+    } catch (error) {
+      return Promise.reject(asAuthError(error));
     }
   };
 
@@ -81,12 +95,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     let key: string;
     try {
       key = cache.keyOf(token);
-      const hit = cache.get(key);
-      if (hit !== undefined) return Promise.resolve(copyPrincipal(hit));
     } catch (error) {
       return Promise.reject(asAuthError(error));
     }
-    return verifyFully(token, key);
+    return lookup(key) ?? verifyFully(token, key);
   };
 
   return {
@@ -95,13 +107,30 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     },
     verifyToken,
     authenticateRequest(request) {
+      // Hit first: the unvalidated header text is only a lookup key here, and
+      // a hit proves it is a token extractBearerToken accepted before.
+      let candidate: string | undefined;
+      let candidateKey: string | undefined;
+      if (cache !== undefined) {
+        try {
+          candidate = peekBearerToken(request);
+          if (candidate !== undefined) {
+            candidateKey = cache.keyOf(candidate);
+            const hit = lookup(candidateKey);
+            if (hit !== undefined) return hit;
+          }
+        } catch {
+          // Not of the plain shape: the full rules below decide.
+        }
+      }
       let token: string;
       try {
         token = extractBearerToken(request);
       } catch (error) {
         return Promise.reject(asAuthError(error));
       }
-      return verifyToken(token);
+      if (cache === undefined) return verifyFully(token, undefined);
+      return verifyFully(token, token === candidate && candidateKey !== undefined ? candidateKey : cache.keyOf(token));
     },
   };
 }

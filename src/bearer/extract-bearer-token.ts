@@ -64,6 +64,35 @@ export function extractBearerToken(request: Request, options: ExtractBearerToken
   return token;
 }
 
+/**
+ * A first look at a request for a cache of verified tokens: the text after
+ * `Bearer ` (any case, one space) in the Authorization header, when no token
+ * is in the query. It is NOT validated: use it only as a lookup key in a cache
+ * that holds nothing but tokens {@link extractBearerToken} accepted (a hit
+ * then proves it is one of them), and on a miss call `extractBearerToken`.
+ * Skipping the alphabet scan on a hit is what makes a hit cheap.
+ *
+ * @example
+ * const candidate = peekBearerToken(request);
+ * const hit = candidate === undefined ? undefined : cache.get(cache.keyOf(candidate));
+ */
+export function peekBearerToken(request: Request): string | undefined {
+  const header = request.headers.get("authorization");
+  if (header === null || header.length < 8 || header.charCodeAt(6) !== SPACE || !startsWithBearer(header)) return undefined;
+  return hasQueryToken(request.url) ? undefined : header.slice(7);
+}
+
+/**
+ * Whether a string is a b64token (RFC 6750 §2.1) of at most `maxTokenBytes`
+ * bytes: what {@link extractBearerToken} accepts as the token itself.
+ *
+ * @example
+ * isBearerTokenSyntax("eyJhbGciOi..."); // true
+ */
+export function isBearerTokenSyntax(token: string, maxTokenBytes = DEFAULT_MAX_TOKEN_BYTES): boolean {
+  return typeof token === "string" && token.length <= maxTokenBytes && B64TOKEN.test(token);
+}
+
 // The b64token alphabet as a lookup table, for the common case below.
 const TOKEN_CHAR = new Uint8Array(128);
 for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/") TOKEN_CHAR[c.charCodeAt(0)] = 1;
@@ -78,10 +107,7 @@ const SPACE = 32;
  */
 function plainBearerToken(header: string, maxTokenBytes: number): string | undefined {
   const length = header.length;
-  if (length < 8 || length - 7 > maxTokenBytes || header.charCodeAt(6) !== SPACE) return undefined;
-  if ((header.charCodeAt(0) | 0x20) !== 0x62 || (header.charCodeAt(1) | 0x20) !== 0x65 ||
-      (header.charCodeAt(2) | 0x20) !== 0x61 || (header.charCodeAt(3) | 0x20) !== 0x72 ||
-      (header.charCodeAt(4) | 0x20) !== 0x65 || (header.charCodeAt(5) | 0x20) !== 0x72) {
+  if (length < 8 || length - 7 > maxTokenBytes || header.charCodeAt(6) !== SPACE || !startsWithBearer(header)) {
     return undefined;
   }
   let i = 7;
@@ -93,6 +119,15 @@ function plainBearerToken(header: string, maxTokenBytes: number): string | undef
   if (i === 7) return undefined;
   while (i < length && header.charCodeAt(i) === EQUALS) i++;
   return i === length ? header.slice(7) : undefined;
+}
+
+/** `bearer` in any case at the start (`| 0x20` lowercases an ASCII letter). */
+function startsWithBearer(header: string): boolean {
+  return (
+    (header.charCodeAt(0) | 0x20) === 0x62 && (header.charCodeAt(1) | 0x20) === 0x65 &&
+    (header.charCodeAt(2) | 0x20) === 0x61 && (header.charCodeAt(3) | 0x20) === 0x72 &&
+    (header.charCodeAt(4) | 0x20) === 0x65 && (header.charCodeAt(5) | 0x20) === 0x72
+  );
 }
 
 function hasQueryToken(url: string): boolean {

@@ -145,6 +145,18 @@ describe("authenticate with the verified-token cache", () => {
     expect(keyStore.verifications).toBe(4);
   });
 
+  it("still applies the bearer rules to a request carrying a cached token", async () => {
+    const { authenticator, request } = setup();
+    const token = await issuer.sign(claims);
+    await authenticator.authenticateRequest(request(token));
+    const send = (url: string, headers: [string, string][]) => authenticator.authenticateRequest(new Request(url, { headers }));
+    await expect(send(`http://127.0.0.1/threads?access_token=${token}`, [["authorization", `Bearer ${token}`]])).rejects.toMatchObject({ status: 400 });
+    await expect(send("http://127.0.0.1/threads", [["authorization", `Bearer ${token}`], ["authorization", `Bearer ${token}`]])).rejects.toMatchObject({ status: 400 });
+    await expect(send("http://127.0.0.1/threads", [["authorization", `Basic ${token}`]])).rejects.toMatchObject({ status: 400 });
+    await expect(send("http://127.0.0.1/threads", [["authorization", `Bearer ${token}x`]])).rejects.toMatchObject({ status: 401 });
+    expect((await send("http://127.0.0.1/threads", [["authorization", `bearer ${token}`]])).identity).toBe("alice");
+  });
+
   it("never caches a refused token", async () => {
     const { keyStore, authenticator, request } = setup();
     const token = await issuer.sign({ sub: "alice" }); // no tenant claim
