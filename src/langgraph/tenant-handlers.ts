@@ -40,11 +40,16 @@ function asObject(value: unknown): Mutable {
   return value as Mutable;
 }
 
-/** Stamp tenant and owner on a new resource, over whatever the client sent. */
+/**
+ * Stamp tenant and owner on a new resource, over whatever the client sent.
+ * A metadata object is changed in place as well as reassigned: thread copy
+ * hands the handler the very object it stores and ignores `value.metadata`.
+ */
 function stampMetadata(value: Mutable, principal: Principal): void {
   const sent = value.metadata;
-  const metadata = sent !== null && typeof sent === "object" && !Array.isArray(sent) ? { ...(sent as Mutable) } : {};
-  value.metadata = { ...metadata, ...tenantStamp(principal) };
+  const metadata = sent !== null && typeof sent === "object" && !Array.isArray(sent) ? (sent as Mutable) : {};
+  Object.assign(metadata, tenantStamp(principal));
+  value.metadata = metadata;
 }
 
 /**
@@ -59,7 +64,8 @@ function pinUpdateMetadata(value: Mutable, principal: Principal): void {
     value.metadata = { tenant_id: principal.tenant_id };
     return;
   }
-  const metadata: Mutable = { ...(sent as Mutable), tenant_id: principal.tenant_id };
+  const metadata = sent as Mutable;
+  metadata.tenant_id = principal.tenant_id;
   delete metadata.owner;
   value.metadata = metadata;
 }
