@@ -20,6 +20,10 @@ type Mutable = Record<string, unknown>;
  * Require the handler's `user` to be one of our principals. Anything else
  * (LangGraph Studio's unauthenticated user, a string identity from another
  * `authenticate`) gets no access at all.
+ *
+ * @throws {TenantForbiddenError} the user is not a principal with a valid tenant (403).
+ * @example
+ * const principal = requirePrincipal(request.user);
  */
 export function requirePrincipal(user: unknown): Principal {
   const u = user as Partial<Principal> | null | undefined;
@@ -77,6 +81,10 @@ function pinUpdateMetadata(value: Mutable, principal: Principal): void {
  *
  * Fails closed: an unknown event, a missing principal or a missing
  * permission throws an error the server turns into 403.
+ *
+ * @param visibility `tenant` (members share) or `owner` (each sees their own).
+ * @example
+ * auth.on("threads:read", (request) => handleTenantEvent(request, "tenant")); // { tenant_id: "acme" }
  */
 export function handleTenantEvent(request: HandlerRequest, visibility: Visibility): TenantFilter | undefined {
   const principal = requirePrincipal(request.user);
