@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, type Assistant, type Thread } from "@langchain/langgraph-sdk";
+import { SignJWT, base64url } from "jose";
 import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
 import { ALL_PERMISSIONS } from "../../scripts/lib/dev-settings.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
@@ -294,6 +295,29 @@ describe("callers the server must not let in", () => {
       for (const part of token.split(".")) expect(body + challenge).not.toContain(part);
     } finally {
       await other.close();
+    }
+  });
+
+  it("expired, other-audience, unsigned and HMAC-of-the-public-key tokens: 401 invalid_token", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: issuer.issuer, aud: issuer.audience, sub: "mallory", org_id: "acme", scope: ALL_PERMISSIONS, exp: now + 600 };
+    const unsigned = `${base64url.encode(JSON.stringify({ alg: "none" }))}.${base64url.encode(JSON.stringify(claims))}.`;
+    const hmac = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "HS256", kid: issuer.keys[0]!.kid })
+      .sign(new TextEncoder().encode(JSON.stringify(issuer.keys[0]!.publicJwk)));
+    const cases: [string, string][] = [
+      [await issuer.sign({ ...claims, exp: now - 600 }), "the token has expired"],
+      [await issuer.sign({ ...claims, aud: "another-api" }), 'unexpected \\"aud\\" claim value'],
+      [unsigned, "the token's signing algorithm is not allowed"],
+      [hmac, "the token's signing algorithm is not allowed"],
+    ];
+    for (const [token, description] of cases) {
+      const res = await fetch(`${server.url}/threads/${A.thread.thread_id}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(401);
+      const challenge = res.headers.get("www-authenticate") ?? "";
+      expect(challenge).toBe(`Bearer realm="langgraph", error="invalid_token", error_description="${description}"`);
+      const body = await res.text();
+      for (const part of token.split(".").filter(Boolean)) expect(body + challenge).not.toContain(part);
     }
   });
 
