@@ -29,6 +29,7 @@ describe("readConfig", () => {
       tenantMode: "multi",
       singleTenantId: "default",
       visibility: "tenant",
+      tokenCache: { enabled: true, maxEntries: 10_000, maxAgeSeconds: 300 },
     });
     expect(DEFAULT_ALGORITHMS).toEqual(["RS256", "PS256", "ES256", "EdDSA"]);
   });
@@ -44,6 +45,9 @@ describe("readConfig", () => {
       AUTH_TENANT_MODE: "single",
       AUTH_SINGLE_TENANT_ID: "acme.corp_1-x",
       AUTH_VISIBILITY: "owner",
+      AUTH_TOKEN_CACHE: "off",
+      AUTH_TOKEN_CACHE_MAX_ENTRIES: "50",
+      AUTH_TOKEN_CACHE_MAX_AGE: "60",
     });
     expect(config).toEqual({
       issuer: "https://tenant.eu.auth0.com/",
@@ -55,6 +59,7 @@ describe("readConfig", () => {
       tenantMode: "single",
       singleTenantId: "acme.corp_1-x",
       visibility: "owner",
+      tokenCache: { enabled: false, maxEntries: 50, maxAgeSeconds: 60 },
     });
   });
 
@@ -63,6 +68,7 @@ describe("readConfig", () => {
       [
         "AUTH_ALGORITHMS", "AUTH_AUDIENCE", "AUTH_CLOCK_TOLERANCE", "AUTH_ISSUER", "AUTH_JWKS_URL",
         "AUTH_SINGLE_TENANT_ID", "AUTH_TENANT_CLAIM", "AUTH_TENANT_MODE", "AUTH_VISIBILITY",
+        "AUTH_TOKEN_CACHE", "AUTH_TOKEN_CACHE_MAX_ENTRIES", "AUTH_TOKEN_CACHE_MAX_AGE",
       ].sort(),
     );
   });
@@ -78,6 +84,9 @@ describe("readConfig", () => {
         AUTH_TENANT_MODE: "many",
         AUTH_SINGLE_TENANT_ID: "a::b",
         AUTH_VISIBILITY: "public",
+        AUTH_TOKEN_CACHE: "sometimes",
+        AUTH_TOKEN_CACHE_MAX_ENTRIES: "0",
+        AUTH_TOKEN_CACHE_MAX_AGE: "forever",
       });
     } catch (caught) {
       error = caught as ConfigError;
