@@ -30,5 +30,9 @@ declare module "autocannon" {
     }
   }
   function autocannon(options: autocannon.Options): Promise<autocannon.Result>;
+  function autocannon(
+    options: autocannon.Options,
+    callback: (error: Error | null, result: autocannon.Result) => void,
+  ): import("node:events").EventEmitter;
   export default autocannon;
 }
