@@ -7,7 +7,7 @@
  * the same machine load.
  *
  * Not a test: it prints a table. Knobs (environment): BENCH_SERVER_ROUNDS
- * (default 3), BENCH_SERVER_SLICE_S (seconds per slice, default 5),
+ * (default 5), BENCH_SERVER_SLICE_S (seconds per slice, default 4),
  * BENCH_SERVER_CONNECTIONS (default 8), BENCH_SERVER_THREADS (seeded per
  * server, default 20). Total time is bounded: (rounds + 1) × 3 × slice plus start-up.
  */
@@ -17,8 +17,8 @@ import { startLocalIssuer } from "../scripts/lib/local-issuer.ts";
 import { ALL_PERMISSIONS } from "../scripts/lib/dev-settings.ts";
 import { startLangGraphDev, type LangGraphDev } from "../test/support/langgraph-dev.ts";
 
-const ROUNDS = Number(process.env.BENCH_SERVER_ROUNDS ?? 3);
-const SLICE_S = Number(process.env.BENCH_SERVER_SLICE_S ?? 5);
+const ROUNDS = Number(process.env.BENCH_SERVER_ROUNDS ?? 5);
+const SLICE_S = Number(process.env.BENCH_SERVER_SLICE_S ?? 4);
 const CONNECTIONS = Number(process.env.BENCH_SERVER_CONNECTIONS ?? 8);
 const THREADS = Number(process.env.BENCH_SERVER_THREADS ?? 20);
 
