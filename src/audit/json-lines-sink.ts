@@ -1,0 +1,104 @@
+import { open, readFile, type FileHandle } from "node:fs/promises";
+import type { AuditRecord, ChainHead } from "./audit-record.ts";
+import { AuditWriteError } from "./audit-log.ts";
+import type { AuditSink } from "./audit-sink.ts";
+import { canonicalJson } from "./canonical-json.ts";
+import { verifyAuditLog } from "./verify-audit-chain.ts";
+
+/** Options of {@link createJsonLinesSink}. */
+export interface JsonLinesSinkOptions {
+  /**
+   * File to append records to (created with mode 0600). Default: none, so
+   * records go to `stream`.
+   */
+  file?: string | undefined;
+  /** Stream for records when no `file` is given. Default `process.stdout`. */
+  stream?: NodeJS.WritableStream;
+  /** `fdatasync` after every record (file only): survives a power cut, costs a disk flush. Default false. */
+  fsync?: boolean;
+}
+
+/**
+ * An audit sink writing one canonical-JSON record per line, to a file or to
+ * stdout (the default).
+ *
+ * With a file, the chains continue across restarts: the existing file is
+ * read and verified when the first record is written (or on `ready()`).
+ * A file whose chain is broken is not appended to; every write then fails
+ * with an {@link AuditWriteError} naming the first broken line, so tampering
+ * or a torn write is seen, not buried under new records. Rotate or repair
+ * the file to go on. One process writes one file.
+ *
+ * On stdout each process starts new chains (seq 0), so `verify` is meant
+ * for files; ship stdout to a collector that keeps it per process.
+ *
+ * @example
+ * const sink = createJsonLinesSink({ file: process.env.AUDIT_LOG_FILE }); // stdout when unset
+ */
+export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSink {
+  const { file, fsync = false } = options;
+  if (file !== undefined && (typeof file !== "string" || file.trim() === "")) {
+    throw new TypeError("createJsonLinesSink: options.file must be a non-empty path");
+  }
+  const stream = options.stream ?? process.stdout;
+
+  let opened: Promise<{ handle: FileHandle | undefined; heads: Map<string, ChainHead> }> | undefined;
+  const openOnce = () =>
+    (opened ??= (async () => {
+      if (file === undefined) return { handle: undefined, heads: new Map<string, ChainHead>() };
+      let existing = "";
+      try {
+        existing = await readFile(file, "utf8");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+      const report = verifyAuditLog(existing);
+      if (!report.ok) {
+        const p = report.problem!;
+        throw new AuditWriteError(
+          `the audit log ${file} is broken at line ${p.line}: ${p.reason}; it is not appended to (rotate or repair it)`,
+        );
+      }
+      const handle = await open(file, "a", 0o600);
+      return { handle, heads: report.heads };
+    })());
+
+  // One write at a time: reading a head and appending its successor is one
+  // step, and lines of different tenants never interleave inside a line.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const writeStream = (line: string) =>
+    new Promise<void>((resolve, reject) => {
+      stream.write(line, (error?: Error | null) => (error ? reject(error) : resolve()));
+    });
+
+  return {
+    append(tenantId, seal) {
+      const step = queue.then(async () => {
+        const { handle, heads } = await openOnce();
+        const record: AuditRecord = seal(heads.get(tenantId));
+        const line = `${canonicalJson(record)}\n`;
+        if (handle) {
+          await handle.write(line);
+          if (fsync) await handle.datasync();
+        } else {
+          await writeStream(line);
+        }
+        heads.set(tenantId, { seq: record.seq, hash: record.hash });
+        return record;
+      });
+      queue = step.catch(() => undefined);
+      return step;
+    },
+    async ready() {
+      await openOnce();
+    },
+    async close() {
+      await queue;
+      const state = await opened?.catch(() => undefined);
+      await state?.handle?.close();
+      opened = Promise.reject(new AuditWriteError("the audit sink is closed"));
+      opened.catch(() => undefined);
+    },
+  };
+}
