@@ -93,12 +93,13 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Audi
         // two-key form with a fixed first key (0x6175, "au") keeps these
         // locks apart from the application's own advisory locks.
         await client.query("SELECT pg_advisory_xact_lock(24949, hashtext($1))", [tenantId]);
-        const last = await client.query<{ seq: string; hash: string }>(
-          "SELECT seq::text AS seq, hash FROM tool_audit_records WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1",
+        const last = await client.query<{ seq_text: string; hash: string }>(
+          // Ordered by the bigint column, not the text alias ("9" > "10").
+          "SELECT seq::text AS seq_text, hash FROM tool_audit_records WHERE tenant_id = $1 ORDER BY tool_audit_records.seq DESC LIMIT 1",
           [tenantId],
         );
         const row = last.rows[0];
-        const head: ChainHead | undefined = row ? { seq: Number(row.seq), hash: row.hash } : undefined;
+        const head: ChainHead | undefined = row ? { seq: Number(row.seq_text), hash: row.hash } : undefined;
         const record: AuditRecord = seal(head);
         if (record.tenant_id !== tenantId) throw new TypeError("the sealed record belongs to another tenant");
         await client.query(
