@@ -38,7 +38,7 @@ export const AuditRecordSchema = z.strictObject({
   run_id: z.string().nullable(),
   /** The tool name the model asked for (possibly one that does not exist). */
   tool: z.string().max(256),
-  tool_call_id: z.string().nullable(),
+  tool_call_id: z.string().max(256).nullable(),
   decision: z.enum(AUDIT_DECISIONS),
   /** Why a call was refused or failed (never the arguments or a secret). */
   reason: z.string().max(1000).nullable(),

@@ -5,6 +5,7 @@ import { isGraphInterrupt } from "@langchain/langgraph";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
 import { NO_TENANT, digestArguments, type AuditDecision, type AuditEntry } from "../audit/audit-record.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
+import { canonicalJson } from "../audit/canonical-json.ts";
 import { readToolCaller, type Named, type ToolPolicy } from "../policy/tool-policy.ts";
 import type { Principal } from "../tenant/principal.ts";
 
@@ -77,7 +78,13 @@ export interface ToolGuard {
   createToolNode(tools: GuardableTool[], options?: GuardedToolNodeOptions): ToolNode;
 }
 
-/** The refusal the model reads. It does not say whether the tool exists. */
+/**
+ * The refusal the model reads. It does not say whether the tool exists, so
+ * a probing prompt learns nothing about tools it was not given.
+ *
+ * @example
+ * refusalMessage({ name: "refund", args: {}, id: "call_1" }).status; // "error"
+ */
 export function refusalMessage(call: ToolCall): ToolMessage {
   return new ToolMessage({
     status: "error",
@@ -132,7 +139,7 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
       thread_id: caller.thread_id,
       run_id: caller.run_id,
       tool: name.slice(0, 256),
-      tool_call_id: typeof call?.id === "string" ? call.id : null,
+      tool_call_id: typeof call?.id === "string" ? call.id.slice(0, 256) : null,
     };
     let argsDigest: string;
     let refusal: string | undefined;
@@ -145,6 +152,17 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
     if (!caller.user) refusal ??= "the run has no authenticated user";
     else if (!available.has(name)) refusal ??= "no tool of this name is installed";
     else if (!policy.isAllowed(caller.user, name)) refusal ??= "the policy does not allow this tool for this user";
+    let captured: unknown;
+    if (refusal === undefined && options.captureArguments) {
+      // A redaction hook that fails must not let unredacted arguments through
+      // or leave the call unrecorded: the call is refused and says why.
+      try {
+        captured = options.captureArguments(call.args, name);
+        if (captured !== undefined) canonicalJson(captured); // must have a JSON form to be sealed
+      } catch {
+        refusal = "the argument capture hook failed";
+      }
+    }
 
     if (refusal !== undefined) {
       await audit.record({
@@ -160,7 +178,6 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
 
     // A sink that cannot write stops the call before the tool does anything.
     await audit.ready();
-    const captured = options.captureArguments ? options.captureArguments(call.args, name) : undefined;
     const started = timer();
     let decision: AuditDecision = "failed";
     let reason: string | null = "the tool threw an error";

@@ -138,6 +138,17 @@ describe("createToolGuard: ToolNode", () => {
     expect(JSON.stringify(sink.records)).not.toContain("4111");
   });
 
+  it("refuses the call, runs nothing and records why when the capture hook fails", async () => {
+    for (const captureArguments of [() => { throw new Error("redactor bug"); }, () => ({ n: Number.NaN })]) {
+      const { ran, sink, callTools } = setup({}, { captureArguments });
+      const state = await callTools(admin, [{ name: "refund", args: { invoice_id: "inv_7" } }]);
+      expect(ran).toEqual([]);
+      expect(toolMessages(state)[0]).toMatchObject({ status: "error" });
+      expect(sink.records).toEqual([expect.objectContaining({ decision: "refused", reason: "the argument capture hook failed" })]);
+      expect(sink.records[0]).not.toHaveProperty("args");
+    }
+  });
+
   it("refuses two tools with the same name", () => {
     const { guard, tools } = setup();
     expect(() => guard.createToolNode([tools[0]!, tools[0]!])).toThrow(/two tools are named "search_docs"/);
