@@ -1,9 +1,11 @@
 /**
  * The audit log's command line.
  *
- *   npm run audit -- verify <file>
+ *   npm run audit -- verify <file> [--key-env AUDIT_CHAIN_KEY]
  *     Checks every tenant's hash chain; names the first broken record and
- *     exits 1 when there is one (2 for a usage error).
+ *     exits 1 when there is one (2 for a usage error). A keyed chain needs
+ *     its key, read from the named environment variable (never from the
+ *     command line, where other users could see it).
  *
  *   npm run audit -- query --tenant acme [--since <ISO 8601>] [--until <ISO 8601>] [--file <file>]
  *     Prints one tenant's records as JSON lines. The file defaults to
@@ -14,9 +16,10 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { createAuditChainVerifier, parseAuditLine } from "../src/audit/verify-audit-chain.ts";
 import { matchesAuditQuery } from "../src/audit/query-audit-log.ts";
+import { requireChainKey } from "../src/audit/audit-record.ts";
 
 const USAGE = [
-  "usage: npm run audit -- verify <file>",
+  "usage: npm run audit -- verify <file> [--key-env <VARIABLE holding the chain key>]",
   "       npm run audit -- query --tenant <tenant> [--since <ISO 8601>] [--until <ISO 8601>] [--file <file>]",
 ].join("\n");
 
@@ -43,10 +46,20 @@ function parseDate(name: string, value: string | undefined): Date | undefined {
 }
 
 async function verify(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { "key-env": { type: "string" } } });
   if (positionals.length !== 1) usage("verify needs exactly one file");
   const file = positionals[0]!;
-  const verifier = createAuditChainVerifier();
+  let key: string | undefined;
+  if (values["key-env"] !== undefined) {
+    key = process.env[values["key-env"]];
+    if (!key) usage(`--key-env: the variable ${values["key-env"]} is not set`);
+    try {
+      requireChainKey(key, values["key-env"]);
+    } catch (error) {
+      usage((error as Error).message);
+    }
+  }
+  const verifier = createAuditChainVerifier({ key });
   for await (const line of lines(file)) if (verifier.check(line)) break;
   const report = verifier.report();
   if (!report.ok) {

@@ -1,4 +1,4 @@
-import { sealAuditRecord, type AuditEntry, type AuditRecord } from "./audit-record.ts";
+import { requireChainKey, sealAuditRecord, type AuditEntry, type AuditRecord, type ChainKey } from "./audit-record.ts";
 import type { AuditSink } from "./audit-sink.ts";
 
 /** A record could not be written: the tool call it describes must not pass unnoticed. */
@@ -14,6 +14,11 @@ export class AuditWriteError extends Error {
 export interface AuditLogOptions {
   /** Where records go. */
   sink: AuditSink;
+  /**
+   * Key the chain with HMAC-SHA256 (at least 32 bytes). Give a JSON-lines
+   * sink the same key, and `verify` too. Default: none (plain SHA-256).
+   */
+  chainKey?: ChainKey | undefined;
 }
 
 /** The tamper-evident audit trail of tool calls. */
@@ -49,6 +54,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   if (!sink || typeof sink.append !== "function") {
     throw new TypeError("createAuditLog: options.sink must be an AuditSink (an object with append())");
   }
+  const key = options.chainKey === undefined ? undefined : requireChainKey(options.chainKey, "createAuditLog: options.chainKey");
   // The last pending write of each tenant: the next one starts after it
   // settles, so two overlapping calls never seal onto the same head.
   const tails = new Map<string, Promise<unknown>>();
@@ -59,7 +65,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       const previous = tails.get(tenant) ?? Promise.resolve();
       const write = previous
         .catch(() => undefined)
-        .then(() => sink.append(tenant, (head) => sealAuditRecord(entry, head)))
+        .then(() => sink.append(tenant, (head) => sealAuditRecord(entry, head, key)))
         .catch((error: unknown) => {
           throw error instanceof AuditWriteError
             ? error

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { z } from "zod";
 import { canonicalJson } from "./canonical-json.ts";
 
@@ -47,6 +47,8 @@ export const AuditRecordSchema = z.strictObject({
   args_sha256: sha256Hex,
   /** The arguments after the redaction hook; absent unless configured. */
   args: z.unknown().optional(),
+  /** Present only in keyed chains: `hash` is an HMAC-SHA256 under the chain key. */
+  hash_alg: z.literal("hmac-sha256").optional(),
   prev_hash: sha256Hex,
   hash: sha256Hex,
 });
@@ -55,7 +57,27 @@ export const AuditRecordSchema = z.strictObject({
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 
 /** A record before it is sealed into its tenant's chain. */
-export type AuditEntry = Omit<AuditRecord, "v" | "seq" | "prev_hash" | "hash">;
+export type AuditEntry = Omit<AuditRecord, "v" | "seq" | "hash_alg" | "prev_hash" | "hash">;
+
+/**
+ * A secret for keyed chains (HMAC-SHA256): at least 32 bytes. Without it,
+ * whoever can write the log can also recompute every later hash after an
+ * edit; with it, they also need the key. Keep it outside the log's host.
+ */
+export type ChainKey = string | Uint8Array;
+
+/**
+ * Check a chain key.
+ *
+ * @throws {TypeError} naming `option` when the key is not a string or bytes of at least 32 bytes.
+ * @example
+ * requireChainKey(process.env.AUDIT_CHAIN_KEY, "AUDIT_CHAIN_KEY");
+ */
+export function requireChainKey(key: unknown, option: string): ChainKey {
+  const length = typeof key === "string" ? Buffer.byteLength(key) : key instanceof Uint8Array ? key.byteLength : -1;
+  if (length < 32) throw new TypeError(`${option} must be a secret of at least 32 bytes`);
+  return key as ChainKey;
+}
 
 /** Where a chain stands: the last record's position and hash. */
 export interface ChainHead {
@@ -75,11 +97,13 @@ export function digestArguments(args: unknown): string {
 
 /**
  * The hash of a record: SHA-256 over the canonical JSON of every field but
- * `hash` (so `prev_hash` and `seq` are covered and the chain is linked).
+ * `hash` (so `prev_hash` and `seq` are covered and the chain is linked);
+ * HMAC-SHA256 under `key` for a keyed chain.
  */
-export function hashAuditRecord(record: Omit<AuditRecord, "hash"> | AuditRecord): string {
+export function hashAuditRecord(record: Omit<AuditRecord, "hash"> | AuditRecord, key?: ChainKey): string {
   const { hash: _hash, ...rest } = record as AuditRecord;
-  return createHash("sha256").update(canonicalJson(rest)).digest("hex");
+  const digest = key === undefined ? createHash("sha256") : createHmac("sha256", key);
+  return digest.update(canonicalJson(rest)).digest("hex");
 }
 
 /**
@@ -90,7 +114,7 @@ export function hashAuditRecord(record: Omit<AuditRecord, "hash"> | AuditRecord)
  * const first = sealAuditRecord(entry, undefined); // seq 0, prev_hash GENESIS_HASH
  * const second = sealAuditRecord(next, first);     // seq 1, prev_hash first.hash
  */
-export function sealAuditRecord(entry: AuditEntry, head: ChainHead | undefined): AuditRecord {
+export function sealAuditRecord(entry: AuditEntry, head: ChainHead | undefined, key?: ChainKey): AuditRecord {
   // Fields are picked one by one (not spread) so nothing extra on `entry`
   // can slip into the record or override `seq` and `prev_hash`.
   const unsealed: Omit<AuditRecord, "hash"> = {
@@ -108,7 +132,8 @@ export function sealAuditRecord(entry: AuditEntry, head: ChainHead | undefined):
     duration_ms: entry.duration_ms,
     args_sha256: entry.args_sha256,
     ...(entry.args !== undefined ? { args: entry.args } : {}),
+    ...(key !== undefined ? { hash_alg: "hmac-sha256" as const } : {}),
     prev_hash: head ? head.hash : GENESIS_HASH,
   };
-  return { ...unsealed, hash: hashAuditRecord(unsealed) };
+  return { ...unsealed, hash: hashAuditRecord(unsealed, key) };
 }

@@ -1,5 +1,5 @@
 import { open, readFile, type FileHandle } from "node:fs/promises";
-import type { AuditRecord, ChainHead } from "./audit-record.ts";
+import { requireChainKey, type AuditRecord, type ChainHead, type ChainKey } from "./audit-record.ts";
 import { AuditWriteError } from "./audit-log.ts";
 import type { AuditSink } from "./audit-sink.ts";
 import { canonicalJson } from "./canonical-json.ts";
@@ -16,6 +16,8 @@ export interface JsonLinesSinkOptions {
   stream?: NodeJS.WritableStream;
   /** `fdatasync` after every record (file only): survives a power cut, costs a disk flush. Default false. */
   fsync?: boolean;
+  /** The chain key of a keyed log (the audit log's `chainKey`), to verify the existing file. Default: none. */
+  chainKey?: ChainKey | undefined;
 }
 
 /**
@@ -41,6 +43,7 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
     throw new TypeError("createJsonLinesSink: options.file must be a non-empty path");
   }
   const stream = options.stream ?? process.stdout;
+  const key = options.chainKey === undefined ? undefined : requireChainKey(options.chainKey, "createJsonLinesSink: options.chainKey");
 
   let opened: Promise<{ handle: FileHandle | undefined; heads: Map<string, ChainHead> }> | undefined;
   const openOnce = () =>
@@ -52,7 +55,7 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       }
-      const report = verifyAuditLog(existing);
+      const report = verifyAuditLog(existing, { key });
       if (!report.ok) {
         const p = report.problem!;
         throw new AuditWriteError(

@@ -1,4 +1,4 @@
-import { AuditRecordSchema, GENESIS_HASH, hashAuditRecord, type AuditRecord, type ChainHead } from "./audit-record.ts";
+import { AuditRecordSchema, GENESIS_HASH, hashAuditRecord, type AuditRecord, type ChainHead, type ChainKey } from "./audit-record.ts";
 
 /** The first record that breaks a chain, and why. */
 export interface AuditChainProblem {
@@ -19,6 +19,16 @@ export interface AuditChainReport {
   problem: AuditChainProblem | undefined;
   /** Each tenant's chain head after the last good record. */
   heads: Map<string, ChainHead>;
+}
+
+/** Options of {@link createAuditChainVerifier}. */
+export interface AuditChainVerifierOptions {
+  /**
+   * The key of a keyed chain. With it, every record must be keyed
+   * (`hash_alg: "hmac-sha256"`), so an unkeyed forgery is refused; without
+   * it, a keyed record is reported as needing the key. Default: none.
+   */
+  key?: ChainKey | undefined;
 }
 
 /** Line-by-line checker, for logs too big to hold in memory. */
@@ -66,7 +76,8 @@ export function parseAuditLine(line: string): AuditRecord {
  * for (const line of text.split("\n")) if (verifier.check(line)) break;
  * verifier.report(); // { ok, records, problem, heads }
  */
-export function createAuditChainVerifier(): AuditChainVerifier {
+export function createAuditChainVerifier(options: AuditChainVerifierOptions = {}): AuditChainVerifier {
+  const { key } = options;
   const heads = new Map<string, ChainHead>();
   let lineNumber = 0;
   let records = 0;
@@ -94,7 +105,13 @@ export function createAuditChainVerifier(): AuditChainVerifier {
         return fail({ line: lineNumber, tenant_id: null, seq: null, reason: (error as Error).message });
       }
       const at = { line: lineNumber, tenant_id: record.tenant_id, seq: record.seq };
-      if (hashAuditRecord(record) !== record.hash) {
+      if (key !== undefined && record.hash_alg !== "hmac-sha256") {
+        return fail({ ...at, reason: "the record is not keyed, but the chain key was given (a forged or foreign record)" });
+      }
+      if (key === undefined && record.hash_alg !== undefined) {
+        return fail({ ...at, reason: "the record is keyed (hmac-sha256): verify it with the chain key" });
+      }
+      if (hashAuditRecord(record, key) !== record.hash) {
         return fail({ ...at, reason: "the record's hash does not match its content (the record was edited)" });
       }
       const head = heads.get(record.tenant_id);
@@ -123,8 +140,8 @@ export function createAuditChainVerifier(): AuditChainVerifier {
  * const report = verifyAuditLog(await readFile("audit.jsonl", "utf8"));
  * if (!report.ok) console.error(`line ${report.problem!.line}: ${report.problem!.reason}`);
  */
-export function verifyAuditLog(text: string): AuditChainReport {
-  const verifier = createAuditChainVerifier();
+export function verifyAuditLog(text: string, options: AuditChainVerifierOptions = {}): AuditChainReport {
+  const verifier = createAuditChainVerifier(options);
   for (const line of text.split("\n")) if (verifier.check(line)) break;
   return verifier.report();
 }

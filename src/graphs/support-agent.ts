@@ -9,6 +9,7 @@
  *
  * Environment:
  * - `AUDIT_LOG_FILE`: JSON-lines audit log; default stdout.
+ * - `AUDIT_CHAIN_KEY`: key the chain with HMAC-SHA256 (at least 32 bytes); default unkeyed.
  * - `SUPPORT_AGENT_MODEL`: `scripted` (default when no key is set), `openai`
  *   or `anthropic`. The last two need `@langchain/openai` or
  *   `@langchain/anthropic` installed and `OPENAI_API_KEY` or
@@ -113,7 +114,8 @@ export function supportModelFactory(env: Record<string, string | undefined> = pr
 
 const getModel = supportModelFactory();
 
-const audit = createAuditLog({ sink: createJsonLinesSink({ file: process.env.AUDIT_LOG_FILE || undefined }) });
+const chainKey = process.env.AUDIT_CHAIN_KEY || undefined;
+const audit = createAuditLog({ sink: createJsonLinesSink({ file: process.env.AUDIT_LOG_FILE || undefined, chainKey }), chainKey });
 const guard = createToolGuard({ policy: supportToolPolicy, audit });
 
 const SupportState = Annotation.Root({

@@ -3,7 +3,9 @@ import pg from "pg";
 import type { AuditRecord, ChainHead } from "../audit/audit-record.ts";
 import type { AuditSink } from "../audit/audit-sink.ts";
 import { canonicalJson } from "../audit/canonical-json.ts";
-import { createAuditChainVerifier, parseAuditLine, type AuditChainReport } from "../audit/verify-audit-chain.ts";
+import {
+  createAuditChainVerifier, parseAuditLine, type AuditChainReport, type AuditChainVerifierOptions,
+} from "../audit/verify-audit-chain.ts";
 import { NO_TENANT } from "../audit/audit-record.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 
@@ -146,16 +148,20 @@ export async function readTenantAuditRecords(
  * does for a file; `line` is the 1-based position in the chain).
  *
  * @example
- * const report = await verifyTenantAuditChain(pool, "acme");
+ * const report = await verifyTenantAuditChain(pool, "acme", { key: process.env.AUDIT_CHAIN_KEY });
  */
-export async function verifyTenantAuditChain(pool: PgPoolLike, tenantId: string): Promise<AuditChainReport> {
+export async function verifyTenantAuditChain(
+  pool: PgPoolLike,
+  tenantId: string,
+  options: AuditChainVerifierOptions = {},
+): Promise<AuditChainReport> {
   requireAuditTenant(tenantId);
   return inTenantTransaction(pool, tenantId, async (client) => {
     const { rows } = await client.query<{ record: string }>(
       "SELECT record FROM tool_audit_records WHERE tenant_id = $1 ORDER BY seq",
       [tenantId],
     );
-    const verifier = createAuditChainVerifier();
+    const verifier = createAuditChainVerifier(options);
     for (const row of rows) if (verifier.check(row.record)) break;
     return verifier.report();
   });

@@ -114,6 +114,39 @@ describe("verifyAuditLog", () => {
   });
 });
 
+describe("keyed chains (HMAC-SHA256)", () => {
+  const key = "k".repeat(32);
+  function keyedLog(n = 4): AuditRecord[] {
+    let head: AuditRecord | undefined;
+    return Array.from({ length: n }, (_, i) => (head = sealAuditRecord(entry("acme", `tool_${i}`), head, key)));
+  }
+
+  it("verifies with the key and asks for it without", () => {
+    const records = keyedLog();
+    expect(records[0]!.hash_alg).toBe("hmac-sha256");
+    expect(verifyAuditLog(text(records), { key })).toMatchObject({ ok: true, records: 4 });
+    expect(verifyAuditLog(text(records)).problem).toMatchObject({ line: 1, reason: expect.stringMatching(/verify it with the chain key/) });
+    expect(verifyAuditLog(text(records), { key: "x".repeat(32) }).problem).toMatchObject({ line: 1, reason: expect.stringMatching(/edited/) });
+  });
+
+  it("catches an edit whose hashes were all recomputed without the key", () => {
+    const records = keyedLog();
+    // The forger edits record 1 and re-seals it and everything after it with plain SHA-256 ...
+    let head: AuditRecord | undefined = records[0];
+    const forged = [records[0]!, ...records.slice(1).map((r, i) => (head = sealAuditRecord({ ...r, decision: i === 0 ? "refused" : r.decision }, head)))];
+    expect(verifyAuditLog(text(forged)).ok).toBe(false);
+    expect(verifyAuditLog(text(forged), { key }).problem).toMatchObject({ line: 2, reason: expect.stringMatching(/not keyed/) });
+    // ... or keyed with a guessed key.
+    head = records[0];
+    const guessed = [records[0]!, ...records.slice(1).map((r) => (head = sealAuditRecord({ ...r, decision: "refused" }, head, "g".repeat(32))))];
+    expect(verifyAuditLog(text(guessed), { key }).problem).toMatchObject({ line: 2, reason: expect.stringMatching(/edited/) });
+  });
+
+  it("refuses a short key", () => {
+    expect(() => createAuditLog({ sink: { append: async () => { throw new Error("unused"); } }, chainKey: "short" })).toThrow(/chainKey must be a secret of at least 32 bytes/);
+  });
+});
+
 describe("createAuditLog", () => {
   /** A sink that keeps records in memory and yields between reading the head and storing. */
   function slowSink(): AuditSink & { stored: AuditRecord[] } {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,6 +62,21 @@ describe("createJsonLinesSink", () => {
     await expect(reopened.ready()).rejects.toThrow(/broken at line 2/);
     await expect(reopened.record(entry("acme"))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/line 2/) });
     expect(await readFile(file, "utf8")).toBe(tampered);
+  });
+
+  it("continues a keyed chain only with its key", async () => {
+    const file = join(dir, "keyed.jsonl");
+    const chainKey = randomBytes(32);
+    const first = createAuditLog({ sink: createJsonLinesSink({ file, chainKey }), chainKey });
+    await first.record(entry("acme"));
+    await first.close();
+    const again = createAuditLog({ sink: createJsonLinesSink({ file, chainKey }), chainKey });
+    expect((await again.record(entry("acme"))).seq).toBe(1);
+    await again.close();
+    expect(verifyAuditLog(await readFile(file, "utf8"), { key: chainKey })).toMatchObject({ ok: true, records: 2 });
+
+    const keyless = createAuditLog({ sink: createJsonLinesSink({ file }) });
+    await expect(keyless.ready()).rejects.toThrow(/line 1: the record is keyed/);
   });
 
   it("writes to a stream (stdout by default) and surfaces a failing stream", async () => {

@@ -13,8 +13,14 @@ const run = promisify(execFile);
 
 /** Run `npm run audit -- ...args` (the same command line, without npm's banner). */
 async function audit(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return auditWithEnv({}, ...args);
+}
+async function auditWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/audit.ts", ...args], { cwd: PROJECT_ROOT });
+    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/audit.ts", ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -65,6 +71,20 @@ describe("npm run audit", () => {
     const missing = await audit("verify", join(dir, "nope.jsonl"));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/ENOENT/);
+  });
+
+  it("verify --key-env: checks a keyed chain with the key from the environment", async () => {
+    const keyed = join(dir, "keyed.jsonl");
+    const chainKey = "s".repeat(40);
+    const log = createAuditLog({ sink: createJsonLinesSink({ file: keyed, chainKey }), chainKey });
+    await log.record({
+      time: new Date().toISOString(), tenant_id: "acme", user_id: "u", thread_id: null, run_id: null, tool: "refund",
+      tool_call_id: null, decision: "refused", reason: "no", duration_ms: 0, args_sha256: digestArguments({}),
+    });
+    await log.close();
+    const ok = await auditWithEnv({ TEST_CHAIN_KEY: chainKey }, "verify", keyed, "--key-env", "TEST_CHAIN_KEY");
+    expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/OK: 1 record/) });
+    expect((await audit("verify", keyed, "--key-env", "UNSET_CHAIN_KEY_VARIABLE")).code).toBe(2);
   });
 
   it("query: prints one tenant's records since a date", async () => {
