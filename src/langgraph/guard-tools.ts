@@ -196,7 +196,8 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
         reason = "the tool interrupted the run";
       } else {
         // The error's name only: its message may quote arguments or secrets.
-        reason = `the tool threw ${(error as Error)?.name ?? "an error"}`;
+        const errorName = (error as Error | undefined)?.name;
+        reason = `the tool threw ${typeof errorName === "string" && errorName !== "" ? errorName.slice(0, 100) : "an error"}`;
       }
       throw error;
     } finally {
