@@ -94,6 +94,15 @@ describe("createToolGuard: ToolNode", () => {
     expect(JSON.stringify(sink.records)).not.toContain("secret-db-password");
   });
 
+  it("records a tool that throws past the node (handleToolErrors: false) before the error surfaces", async () => {
+    const { ran, sink, guard, tools } = setup();
+    const node = guard.createToolNode(tools, { handleToolErrors: false });
+    const message = new AIMessage({ content: "", tool_calls: [{ name: "broken", args: {}, id: "c9", type: "tool_call" }] });
+    await expect(node.invoke({ messages: [message] }, configFor(viewer))).rejects.toThrow(/secret-db-password/);
+    expect(ran).toEqual(["broken"]);
+    expect(sink.records).toEqual([expect.objectContaining({ decision: "failed", reason: "the tool threw Error", tool_call_id: "c9" })]);
+  });
+
   it("refuses tools that do not exist and calls from a run with no valid user", async () => {
     const { ran, sink, callTools } = setup();
     await callTools(admin, [{ name: "drop_tables", args: {} }]);
