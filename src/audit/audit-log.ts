@@ -1,7 +1,14 @@
 import { requireChainKey, sealAuditRecord, type AuditEntry, type AuditRecord, type ChainKey } from "./audit-record.ts";
 import type { AuditSink } from "./audit-sink.ts";
 
-/** A record could not be written: the tool call it describes must not pass unnoticed. */
+/**
+ * A record could not be written: the tool call it describes must not pass
+ * unnoticed. Not an `AuthError`: the server answers it with a 500 and the
+ * run fails, which is the point.
+ *
+ * @example
+ * try { await audit.record(entry); } catch (error) { if (error instanceof AuditWriteError) alertOnCall(error.cause); throw error; }
+ */
 export class AuditWriteError extends Error {
   override name = "AuditWriteError";
   readonly code = "ERR_AUDIT_WRITE" as const;

@@ -99,6 +99,9 @@ export function digestArguments(args: unknown): string {
  * The hash of a record: SHA-256 over the canonical JSON of every field but
  * `hash` (so `prev_hash` and `seq` are covered and the chain is linked);
  * HMAC-SHA256 under `key` for a keyed chain.
+ *
+ * @example
+ * hashAuditRecord(record) === record.hash; // true for an unedited, unkeyed record
  */
 export function hashAuditRecord(record: Omit<AuditRecord, "hash"> | AuditRecord, key?: ChainKey): string {
   const { hash: _hash, ...rest } = record as AuditRecord;

@@ -43,6 +43,8 @@ export interface AuditChainVerifier {
  * Parse one JSON line as an audit record.
  *
  * @throws {TypeError} with a short reason (not JSON, or not an audit record).
+ * @example
+ * const record = parseAuditLine(line); // checks the shape only; the chain is checked by the verifier
  */
 export function parseAuditLine(line: string): AuditRecord {
   let value: unknown;

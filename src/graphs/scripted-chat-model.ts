@@ -29,7 +29,13 @@ function textOf(message: BaseMessage | undefined): string {
 
 const CALL_COMMAND = /^\/call\s+([A-Za-z0-9_-]{1,64})\s*(\{[\s\S]*\})?\s*$/;
 
-/** The scripted model; `bindTools` returns a copy that knows the bound tool names. */
+/**
+ * The scripted model; `bindTools` returns a copy that knows the bound tool names.
+ *
+ * @example
+ * const model = new ScriptedChatModel().bindTools([searchDocs]);
+ * await model.invoke([new HumanMessage("how do I reset my password?")]); // a search_docs tool call
+ */
 export class ScriptedChatModel extends BaseChatModel {
   /** Names of the tools this instance was bound with. */
   readonly boundTools: readonly string[];
