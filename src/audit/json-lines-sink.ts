@@ -1,9 +1,11 @@
-import { open, readFile, type FileHandle } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+import { createInterface } from "node:readline";
 import { requireChainKey, type AuditRecord, type ChainHead, type ChainKey } from "./audit-record.ts";
 import { AuditWriteError } from "./audit-log.ts";
 import type { AuditSink } from "./audit-sink.ts";
 import { canonicalJson } from "./canonical-json.ts";
-import { verifyAuditLog } from "./verify-audit-chain.ts";
+import { createAuditChainVerifier } from "./verify-audit-chain.ts";
 
 /** Options of {@link createJsonLinesSink}. */
 export interface JsonLinesSinkOptions {
@@ -49,21 +51,20 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
   const openOnce = () =>
     (opened ??= (async () => {
       if (file === undefined) return { handle: undefined, heads: new Map<string, ChainHead>() };
-      let existing = "";
-      try {
-        existing = await readFile(file, "utf8");
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      }
-      const report = verifyAuditLog(existing, { key });
-      if (!report.ok) {
-        const p = report.problem!;
-        throw new AuditWriteError(
-          `the audit log ${file} is broken at line ${p.line}: ${p.reason}; it is not appended to (rotate or repair it)`,
-        );
-      }
+      // Create the file (0600) before reading it, so the read below never races its creation.
       const handle = await open(file, "a", 0o600);
-      return { handle, heads: report.heads };
+      try {
+        const problem = await checkExisting(file, key);
+        if (problem.reason) {
+          throw new AuditWriteError(
+            `the audit log ${file} is broken at line ${problem.line}: ${problem.reason}; it is not appended to (rotate or repair it)`,
+          );
+        }
+        return { handle, heads: problem.heads };
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
     })());
 
   // One write at a time: reading a head and appending its successor is one
@@ -104,4 +105,32 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
       opened.catch(() => undefined);
     },
   };
+}
+
+/**
+ * Verify an existing log line by line (it may be large) and require that it
+ * ends with a newline: appending after a torn last line would glue two
+ * records into one.
+ */
+async function checkExisting(
+  file: string,
+  key: ChainKey | undefined,
+): Promise<{ line: number; reason: string | undefined; heads: Map<string, ChainHead> }> {
+  const verifier = createAuditChainVerifier({ key });
+  let lines = 0;
+  let lastChar = "";
+  const input = createReadStream(file, { encoding: "utf8" });
+  input.on("data", (chunk) => (lastChar = chunk.length > 0 ? (chunk as string).slice(-1) : lastChar));
+  let lastLine = "";
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    lines += 1;
+    lastLine = line;
+    if (verifier.check(line)) break;
+  }
+  input.destroy();
+  const report = verifier.report();
+  if (report.problem) return { line: report.problem.line, reason: report.problem.reason, heads: report.heads };
+  if (lines > 0 && lastChar !== "\n") return { line: lines, reason: "the last line is incomplete (no newline)", heads: report.heads };
+  if (lines > 0 && lastLine === "") return { line: lines, reason: "an empty line at the end of the log", heads: report.heads };
+  return { line: 0, reason: undefined, heads: report.heads };
 }

@@ -64,6 +64,20 @@ describe("createJsonLinesSink", () => {
     expect(await readFile(file, "utf8")).toBe(tampered);
   });
 
+  it("refuses to glue a record onto a torn last line or after trailing empty lines", async () => {
+    const file = join(dir, "torn.jsonl");
+    const log = createAuditLog({ sink: createJsonLinesSink({ file }) });
+    await log.record(entry("acme"));
+    await log.close();
+    const intact = await readFile(file, "utf8");
+    for (const [content, reason] of [[intact.slice(0, -1), /line 1: the last line is incomplete/], [intact.slice(0, 40), /line 1: the line is not JSON/], [`${intact}\n`, /line 2: an empty line/]] as const) {
+      await writeFile(file, content);
+      const reopened = createAuditLog({ sink: createJsonLinesSink({ file }) });
+      await expect(reopened.record(entry("acme"))).rejects.toThrow(reason);
+      expect(await readFile(file, "utf8")).toBe(content);
+    }
+  });
+
   it("continues a keyed chain only with its key", async () => {
     const file = join(dir, "keyed.jsonl");
     const chainKey = randomBytes(32);
