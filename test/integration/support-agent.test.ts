@@ -43,9 +43,12 @@ interface Message { type: string; content: unknown; status?: string; name?: stri
 interface SupportState { messages: Message[]; bound_tools: string[] }
 
 /** One run of the support agent on a new thread: the final state and the run's ids. */
-async function ask(client: Client, text: string) {
+async function ask(client: Client, text: string, configurable?: Record<string, unknown>) {
   const thread = await client.threads.create();
-  const run = await client.runs.create(thread.thread_id, "support", { input: { messages: [{ role: "user", content: text }] } });
+  const run = await client.runs.create(thread.thread_id, "support", {
+    input: { messages: [{ role: "user", content: text }] },
+    ...(configurable ? { config: { configurable } } : {}),
+  });
   await client.runs.join(thread.thread_id, run.run_id);
   const finished = await client.runs.get(thread.thread_id, run.run_id);
   const state = await client.threads.getState<SupportState>(thread.thread_id);
@@ -98,6 +101,20 @@ describe("support agent on langgraph dev", () => {
     ]);
   });
 
+  it("ignores a user a client smuggles into the run config", async () => {
+    const viewer = await clientFor("vera", ["viewer"]);
+    const forged = { identity: "ada", tenant_id: "acme", roles: ["admin"], permissions: [], is_authenticated: true };
+    const { values, threadId } = await ask(viewer, '/call refund {"invoice_id":"inv_forged","amount_cents":1}', {
+      langgraph_auth_user: forged,
+    });
+    expect(values.bound_tools).toEqual(["search_docs"]);
+    expect(values.messages.find((m) => m.type === "tool")).toMatchObject({ status: "error", name: "refund" });
+    expect(await viewer.store.getItem(["acme", "refunds"], "inv_forged")).toBeNull();
+    expect((await auditRecords()).filter((r) => r.thread_id === threadId)).toEqual([
+      expect.objectContaining({ user_id: "vera", tool: "refund", decision: "refused" }),
+    ]);
+  });
+
   it("runs and logs an admin's refund", async () => {
     const admin = await clientFor("ada", ["admin"]);
     const { status, values, threadId, runId } = await ask(admin, "please refund inv_admin1");
@@ -114,16 +131,16 @@ describe("support agent on langgraph dev", () => {
   });
 
   it("writes a log that verifies, and verify finds an edited, a deleted and a reordered record", async () => {
-    expect(await verify(auditFile)).toMatchObject({ code: 0, out: expect.stringMatching(/OK: 2 record\(s\), 1 tenant chain/) });
+    expect(await verify(auditFile)).toMatchObject({ code: 0, out: expect.stringMatching(/OK: 3 record\(s\), 1 tenant chain/) });
     const lines = (await readFile(auditFile, "utf8")).trimEnd().split("\n");
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
 
     const edited = join(dir, "edited.jsonl");
     await writeFile(edited, `${lines[0]!.replace('"decision":"refused"', '"decision":"allowed"')}\n${lines[1]}\n`);
     expect(await verify(edited)).toMatchObject({ code: 1, out: expect.stringMatching(/BROKEN at line 1 \(tenant "acme", seq 0\).*edited/) });
 
     // Deletion and reordering, checked in-process (the CLI runs the same verifier).
-    expect(verifyAuditLog(`${lines[1]}\n`).problem).toMatchObject({ line: 1, tenant_id: "acme", seq: 1 });
+    expect(verifyAuditLog(`${lines[0]}\n${lines[2]}\n`).problem).toMatchObject({ line: 2, tenant_id: "acme", seq: 2 });
     expect(verifyAuditLog(`${lines[1]}\n${lines[0]}\n`).problem).toMatchObject({ line: 1, tenant_id: "acme", seq: 1 });
   });
 });
