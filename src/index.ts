@@ -19,3 +19,8 @@ export * from "./policy/store-namespace.ts";
 export * from "./authenticate/create-authenticator.ts";
 export * from "./langgraph/tenant-handlers.ts";
 export * from "./langgraph/create-tenant-auth.ts";
+export * from "./policy/route-policy.ts";
+export * from "./policy/run-assistant.ts";
+export * from "./langgraph/server-storage.ts";
+export * from "./langgraph/create-route-guard.ts";
+export * from "./langgraph/create-run-check.ts";
