@@ -37,7 +37,8 @@ async function readBoundedJson(request: Request, limit: number): Promise<BodyRea
       if (done) break;
       size += value.byteLength;
       if (size > limit) {
-        await reader.cancel().catch(() => undefined);
+        // Not awaited: cancelling one branch of a tee settles only once both are cancelled.
+        reader.cancel().catch(() => undefined);
         return { kind: "too-large" };
       }
       chunks.push(value);

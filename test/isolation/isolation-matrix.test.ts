@@ -301,6 +301,7 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
       { route: "threads.runs.create", attempt: "run on A's thread with the system assistant", method: "POST", path: `/threads/${T}/runs`, body: runBody("echo"), expect: 404 },
       { route: "threads.runs.wait", attempt: "run on A's thread with A's assistant", method: "POST", path: `/threads/${T}/runs/wait`, body: runBody(A), expect: 403 },
       { route: "threads.runs.stream", attempt: "stream on A's thread with the system assistant", method: "POST", path: `/threads/${T}/runs/stream`, body: runBody("echo"), expect: 404 },
+      { route: "threads.runs.list", attempt: "list own thread's runs: none carries A's assistant config", method: "GET", path: `/threads/${b.thread}/runs`, expect: 200, empty: isEmptyList },
       { route: "runs.wait", attempt: "stateless wait with A's assistant", method: "POST", path: "/runs/wait", body: runBody(A), expect: 403 },
       { route: "runs.create", attempt: "stateless background run with A's assistant", method: "POST", path: "/runs", body: runBody(A), expect: 403 },
       { route: "runs.stream", attempt: "stateless stream with A's assistant", method: "POST", path: "/runs/stream", body: runBody(A), expect: 403 },
