@@ -377,9 +377,13 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
     b.run = (runs.json as { run_id: string }[])[0]!.run_id;
     await attempt({ route: "threads.runs.join", attempt: "join own run", method: "GET", path: `/threads/${b.thread}/runs/${b.run}/join`, expect: 200, own: true });
     await attempt({ route: "threads.runs.join.stream", attempt: "stream own finished run", method: "GET", path: `/threads/${b.thread}/runs/${b.run}/stream`, expect: 200, own: true });
+    const stateless = await call(tokenB, "POST", "/runs", runBody("echo", { on_completion: "keep" }));
+    expect(stateless.status, stateless.text).toBe(200);
+    const statelessRun = (stateless.json as { run_id: string }).run_id;
+    await attempt({ route: "runs.join.stream", attempt: "stream own stateless run by run id", method: "GET", path: `/runs/${statelessRun}/stream`, expect: 200, own: true });
     await attempt({ route: "store.put", attempt: "put own item", method: "PUT", path: "/store/items", body: { namespace: ["tenant-b", "notes"], key: "k1", value: { text: "b" } }, expect: 204, own: true });
     await attempt({ route: "store.search", attempt: "search own prefix", method: "POST", path: "/store/items/search", body: { namespace_prefix: ["tenant-b"] }, expect: 200, own: true });
-    expect(rows.slice(-9).map((r) => r.verdict)).toEqual(Array(9).fill("allowed-own"));
+    expect(rows.slice(-10).map((r) => r.verdict)).toEqual(Array(10).fill("allowed-own"));
     // The system assistant's run shows B's own tenant, and A's secret is nowhere in B's runs.
     expect(runs.text).not.toContain(SECRET_A);
     expect(runs.text).toContain('"tenant-b"');
