@@ -1,5 +1,5 @@
-import { RouteRefusedError, TenantForbiddenError } from "../errors.ts";
-import { requireRunnableAssistant } from "../policy/run-assistant.ts";
+import { AuthError, RouteRefusedError, TenantForbiddenError } from "../errors.ts";
+import { isRunnableAssistant } from "../policy/run-assistant.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
 import type { Visibility } from "../policy/tenant-filter.ts";
 import type { Principal } from "../tenant/principal.ts";
@@ -25,8 +25,9 @@ export interface RunCheckOptions {
  * The server looks the assistant up without any filter before calling the
  * handler, and ignores changes to `value.assistant_id`; so the handler reads
  * that same stored assistant from the server's storage and refuses unless it
- * is the caller's tenant's or a system assistant. If storage cannot be read,
- * the run is refused.
+ * is the caller's tenant's or a system assistant (404 otherwise, with the
+ * server's own "not found" message). If storage cannot be read, the run is
+ * refused (403).
  *
  * It also refuses a `webhook` (the server POSTs the whole run, headers
  * included, to any URL) unless the policy allows it, and a run on a thread
@@ -47,8 +48,17 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
     }
     const store = storage();
     if (!store) throw new TenantForbiddenError("run creation cannot be checked outside the LangGraph server");
-    if (typeof value.assistant_id !== "string") throw new TenantForbiddenError("this assistant cannot be run by your tenant");
-    requireRunnableAssistant(await store.getAssistant(value.assistant_id), principal, visibility);
+    const assistantId = value.assistant_id;
+    if (typeof assistantId !== "string" || !isRunnableAssistant(await store.getAssistant(assistantId), principal, visibility)) {
+      // The server's own answer for a missing assistant, word for word, so a
+      // foreign id cannot be told apart from one that does not exist.
+      throw new AuthError(
+        "ERR_TENANT_FORBIDDEN",
+        404,
+        `No assistant found for "${String(assistantId)}". Make sure the assistant ID is for a valid assistant or a valid graph ID.`,
+        {},
+      );
+    }
 
     if (typeof value.thread_id === "string" && value.if_not_exists !== "create") {
       // A foreign thread is refused by the server's own filter (404); a missing one is refused here, the same way.

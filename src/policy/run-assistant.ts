@@ -65,10 +65,24 @@ export function isSystemAssistant(assistant: StoredAssistant): boolean {
 }
 
 /**
- * Require that the caller may run this assistant: a system assistant, or one
- * whose stored metadata matches the caller's tenant filter (tenant, and owner
- * with `owner` visibility). The answer for a foreign assistant is the same
- * as for a missing one, so ids of other tenants are not confirmed.
+ * True when the caller may run this assistant: a system assistant, or one
+ * whose stored metadata matches the caller's tenant filter (tenant, and
+ * owner with `owner` visibility).
+ *
+ * @example
+ * isRunnableAssistant(storedAssistant, principal, "tenant");
+ */
+export function isRunnableAssistant(
+  assistant: StoredAssistant | null | undefined,
+  principal: Principal,
+  visibility: Visibility,
+): boolean {
+  if (!assistant) return false;
+  return isSystemAssistant(assistant) || isInTenant(assistant.metadata, principal, visibility);
+}
+
+/**
+ * {@link isRunnableAssistant} as a check.
  *
  * @throws {TenantForbiddenError} the assistant is missing or another tenant's (403).
  * @example
@@ -79,9 +93,7 @@ export function requireRunnableAssistant(
   principal: Principal,
   visibility: Visibility,
 ): void {
-  if (!assistant) throw new TenantForbiddenError("this assistant cannot be run by your tenant");
-  if (isSystemAssistant(assistant)) return;
-  if (!isInTenant(assistant.metadata, principal, visibility)) {
+  if (!isRunnableAssistant(assistant, principal, visibility)) {
     throw new TenantForbiddenError("this assistant cannot be run by your tenant");
   }
 }

@@ -294,18 +294,18 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
       { route: "threads.crons.create", attempt: "create a cron on A's thread", method: "POST", path: `/threads/${T}/runs/crons`, body: { assistant_id: A, schedule: "* * * * *" }, expect: 404 },
 
       // run creation with A's assistant: ORIGINAL HOLE 1 and all its variants
-      { route: "threads.runs.wait", attempt: "ORIGINAL HOLE 1: run A's assistant on B's own thread (wait)", method: "POST", path: `/threads/${b.thread}/runs/wait`, body: runBody(A), expect: 403 },
-      { route: "threads.runs.create", attempt: "run A's assistant on B's own thread (background)", method: "POST", path: `/threads/${b.thread}/runs`, body: runBody(A), expect: 403 },
-      { route: "threads.runs.stream", attempt: "run A's assistant on B's own thread (stream)", method: "POST", path: `/threads/${b.thread}/runs/stream`, body: runBody(A), expect: 403 },
-      { route: "threads.runs.create", attempt: "run A's assistant on a new thread (if_not_exists create)", method: "POST", path: `/threads/${crypto.randomUUID()}/runs`, body: runBody(A, { if_not_exists: "create" }), expect: 403 },
+      { route: "threads.runs.wait", attempt: "ORIGINAL HOLE 1: run A's assistant on B's own thread (wait)", method: "POST", path: `/threads/${b.thread}/runs/wait`, body: runBody(A), expect: 404 },
+      { route: "threads.runs.create", attempt: "run A's assistant on B's own thread (background)", method: "POST", path: `/threads/${b.thread}/runs`, body: runBody(A), expect: 404 },
+      { route: "threads.runs.stream", attempt: "run A's assistant on B's own thread (stream)", method: "POST", path: `/threads/${b.thread}/runs/stream`, body: runBody(A), expect: 404 },
+      { route: "threads.runs.create", attempt: "run A's assistant on a new thread (if_not_exists create)", method: "POST", path: `/threads/${crypto.randomUUID()}/runs`, body: runBody(A, { if_not_exists: "create" }), expect: 404 },
       { route: "threads.runs.create", attempt: "run on A's thread with the system assistant", method: "POST", path: `/threads/${T}/runs`, body: runBody("echo"), expect: 404 },
-      { route: "threads.runs.wait", attempt: "run on A's thread with A's assistant", method: "POST", path: `/threads/${T}/runs/wait`, body: runBody(A), expect: 403 },
+      { route: "threads.runs.wait", attempt: "run on A's thread with A's assistant", method: "POST", path: `/threads/${T}/runs/wait`, body: runBody(A), expect: 404 },
       { route: "threads.runs.stream", attempt: "stream on A's thread with the system assistant", method: "POST", path: `/threads/${T}/runs/stream`, body: runBody("echo"), expect: 404 },
       { route: "threads.runs.list", attempt: "list own thread's runs: none carries A's assistant config", method: "GET", path: `/threads/${b.thread}/runs`, expect: 200, empty: isEmptyList },
-      { route: "runs.wait", attempt: "stateless wait with A's assistant", method: "POST", path: "/runs/wait", body: runBody(A), expect: 403 },
-      { route: "runs.create", attempt: "stateless background run with A's assistant", method: "POST", path: "/runs", body: runBody(A), expect: 403 },
-      { route: "runs.stream", attempt: "stateless stream with A's assistant", method: "POST", path: "/runs/stream", body: runBody(A), expect: 403 },
-      { route: "runs.batch", attempt: "batch with A's assistant", method: "POST", path: "/runs/batch", body: [runBody(A)], expect: 403 },
+      { route: "runs.wait", attempt: "stateless wait with A's assistant", method: "POST", path: "/runs/wait", body: runBody(A), expect: 404 },
+      { route: "runs.create", attempt: "stateless background run with A's assistant", method: "POST", path: "/runs", body: runBody(A), expect: 404 },
+      { route: "runs.stream", attempt: "stateless stream with A's assistant", method: "POST", path: "/runs/stream", body: runBody(A), expect: 404 },
+      { route: "runs.batch", attempt: "batch with A's assistant", method: "POST", path: "/runs/batch", body: [runBody(A)], expect: 404 },
       { route: "runs.create", attempt: "stateless run with A's assistant's id as graph name", method: "POST", path: "/runs", body: runBody(A.toUpperCase()), expect: 404 },
       // webhooks: the server itself would POST the run (headers included) to this URL
       { route: "threads.runs.create", attempt: "run with a webhook to an internal host", method: "POST", path: `/threads/${b.thread}/runs`, body: runBody("echo", { webhook: "http://169.254.169.254/latest/meta-data" }), expect: 403 },
@@ -357,6 +357,13 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
     ];
 
     for (const spec of attempts) await attempt(spec);
+
+    // A foreign assistant is answered exactly like one that does not exist: no existence oracle.
+    const unknown = "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0a11";
+    const foreignAnswer = await call(tokenB, "POST", "/runs/wait", runBody(A));
+    const unknownAnswer = await call(tokenB, "POST", "/runs/wait", runBody(unknown));
+    expect(foreignAnswer.status).toBe(unknownAnswer.status);
+    expect(foreignAnswer.text.replace(A, "<id>")).toBe(unknownAnswer.text.replace(unknown, "<id>"));
 
     const failures = rows.filter((r) => !["refused", "no-data", "allowed-own"].includes(r.verdict));
     expect(failures).toEqual([]);

@@ -110,10 +110,12 @@ describe("createRunCheck", () => {
     await check({ assistant_id: "asst-b", thread_id: undefined, kwargs: {} }, bob);
   });
 
-  it("refuses another tenant's or an unknown assistant (403)", async () => {
-    await expect(check(value({ assistant_id: "asst-a" }), bob)).rejects.toMatchObject({ status: 403 });
-    await expect(check(value({ assistant_id: "nope" }), bob)).rejects.toMatchObject({ status: 403 });
-    await expect(check(value({ assistant_id: 7 }), bob)).rejects.toMatchObject({ status: 403 });
+  it("answers another tenant's assistant exactly like a missing one (404, the server's message)", async () => {
+    const foreign = check(value({ assistant_id: "asst-a" }), bob);
+    await expect(foreign).rejects.toMatchObject({ status: 404, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+    await expect(foreign).rejects.toThrow('No assistant found for "asst-a". Make sure the assistant ID is for a valid assistant or a valid graph ID.');
+    await expect(check(value({ assistant_id: "nope" }), bob)).rejects.toMatchObject({ status: 404 });
+    await expect(check(value({ assistant_id: 7 }), bob)).rejects.toMatchObject({ status: 404 });
   });
 
   it("refuses a webhook even when the route policy never saw the body", async () => {
