@@ -56,7 +56,8 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
         "ERR_TENANT_FORBIDDEN",
         404,
         `No assistant found for "${String(assistantId)}". Make sure the assistant ID is for a valid assistant or a valid graph ID.`,
-        {},
+        // What `new Response(string)` sets, as on the server's own 404.
+        { "Content-Type": "text/plain;charset=UTF-8" },
       );
     }
 

@@ -40,6 +40,7 @@ interface Answer {
   status: number;
   text: string;
   json: unknown;
+  contentType?: string | null;
 }
 
 async function call(token: string, method: string, path: string, body?: unknown, raw?: string): Promise<Answer> {
@@ -56,7 +57,7 @@ async function call(token: string, method: string, path: string, body?: unknown,
   } catch {
     json = undefined;
   }
-  return { status: response.status, text, json };
+  return { status: response.status, text, json, contentType: response.headers.get("content-type") };
 }
 
 /** A WebSocket upgrade handshake (fetch cannot send `Upgrade`). */
@@ -363,6 +364,7 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
     const foreignAnswer = await call(tokenB, "POST", "/runs/wait", runBody(A));
     const unknownAnswer = await call(tokenB, "POST", "/runs/wait", runBody(unknown));
     expect(foreignAnswer.status).toBe(unknownAnswer.status);
+    expect(foreignAnswer.contentType).toBe(unknownAnswer.contentType);
     expect(foreignAnswer.text.replace(A, "<id>")).toBe(unknownAnswer.text.replace(unknown, "<id>"));
 
     const failures = rows.filter((r) => !["refused", "no-data", "allowed-own"].includes(r.verdict));

@@ -112,7 +112,7 @@ describe("createRunCheck", () => {
 
   it("answers another tenant's assistant exactly like a missing one (404, the server's message)", async () => {
     const foreign = check(value({ assistant_id: "asst-a" }), bob);
-    await expect(foreign).rejects.toMatchObject({ status: 404, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+    await expect(foreign).rejects.toMatchObject({ status: 404, headers: { "Content-Type": "text/plain;charset=UTF-8" } });
     await expect(foreign).rejects.toThrow('No assistant found for "asst-a". Make sure the assistant ID is for a valid assistant or a valid graph ID.');
     await expect(check(value({ assistant_id: "nope" }), bob)).rejects.toMatchObject({ status: 404 });
     await expect(check(value({ assistant_id: 7 }), bob)).rejects.toMatchObject({ status: 404 });
