@@ -29,8 +29,17 @@ export interface TenantAuthOptions {
  * and returns the principal; a handler on every SDK event stamps and filters
  * by tenant; a `*` handler refuses any event the SDK adds later.
  *
+ * Without `guard` and `checkRun` only what the handlers see is protected:
+ * `POST /internal/truncate`, run webhooks, joins by run id and runs of
+ * another tenant's assistant stay open. `src/auth.ts` passes both.
+ *
  * @example
- * export const auth = createTenantAuth({ authenticator: createAuthenticator({ config: readConfig() }) });
+ * const policy = createRoutePolicy();
+ * export const auth = createTenantAuth({
+ *   authenticator: createAuthenticator({ config: readConfig() }),
+ *   guard: createRouteGuard({ policy }),
+ *   checkRun: createRunCheck({ policy }),
+ * });
  */
 export function createTenantAuth(options: TenantAuthOptions): Auth {
   const visibility = options.visibility ?? "tenant";
