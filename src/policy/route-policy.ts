@@ -265,7 +265,8 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
 
   const requireTenantPrefix = (route: ServerRoute, prefix: unknown, principal: Principal): RouteDecision | undefined => {
     if (!Array.isArray(prefix) || prefix[0] !== principal.tenant_id) {
-      return refuse(route, 403, `store searches must name a prefix starting with your tenant ("${principal.tenant_id}")`);
+      // Same words as the store handler, which checks the same thing again.
+      return refuse(route, 403, `store namespaces must start with your tenant ("${principal.tenant_id}")`);
     }
     return undefined;
   };
