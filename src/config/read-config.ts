@@ -37,6 +37,12 @@ export interface AuthConfig {
   singleTenantId: string;
   /** `tenant`: members share; `owner`: each user sees only their own. Default `tenant`. */
   visibility: "tenant" | "owner";
+  /**
+   * Permission that unlocks each route group the route policy refuses, from
+   * `AUTH_ROUTE_PERMISSIONS` (`truncate=admin:truncate,webhooks=runs:webhook`).
+   * Default `{}`: every group refused for everyone.
+   */
+  routePermissions: Record<string, string>;
 }
 
 const parsedUrl = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
@@ -114,6 +120,18 @@ const EnvSchema = z.object({
     .regex(TENANT_ID_PATTERN, "AUTH_SINGLE_TENANT_ID must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
     .default("default"),
   AUTH_VISIBILITY: z.enum(["tenant", "owner"], { error: 'AUTH_VISIBILITY must be "tenant" or "owner"' }).default("tenant"),
+  AUTH_ROUTE_PERMISSIONS: z
+    .string()
+    .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
+    .superRefine((pairs, ctx) => {
+      for (const pair of pairs) {
+        if (!/^[a-z-]{1,40}=[\x21-\x2b\x2d-\x7e]{1,200}$/.test(pair)) {
+          ctx.addIssue({ code: "custom", message: `AUTH_ROUTE_PERMISSIONS: "${pair}" is not group=permission` });
+        }
+      }
+    })
+    .transform((pairs) => Object.fromEntries(pairs.map((pair) => pair.split(/=(.*)/s).slice(0, 2) as [string, string])))
+    .default({}),
 });
 
 /** The environment variables this module reads. */
@@ -156,5 +174,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     tenantMode: e.AUTH_TENANT_MODE,
     singleTenantId: e.AUTH_SINGLE_TENANT_ID,
     visibility: e.AUTH_VISIBILITY,
+    routePermissions: e.AUTH_ROUTE_PERMISSIONS,
   };
 }

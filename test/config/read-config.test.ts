@@ -29,6 +29,7 @@ describe("readConfig", () => {
       tenantMode: "multi",
       singleTenantId: "default",
       visibility: "tenant",
+      routePermissions: {},
     });
     expect(DEFAULT_ALGORITHMS).toEqual(["RS256", "PS256", "ES256", "EdDSA"]);
   });
@@ -44,6 +45,7 @@ describe("readConfig", () => {
       AUTH_TENANT_MODE: "single",
       AUTH_SINGLE_TENANT_ID: "acme.corp_1-x",
       AUTH_VISIBILITY: "owner",
+      AUTH_ROUTE_PERMISSIONS: "truncate=admin:truncate",
     });
     expect(config).toEqual({
       issuer: "https://tenant.eu.auth0.com/",
@@ -55,6 +57,7 @@ describe("readConfig", () => {
       tenantMode: "single",
       singleTenantId: "acme.corp_1-x",
       visibility: "owner",
+      routePermissions: { truncate: "admin:truncate" },
     });
   });
 
@@ -62,7 +65,7 @@ describe("readConfig", () => {
     expect([...CONFIG_VARIABLES].sort()).toEqual(
       [
         "AUTH_ALGORITHMS", "AUTH_AUDIENCE", "AUTH_CLOCK_TOLERANCE", "AUTH_ISSUER", "AUTH_JWKS_URL",
-        "AUTH_SINGLE_TENANT_ID", "AUTH_TENANT_CLAIM", "AUTH_TENANT_MODE", "AUTH_VISIBILITY",
+        "AUTH_SINGLE_TENANT_ID", "AUTH_TENANT_CLAIM", "AUTH_TENANT_MODE", "AUTH_VISIBILITY", "AUTH_ROUTE_PERMISSIONS",
       ].sort(),
     );
   });
@@ -78,6 +81,7 @@ describe("readConfig", () => {
         AUTH_TENANT_MODE: "many",
         AUTH_SINGLE_TENANT_ID: "a::b",
         AUTH_VISIBILITY: "public",
+        AUTH_ROUTE_PERMISSIONS: "truncate",
       });
     } catch (caught) {
       error = caught as ConfigError;
@@ -95,6 +99,7 @@ describe("readConfig", () => {
     expect(message).toContain('AUTH_TENANT_MODE must be "multi" or "single"');
     expect(message).toContain("AUTH_SINGLE_TENANT_ID must match");
     expect(message).toContain('AUTH_VISIBILITY must be "tenant" or "owner"');
+    expect(message).toContain('AUTH_ROUTE_PERMISSIONS: "truncate" is not group=permission');
     // One line per problem, each starting with the variable it is about.
     for (const problem of error!.problems) expect(problem).toMatch(/^AUTH_[A-Z_]+/);
   });
