@@ -52,7 +52,10 @@ export class TenantStore extends BaseStore {
     if (tenantId.includes(".")) {
       throw new InvalidTenantIdError('a tenant id with "." cannot be a LangGraph store namespace label');
     }
-    this.store = store;
+    // Inside a run, `config.store` is LangGraph's AsyncBatchedStore, whose own
+    // `batch` throws by design; wrap the store it batches for, as LangGraph does.
+    const batched = store as BaseStore & { lg_name?: string; store?: BaseStore };
+    this.store = batched.lg_name === "AsyncBatchedStore" && batched.store ? batched.store : store;
     this.tenantId = tenantId;
   }
 
