@@ -25,7 +25,7 @@ export interface TestPostgres {
   adminUrl(database?: string): string;
   /** A fresh, empty database; `drop()` removes it. */
   createDatabase(prefix?: string): Promise<{ name: string; url: string; drop(): Promise<void> }>;
-  /** Create a login role with a random password; returns its connection string for `database`. */
+  /** Create (or reset) a login role with a random password; returns its connection string for `database`. Dropped by `stop()` (drop its databases first). */
   createLoginRole(name: string, database: string, attributes?: string): Promise<string>;
   stop(): Promise<void>;
 }
@@ -53,6 +53,7 @@ async function adminQuery(url: string, sql: string): Promise<void> {
 function server(baseUrl: string, stop: () => Promise<void>): TestPostgres {
   const defaultDb = decodeURIComponent(new URL(baseUrl).pathname.slice(1)) || "postgres";
   const created = new Set<string>();
+  const roles = new Set<string>();
   return {
     adminUrl: (database = defaultDb) => withDatabase(baseUrl, database),
     async createDatabase(prefix = "test") {
@@ -70,6 +71,7 @@ function server(baseUrl: string, stop: () => Promise<void>): TestPostgres {
     },
     async createLoginRole(name, database, attributes = "NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE") {
       const password = randomBytes(12).toString("hex");
+      roles.add(name);
       await adminQuery(
         withDatabase(baseUrl, defaultDb),
         `DO $$ BEGIN
@@ -85,6 +87,9 @@ function server(baseUrl: string, stop: () => Promise<void>): TestPostgres {
     async stop() {
       for (const name of [...created]) {
         await adminQuery(withDatabase(baseUrl, defaultDb), `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`).catch(() => {});
+      }
+      for (const role of roles) {
+        await adminQuery(withDatabase(baseUrl, defaultDb), `DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`).catch(() => {});
       }
       await stop();
     },
