@@ -19,3 +19,5 @@ export * from "./policy/store-namespace.ts";
 export * from "./authenticate/create-authenticator.ts";
 export * from "./langgraph/tenant-handlers.ts";
 export * from "./langgraph/create-tenant-auth.ts";
+export * from "./config/provider-variables.ts";
+export * from "./tenant/provider-presets.ts";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
+import { ProviderVariables, readProviderSettings, type ProviderSettings } from "./provider-variables.ts";
 
 /** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
 export const SUPPORTED_ALGORITHMS = [
@@ -25,7 +26,10 @@ export interface AuthConfig {
   audience: string[];
   /** JWKS endpoint; `undefined` means OIDC discovery from the issuer. */
   jwksUrl: string | undefined;
-  /** Claim name or dotted path holding the tenant id. Default `org_id`. */
+  /**
+   * `AUTH_TENANT_CLAIM`: claim name or dotted path holding the tenant id.
+   * Default `org_id`; with `AUTH_PROVIDER` set and this unset, the preset's claim is used.
+   */
   tenantClaim: string;
   /** JWS algorithm allowlist. Default `RS256,PS256,ES256,EdDSA`. */
   algorithms: Algorithm[];
@@ -37,6 +41,8 @@ export interface AuthConfig {
   singleTenantId: string;
   /** `tenant`: members share; `owner`: each user sees only their own. Default `tenant`. */
   visibility: "tenant" | "owner";
+  /** `AUTH_PROVIDER` and its overrides (see `provider-variables.ts`). Absent: `generic`. */
+  provider?: ProviderSettings;
 }
 
 const urlVariable = (name: string) =>
@@ -83,7 +89,7 @@ const EnvSchema = z.object({
     .string({ error: "AUTH_AUDIENCE is required (the API identifier tokens are issued for; comma-separated list allowed)" })
     .pipe(listVariable("AUTH_AUDIENCE", "audience")),
   AUTH_JWKS_URL: urlVariable("AUTH_JWKS_URL").optional(),
-  AUTH_TENANT_CLAIM: z.string().trim().min(1, "AUTH_TENANT_CLAIM must not be empty").default("org_id"),
+  AUTH_TENANT_CLAIM: z.string().trim().min(1, "AUTH_TENANT_CLAIM must not be empty").optional(),
   AUTH_ALGORITHMS: algorithmsVariable.prefault(DEFAULT_ALGORITHMS.join(",")),
   AUTH_CLOCK_TOLERANCE: z
     .string()
@@ -97,6 +103,7 @@ const EnvSchema = z.object({
     .regex(TENANT_ID_PATTERN, "AUTH_SINGLE_TENANT_ID must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
     .default("default"),
   AUTH_VISIBILITY: z.enum(["tenant", "owner"], { error: 'AUTH_VISIBILITY must be "tenant" or "owner"' }).default("tenant"),
+  ...ProviderVariables.shape,
 });
 
 /** The environment variables this module reads. */
@@ -128,11 +135,12 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     issuer: e.AUTH_ISSUER,
     audience: e.AUTH_AUDIENCE,
     jwksUrl: e.AUTH_JWKS_URL,
-    tenantClaim: e.AUTH_TENANT_CLAIM,
+    tenantClaim: e.AUTH_TENANT_CLAIM ?? "org_id",
     algorithms: e.AUTH_ALGORITHMS,
     clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE,
     tenantMode: e.AUTH_TENANT_MODE,
     singleTenantId: e.AUTH_SINGLE_TENANT_ID,
     visibility: e.AUTH_VISIBILITY,
+    provider: readProviderSettings(e),
   };
 }
