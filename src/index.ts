@@ -21,3 +21,4 @@ export * from "./langgraph/tenant-handlers.ts";
 export * from "./langgraph/create-tenant-auth.ts";
 export * from "./config/provider-variables.ts";
 export * from "./tenant/provider-presets.ts";
+export * from "./policy/custom-route-prefixes.ts";
