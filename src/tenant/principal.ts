@@ -52,11 +52,16 @@ export interface ClaimMapping {
   /** Claims read as roles (array or space-delimited string). Default `["roles"]`. */
   roleClaims: string[];
   /**
-   * Role, scope or permission name → the package permissions it grants
-   * (`threads:read` … `store:write`). Applied to every role and every
-   * permission found; names that are not keys are kept as they are. Default `{}`.
+   * Role name → the package permissions it grants (`threads:read` …
+   * `store:write`). Applied to roles only, so a scope that happens to be
+   * called `admin` grants nothing. Default `{}`.
    */
   grants?: Record<string, readonly string[]>;
+  /**
+   * Provider permission or scope name → package permissions (Entra's
+   * `Threads.ReadWrite`). Names that are not keys are kept as they are. Default `{}`.
+   */
+  permissionAliases?: Record<string, readonly string[]>;
   /**
    * Prefixes stripped from permission names before they are matched (Clerk's
    * `org:` in `org:threads:read`, a Cognito resource server's `langgraph/`).
@@ -155,16 +160,18 @@ export function toPrincipal(
       if (p.startsWith(prefix) && p.length > prefix.length) permissions.add(p.slice(prefix.length));
     }
   }
-  if (mapping.grants) {
-    // Grants expand roles and provider permission names into ours; the
-    // originals stay so custom checks can still see them.
-    const grants = mapping.grants;
-    for (const source of [...roles, ...permissions]) {
-      const granted = Object.hasOwn(grants, source) ? grants[source] : undefined;
+  // Grants expand roles, aliases expand provider permission names; the
+  // originals stay so custom checks can still see them.
+  const expand = (table: Record<string, readonly string[]> | undefined, sources: Iterable<string>) => {
+    if (!table) return;
+    for (const source of [...sources]) {
+      const granted = Object.hasOwn(table, source) ? table[source] : undefined;
       if (!Array.isArray(granted)) continue;
       for (const p of granted) if (typeof p === "string" && NAME_RULE.test(p) && permissions.size < MAX_GRANTED) permissions.add(p);
     }
-  }
+  };
+  expand(mapping.permissionAliases, permissions);
+  expand(mapping.grants, roles);
 
   const name = [claims.name, claims.email].find((v): v is string => typeof v === "string" && v.length > 0 && v.length <= 200);
   return {

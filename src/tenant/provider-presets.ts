@@ -116,7 +116,9 @@ export const PROVIDER_PRESETS: Readonly<Record<ProviderName, ProviderPreset>> = 
       scopeClaims: ["scp"],
       permissionClaims: [],
       roleClaims: ["roles"],
+      // Delegated tokens name them in scp, app-only tokens in roles.
       grants: ENTRA_GRANTS,
+      permissionAliases: ENTRA_GRANTS,
       tenantInIssuer: true,
       checks: [{ claims: ["scp", "roles"], description: 'an Entra access token carries "scp" or "roles"' }],
     }),
@@ -207,9 +209,12 @@ export function resolveProviderMapping(
       oneOf: rule.oneOf,
       description: `the "${rule.claim}" claim does not have an accepted value`,
     })) ?? base.checks;
+  const tenantClaim = settings?.tenantClaim ?? (settings ? base.tenantClaim : (context.tenantClaim ?? base.tenantClaim));
   const mapping: ClaimMapping = {
     ...base,
-    tenantClaim: settings?.tenantClaim ?? (settings ? base.tenantClaim : (context.tenantClaim ?? base.tenantClaim)),
+    tenantClaim,
+    // The issuer names the preset's tenant claim (Entra's tid), not another one.
+    tenantInIssuer: Boolean(base.tenantInIssuer) && tenantClaim === base.tenantClaim,
     scopeClaims: settings?.scopeClaims ?? base.scopeClaims,
     permissionClaims: settings?.permissionClaims ?? base.permissionClaims,
     roleClaims,

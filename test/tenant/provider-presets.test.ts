@@ -122,6 +122,16 @@ describe("clerk", () => {
     expect((await refusal(env, noAzp)).message).toContain('missing required "azp"');
   });
 
+  it("reads a v2 session token's compact o claim when told where (o.id, o.rol)", async () => {
+    const { org_id: _a, org_role: _b, org_slug: _c, org_permissions: _d, ...rest } = token;
+    const principal = await authenticate(
+      { ...env, AUTH_TENANT_CLAIM: "o.id", AUTH_ROLE_CLAIMS: "o.rol" },
+      { ...rest, v: 2, fva: [0, -1], o: { id: "org_2Z1Wq8rT5yU3iO9pA7sD4fG6hJ", rol: "admin", slg: "acme" } },
+    );
+    expect(principal.tenant_id).toBe("org_2Z1Wq8rT5yU3iO9pA7sD4fG6hJ");
+    expect(principal.permissions).toEqual(expect.arrayContaining(["assistants:write", "store:write"]));
+  });
+
   it("lets a JWT template with aud be checked with AUTH_AUDIENCE_CLAIM=aud", async () => {
     const principal = await authenticate(
       { ...env, AUTH_AUDIENCE_CLAIM: "aud", AUTH_AUDIENCE: "langgraph-api" },
@@ -253,6 +263,11 @@ describe("entra", () => {
     expect((await refusal(env, { ...v2, tid: other })).message).toContain("does not match the token's issuer");
   });
 
+  it("drops the issuer check when AUTH_TENANT_CLAIM moves the tenant elsewhere", async () => {
+    const principal = await authenticate({ ...env, AUTH_TENANT_CLAIM: "extn.tenant" }, { ...v2, "extn.tenant": "acme" });
+    expect(principal.tenant_id).toBe("acme");
+  });
+
   it("accepts a listed customer directory with AUTH_ADDITIONAL_ISSUERS (multi-tenant app)", async () => {
     const other = "11111111-2222-4333-8444-555555555555";
     const principal = await authenticate(
@@ -297,6 +312,17 @@ describe("keycloak", () => {
     const principal = await authenticate(env, { ...token, organization: { acme: { id: "7d1c2b3a-0000-4000-8000-000000000002" } } });
     expect(principal.tenant_id).toBe("acme");
     expect((await refusal(env, { ...token, organization: ["acme", "globex"] })).message).toContain("more than one tenant");
+  });
+
+  it("grants nothing for a scope named like a role (grants apply to roles only)", async () => {
+    const principal = await authenticate(env, {
+      ...token,
+      scope: "openid admin",
+      realm_access: { roles: ["viewer"] },
+      resource_access: {},
+    });
+    expect(principal.permissions).toContain("admin");
+    expect(principal.permissions).not.toContain("threads:write");
   });
 
   it("refuses an ID token (typ ID) and a refresh token", async () => {
