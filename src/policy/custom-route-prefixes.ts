@@ -26,3 +26,17 @@ export const CUSTOM_ROUTE_BASE = "/custom";
 export function isCustomRoute(pathname: string): boolean {
   return CUSTOM_ROUTE_PREFIXES.some((prefix) => pathname.startsWith(prefix));
 }
+
+/**
+ * The sample app's routes one by one (method and path), for a route policy
+ * that allows exact routes rather than prefixes. Keep in step with
+ * `src/http/app.ts`.
+ *
+ * @example
+ * createRoutePolicy({ extraRoutes: CUSTOM_ROUTES });
+ */
+export const CUSTOM_ROUTES: ReadonlyArray<{ method: "GET" | "POST"; path: string }> = [
+  { method: "GET", path: `${CUSTOM_ROUTE_BASE}/tenant` },
+  { method: "GET", path: `${CUSTOM_ROUTE_BASE}/notes` },
+  { method: "POST", path: `${CUSTOM_ROUTE_BASE}/notes` },
+];
