@@ -24,3 +24,6 @@ export * from "./policy/run-assistant.ts";
 export * from "./langgraph/server-storage.ts";
 export * from "./langgraph/create-route-guard.ts";
 export * from "./langgraph/create-run-check.ts";
+export * from "./config/provider-variables.ts";
+export * from "./tenant/provider-presets.ts";
+export * from "./policy/custom-route-prefixes.ts";
