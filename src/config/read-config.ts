@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
+import { ProviderVariables, readProviderSettings, type ProviderSettings } from "./provider-variables.ts";
 
 /** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
 export const SUPPORTED_ALGORITHMS = [
@@ -25,7 +26,10 @@ export interface AuthConfig {
   audience: string[];
   /** JWKS endpoint; `undefined` means OIDC discovery from the issuer. */
   jwksUrl: string | undefined;
-  /** Claim name or dotted path holding the tenant id. Default `org_id`. */
+  /**
+   * `AUTH_TENANT_CLAIM`: claim name or dotted path holding the tenant id.
+   * Default `org_id`; with `AUTH_PROVIDER` set and this unset, the preset's claim is used.
+   */
   tenantClaim: string;
   /** JWS algorithm allowlist. Default `RS256,PS256,ES256,EdDSA`. */
   algorithms: Algorithm[];
@@ -37,17 +41,37 @@ export interface AuthConfig {
   singleTenantId: string;
   /** `tenant`: members share; `owner`: each user sees only their own. Default `tenant`. */
   visibility: "tenant" | "owner";
+  /**
+   * Permission that unlocks each route group the route policy refuses, from
+   * `AUTH_ROUTE_PERMISSIONS` (`truncate=admin:truncate,webhooks=runs:webhook`).
+   * Default `{}`: every group refused for everyone.
+   */
+  routePermissions: Record<string, string>;
+  /** `AUTH_PROVIDER` and its overrides (see `provider-variables.ts`). Absent: `generic`. */
+  provider?: ProviderSettings;
 }
 
-const urlVariable = (name: string) =>
+const parsedUrl = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
+
+const urlVariable = (name: string, options: { issuer?: boolean } = {}) =>
   z
     .string({ error: `${name} is required (an https URL, or http on a loopback host)` })
     .trim()
     .min(1, `${name} is required (an https URL, or http on a loopback host)`)
     .refine((value) => URL.canParse(value), `${name} must be an absolute URL`)
     .refine(
-      (value) => !URL.canParse(value) || isSecureOrLoopbackUrl(new URL(value)),
+      (value) => { const url = parsedUrl(value); return !url || isSecureOrLoopbackUrl(url); },
       `${name} must use https (plain http is allowed only on 127.0.0.0/8, ::1 or localhost)`,
+    )
+    // A password in the URL would end up in logs and error causes.
+    .refine(
+      (value) => { const url = parsedUrl(value); return !url || (url.username === "" && url.password === ""); },
+      `${name} must not contain a user name or password`,
+    )
+    // OIDC Discovery §3 / RFC 8414 §2: an issuer identifier has no query or fragment.
+    .refine(
+      (value) => { const url = parsedUrl(value); return !options.issuer || !url || (url.search === "" && url.hash === "" && !value.includes("#") && !value.includes("?")); },
+      `${name} must not contain a query or a fragment`,
     );
 
 const listVariable = (name: string, what: string) =>
@@ -78,15 +102,20 @@ const algorithmsVariable = z
   .transform((list) => list as Algorithm[]);
 
 const EnvSchema = z.object({
-  AUTH_ISSUER: urlVariable("AUTH_ISSUER"),
+  AUTH_ISSUER: urlVariable("AUTH_ISSUER", { issuer: true }),
   AUTH_AUDIENCE: z
     .string({ error: "AUTH_AUDIENCE is required (the API identifier tokens are issued for; comma-separated list allowed)" })
     .pipe(listVariable("AUTH_AUDIENCE", "audience")),
   AUTH_JWKS_URL: urlVariable("AUTH_JWKS_URL").optional(),
-  AUTH_TENANT_CLAIM: z.string().trim().min(1, "AUTH_TENANT_CLAIM must not be empty").default("org_id"),
+  AUTH_TENANT_CLAIM: z
+    .string()
+    .trim()
+    .regex(/^[\x21-\x7e]{1,256}$/, "AUTH_TENANT_CLAIM must be a claim name or dotted path: 1-256 printable ASCII characters, no spaces")
+    .optional(),
   AUTH_ALGORITHMS: algorithmsVariable.prefault(DEFAULT_ALGORITHMS.join(",")),
   AUTH_CLOCK_TOLERANCE: z
     .string()
+    .trim()
     .regex(/^\d{1,3}$/, "AUTH_CLOCK_TOLERANCE must be a whole number of seconds from 0 to 300")
     .transform(Number)
     .refine((n) => n <= 300, "AUTH_CLOCK_TOLERANCE must be a whole number of seconds from 0 to 300")
@@ -97,6 +126,19 @@ const EnvSchema = z.object({
     .regex(TENANT_ID_PATTERN, "AUTH_SINGLE_TENANT_ID must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
     .default("default"),
   AUTH_VISIBILITY: z.enum(["tenant", "owner"], { error: 'AUTH_VISIBILITY must be "tenant" or "owner"' }).default("tenant"),
+  AUTH_ROUTE_PERMISSIONS: z
+    .string()
+    .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
+    .superRefine((pairs, ctx) => {
+      for (const pair of pairs) {
+        if (!/^[a-z-]{1,40}=[\x21-\x2b\x2d-\x7e]{1,200}$/.test(pair)) {
+          ctx.addIssue({ code: "custom", message: `AUTH_ROUTE_PERMISSIONS: "${pair}" is not group=permission` });
+        }
+      }
+    })
+    .transform((pairs) => Object.fromEntries(pairs.map((pair) => pair.split(/=(.*)/s).slice(0, 2) as [string, string])))
+    .default({}),
+  ...ProviderVariables.shape,
 });
 
 /** The environment variables this module reads. */
@@ -116,23 +158,30 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     if (value !== undefined && value.trim() !== "") input[name] = value;
   }
   const parsed = EnvSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const variable = String(issue.path[0] ?? "");
-      return issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
-    });
-    throw new ConfigError([...new Set(problems)]);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? "");
+        return issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
+      });
+  // A tenant id given for single mode while the mode is multi is a half-done
+  // switch: say so instead of quietly ignoring it.
+  if (input.AUTH_SINGLE_TENANT_ID !== undefined && input.AUTH_TENANT_MODE?.trim() !== "single") {
+    problems.push('AUTH_SINGLE_TENANT_ID is only used with AUTH_TENANT_MODE=single: set both, or neither');
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;
   return {
     issuer: e.AUTH_ISSUER,
     audience: e.AUTH_AUDIENCE,
     jwksUrl: e.AUTH_JWKS_URL,
-    tenantClaim: e.AUTH_TENANT_CLAIM,
+    tenantClaim: e.AUTH_TENANT_CLAIM ?? "org_id",
     algorithms: e.AUTH_ALGORITHMS,
     clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE,
     tenantMode: e.AUTH_TENANT_MODE,
     singleTenantId: e.AUTH_SINGLE_TENANT_ID,
     visibility: e.AUTH_VISIBILITY,
+    routePermissions: e.AUTH_ROUTE_PERMISSIONS,
+    provider: readProviderSettings(e),
   };
 }

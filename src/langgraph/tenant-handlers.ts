@@ -4,6 +4,7 @@ import { requireTenantNamespace } from "../policy/store-namespace.ts";
 import { tenantFilter, tenantStamp, type TenantFilter, type Visibility } from "../policy/tenant-filter.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
+import { isUuidV5 } from "../policy/run-assistant.ts";
 
 /** What the LangGraph server hands a `.on` handler (the parts we read). */
 export interface HandlerRequest {
@@ -20,6 +21,10 @@ type Mutable = Record<string, unknown>;
  * Require the handler's `user` to be one of our principals. Anything else
  * (LangGraph Studio's unauthenticated user, a string identity from another
  * `authenticate`) gets no access at all.
+ *
+ * @throws {TenantForbiddenError} the user is not a principal with a valid tenant (403).
+ * @example
+ * const principal = requirePrincipal(request.user);
  */
 export function requirePrincipal(user: unknown): Principal {
   const u = user as Partial<Principal> | null | undefined;
@@ -40,11 +45,16 @@ function asObject(value: unknown): Mutable {
   return value as Mutable;
 }
 
-/** Stamp tenant and owner on a new resource, over whatever the client sent. */
+/**
+ * Stamp tenant and owner on a new resource, over whatever the client sent.
+ * A metadata object is changed in place as well as reassigned: thread copy
+ * hands the handler the very object it stores and ignores `value.metadata`.
+ */
 function stampMetadata(value: Mutable, principal: Principal): void {
   const sent = value.metadata;
-  const metadata = sent !== null && typeof sent === "object" && !Array.isArray(sent) ? { ...(sent as Mutable) } : {};
-  value.metadata = { ...metadata, ...tenantStamp(principal) };
+  const metadata = sent !== null && typeof sent === "object" && !Array.isArray(sent) ? (sent as Mutable) : {};
+  Object.assign(metadata, tenantStamp(principal));
+  value.metadata = metadata;
 }
 
 /**
@@ -59,9 +69,25 @@ function pinUpdateMetadata(value: Mutable, principal: Principal): void {
     value.metadata = { tenant_id: principal.tenant_id };
     return;
   }
-  const metadata: Mutable = { ...(sent as Mutable), tenant_id: principal.tenant_id };
+  const metadata = sent as Mutable;
+  metadata.tenant_id = principal.tenant_id;
   delete metadata.owner;
   value.metadata = metadata;
+}
+
+/**
+ * Keep tenants from minting what marks a system assistant: a UUIDv5 id (the
+ * shape of `uuid5(graph_id)`, so no tenant can pre-claim a future graph's
+ * assistant) and `created_by` metadata (the server's `"system"` marker).
+ */
+function requireTenantAssistantWrite(value: Mutable, action: string): void {
+  if (action === "create" && isUuidV5(value.assistant_id)) {
+    throw new TenantForbiddenError("version-5 UUIDs are reserved for system assistants; omit assistant_id or use another UUID");
+  }
+  const metadata = value.metadata;
+  if (metadata !== null && typeof metadata === "object" && Object.hasOwn(metadata, "created_by")) {
+    throw new TenantForbiddenError('the "created_by" metadata key is reserved');
+  }
 }
 
 /**
@@ -71,6 +97,10 @@ function pinUpdateMetadata(value: Mutable, principal: Principal): void {
  *
  * Fails closed: an unknown event, a missing principal or a missing
  * permission throws an error the server turns into 403.
+ *
+ * @param visibility `tenant` (members share) or `owner` (each sees their own).
+ * @example
+ * auth.on("threads:read", (request) => handleTenantEvent(request, "tenant")); // { tenant_id: "acme" }
  */
 export function handleTenantEvent(request: HandlerRequest, visibility: Visibility): TenantFilter | undefined {
   const principal = requirePrincipal(request.user);
@@ -81,6 +111,10 @@ export function handleTenantEvent(request: HandlerRequest, visibility: Visibilit
     const value = asObject(request.value);
     requireTenantNamespace(value.namespace as unknown[] | undefined, principal, { owner: visibility === "owner" });
     return undefined;
+  }
+
+  if (request.resource === "assistants" && (request.action === "create" || request.action === "update")) {
+    requireTenantAssistantWrite(asObject(request.value), request.action);
   }
 
   switch (request.action) {
