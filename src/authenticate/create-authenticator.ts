@@ -4,7 +4,8 @@ import { extractBearerToken } from "../bearer/extract-bearer-token.ts";
 import { createRemoteKeyStore } from "../verify/create-remote-key-store.ts";
 import type { FetchLike, KeyStore } from "../verify/key-store.ts";
 import { createTokenVerifier, type TokenVerifier } from "../verify/verify-access-token.ts";
-import { DEFAULT_CLAIM_MAPPING, toPrincipal, type ClaimMapping, type Principal } from "../tenant/principal.ts";
+import { toPrincipal, type ClaimMapping, type Principal } from "../tenant/principal.ts";
+import { resolveProviderMapping } from "../tenant/provider-presets.ts";
 
 /** Options of {@link createAuthenticator}. */
 export interface AuthenticatorOptions {
@@ -13,7 +14,7 @@ export interface AuthenticatorOptions {
   keyStore?: KeyStore;
   /** `fetch` for the default key store. Default: the global one. */
   fetch?: FetchLike;
-  /** Claim mapping overrides, spread over the defaults and `config.tenantClaim`. */
+  /** Claim mapping overrides, spread over the provider preset and its variables (`config.provider`). */
   claims?: Partial<ClaimMapping>;
 }
 
@@ -41,14 +42,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const keyStore =
     options.keyStore ??
     createRemoteKeyStore({ issuer: config.issuer, jwksUrl: config.jwksUrl, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const provider = resolveProviderMapping(config.provider, config);
   const verify: TokenVerifier = createTokenVerifier({
-    issuer: config.issuer,
+    issuer: provider.issuers.length === 1 ? provider.issuers[0]! : provider.issuers,
     audience: config.audience,
+    audienceClaim: provider.audienceClaim,
     algorithms: config.algorithms,
     clockToleranceSeconds: config.clockToleranceSeconds,
     keyStore,
   });
-  const mapping: ClaimMapping = { ...DEFAULT_CLAIM_MAPPING, tenantClaim: config.tenantClaim, ...options.claims };
+  const mapping: ClaimMapping = { ...provider.mapping, ...options.claims };
   const tenancy = { mode: config.tenantMode, singleTenantId: config.singleTenantId };
 
   const verifyToken = async (token: string): Promise<Principal> => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
+import { ProviderVariables, readProviderSettings, type ProviderSettings } from "./provider-variables.ts";
 
 /** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
 export const SUPPORTED_ALGORITHMS = [
@@ -25,7 +26,10 @@ export interface AuthConfig {
   audience: string[];
   /** JWKS endpoint; `undefined` means OIDC discovery from the issuer. */
   jwksUrl: string | undefined;
-  /** Claim name or dotted path holding the tenant id. Default `org_id`. */
+  /**
+   * `AUTH_TENANT_CLAIM`: claim name or dotted path holding the tenant id.
+   * Default `org_id`; with `AUTH_PROVIDER` set and this unset, the preset's claim is used.
+   */
   tenantClaim: string;
   /** JWS algorithm allowlist. Default `RS256,PS256,ES256,EdDSA`. */
   algorithms: Algorithm[];
@@ -43,6 +47,8 @@ export interface AuthConfig {
    * Default `{}`: every group refused for everyone.
    */
   routePermissions: Record<string, string>;
+  /** `AUTH_PROVIDER` and its overrides (see `provider-variables.ts`). Absent: `generic`. */
+  provider?: ProviderSettings;
 }
 
 const parsedUrl = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
@@ -105,7 +111,7 @@ const EnvSchema = z.object({
     .string()
     .trim()
     .regex(/^[\x21-\x7e]{1,256}$/, "AUTH_TENANT_CLAIM must be a claim name or dotted path: 1-256 printable ASCII characters, no spaces")
-    .default("org_id"),
+    .optional(),
   AUTH_ALGORITHMS: algorithmsVariable.prefault(DEFAULT_ALGORITHMS.join(",")),
   AUTH_CLOCK_TOLERANCE: z
     .string()
@@ -132,6 +138,7 @@ const EnvSchema = z.object({
     })
     .transform((pairs) => Object.fromEntries(pairs.map((pair) => pair.split(/=(.*)/s).slice(0, 2) as [string, string])))
     .default({}),
+  ...ProviderVariables.shape,
 });
 
 /** The environment variables this module reads. */
@@ -168,12 +175,13 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     issuer: e.AUTH_ISSUER,
     audience: e.AUTH_AUDIENCE,
     jwksUrl: e.AUTH_JWKS_URL,
-    tenantClaim: e.AUTH_TENANT_CLAIM,
+    tenantClaim: e.AUTH_TENANT_CLAIM ?? "org_id",
     algorithms: e.AUTH_ALGORITHMS,
     clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE,
     tenantMode: e.AUTH_TENANT_MODE,
     singleTenantId: e.AUTH_SINGLE_TENANT_ID,
     visibility: e.AUTH_VISIBILITY,
     routePermissions: e.AUTH_ROUTE_PERMISSIONS,
+    provider: readProviderSettings(e),
   };
 }

@@ -4,8 +4,16 @@ import type { KeyStore } from "./key-store.ts";
 
 /** Options of {@link createTokenVerifier}; every one is pinned on each verification. */
 export interface TokenVerifierOptions {
-  issuer: string;
+  /** Exact `iss` value, or the accepted values (Entra's v1 and v2 forms of one directory). */
+  issuer: string | string[];
   audience: string[];
+  /**
+   * The claim holding the audience. Default `aud` (RFC 7519 §4.1.3). Some
+   * providers put the client in another claim and issue no `aud` at all
+   * (Cognito access tokens: `client_id`); then that claim must be a string
+   * or array naming one of `audience`, and is still required.
+   */
+  audienceClaim?: string;
   algorithms: string[];
   clockToleranceSeconds: number;
   keyStore: KeyStore;
@@ -22,9 +30,10 @@ export type TokenVerifier = (token: string) => Promise<JWTPayload>;
  * with a description that names the claim, never the token.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const audienceClaim = options.audienceClaim ?? "aud";
   const verifyOptions = {
     issuer: options.issuer,
-    audience: options.audience,
+    ...(audienceClaim === "aud" ? { audience: options.audience } : {}),
     algorithms: options.algorithms,
     clockTolerance: options.clockToleranceSeconds,
     requiredClaims: ["exp"],
@@ -32,6 +41,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   return async (token) => {
     try {
       const { payload } = await jwtVerify(token, options.keyStore.getKey, verifyOptions);
+      if (audienceClaim !== "aud") requireAudienceIn(payload, audienceClaim, options.audience);
       return payload;
     } catch (error) {
       throw toAuthError(error);
@@ -69,4 +79,14 @@ export function toAuthError(error: unknown): AuthError {
     return new InvalidTokenError("the token is malformed", { cause: error });
   }
   return new InvalidTokenError("the token could not be verified", { cause: error });
+}
+
+/** The audience check for a provider that names its client in another claim than `aud`. */
+function requireAudienceIn(payload: JWTPayload, claim: string, audience: readonly string[]): void {
+  const value = payload[claim];
+  const values = typeof value === "string" ? [value] : Array.isArray(value) ? value : [];
+  if (values.length === 0) throw new InvalidTokenError(`missing required "${claim}" claim`);
+  if (!values.some((v) => typeof v === "string" && audience.includes(v))) {
+    throw new InvalidTokenError(`unexpected "${claim}" claim value`);
+  }
 }

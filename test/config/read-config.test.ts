@@ -30,6 +30,18 @@ describe("readConfig", () => {
       singleTenantId: "default",
       visibility: "tenant",
       routePermissions: {},
+      provider: {
+        name: "generic",
+        tenantClaim: undefined,
+        audienceClaim: undefined,
+        scopeClaims: undefined,
+        permissionClaims: undefined,
+        roleClaims: undefined,
+        permissionPrefixes: undefined,
+        rolePermissions: undefined,
+        requiredClaims: undefined,
+        additionalIssuers: [],
+      },
     });
     expect(DEFAULT_ALGORITHMS).toEqual(["RS256", "PS256", "ES256", "EdDSA"]);
   });
@@ -46,6 +58,15 @@ describe("readConfig", () => {
       AUTH_SINGLE_TENANT_ID: "acme.corp_1-x",
       AUTH_VISIBILITY: "owner",
       AUTH_ROUTE_PERMISSIONS: "truncate=admin:truncate",
+      AUTH_PROVIDER: "cognito",
+      AUTH_AUDIENCE_CLAIM: "client_id",
+      AUTH_SCOPE_CLAIMS: "scope, scp",
+      AUTH_PERMISSION_CLAIMS: "none",
+      AUTH_ROLE_CLAIMS: "cognito:groups",
+      AUTH_PERMISSION_PREFIXES: "langgraph/",
+      AUTH_ROLE_PERMISSIONS: '{"admin":["threads:read","threads:write"],"viewer":"threads:read store:read"}',
+      AUTH_REQUIRED_CLAIMS: "token_use=access,typ=Bearer|JWT",
+      AUTH_ADDITIONAL_ISSUERS: "https://other.example.com/, http://127.0.0.1:9400",
     });
     expect(config).toEqual({
       issuer: "https://tenant.eu.auth0.com/",
@@ -58,6 +79,21 @@ describe("readConfig", () => {
       singleTenantId: "acme.corp_1-x",
       visibility: "owner",
       routePermissions: { truncate: "admin:truncate" },
+      provider: {
+        name: "cognito",
+        tenantClaim: "https://example.com/org",
+        audienceClaim: "client_id",
+        scopeClaims: ["scope", "scp"],
+        permissionClaims: [],
+        roleClaims: ["cognito:groups"],
+        permissionPrefixes: ["langgraph/"],
+        rolePermissions: { admin: ["threads:read", "threads:write"], viewer: ["threads:read", "store:read"] },
+        requiredClaims: [
+          { claim: "token_use", oneOf: ["access"] },
+          { claim: "typ", oneOf: ["Bearer", "JWT"] },
+        ],
+        additionalIssuers: ["https://other.example.com/", "http://127.0.0.1:9400"],
+      },
     });
   });
 
@@ -66,6 +102,9 @@ describe("readConfig", () => {
       [
         "AUTH_ALGORITHMS", "AUTH_AUDIENCE", "AUTH_CLOCK_TOLERANCE", "AUTH_ISSUER", "AUTH_JWKS_URL",
         "AUTH_SINGLE_TENANT_ID", "AUTH_TENANT_CLAIM", "AUTH_TENANT_MODE", "AUTH_VISIBILITY", "AUTH_ROUTE_PERMISSIONS",
+        // src/config/provider-variables.ts
+        "AUTH_PROVIDER", "AUTH_AUDIENCE_CLAIM", "AUTH_SCOPE_CLAIMS", "AUTH_PERMISSION_CLAIMS", "AUTH_ROLE_CLAIMS",
+        "AUTH_PERMISSION_PREFIXES", "AUTH_ROLE_PERMISSIONS", "AUTH_REQUIRED_CLAIMS", "AUTH_ADDITIONAL_ISSUERS",
       ].sort(),
     );
   });
@@ -82,6 +121,15 @@ describe("readConfig", () => {
         AUTH_SINGLE_TENANT_ID: "a::b",
         AUTH_VISIBILITY: "public",
         AUTH_ROUTE_PERMISSIONS: "truncate",
+        AUTH_PROVIDER: "ping",
+        AUTH_AUDIENCE_CLAIM: "two words",
+        AUTH_SCOPE_CLAIMS: "scope, has space",
+        AUTH_PERMISSION_CLAIMS: "perms, bad claim",
+        AUTH_ROLE_CLAIMS: "roles, bad claim",
+        AUTH_PERMISSION_PREFIXES: "org:, bad prefix",
+        AUTH_ROLE_PERMISSIONS: "[1,2]",
+        AUTH_REQUIRED_CLAIMS: "token_use",
+        AUTH_ADDITIONAL_ISSUERS: "http://idp.example.com",
       });
     } catch (caught) {
       error = caught as ConfigError;
