@@ -1,6 +1,6 @@
 import type { AuthConfig } from "../config/read-config.ts";
 import { AuthError, InvalidTokenError } from "../errors.ts";
-import { extractBearerToken } from "../bearer/extract-bearer-token.ts";
+import { DEFAULT_MAX_TOKEN_BYTES, extractBearerToken } from "../bearer/extract-bearer-token.ts";
 import { createRemoteKeyStore } from "../verify/create-remote-key-store.ts";
 import type { FetchLike, KeyStore } from "../verify/key-store.ts";
 import { createTokenVerifier, type TokenVerifier } from "../verify/verify-access-token.ts";
@@ -9,10 +9,18 @@ import { DEFAULT_CLAIM_MAPPING, toPrincipal, type ClaimMapping, type Principal }
 /** Options of {@link createAuthenticator}. */
 export interface AuthenticatorOptions {
   config: AuthConfig;
-  /** Key store to verify with. Default: the issuer's remote key set. */
+  /**
+   * Key store to verify with (only with a single issuer: one issuer's keys
+   * never verify another's tokens). Default: one resilient remote key store
+   * per issuer (`createRemoteKeyStore`), tuned by the `AUTH_JWKS_*` options.
+   */
   keyStore?: KeyStore;
-  /** `fetch` for the default key store. Default: the global one. */
+  /** `fetch` for the default key stores. Default: the global one. */
   fetch?: FetchLike;
+  /** Clock in ms since the epoch, for verification and key caching. Default `Date.now`. */
+  now?: () => number;
+  /** Where the key stores report refresh failures (stale-if-error). Default `console.warn`. */
+  log?: (message: string) => void;
   /** Claim mapping overrides, spread over the defaults and `config.tenantClaim`. */
   claims?: Partial<ClaimMapping>;
 }
@@ -38,15 +46,36 @@ export interface Authenticator {
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { config } = options;
-  const keyStore =
+  // Configs built by hand before multi-issuer support carry only `issuer`.
+  const issuers = config.issuers?.length ? config.issuers : [config.issuer];
+  if (options.keyStore && issuers.length > 1) {
+    throw new TypeError('createAuthenticator: "keyStore" can be given only with a single issuer');
+  }
+  const keyStoreFor = (issuer: string): KeyStore =>
     options.keyStore ??
-    createRemoteKeyStore({ issuer: config.issuer, jwksUrl: config.jwksUrl, ...(options.fetch ? { fetch: options.fetch } : {}) });
+    createRemoteKeyStore({
+      issuer,
+      jwksUrl: issuers.length === 1 ? config.jwksUrl : undefined,
+      fetch: options.fetch,
+      now: options.now,
+      log: options.log,
+      timeoutMs: config.jwksTimeoutMs,
+      cacheMaxAgeMs: seconds(config.jwksMaxAgeSeconds),
+      cooldownMs: seconds(config.jwksCooldownSeconds),
+      staleIfErrorMs: seconds(config.jwksStaleIfErrorSeconds),
+    });
+  const maxTokenBytes = config.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
   const verify: TokenVerifier = createTokenVerifier({
-    issuer: config.issuer,
+    issuer: issuers,
     audience: config.audience,
     algorithms: config.algorithms,
     clockToleranceSeconds: config.clockToleranceSeconds,
-    keyStore,
+    keyStore: keyStoreFor,
+    requiredTyp: config.requiredTyp,
+    requiredClaims: config.requiredClaims,
+    maxTokenAgeSeconds: config.maxTokenAgeSeconds,
+    maxTokenBytes,
+    now: options.now,
   });
   const mapping: ClaimMapping = { ...DEFAULT_CLAIM_MAPPING, tenantClaim: config.tenantClaim, ...options.claims };
   const tenancy = { mode: config.tenantMode, singleTenantId: config.singleTenantId };
@@ -63,13 +92,15 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     verifyToken,
     async authenticateRequest(request) {
       try {
-        return await verifyToken(extractBearerToken(request));
+        return await verifyToken(extractBearerToken(request, { maxTokenBytes }));
       } catch (error) {
         throw asAuthError(error);
       }
     },
   };
 }
+
+const seconds = (value: number | undefined): number | undefined => (value === undefined ? undefined : value * 1000);
 
 /** The one place an unexpected error is converted: a 401, never a 500. */
 function asAuthError(error: unknown): AuthError {
