@@ -58,14 +58,10 @@ export function inspectToken(token: string, options: InspectTokenOptions): Inspe
         : "the token must be a compact JWS of three segments",
     );
   }
-  for (const segment of segments) {
-    if (!SEGMENT.test(segment)) {
-      throw new InvalidTokenError("a token segment is empty or has characters outside unpadded base64url");
-    }
-  }
+  // Header first, so a token is refused for what it claims to be (`alg: none`
+  // with an empty signature is an algorithm problem) before its other parts.
+  if (!SEGMENT.test(segments[0]!)) throw new InvalidTokenError("the token header is empty or not unpadded base64url");
   const header = decodeObject(segments[0]!, "header");
-  const payload = decodeObject(segments[1]!, "payload");
-
   const alg = header.alg;
   if (typeof alg !== "string" || !options.algorithms.includes(alg)) {
     throw new InvalidTokenError("the token's signing algorithm is not allowed");
@@ -82,6 +78,9 @@ export function inspectToken(token: string, options: InspectTokenOptions): Inspe
     throw new InvalidTokenError('the "kid" header must be a printable string of at most 256 characters');
   }
   if ("typ" in header && typeof header.typ !== "string") throw new InvalidTokenError('the "typ" header must be a string');
+  if (!SEGMENT.test(segments[1]!)) throw new InvalidTokenError("the token payload is empty or not unpadded base64url");
+  if (!SEGMENT.test(segments[2]!)) throw new InvalidTokenError("the token signature is empty or not unpadded base64url");
+  const payload = decodeObject(segments[1]!, "payload");
   return { header, payload };
 }
 
