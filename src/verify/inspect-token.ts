@@ -38,6 +38,7 @@ const KEY_BEARING_HEADERS = ["jwk", "jku", "x5u", "x5c"] as const;
  *   lookup, RFC 8725 §3.1); no `jwk`/`jku`/`x5u`/`x5c`; `b64` absent
  *   (RFC 7797 payloads are not JWTs); no nested JWT (`cty: JWT`, RFC 7519
  *   §5.2, RFC 8725 §2.8); `crit` absent (we understand no extension);
+ *   every segment canonical base64url (no alternative spellings of one signature);
  *   `kid`, when present, a printable string of at most 256 characters.
  *
  * Nothing here is trusted: the token is verified by jose afterwards.
@@ -80,6 +81,14 @@ export function inspectToken(token: string, options: InspectTokenOptions): Inspe
   if ("typ" in header && typeof header.typ !== "string") throw new InvalidTokenError('the "typ" header must be a string');
   if (!SEGMENT.test(segments[1]!)) throw new InvalidTokenError("the token payload is empty or not unpadded base64url");
   if (!SEGMENT.test(segments[2]!)) throw new InvalidTokenError("the token signature is empty or not unpadded base64url");
+  // Decoders ignore the unused low bits of the last character, so one
+  // signature has several spellings; accept only the canonical one, or a
+  // "changed" token would still verify (token malleability, RFC 7515 §2).
+  for (const segment of segments) {
+    if (Buffer.from(segment, "base64url").toString("base64url") !== segment) {
+      throw new InvalidTokenError("a token segment is not canonical base64url");
+    }
+  }
   const payload = decodeObject(segments[1]!, "payload");
   return { header, payload };
 }

@@ -143,6 +143,13 @@ const CASES: AttackCase[] = [
     token: async () => `${await signed(claims())}==` },
   { name: "standard base64 characters (+ and /)", source: "RFC 7515 §2 (base64url)", expect: "invalid_token", because: "the token signature is empty or not unpadded base64url",
     token: async () => (await signed(claims())).replace(/-/g, "+").replace(/_/g, "/").replace(/\.([^.]*)$/, ".+/$1") },
+  { name: "signature re-spelled in its unused low bits (malleability)", source: "RFC 7515 §2, CVE-2023-48223 class", expect: "invalid_token", because: "a token segment is not canonical base64url",
+    token: async () => {
+      const token = await signed(claims());
+      const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+      const last = alphabet.indexOf(token.at(-1)!);
+      return token.slice(0, -1) + alphabet[last ^ 1];
+    } },
   { name: "a character outside token68", source: "RFC 6750 §2.1", expect: "invalid_request", because: "the bearer token has characters outside the token68 alphabet",
     token: async () => `${await signed(claims())}!` },
   // --- payload and header content ----------------------------------------------
