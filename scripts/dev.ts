@@ -8,6 +8,8 @@ import { createServer } from "node:net";
 import { createRequire } from "node:module";
 import { startLocalIssuer, type LocalIssuer } from "./lib/local-issuer.ts";
 import { DEV_AUDIENCE, DEV_ISSUER_PORT, DEV_KEY_DIR } from "./lib/dev-settings.ts";
+import { readConfig } from "../src/config/read-config.ts";
+import { ConfigError } from "../src/errors.ts";
 
 const require = createRequire(import.meta.url);
 const cli = require.resolve("@langchain/langgraph-cli/dist/cli/cli.mjs");
@@ -19,6 +21,17 @@ if (!process.env.AUTH_ISSUER) {
   Object.assign(env, issuer.env());
   console.log(`local issuer: ${issuer.issuer} (key in .dev-issuer/)`);
   console.log(`get a token:  npm run token -- --tenant acme --sub alice`);
+}
+
+// Check the AUTH_* values before starting: langgraph dev would print the same
+// message but then sit in watch mode without serving anything.
+try {
+  readConfig(env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  await issuer?.close();
+  process.exit(1);
 }
 
 const port = String(process.env.PORT ?? (await firstFreePort(2024)));

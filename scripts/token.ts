@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadDevSigningKey, signToken } from "./lib/local-issuer.ts";
+import { isTenantId, TENANT_ID_PATTERN } from "../src/tenant/tenant-id.ts";
 import { ALL_PERMISSIONS, DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_DIR } from "./lib/dev-settings.ts";
 
 const { values } = parseArgs({
@@ -17,6 +18,10 @@ const { values } = parseArgs({
 });
 if (!values.tenant || !values.sub) {
   console.error('usage: npm run token -- --tenant <tenant> --sub <user> [--scope "threads:read ..."] [--roles "admin billing"] [--expires-in 3600]');
+  process.exit(2);
+}
+if (!isTenantId(values.tenant)) {
+  console.error(`--tenant must match ${TENANT_ID_PATTERN} (the server refuses any other tenant id)`);
   process.exit(2);
 }
 const key = await loadDevSigningKey(DEV_KEY_DIR);

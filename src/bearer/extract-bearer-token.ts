@@ -31,7 +31,8 @@ export function extractBearerToken(request: Request, options: ExtractBearerToken
   const header = request.headers.get("authorization");
   const inQuery = hasQueryToken(request.url);
 
-  if (header === null) {
+  // An empty header carries no credentials: the bare challenge of RFC 6750 §3.
+  if (header === null || header.trim() === "") {
     if (inQuery) {
       throw new InvalidRequestError("access tokens are accepted only in the Authorization header");
     }

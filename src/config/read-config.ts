@@ -40,15 +40,27 @@ export interface AuthConfig extends VerificationConfig {
   visibility: "tenant" | "owner";
 }
 
-const urlVariable = (name: string) =>
+const parsedUrl = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
+
+const urlVariable = (name: string, options: { issuer?: boolean } = {}) =>
   z
     .string({ error: `${name} is required (an https URL, or http on a loopback host)` })
     .trim()
     .min(1, `${name} is required (an https URL, or http on a loopback host)`)
     .refine((value) => URL.canParse(value), `${name} must be an absolute URL`)
     .refine(
-      (value) => !URL.canParse(value) || isSecureOrLoopbackUrl(new URL(value)),
+      (value) => { const url = parsedUrl(value); return !url || isSecureOrLoopbackUrl(url); },
       `${name} must use https (plain http is allowed only on 127.0.0.0/8, ::1 or localhost)`,
+    )
+    // A password in the URL would end up in logs and error causes.
+    .refine(
+      (value) => { const url = parsedUrl(value); return !url || (url.username === "" && url.password === ""); },
+      `${name} must not contain a user name or password`,
+    )
+    // OIDC Discovery §3 / RFC 8414 §2: an issuer identifier has no query or fragment.
+    .refine(
+      (value) => { const url = parsedUrl(value); return !options.issuer || !url || (url.search === "" && url.hash === "" && !value.includes("#") && !value.includes("?")); },
+      `${name} must not contain a query or a fragment`,
     );
 
 const listVariable = (name: string, what: string) =>
@@ -84,10 +96,15 @@ const EnvSchema = z.object({
     .string({ error: "AUTH_AUDIENCE is required (the API identifier tokens are issued for; comma-separated list allowed)" })
     .pipe(listVariable("AUTH_AUDIENCE", "audience")),
   AUTH_JWKS_URL: urlVariable("AUTH_JWKS_URL").optional(),
-  AUTH_TENANT_CLAIM: z.string().trim().min(1, "AUTH_TENANT_CLAIM must not be empty").default("org_id"),
+  AUTH_TENANT_CLAIM: z
+    .string()
+    .trim()
+    .regex(/^[\x21-\x7e]{1,256}$/, "AUTH_TENANT_CLAIM must be a claim name or dotted path: 1-256 printable ASCII characters, no spaces")
+    .default("org_id"),
   AUTH_ALGORITHMS: algorithmsVariable.prefault(DEFAULT_ALGORITHMS.join(",")),
   AUTH_CLOCK_TOLERANCE: z
     .string()
+    .trim()
     .regex(/^\d{1,3}$/, "AUTH_CLOCK_TOLERANCE must be a whole number of seconds from 0 to 300")
     .transform(Number)
     .refine((n) => n <= 300, "AUTH_CLOCK_TOLERANCE must be a whole number of seconds from 0 to 300")
@@ -118,13 +135,18 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     if (value !== undefined && value.trim() !== "") input[name] = value;
   }
   const parsed = EnvSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const variable = String(issue.path[0] ?? "");
-      return issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
-    });
-    throw new ConfigError([...new Set(problems)]);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? "");
+        return issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
+      });
+  // A tenant id given for single mode while the mode is multi is a half-done
+  // switch: say so instead of quietly ignoring it.
+  if (input.AUTH_SINGLE_TENANT_ID !== undefined && input.AUTH_TENANT_MODE?.trim() !== "single") {
+    problems.push('AUTH_SINGLE_TENANT_ID is only used with AUTH_TENANT_MODE=single: set both, or neither');
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;
   return {
     ...toVerificationConfig(e),

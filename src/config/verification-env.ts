@@ -33,23 +33,28 @@ export interface VerificationConfig {
   jwksStaleIfErrorSeconds?: number;
 }
 
-const ISSUER_HELP = "a comma-separated list of issuer URLs (https, or http on a loopback host)";
+const ISSUER_REQUIRED = "AUTH_ISSUER is required (an https URL, or http on a loopback host)";
 
-/** `AUTH_ISSUER`: one issuer URL or a comma-separated list of them. */
+/**
+ * `AUTH_ISSUER`: one issuer URL or a comma-separated list of them. Problems
+ * name the issuer by position, never by value (a secret pasted into the
+ * wrong variable must not reach a log).
+ */
 export const issuerListVariable = z
-  .string({ error: `AUTH_ISSUER is required (${ISSUER_HELP})` })
+  .string({ error: ISSUER_REQUIRED })
   .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
   .superRefine((list, ctx) => {
-    if (list.length === 0) ctx.addIssue({ code: "custom", message: `AUTH_ISSUER is required (${ISSUER_HELP})` });
+    if (list.length === 0) ctx.addIssue({ code: "custom", message: ISSUER_REQUIRED });
     if (new Set(list).size !== list.length) ctx.addIssue({ code: "custom", message: "AUTH_ISSUER lists an issuer twice" });
-    for (const issuer of list) {
+    list.forEach((issuer, index) => {
       const problem = issuerProblem(issuer);
-      if (problem) ctx.addIssue({ code: "custom", message: `AUTH_ISSUER: "${issuer.slice(0, 100)}" ${problem}` });
-    }
+      const which = list.length === 1 ? "AUTH_ISSUER" : `AUTH_ISSUER (issuer ${index + 1} of ${list.length})`;
+      if (problem) ctx.addIssue({ code: "custom", message: `${which} ${problem}` });
+    });
   });
 
 function issuerProblem(issuer: string): string | undefined {
-  if (!URL.canParse(issuer)) return "is not an absolute URL";
+  if (!URL.canParse(issuer)) return "must be an absolute URL";
   const url = new URL(issuer);
   if (!isSecureOrLoopbackUrl(url)) return "must use https (plain http is allowed only on 127.0.0.0/8, ::1 or localhost)";
   if (url.username !== "" || url.password !== "") return "must not contain a user name or password";

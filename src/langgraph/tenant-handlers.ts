@@ -20,6 +20,10 @@ type Mutable = Record<string, unknown>;
  * Require the handler's `user` to be one of our principals. Anything else
  * (LangGraph Studio's unauthenticated user, a string identity from another
  * `authenticate`) gets no access at all.
+ *
+ * @throws {TenantForbiddenError} the user is not a principal with a valid tenant (403).
+ * @example
+ * const principal = requirePrincipal(request.user);
  */
 export function requirePrincipal(user: unknown): Principal {
   const u = user as Partial<Principal> | null | undefined;
@@ -40,11 +44,16 @@ function asObject(value: unknown): Mutable {
   return value as Mutable;
 }
 
-/** Stamp tenant and owner on a new resource, over whatever the client sent. */
+/**
+ * Stamp tenant and owner on a new resource, over whatever the client sent.
+ * A metadata object is changed in place as well as reassigned: thread copy
+ * hands the handler the very object it stores and ignores `value.metadata`.
+ */
 function stampMetadata(value: Mutable, principal: Principal): void {
   const sent = value.metadata;
-  const metadata = sent !== null && typeof sent === "object" && !Array.isArray(sent) ? { ...(sent as Mutable) } : {};
-  value.metadata = { ...metadata, ...tenantStamp(principal) };
+  const metadata = sent !== null && typeof sent === "object" && !Array.isArray(sent) ? (sent as Mutable) : {};
+  Object.assign(metadata, tenantStamp(principal));
+  value.metadata = metadata;
 }
 
 /**
@@ -59,7 +68,8 @@ function pinUpdateMetadata(value: Mutable, principal: Principal): void {
     value.metadata = { tenant_id: principal.tenant_id };
     return;
   }
-  const metadata: Mutable = { ...(sent as Mutable), tenant_id: principal.tenant_id };
+  const metadata = sent as Mutable;
+  metadata.tenant_id = principal.tenant_id;
   delete metadata.owner;
   value.metadata = metadata;
 }
@@ -71,6 +81,10 @@ function pinUpdateMetadata(value: Mutable, principal: Principal): void {
  *
  * Fails closed: an unknown event, a missing principal or a missing
  * permission throws an error the server turns into 403.
+ *
+ * @param visibility `tenant` (members share) or `owner` (each sees their own).
+ * @example
+ * auth.on("threads:read", (request) => handleTenantEvent(request, "tenant")); // { tenant_id: "acme" }
  */
 export function handleTenantEvent(request: HandlerRequest, visibility: Visibility): TenantFilter | undefined {
   const principal = requirePrincipal(request.user);

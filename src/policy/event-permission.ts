@@ -28,8 +28,9 @@ const WRITE_ACTIONS = new Set(["create", "update", "delete", "create_run", "put"
  * requiredPermission("threads:create_run"); // "threads:write"
  */
 export function requiredPermission(event: string): Permission | undefined {
-  const [resource, action] = event.split(":");
-  if (!resource || !action || !["threads", "assistants", "crons", "store"].includes(resource)) return undefined;
+  const parts = event.split(":");
+  const [resource, action] = parts;
+  if (parts.length !== 2 || !resource || !action || !["threads", "assistants", "crons", "store"].includes(resource)) return undefined;
   if (READ_ACTIONS.has(action)) return `${resource}:read` as Permission;
   if (WRITE_ACTIONS.has(action)) return `${resource}:write` as Permission;
   return undefined;

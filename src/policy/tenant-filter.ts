@@ -13,6 +13,11 @@ export type TenantFilter = { tenant_id: string; owner?: string };
  * Plain values are used on purpose: the server treats `{ $eq: "" }` and
  * unknown operators as "match everything", while a plain non-empty string is
  * strict equality. Both values were validated when the principal was built.
+ *
+ * @throws {TypeError} the principal has no tenant or identity (never a match-all filter).
+ * @example
+ * tenantFilter(principal, "tenant"); // { tenant_id: "acme" }
+ * tenantFilter(principal, "owner");  // { tenant_id: "acme", owner: "alice" }
  */
 export function tenantFilter(principal: Principal, visibility: Visibility): TenantFilter {
   if (!principal.tenant_id || !principal.identity) {
@@ -23,7 +28,12 @@ export function tenantFilter(principal: Principal, visibility: Visibility): Tena
     : { tenant_id: principal.tenant_id };
 }
 
-/** Metadata stamped on every resource a caller creates. */
+/**
+ * Metadata stamped on every resource a caller creates.
+ *
+ * @example
+ * tenantStamp(principal); // { tenant_id: "acme", owner: "alice" }
+ */
 export function tenantStamp(principal: Principal): { tenant_id: string; owner: string } {
   return { tenant_id: principal.tenant_id, owner: principal.identity };
 }

@@ -42,6 +42,7 @@ export interface TenantResolution {
   singleTenantId: string;
 }
 
+/** Defaults: tenant from `org_id`, permissions from `scope` and `permissions`, roles from `roles`. */
 export const DEFAULT_CLAIM_MAPPING: ClaimMapping = {
   tenantClaim: "org_id",
   scopeClaims: ["scope"],
@@ -63,6 +64,9 @@ function stringsOf(value: unknown): string[] {
  *
  * @throws {InvalidTokenError} `sub` missing or not a string; tenant claim
  * missing, not a string, or not a valid tenant id (in `multi` mode).
+ * @example
+ * toPrincipal({ sub: "alice", org_id: "acme", scope: "threads:read" }, DEFAULT_CLAIM_MAPPING, { mode: "multi", singleTenantId: "default" });
+ * // { identity: "alice", tenant_id: "acme", permissions: ["threads:read"], ... }
  */
 export function toPrincipal(
   claims: JWTPayload,

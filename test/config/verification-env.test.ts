@@ -58,11 +58,11 @@ describe("verification variables", () => {
   });
 
   it.each([
-    [{ AUTH_ISSUER: "https://a.example.com,http://b.example.com" }, 'AUTH_ISSUER: "http://b.example.com" must use https'],
+    [{ AUTH_ISSUER: "https://a.example.com,http://b.example.com" }, "AUTH_ISSUER (issuer 2 of 2) must use https"],
     [{ AUTH_ISSUER: "https://a.example.com,https://a.example.com" }, "AUTH_ISSUER lists an issuer twice"],
     [{ AUTH_ISSUER: "https://a.example.com?x=1" }, "must not contain a query or a fragment"],
     [{ AUTH_ISSUER: "https://user:pw@a.example.com" }, "must not contain a user name or password"],
-    [{ AUTH_ISSUER: "not a url" }, '"not a url" is not an absolute URL'],
+    [{ AUTH_ISSUER: "not a url" }, "AUTH_ISSUER must be an absolute URL"],
     [{ AUTH_REQUIRED_TYP: "at jwt" }, 'AUTH_REQUIRED_TYP must be a media type such as "at+jwt"'],
     [{ AUTH_REQUIRED_CLAIMS: "jti, client id" }, "AUTH_REQUIRED_CLAIMS must be a comma-separated list of claim names"],
     [{ AUTH_MAX_TOKEN_AGE: "1h" }, "AUTH_MAX_TOKEN_AGE must be a whole number of seconds from 1 to 31536000"],

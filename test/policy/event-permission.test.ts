@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { AUTH_EVENTS, requiredPermission } from "../../src/policy/event-permission.ts";
+import { requireTenantNamespace } from "../../src/policy/store-namespace.ts";
+import { tenantFilter, tenantStamp } from "../../src/policy/tenant-filter.ts";
+import { TenantForbiddenError } from "../../src/errors.ts";
+import type { Principal } from "../../src/tenant/principal.ts";
+
+describe("requiredPermission", () => {
+  it("maps every SDK event", () => {
+    expect(Object.fromEntries(AUTH_EVENTS.map((e) => [e, requiredPermission(e)]))).toEqual({
+      "threads:create": "threads:write",
+      "threads:read": "threads:read",
+      "threads:update": "threads:write",
+      "threads:delete": "threads:write",
+      "threads:search": "threads:read",
+      "threads:create_run": "threads:write",
+      "assistants:create": "assistants:write",
+      "assistants:read": "assistants:read",
+      "assistants:update": "assistants:write",
+      "assistants:delete": "assistants:write",
+      "assistants:search": "assistants:read",
+      "crons:create": "crons:write",
+      "crons:read": "crons:read",
+      "crons:update": "crons:write",
+      "crons:delete": "crons:write",
+      "crons:search": "crons:read",
+      "store:put": "store:write",
+      "store:get": "store:read",
+      "store:search": "store:read",
+      "store:list_namespaces": "store:read",
+      "store:delete": "store:write",
+    });
+  });
+
+  it.each(["runs:create", "threads:stream", "threads", "*", "", "threads:", ":read", "__proto__:read", "threads:read:x"])(
+    "needs a permission nobody has for %j",
+    (event) => expect(requiredPermission(event)).toBeUndefined(),
+  );
+});
+
+const alice: Principal = {
+  identity: "alice", tenant_id: "acme", permissions: [], roles: [], display_name: "alice", issuer: "i", is_authenticated: true,
+};
+
+describe("tenantFilter / tenantStamp", () => {
+  it("plain values only (the server treats $eq of an empty string and unknown operators as match-all)", () => {
+    expect(tenantFilter(alice, "tenant")).toEqual({ tenant_id: "acme" });
+    expect(tenantFilter(alice, "owner")).toEqual({ tenant_id: "acme", owner: "alice" });
+    expect(tenantStamp(alice)).toEqual({ tenant_id: "acme", owner: "alice" });
+  });
+
+  it("refuses to build a filter from an empty tenant or identity", () => {
+    expect(() => tenantFilter({ ...alice, tenant_id: "" }, "tenant")).toThrow(TypeError);
+    expect(() => tenantFilter({ ...alice, identity: "" }, "owner")).toThrow(TypeError);
+  });
+});
+
+describe("requireTenantNamespace", () => {
+  it("passes [tenant, ...] and refuses everything else", () => {
+    expect(() => requireTenantNamespace(["acme", "x"], alice)).not.toThrow();
+    for (const ns of [["globex"], [], null, undefined, ["acme2"]]) {
+      expect(() => requireTenantNamespace(ns, alice)).toThrow(TenantForbiddenError);
+    }
+  });
+  it("with owner visibility needs [tenant, user, ...]", () => {
+    expect(() => requireTenantNamespace(["acme", "alice"], alice, { owner: true })).not.toThrow();
+    expect(() => requireTenantNamespace(["acme", "bob"], alice, { owner: true })).toThrow(TenantForbiddenError);
+    expect(() => requireTenantNamespace(["acme"], alice, { owner: true })).toThrow(TenantForbiddenError);
+  });
+});
