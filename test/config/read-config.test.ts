@@ -29,6 +29,15 @@ describe("readConfig", () => {
       tenantMode: "multi",
       singleTenantId: "default",
       visibility: "tenant",
+      issuers: ["https://id.example.com/"],
+      requiredTyp: undefined,
+      requiredClaims: [],
+      maxTokenAgeSeconds: undefined,
+      maxTokenBytes: 8192,
+      jwksTimeoutMs: 5000,
+      jwksMaxAgeSeconds: 600,
+      jwksCooldownSeconds: 30,
+      jwksStaleIfErrorSeconds: 86400,
     });
     expect(DEFAULT_ALGORITHMS).toEqual(["RS256", "PS256", "ES256", "EdDSA"]);
   });
@@ -55,6 +64,15 @@ describe("readConfig", () => {
       tenantMode: "single",
       singleTenantId: "acme.corp_1-x",
       visibility: "owner",
+      issuers: ["https://tenant.eu.auth0.com/"],
+      requiredTyp: undefined,
+      requiredClaims: [],
+      maxTokenAgeSeconds: undefined,
+      maxTokenBytes: 8192,
+      jwksTimeoutMs: 5000,
+      jwksMaxAgeSeconds: 600,
+      jwksCooldownSeconds: 30,
+      jwksStaleIfErrorSeconds: 86400,
     });
   });
 

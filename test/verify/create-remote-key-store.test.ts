@@ -31,7 +31,14 @@ const FAULTS: Record<string, Fault> = {
     return true;
   },
   "slow past the timeout": async (_req, res) => {
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Answer only after the client has given up (or 20 s, whichever is first).
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 20_000);
+      res.on("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     if (!res.destroyed) res.writeHead(200, { "content-type": "application/json" }).end('{"keys":[]}');
     return true;
   },
@@ -44,6 +51,9 @@ const FAULTS: Record<string, Fault> = {
     return true;
   },
 };
+
+/** The request timeout for a fault: short only where the fault is slowness. */
+const timeoutFor = (fault: string) => (fault.startsWith("slow") ? 1500 : 5000);
 
 interface Rig {
   issuer: LocalIssuer;
@@ -73,7 +83,9 @@ async function rig(options: Partial<RemoteKeyStoreOptions> = {}, initialFault?: 
     issuer: issuer.issuer,
     now: () => clock.t,
     log: (line) => logs.push(line),
-    timeoutMs: 300,
+    // Generous: other test files load the machine; only the slow-provider
+    // cases pass a shorter timeout, and those are meant to time out.
+    timeoutMs: 5000,
     ...options,
   });
   const auth = createAuthenticator({ config: readConfig(issuer.env()), keyStore: store, now: () => clock.t });
@@ -209,7 +221,7 @@ describe("remote key store: a healthy provider", () => {
 
 describe("remote key store: stale-if-error", () => {
   it.each(Object.keys(FAULTS))("keeps verifying with the last good keys when the provider is %s", async (name) => {
-    const r = await rig({ cacheMaxAgeMs: 10 * MINUTE, cooldownMs: 30_000, staleIfErrorMs: 24 * HOUR });
+    const r = await rig({ cacheMaxAgeMs: 10 * MINUTE, cooldownMs: 30_000, staleIfErrorMs: 24 * HOUR, timeoutMs: timeoutFor(name) });
     const start = r.clock.t;
     const valid = await r.sign();
     expect((await r.outcome(valid)).status).toBe(200);
@@ -248,7 +260,7 @@ describe("remote key store: stale-if-error", () => {
 
 describe("remote key store: no keys ever fetched", () => {
   it.each(Object.keys(FAULTS))("answers 503 with Retry-After when the provider is %s, then recovers", async (name) => {
-    const r = await rig({ cooldownMs: 30_000 }, FAULTS[name]);
+    const r = await rig({ cooldownMs: 30_000, timeoutMs: timeoutFor(name) }, FAULTS[name]);
     const valid = await r.sign();
     const first = await r.outcome(valid);
     expect(first).toMatchObject({ status: 503 });
