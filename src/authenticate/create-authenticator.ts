@@ -51,7 +51,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   if (options.keyStore && issuers.length > 1) {
     throw new TypeError('createAuthenticator: "keyStore" can be given only with a single issuer');
   }
-  const keyStoreFor = (issuer: string): KeyStore =>
+  const createKeyStore = (issuer: string): KeyStore =>
     options.keyStore ??
     createRemoteKeyStore({
       issuer,
@@ -64,13 +64,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       cooldownMs: seconds(config.jwksCooldownSeconds),
       staleIfErrorMs: seconds(config.jwksStaleIfErrorSeconds),
     });
+  // One store per trusted issuer, built once. A verified-token cache can ask
+  // the store of a token's issuer whether its kid is still in the set
+  // (`keyStores.get(iss)?.hasKid?.(kid)`, see key-store.ts).
+  const keyStores = new Map(issuers.map((issuer) => [issuer, createKeyStore(issuer)] as const));
   const maxTokenBytes = config.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
   const verify: TokenVerifier = createTokenVerifier({
     issuer: issuers,
     audience: config.audience,
     algorithms: config.algorithms,
     clockToleranceSeconds: config.clockToleranceSeconds,
-    keyStore: keyStoreFor,
+    keyStore: (issuer) => keyStores.get(issuer)!,
     requiredTyp: config.requiredTyp,
     requiredClaims: config.requiredClaims,
     maxTokenAgeSeconds: config.maxTokenAgeSeconds,

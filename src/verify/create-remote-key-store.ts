@@ -64,7 +64,7 @@ const MAX_NEGATIVE_ENTRIES = 1024;
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`createRemoteKeyStore: "${name}" must be a positive number of milliseconds (got ${String(value)})`);
+    throw new TypeError(`createRemoteKeyStore: "${name}" must be a positive finite number (got ${String(value)})`);
   }
   return value;
 }
