@@ -4,7 +4,8 @@ import { DEFAULT_MAX_TOKEN_BYTES, extractBearerToken } from "../bearer/extract-b
 import { createRemoteKeyStore } from "../verify/create-remote-key-store.ts";
 import type { FetchLike, KeyStore } from "../verify/key-store.ts";
 import { createTokenVerifier, type TokenVerifier } from "../verify/verify-access-token.ts";
-import { DEFAULT_CLAIM_MAPPING, toPrincipal, type ClaimMapping, type Principal } from "../tenant/principal.ts";
+import { toPrincipal, type ClaimMapping, type Principal } from "../tenant/principal.ts";
+import { resolveProviderMapping } from "../tenant/provider-presets.ts";
 
 /** Options of {@link createAuthenticator}. */
 export interface AuthenticatorOptions {
@@ -21,7 +22,7 @@ export interface AuthenticatorOptions {
   now?: () => number;
   /** Where the key stores report refresh failures (stale-if-error). Default `console.warn`. */
   log?: (message: string) => void;
-  /** Claim mapping overrides, spread over the defaults and `config.tenantClaim`. */
+  /** Claim mapping overrides, spread over the provider preset and its variables (`config.provider`). */
   claims?: Partial<ClaimMapping>;
 }
 
@@ -64,24 +65,33 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       cooldownMs: seconds(config.jwksCooldownSeconds),
       staleIfErrorMs: seconds(config.jwksStaleIfErrorSeconds),
     });
-  // One store per trusted issuer, built once. A verified-token cache can ask
-  // the store of a token's issuer whether its kid is still in the set
+  const provider = resolveProviderMapping(config.provider, config);
+  // One store per configured issuer, built once. The `iss` forms a preset
+  // accepts for an issuer (Entra's v1 and v2) and `AUTH_ADDITIONAL_ISSUERS`
+  // share that issuer's store (the first issuer's, for the additional ones):
+  // a key set is only ever fetched for a configured issuer. A verified-token
+  // cache can ask a token's store whether its kid is still in the set
   // (`keyStores.get(iss)?.hasKid?.(kid)`, see key-store.ts).
-  const keyStores = new Map(issuers.map((issuer) => [issuer, createKeyStore(issuer)] as const));
+  const keyStores = new Map<string, KeyStore>();
+  for (const issuer of issuers) {
+    const store = createKeyStore(issuer);
+    const forms = issuer === config.issuer ? provider.issuers : resolveProviderMapping(config.provider, { ...config, issuer }).issuers;
+    for (const form of [issuer, ...forms]) if (!keyStores.has(form)) keyStores.set(form, store);
+  }
   const maxTokenBytes = config.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
   const verify: TokenVerifier = createTokenVerifier({
-    issuer: issuers,
+    issuer: [...keyStores.keys()],
     audience: config.audience,
+    audienceClaim: provider.audienceClaim,
     algorithms: config.algorithms,
     clockToleranceSeconds: config.clockToleranceSeconds,
     keyStore: (issuer) => keyStores.get(issuer)!,
     requiredTyp: config.requiredTyp,
-    requiredClaims: config.requiredClaims,
     maxTokenAgeSeconds: config.maxTokenAgeSeconds,
     maxTokenBytes,
     now: options.now,
   });
-  const mapping: ClaimMapping = { ...DEFAULT_CLAIM_MAPPING, tenantClaim: config.tenantClaim, ...options.claims };
+  const mapping: ClaimMapping = { ...provider.mapping, ...options.claims };
   const tenancy = { mode: config.tenantMode, singleTenantId: config.singleTenantId };
 
   const verifyToken = async (token: string): Promise<Principal> => {

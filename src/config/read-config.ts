@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
 import { issuerListVariable, toVerificationConfig, VERIFICATION_ENV, type VerificationConfig } from "./verification-env.ts";
+import { ProviderVariables, readProviderSettings, type ProviderSettings } from "./provider-variables.ts";
 
 /** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
 export const SUPPORTED_ALGORITHMS = [
@@ -26,7 +27,10 @@ export interface AuthConfig extends VerificationConfig {
   audience: string[];
   /** JWKS endpoint; `undefined` means OIDC discovery from the issuer. */
   jwksUrl: string | undefined;
-  /** Claim name or dotted path holding the tenant id. Default `org_id`. */
+  /**
+   * `AUTH_TENANT_CLAIM`: claim name or dotted path holding the tenant id.
+   * Default `org_id`; with `AUTH_PROVIDER` set and this unset, the preset's claim is used.
+   */
   tenantClaim: string;
   /** JWS algorithm allowlist. Default `RS256,PS256,ES256,EdDSA`. */
   algorithms: Algorithm[];
@@ -38,6 +42,14 @@ export interface AuthConfig extends VerificationConfig {
   singleTenantId: string;
   /** `tenant`: members share; `owner`: each user sees only their own. Default `tenant`. */
   visibility: "tenant" | "owner";
+  /**
+   * Permission that unlocks each route group the route policy refuses, from
+   * `AUTH_ROUTE_PERMISSIONS` (`truncate=admin:truncate,webhooks=runs:webhook`).
+   * Default `{}`: every group refused for everyone.
+   */
+  routePermissions: Record<string, string>;
+  /** `AUTH_PROVIDER` and its overrides (see `provider-variables.ts`). Absent: `generic`. */
+  provider?: ProviderSettings;
 }
 
 const parsedUrl = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
@@ -100,7 +112,7 @@ const EnvSchema = z.object({
     .string()
     .trim()
     .regex(/^[\x21-\x7e]{1,256}$/, "AUTH_TENANT_CLAIM must be a claim name or dotted path: 1-256 printable ASCII characters, no spaces")
-    .default("org_id"),
+    .optional(),
   AUTH_ALGORITHMS: algorithmsVariable.prefault(DEFAULT_ALGORITHMS.join(",")),
   AUTH_CLOCK_TOLERANCE: z
     .string()
@@ -116,6 +128,19 @@ const EnvSchema = z.object({
     .default("default"),
   AUTH_VISIBILITY: z.enum(["tenant", "owner"], { error: 'AUTH_VISIBILITY must be "tenant" or "owner"' }).default("tenant"),
   ...VERIFICATION_ENV,
+  AUTH_ROUTE_PERMISSIONS: z
+    .string()
+    .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
+    .superRefine((pairs, ctx) => {
+      for (const pair of pairs) {
+        if (!/^[a-z-]{1,40}=[\x21-\x2b\x2d-\x7e]{1,200}$/.test(pair)) {
+          ctx.addIssue({ code: "custom", message: `AUTH_ROUTE_PERMISSIONS: "${pair}" is not group=permission` });
+        }
+      }
+    })
+    .transform((pairs) => Object.fromEntries(pairs.map((pair) => pair.split(/=(.*)/s).slice(0, 2) as [string, string])))
+    .default({}),
+  ...ProviderVariables.shape,
 });
 
 /** The environment variables this module reads. */
@@ -153,11 +178,13 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     issuer: e.AUTH_ISSUER[0]!,
     audience: e.AUTH_AUDIENCE,
     jwksUrl: e.AUTH_JWKS_URL,
-    tenantClaim: e.AUTH_TENANT_CLAIM,
+    tenantClaim: e.AUTH_TENANT_CLAIM ?? "org_id",
     algorithms: e.AUTH_ALGORITHMS,
     clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE,
     tenantMode: e.AUTH_TENANT_MODE,
     singleTenantId: e.AUTH_SINGLE_TENANT_ID,
     visibility: e.AUTH_VISIBILITY,
+    routePermissions: e.AUTH_ROUTE_PERMISSIONS,
+    provider: readProviderSettings(e),
   };
 }

@@ -1,5 +1,6 @@
 /**
- * The `AUTH_*` variables of token verification and key fetching, kept apart
+ * The `AUTH_*` variables of token verification and key fetching (required
+ * claim values are `AUTH_REQUIRED_CLAIMS` of `provider-variables.ts`), kept apart
  * from `read-config.ts` (which merges this shape into its schema) so each
  * concern's variables are read in one place.
  */
@@ -17,8 +18,6 @@ export interface VerificationConfig {
   issuers?: string[];
   /** Required `typ` header, e.g. `at+jwt` (RFC 9068). Default: any. */
   requiredTyp?: string | undefined;
-  /** Claims every token must carry besides `exp`. Default none. */
-  requiredClaims?: string[];
   /** Refuse tokens issued (`iat`) longer ago than this many seconds. Default: no limit. */
   maxTokenAgeSeconds?: number | undefined;
   /** Longest token accepted, in bytes. Default 8192. */
@@ -73,7 +72,6 @@ const seconds = (name: string, min: number, max: number) =>
 
 // RFC 9110 §8.3.1 media type (the `application/` prefix may be left out, RFC 7515 §4.1.9).
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]{1,64}(\/[A-Za-z0-9!#$&^_.+-]{1,64})?$/;
-const CLAIM_NAME = /^[\x21-\x2b\x2d-\x7e]{1,64}$/;
 
 /** The variables of this file, merged into the main schema by `read-config.ts`. */
 export const VERIFICATION_ENV = {
@@ -82,14 +80,6 @@ export const VERIFICATION_ENV = {
     .trim()
     .regex(MEDIA_TYPE, 'AUTH_REQUIRED_TYP must be a media type such as "at+jwt" (RFC 9068)')
     .optional(),
-  AUTH_REQUIRED_CLAIMS: z
-    .string()
-    .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
-    .refine(
-      (list) => list.every((claim) => CLAIM_NAME.test(claim)),
-      "AUTH_REQUIRED_CLAIMS must be a comma-separated list of claim names (printable ASCII, no spaces)",
-    )
-    .default([]),
   AUTH_MAX_TOKEN_AGE: seconds("AUTH_MAX_TOKEN_AGE", 1, 31_536_000).optional(),
   AUTH_MAX_TOKEN_BYTES: z
     .string()
@@ -131,7 +121,6 @@ export function toVerificationConfig(e: VerificationEnv): VerificationConfig {
   return {
     issuers: e.AUTH_ISSUER,
     requiredTyp: e.AUTH_REQUIRED_TYP,
-    requiredClaims: e.AUTH_REQUIRED_CLAIMS,
     maxTokenAgeSeconds: e.AUTH_MAX_TOKEN_AGE,
     maxTokenBytes: e.AUTH_MAX_TOKEN_BYTES,
     jwksTimeoutMs: e.AUTH_JWKS_TIMEOUT_MS,

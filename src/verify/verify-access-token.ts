@@ -8,10 +8,18 @@ export interface TokenVerifierOptions {
   /**
    * Trusted issuer(s): a token's `iss` must equal one exactly (no trailing
    * slash or case folding). With several, the token's unverified `iss` only
-   * chooses among these, and jose checks it again after the signature.
+   * chooses among these, and jose checks it again after the signature
+   * (several forms of one issuer, e.g. Entra's v1 and v2, may share a store).
    */
   issuer: string | readonly string[];
   audience: string[];
+  /**
+   * The claim holding the audience. Default `aud` (RFC 7519 §4.1.3). Some
+   * providers put the client in another claim and issue no `aud` at all
+   * (Cognito access tokens: `client_id`); then that claim must be a string
+   * or array naming one of `audience`, and is still required.
+   */
+  audienceClaim?: string;
   algorithms: string[];
   clockToleranceSeconds: number;
   /** The key store, or one per issuer (an issuer's keys never verify another's tokens). */
@@ -65,8 +73,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   }
   const now = options.now ?? Date.now;
   const tolerance = options.clockToleranceSeconds;
+  const audienceClaim = options.audienceClaim ?? "aud";
   const baseOptions = {
-    audience: options.audience,
+    ...(audienceClaim === "aud" ? { audience: options.audience } : {}),
     algorithms: options.algorithms,
     clockTolerance: tolerance,
     requiredClaims: [...new Set(["exp", ...(options.requiredClaims ?? [])])],
@@ -92,6 +101,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         issuer: iss as string,
         currentDate: new Date(nowMs),
       });
+      if (audienceClaim !== "aud") requireAudienceIn(payload, audienceClaim, options.audience);
       // RFC 7519 §4.1.6 does not forbid a future `iat`, but a token issued
       // "later" than now was minted by a clock or a forger we should not trust.
       if (typeof payload.iat === "number" && payload.iat > Math.floor(nowMs / 1000) + tolerance) {
@@ -142,4 +152,14 @@ export function toAuthError(error: unknown): AuthError {
     return new InvalidTokenError("the token is malformed", { cause: error });
   }
   return new InvalidTokenError("the token could not be verified", { cause: error });
+}
+
+/** The audience check for a provider that names its client in another claim than `aud`. */
+function requireAudienceIn(payload: JWTPayload, claim: string, audience: readonly string[]): void {
+  const value = payload[claim];
+  const values = typeof value === "string" ? [value] : Array.isArray(value) ? value : [];
+  if (values.length === 0) throw new InvalidTokenError(`missing required "${claim}" claim`);
+  if (!values.some((v) => typeof v === "string" && audience.includes(v))) {
+    throw new InvalidTokenError(`unexpected "${claim}" claim value`);
+  }
 }

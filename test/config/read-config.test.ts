@@ -29,9 +29,21 @@ describe("readConfig", () => {
       tenantMode: "multi",
       singleTenantId: "default",
       visibility: "tenant",
+      routePermissions: {},
+      provider: {
+        name: "generic",
+        tenantClaim: undefined,
+        audienceClaim: undefined,
+        scopeClaims: undefined,
+        permissionClaims: undefined,
+        roleClaims: undefined,
+        permissionPrefixes: undefined,
+        rolePermissions: undefined,
+        requiredClaims: undefined,
+        additionalIssuers: [],
+      },
       issuers: ["https://id.example.com/"],
       requiredTyp: undefined,
-      requiredClaims: [],
       maxTokenAgeSeconds: undefined,
       maxTokenBytes: 8192,
       jwksTimeoutMs: 5000,
@@ -53,6 +65,16 @@ describe("readConfig", () => {
       AUTH_TENANT_MODE: "single",
       AUTH_SINGLE_TENANT_ID: "acme.corp_1-x",
       AUTH_VISIBILITY: "owner",
+      AUTH_ROUTE_PERMISSIONS: "truncate=admin:truncate",
+      AUTH_PROVIDER: "cognito",
+      AUTH_AUDIENCE_CLAIM: "client_id",
+      AUTH_SCOPE_CLAIMS: "scope, scp",
+      AUTH_PERMISSION_CLAIMS: "none",
+      AUTH_ROLE_CLAIMS: "cognito:groups",
+      AUTH_PERMISSION_PREFIXES: "langgraph/",
+      AUTH_ROLE_PERMISSIONS: '{"admin":["threads:read","threads:write"],"viewer":"threads:read store:read"}',
+      AUTH_REQUIRED_CLAIMS: "token_use=access,typ=Bearer|JWT",
+      AUTH_ADDITIONAL_ISSUERS: "https://other.example.com/, http://127.0.0.1:9400",
     });
     expect(config).toEqual({
       issuer: "https://tenant.eu.auth0.com/",
@@ -64,9 +86,24 @@ describe("readConfig", () => {
       tenantMode: "single",
       singleTenantId: "acme.corp_1-x",
       visibility: "owner",
+      routePermissions: { truncate: "admin:truncate" },
+      provider: {
+        name: "cognito",
+        tenantClaim: "https://example.com/org",
+        audienceClaim: "client_id",
+        scopeClaims: ["scope", "scp"],
+        permissionClaims: [],
+        roleClaims: ["cognito:groups"],
+        permissionPrefixes: ["langgraph/"],
+        rolePermissions: { admin: ["threads:read", "threads:write"], viewer: ["threads:read", "store:read"] },
+        requiredClaims: [
+          { claim: "token_use", oneOf: ["access"] },
+          { claim: "typ", oneOf: ["Bearer", "JWT"] },
+        ],
+        additionalIssuers: ["https://other.example.com/", "http://127.0.0.1:9400"],
+      },
       issuers: ["https://tenant.eu.auth0.com/"],
       requiredTyp: undefined,
-      requiredClaims: [],
       maxTokenAgeSeconds: undefined,
       maxTokenBytes: 8192,
       jwksTimeoutMs: 5000,
@@ -80,9 +117,12 @@ describe("readConfig", () => {
     expect([...CONFIG_VARIABLES].sort()).toEqual(
       [
         "AUTH_ALGORITHMS", "AUTH_AUDIENCE", "AUTH_CLOCK_TOLERANCE", "AUTH_ISSUER", "AUTH_JWKS_URL",
-        "AUTH_SINGLE_TENANT_ID", "AUTH_TENANT_CLAIM", "AUTH_TENANT_MODE", "AUTH_VISIBILITY",
+        "AUTH_SINGLE_TENANT_ID", "AUTH_TENANT_CLAIM", "AUTH_TENANT_MODE", "AUTH_VISIBILITY", "AUTH_ROUTE_PERMISSIONS",
+        // src/config/provider-variables.ts
+        "AUTH_PROVIDER", "AUTH_AUDIENCE_CLAIM", "AUTH_SCOPE_CLAIMS", "AUTH_PERMISSION_CLAIMS", "AUTH_ROLE_CLAIMS",
+        "AUTH_PERMISSION_PREFIXES", "AUTH_ROLE_PERMISSIONS", "AUTH_REQUIRED_CLAIMS", "AUTH_ADDITIONAL_ISSUERS",
         // verification-env.ts
-        "AUTH_REQUIRED_TYP", "AUTH_REQUIRED_CLAIMS", "AUTH_MAX_TOKEN_AGE", "AUTH_MAX_TOKEN_BYTES",
+        "AUTH_REQUIRED_TYP", "AUTH_MAX_TOKEN_AGE", "AUTH_MAX_TOKEN_BYTES",
         "AUTH_JWKS_TIMEOUT_MS", "AUTH_JWKS_MAX_AGE", "AUTH_JWKS_COOLDOWN", "AUTH_JWKS_STALE_IF_ERROR",
       ].sort(),
     );
@@ -99,8 +139,17 @@ describe("readConfig", () => {
         AUTH_TENANT_MODE: "many",
         AUTH_SINGLE_TENANT_ID: "a::b",
         AUTH_VISIBILITY: "public",
+        AUTH_ROUTE_PERMISSIONS: "truncate",
+        AUTH_PROVIDER: "ping",
+        AUTH_AUDIENCE_CLAIM: "two words",
+        AUTH_SCOPE_CLAIMS: "scope, has space",
+        AUTH_PERMISSION_CLAIMS: "perms, bad claim",
+        AUTH_ROLE_CLAIMS: "roles, bad claim",
+        AUTH_PERMISSION_PREFIXES: "org:, bad prefix",
+        AUTH_ROLE_PERMISSIONS: "[1,2]",
+        AUTH_REQUIRED_CLAIMS: "token_use",
+        AUTH_ADDITIONAL_ISSUERS: "http://idp.example.com",
         AUTH_REQUIRED_TYP: "at jwt",
-        AUTH_REQUIRED_CLAIMS: "a b",
         AUTH_MAX_TOKEN_AGE: "1h",
         AUTH_MAX_TOKEN_BYTES: "1",
         AUTH_JWKS_TIMEOUT_MS: "0",
@@ -124,6 +173,7 @@ describe("readConfig", () => {
     expect(message).toContain('AUTH_TENANT_MODE must be "multi" or "single"');
     expect(message).toContain("AUTH_SINGLE_TENANT_ID must match");
     expect(message).toContain('AUTH_VISIBILITY must be "tenant" or "owner"');
+    expect(message).toContain('AUTH_ROUTE_PERMISSIONS: "truncate" is not group=permission');
     // One line per problem, each starting with the variable it is about.
     for (const problem of error!.problems) expect(problem).toMatch(/^AUTH_[A-Z_]+/);
   });

@@ -7,6 +7,8 @@ import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issu
 import { createAuthenticator, type Authenticator } from "../../src/authenticate/create-authenticator.ts";
 import { readConfig } from "../../src/config/read-config.ts";
 import { AuthError } from "../../src/errors.ts";
+import { createRemoteKeyStore } from "../../src/verify/create-remote-key-store.ts";
+import { createTokenVerifier } from "../../src/verify/verify-access-token.ts";
 
 let a: LocalIssuer;
 let b: LocalIssuer;
@@ -45,10 +47,20 @@ describe("stricter policies", () => {
     expect(await refusal(auth, await a.sign(user, { header: { typ: undefined } }))).toBe('invalid_token: unexpected "typ" header value');
   });
 
-  it("requires the listed claims when AUTH_REQUIRED_CLAIMS is set", async () => {
-    const auth = createAuthenticator({ config: readConfig({ ...a.env(), AUTH_REQUIRED_CLAIMS: "jti,client_id" }) });
-    await expect(auth.authenticateRequest(request(await a.sign({ ...user, jti: "1", client_id: "c" })))).resolves.toMatchObject({ identity: "alice" });
-    expect(await refusal(auth, await a.sign({ ...user, jti: "1" }))).toBe('invalid_token: missing required "client_id" claim');
+  it("requires the claims named in requiredClaims to be present", async () => {
+    const verify = createTokenVerifier({
+      issuer: a.issuer,
+      audience: [a.audience],
+      algorithms: ["RS256"],
+      clockToleranceSeconds: 5,
+      keyStore: createRemoteKeyStore({ issuer: a.issuer }),
+      requiredClaims: ["jti", "client_id"],
+    });
+    await expect(verify(await a.sign({ ...user, jti: "1", client_id: "c" }))).resolves.toMatchObject({ jti: "1" });
+    await expect(verify(await a.sign({ ...user, jti: "1" }))).rejects.toMatchObject({
+      status: 401,
+      message: 'invalid_token: missing required "client_id" claim',
+    });
   });
 
   it("refuses tokens older than AUTH_MAX_TOKEN_AGE, and tokens with no iat then", async () => {
