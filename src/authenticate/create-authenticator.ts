@@ -1,23 +1,35 @@
 import type { AuthConfig } from "../config/read-config.ts";
 import { AuthError, InvalidTokenError } from "../errors.ts";
-import { extractBearerToken, isBearerTokenSyntax, peekBearerToken } from "../bearer/extract-bearer-token.ts";
+import {
+  DEFAULT_MAX_TOKEN_BYTES,
+  extractBearerToken,
+  isBearerTokenSyntax,
+  peekBearerToken,
+} from "../bearer/extract-bearer-token.ts";
 import { createRemoteKeyStore } from "../verify/create-remote-key-store.ts";
 import type { FetchLike, KeyStore } from "../verify/key-store.ts";
 import { createTokenVerifier, type TokenVerifier } from "../verify/verify-access-token.ts";
 import { createTokenCache, readVerifiedKid, type TokenCache } from "../verify/token-cache.ts";
-import { DEFAULT_CLAIM_MAPPING, toPrincipal, type ClaimMapping, type Principal } from "../tenant/principal.ts";
+import { toPrincipal, type ClaimMapping, type Principal } from "../tenant/principal.ts";
+import { resolveProviderMapping } from "../tenant/provider-presets.ts";
 
 /** Options of {@link createAuthenticator}. */
 export interface AuthenticatorOptions {
   config: AuthConfig;
-  /** Key store to verify with. Default: the issuer's remote key set. */
+  /**
+   * Key store to verify with (only with a single issuer: one issuer's keys
+   * never verify another's tokens). Default: one resilient remote key store
+   * per issuer (`createRemoteKeyStore`), tuned by the `AUTH_JWKS_*` options.
+   */
   keyStore?: KeyStore;
-  /** `fetch` for the default key store. Default: the global one. */
+  /** `fetch` for the default key stores. Default: the global one. */
   fetch?: FetchLike;
-  /** Claim mapping overrides, spread over the defaults and `config.tenantClaim`. */
+  /** Clock in ms since the epoch, for verification and key caching. Default `Date.now`. */
+  now?: () => number;
+  /** Where the key stores report refresh failures (stale-if-error). Default `console.warn`. */
+  log?: (message: string) => void;
+  /** Claim mapping overrides, spread over the provider preset and its variables (`config.provider`). */
   claims?: Partial<ClaimMapping>;
-  /** Current time in ms (token `exp`/`nbf` and the token cache). Default `Date.now`. */
-  clock?: () => number;
 }
 
 /** Framework-neutral authentication: a web `Request` in, a principal out. */
@@ -43,20 +55,63 @@ export interface Authenticator {
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { config } = options;
-  const keyStore =
+  // Configs built by hand before multi-issuer support carry only `issuer`.
+  const issuers = config.issuers?.length ? config.issuers : [config.issuer];
+  if (options.keyStore && issuers.length > 1) {
+    throw new TypeError('createAuthenticator: "keyStore" can be given only with a single issuer');
+  }
+  const createKeyStore = (issuer: string): KeyStore =>
     options.keyStore ??
-    createRemoteKeyStore({ issuer: config.issuer, jwksUrl: config.jwksUrl, ...(options.fetch ? { fetch: options.fetch } : {}) });
+    createRemoteKeyStore({
+      issuer,
+      jwksUrl: issuers.length === 1 ? config.jwksUrl : undefined,
+      fetch: options.fetch,
+      now: options.now,
+      log: options.log,
+      timeoutMs: config.jwksTimeoutMs,
+      cacheMaxAgeMs: seconds(config.jwksMaxAgeSeconds),
+      cooldownMs: seconds(config.jwksCooldownSeconds),
+      staleIfErrorMs: seconds(config.jwksStaleIfErrorSeconds),
+    });
+  const provider = resolveProviderMapping(config.provider, config);
+  // One store per configured issuer, built once. The `iss` forms a preset
+  // accepts for an issuer (Entra's v1 and v2) and `AUTH_ADDITIONAL_ISSUERS`
+  // share that issuer's store (the first issuer's, for the additional ones):
+  // a key set is only ever fetched for a configured issuer. A verified-token
+  // cache can ask a token's store whether its kid is still in the set
+  // (`keyStores.get(iss)?.hasKid?.(kid)`, see key-store.ts).
+  const keyStores = new Map<string, KeyStore>();
+  for (const issuer of issuers) {
+    const store = createKeyStore(issuer);
+    const forms = issuer === config.issuer ? provider.issuers : resolveProviderMapping(config.provider, { ...config, issuer }).issuers;
+    for (const form of [issuer, ...forms]) if (!keyStores.has(form)) keyStores.set(form, store);
+  }
+  const maxTokenBytes = config.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
   const verify: TokenVerifier = createTokenVerifier({
-    issuer: config.issuer,
+    issuer: [...keyStores.keys()],
     audience: config.audience,
+    audienceClaim: provider.audienceClaim,
     algorithms: config.algorithms,
     clockToleranceSeconds: config.clockToleranceSeconds,
-    keyStore,
-    ...(options.clock ? { clock: options.clock } : {}),
+    keyStore: (issuer) => keyStores.get(issuer)!,
+    requiredTyp: config.requiredTyp,
+    maxTokenAgeSeconds: config.maxTokenAgeSeconds,
+    maxTokenBytes,
+    now: options.now,
   });
-  const mapping: ClaimMapping = { ...DEFAULT_CLAIM_MAPPING, tenantClaim: config.tenantClaim, ...options.claims };
+  const mapping: ClaimMapping = { ...provider.mapping, ...options.claims };
   const tenancy = { mode: config.tenantMode, singleTenantId: config.singleTenantId };
-  const cache = createPrincipalCache(options, keyStore, mapping, tenancy);
+
+  const cache = createPrincipalCache(options, keyStores, {
+    issuers: [...keyStores.keys()],
+    audienceClaim: provider.audienceClaim,
+    requiredTyp: config.requiredTyp,
+    maxTokenAgeSeconds: config.maxTokenAgeSeconds,
+    maxTokenBytes,
+    mapping,
+    tenancy,
+  });
+  const maxTokenAge = config.maxTokenAgeSeconds;
 
   /**
    * Full verification. The result is remembered under `key` only for a token
@@ -67,9 +122,15 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     try {
       const claims = await verify(token);
       const principal = toPrincipal(claims, mapping, tenancy);
-      if (cache === undefined || key === undefined || !isBearerTokenSyntax(token)) return principal;
+      if (cache === undefined || key === undefined || !isBearerTokenSyntax(token, maxTokenBytes)) return principal;
       const kid = readVerifiedKid(token);
-      if (kid !== undefined) cache.set(key, principal, { exp: claims.exp as number, nbf: claims.nbf, kid });
+      if (kid !== undefined && typeof claims.iss === "string") {
+        // With AUTH_MAX_TOKEN_AGE the token also ends at iat + max age.
+        const exp = maxTokenAge !== undefined && typeof claims.iat === "number"
+          ? Math.min(claims.exp as number, claims.iat + maxTokenAge)
+          : (claims.exp as number);
+        cache.set(key, principal, { exp, nbf: claims.nbf, kid: keyRef(claims.iss, kid) });
+      }
       return copyPrincipal(principal);
     } catch (error) {
       throw asAuthError(error);
@@ -125,7 +186,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       }
       let token: string;
       try {
-        token = extractBearerToken(request);
+        token = extractBearerToken(request, { maxTokenBytes });
       } catch (error) {
         return Promise.reject(asAuthError(error));
       }
@@ -135,35 +196,34 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   };
 }
 
+/** An entry's key reference: the issuer whose store verified it, and the kid. */
+const keyRef = (issuer: string, kid: string): string => `${issuer}\u0000${kid}`;
+
 /**
- * The verified-token cache, when configured on and the key store can tell
- * whether a key is still in the set (`hasKid`): without that, a rotated-out
+ * The verified-token cache, when configured on and every key store can tell
+ * whether a key is still in its set (`hasKid`): without that, a rotated-out
  * key's tokens could outlive it, so there is no cache (fail closed).
  */
 function createPrincipalCache(
   options: AuthenticatorOptions,
-  keyStore: KeyStore,
-  mapping: ClaimMapping,
-  tenancy: { mode: string; singleTenantId: string },
+  keyStores: Map<string, KeyStore>,
+  verification: Record<string, unknown>,
 ): TokenCache<Principal> | undefined {
   const { config } = options;
   const settings = config.tokenCache;
-  if (settings?.enabled === false || typeof keyStore.hasKid !== "function") return undefined;
+  if (settings?.enabled === false) return undefined;
+  if ([...keyStores.values()].some((store) => typeof store.hasKid !== "function")) return undefined;
   // Everything that changes what a token verifies to is part of every key.
-  const scope = JSON.stringify([
-    config.issuer,
-    config.audience,
-    config.algorithms,
-    config.clockToleranceSeconds,
-    mapping,
-    tenancy,
-  ]);
+  const scope = JSON.stringify([config.audience, config.algorithms, config.clockToleranceSeconds, verification]);
   return createTokenCache<Principal>({
     scope,
     clockToleranceSeconds: config.clockToleranceSeconds,
-    hasKid: (kid) => keyStore.hasKid!(kid),
+    hasKid: (ref) => {
+      const split = ref.indexOf("\u0000");
+      return keyStores.get(ref.slice(0, split))?.hasKid?.(ref.slice(split + 1)) ?? false;
+    },
     ...(settings ? { maxEntries: settings.maxEntries, maxAgeSeconds: settings.maxAgeSeconds } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.now ? { clock: options.now } : {}),
   });
 }
 
@@ -171,6 +231,8 @@ function createPrincipalCache(
 function copyPrincipal(principal: Principal): Principal {
   return { ...principal, permissions: principal.permissions.slice(), roles: principal.roles.slice() };
 }
+
+const seconds = (value: number | undefined): number | undefined => (value === undefined ? undefined : value * 1000);
 
 /** The one place an unexpected error is converted: a 401, never a 500. */
 function asAuthError(error: unknown): AuthError {

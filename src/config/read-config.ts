@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
+import { issuerListVariable, toVerificationConfig, VERIFICATION_ENV, type VerificationConfig } from "./verification-env.ts";
+import { ProviderVariables, readProviderSettings, type ProviderSettings } from "./provider-variables.ts";
 import { TokenCacheEnvSchema, toTokenCacheConfig, type TokenCacheConfig } from "./token-cache-config.ts";
 
 /** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
@@ -19,14 +21,17 @@ export const DEFAULT_ALGORITHMS: readonly Algorithm[] = ["RS256", "PS256", "ES25
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Validated options every layer below is built from. */
-export interface AuthConfig {
-  /** Exact `iss` value tokens must carry. */
+export interface AuthConfig extends VerificationConfig {
+  /** Exact `iss` value tokens must carry: the first of `issuers`. */
   issuer: string;
   /** Accepted `aud` values; a token must contain at least one. */
   audience: string[];
   /** JWKS endpoint; `undefined` means OIDC discovery from the issuer. */
   jwksUrl: string | undefined;
-  /** Claim name or dotted path holding the tenant id. Default `org_id`. */
+  /**
+   * `AUTH_TENANT_CLAIM`: claim name or dotted path holding the tenant id.
+   * Default `org_id`; with `AUTH_PROVIDER` set and this unset, the preset's claim is used.
+   */
   tenantClaim: string;
   /** JWS algorithm allowlist. Default `RS256,PS256,ES256,EdDSA`. */
   algorithms: Algorithm[];
@@ -38,6 +43,14 @@ export interface AuthConfig {
   singleTenantId: string;
   /** `tenant`: members share; `owner`: each user sees only their own. Default `tenant`. */
   visibility: "tenant" | "owner";
+  /**
+   * Permission that unlocks each route group the route policy refuses, from
+   * `AUTH_ROUTE_PERMISSIONS` (`truncate=admin:truncate,webhooks=runs:webhook`).
+   * Default `{}`: every group refused for everyone.
+   */
+  routePermissions: Record<string, string>;
+  /** `AUTH_PROVIDER` and its overrides (see `provider-variables.ts`). Absent: `generic`. */
+  provider?: ProviderSettings;
   /** Verified-token cache (`AUTH_TOKEN_CACHE*`); absent means the defaults (on, 10000 entries, 300 s). */
   tokenCache?: TokenCacheConfig;
 }
@@ -93,7 +106,7 @@ const algorithmsVariable = z
   .transform((list) => list as Algorithm[]);
 
 const EnvSchema = z.object({
-  AUTH_ISSUER: urlVariable("AUTH_ISSUER", { issuer: true }),
+  AUTH_ISSUER: issuerListVariable,
   AUTH_AUDIENCE: z
     .string({ error: "AUTH_AUDIENCE is required (the API identifier tokens are issued for; comma-separated list allowed)" })
     .pipe(listVariable("AUTH_AUDIENCE", "audience")),
@@ -102,7 +115,7 @@ const EnvSchema = z.object({
     .string()
     .trim()
     .regex(/^[\x21-\x7e]{1,256}$/, "AUTH_TENANT_CLAIM must be a claim name or dotted path: 1-256 printable ASCII characters, no spaces")
-    .default("org_id"),
+    .optional(),
   AUTH_ALGORITHMS: algorithmsVariable.prefault(DEFAULT_ALGORITHMS.join(",")),
   AUTH_CLOCK_TOLERANCE: z
     .string()
@@ -117,6 +130,20 @@ const EnvSchema = z.object({
     .regex(TENANT_ID_PATTERN, "AUTH_SINGLE_TENANT_ID must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
     .default("default"),
   AUTH_VISIBILITY: z.enum(["tenant", "owner"], { error: 'AUTH_VISIBILITY must be "tenant" or "owner"' }).default("tenant"),
+  ...VERIFICATION_ENV,
+  AUTH_ROUTE_PERMISSIONS: z
+    .string()
+    .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
+    .superRefine((pairs, ctx) => {
+      for (const pair of pairs) {
+        if (!/^[a-z-]{1,40}=[\x21-\x2b\x2d-\x7e]{1,200}$/.test(pair)) {
+          ctx.addIssue({ code: "custom", message: `AUTH_ROUTE_PERMISSIONS: "${pair}" is not group=permission` });
+        }
+      }
+    })
+    .transform((pairs) => Object.fromEntries(pairs.map((pair) => pair.split(/=(.*)/s).slice(0, 2) as [string, string])))
+    .default({}),
+  ...ProviderVariables.shape,
   ...TokenCacheEnvSchema.shape,
 });
 
@@ -151,15 +178,18 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;
   return {
-    issuer: e.AUTH_ISSUER,
+    ...toVerificationConfig(e),
+    issuer: e.AUTH_ISSUER[0]!,
     audience: e.AUTH_AUDIENCE,
     jwksUrl: e.AUTH_JWKS_URL,
-    tenantClaim: e.AUTH_TENANT_CLAIM,
+    tenantClaim: e.AUTH_TENANT_CLAIM ?? "org_id",
     algorithms: e.AUTH_ALGORITHMS,
     clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE,
     tenantMode: e.AUTH_TENANT_MODE,
     singleTenantId: e.AUTH_SINGLE_TENANT_ID,
     visibility: e.AUTH_VISIBILITY,
+    routePermissions: e.AUTH_ROUTE_PERMISSIONS,
+    provider: readProviderSettings(e),
     tokenCache: toTokenCacheConfig(e),
   };
 }

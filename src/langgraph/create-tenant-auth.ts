@@ -1,10 +1,11 @@
 import { Auth } from "@langchain/langgraph-sdk/auth";
 import type { Authenticator } from "../authenticate/create-authenticator.ts";
 import { AUTH_EVENTS } from "../policy/event-permission.ts";
-import type { Visibility } from "../policy/tenant-filter.ts";
+import type { TenantFilter, Visibility } from "../policy/tenant-filter.ts";
 import { TenantForbiddenError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
-import { handleTenantEvent } from "./tenant-handlers.ts";
+import type { RunCreationCheck } from "./create-run-check.ts";
+import { handleTenantEvent, requirePrincipal, type HandlerRequest } from "./tenant-handlers.ts";
 
 /**
  * A check run after authentication on every request, with the request and the
@@ -17,8 +18,10 @@ export interface TenantAuthOptions {
   authenticator: Authenticator;
   /** `tenant` (default) or `owner`. */
   visibility?: Visibility;
-  /** Runs after authentication on every request (route policy). */
+  /** Runs after authentication on every request (route policy, see `createRouteGuard`). */
   guard?: RequestGuard;
+  /** Runs on every `threads:create_run` after the tenant handler (see `createRunCheck`). */
+  checkRun?: RunCreationCheck;
 }
 
 /**
@@ -26,8 +29,17 @@ export interface TenantAuthOptions {
  * and returns the principal; a handler on every SDK event stamps and filters
  * by tenant; a `*` handler refuses any event the SDK adds later.
  *
+ * Without `guard` and `checkRun` only what the handlers see is protected:
+ * `POST /internal/truncate`, run webhooks, joins by run id and runs of
+ * another tenant's assistant stay open. `src/auth.ts` passes both.
+ *
  * @example
- * export const auth = createTenantAuth({ authenticator: createAuthenticator({ config: readConfig() }) });
+ * const policy = createRoutePolicy();
+ * export const auth = createTenantAuth({
+ *   authenticator: createAuthenticator({ config: readConfig() }),
+ *   guard: createRouteGuard({ policy }),
+ *   checkRun: createRunCheck({ policy }),
+ * });
  */
 export function createTenantAuth(options: TenantAuthOptions): Auth {
   const visibility = options.visibility ?? "tenant";
@@ -37,7 +49,15 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
     return principal;
   });
   for (const event of AUTH_EVENTS) {
-    auth.on(event, (request) => handleTenantEvent(request as Parameters<typeof handleTenantEvent>[0], visibility));
+    const handler = (request: HandlerRequest): TenantFilter | undefined | Promise<TenantFilter> => {
+      const filter = handleTenantEvent(request, visibility);
+      if (event !== "threads:create_run" || !options.checkRun) return filter;
+      // create_run always has a filter (the run's thread must be the tenant's).
+      const check = options.checkRun(request.value as Record<string, unknown>, requirePrincipal(request.user));
+      return check.then(() => filter as TenantFilter);
+    };
+    // The SDK types a Promise of a filter as Promise<boolean> | Promise<Filters>; the server accepts either.
+    auth.on(event, handler as never);
   }
   // Only the most specific handler runs; this one catches any event the SDK
   // adds later, so nothing falls through to the server's default of "allow".

@@ -4,6 +4,7 @@ import { requireTenantNamespace } from "../policy/store-namespace.ts";
 import { tenantFilter, tenantStamp, type TenantFilter, type Visibility } from "../policy/tenant-filter.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
+import { isUuidV5 } from "../policy/run-assistant.ts";
 
 /** What the LangGraph server hands a `.on` handler (the parts we read). */
 export interface HandlerRequest {
@@ -75,6 +76,21 @@ function pinUpdateMetadata(value: Mutable, principal: Principal): void {
 }
 
 /**
+ * Keep tenants from minting what marks a system assistant: a UUIDv5 id (the
+ * shape of `uuid5(graph_id)`, so no tenant can pre-claim a future graph's
+ * assistant) and `created_by` metadata (the server's `"system"` marker).
+ */
+function requireTenantAssistantWrite(value: Mutable, action: string): void {
+  if (action === "create" && isUuidV5(value.assistant_id)) {
+    throw new TenantForbiddenError("version-5 UUIDs are reserved for system assistants; omit assistant_id or use another UUID");
+  }
+  const metadata = value.metadata;
+  if (metadata !== null && typeof metadata === "object" && Object.hasOwn(metadata, "created_by")) {
+    throw new TenantForbiddenError('the "created_by" metadata key is reserved');
+  }
+}
+
+/**
  * The tenant-isolation decision for one event: checks the permission,
  * stamps or pins metadata on `value` (the server reads it back), and returns
  * the filter that restricts the operation to the caller's tenant.
@@ -95,6 +111,10 @@ export function handleTenantEvent(request: HandlerRequest, visibility: Visibilit
     const value = asObject(request.value);
     requireTenantNamespace(value.namespace as unknown[] | undefined, principal, { owner: visibility === "owner" });
     return undefined;
+  }
+
+  if (request.resource === "assistants" && (request.action === "create" || request.action === "update")) {
+    requireTenantAssistantWrite(asObject(request.value), request.action);
   }
 
   switch (request.action) {

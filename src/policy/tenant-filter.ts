@@ -37,3 +37,16 @@ export function tenantFilter(principal: Principal, visibility: Visibility): Tena
 export function tenantStamp(principal: Principal): { tenant_id: string; owner: string } {
   return { tenant_id: principal.tenant_id, owner: principal.identity };
 }
+
+/**
+ * True when stored metadata matches the caller's tenant filter, with the
+ * server's semantics for plain values (strict equality on every key).
+ *
+ * @example
+ * isInTenant(thread.metadata, principal, "tenant");
+ */
+export function isInTenant(metadata: unknown, principal: Principal, visibility: Visibility): boolean {
+  if (metadata === null || typeof metadata !== "object") return false;
+  const record = metadata as Record<string, unknown>;
+  return Object.entries(tenantFilter(principal, visibility)).every(([key, expected]) => record[key] === expected);
+}

@@ -29,6 +29,27 @@ describe("readConfig", () => {
       tenantMode: "multi",
       singleTenantId: "default",
       visibility: "tenant",
+      routePermissions: {},
+      provider: {
+        name: "generic",
+        tenantClaim: undefined,
+        audienceClaim: undefined,
+        scopeClaims: undefined,
+        permissionClaims: undefined,
+        roleClaims: undefined,
+        permissionPrefixes: undefined,
+        rolePermissions: undefined,
+        requiredClaims: undefined,
+        additionalIssuers: [],
+      },
+      issuers: ["https://id.example.com/"],
+      requiredTyp: undefined,
+      maxTokenAgeSeconds: undefined,
+      maxTokenBytes: 8192,
+      jwksTimeoutMs: 5000,
+      jwksMaxAgeSeconds: 600,
+      jwksCooldownSeconds: 30,
+      jwksStaleIfErrorSeconds: 86400,
       tokenCache: { enabled: true, maxEntries: 10_000, maxAgeSeconds: 300 },
     });
     expect(DEFAULT_ALGORITHMS).toEqual(["RS256", "PS256", "ES256", "EdDSA"]);
@@ -48,6 +69,16 @@ describe("readConfig", () => {
       AUTH_TOKEN_CACHE: "off",
       AUTH_TOKEN_CACHE_MAX_ENTRIES: "50",
       AUTH_TOKEN_CACHE_MAX_AGE: "60",
+      AUTH_ROUTE_PERMISSIONS: "truncate=admin:truncate",
+      AUTH_PROVIDER: "cognito",
+      AUTH_AUDIENCE_CLAIM: "client_id",
+      AUTH_SCOPE_CLAIMS: "scope, scp",
+      AUTH_PERMISSION_CLAIMS: "none",
+      AUTH_ROLE_CLAIMS: "cognito:groups",
+      AUTH_PERMISSION_PREFIXES: "langgraph/",
+      AUTH_ROLE_PERMISSIONS: '{"admin":["threads:read","threads:write"],"viewer":"threads:read store:read"}',
+      AUTH_REQUIRED_CLAIMS: "token_use=access,typ=Bearer|JWT",
+      AUTH_ADDITIONAL_ISSUERS: "https://other.example.com/, http://127.0.0.1:9400",
     });
     expect(config).toEqual({
       issuer: "https://tenant.eu.auth0.com/",
@@ -59,6 +90,30 @@ describe("readConfig", () => {
       tenantMode: "single",
       singleTenantId: "acme.corp_1-x",
       visibility: "owner",
+      routePermissions: { truncate: "admin:truncate" },
+      provider: {
+        name: "cognito",
+        tenantClaim: "https://example.com/org",
+        audienceClaim: "client_id",
+        scopeClaims: ["scope", "scp"],
+        permissionClaims: [],
+        roleClaims: ["cognito:groups"],
+        permissionPrefixes: ["langgraph/"],
+        rolePermissions: { admin: ["threads:read", "threads:write"], viewer: ["threads:read", "store:read"] },
+        requiredClaims: [
+          { claim: "token_use", oneOf: ["access"] },
+          { claim: "typ", oneOf: ["Bearer", "JWT"] },
+        ],
+        additionalIssuers: ["https://other.example.com/", "http://127.0.0.1:9400"],
+      },
+      issuers: ["https://tenant.eu.auth0.com/"],
+      requiredTyp: undefined,
+      maxTokenAgeSeconds: undefined,
+      maxTokenBytes: 8192,
+      jwksTimeoutMs: 5000,
+      jwksMaxAgeSeconds: 600,
+      jwksCooldownSeconds: 30,
+      jwksStaleIfErrorSeconds: 86400,
       tokenCache: { enabled: false, maxEntries: 50, maxAgeSeconds: 60 },
     });
   });
@@ -67,8 +122,15 @@ describe("readConfig", () => {
     expect([...CONFIG_VARIABLES].sort()).toEqual(
       [
         "AUTH_ALGORITHMS", "AUTH_AUDIENCE", "AUTH_CLOCK_TOLERANCE", "AUTH_ISSUER", "AUTH_JWKS_URL",
-        "AUTH_SINGLE_TENANT_ID", "AUTH_TENANT_CLAIM", "AUTH_TENANT_MODE", "AUTH_VISIBILITY",
+        "AUTH_SINGLE_TENANT_ID", "AUTH_TENANT_CLAIM", "AUTH_TENANT_MODE", "AUTH_VISIBILITY", "AUTH_ROUTE_PERMISSIONS",
+        // src/config/provider-variables.ts
+        "AUTH_PROVIDER", "AUTH_AUDIENCE_CLAIM", "AUTH_SCOPE_CLAIMS", "AUTH_PERMISSION_CLAIMS", "AUTH_ROLE_CLAIMS",
+        "AUTH_PERMISSION_PREFIXES", "AUTH_ROLE_PERMISSIONS", "AUTH_REQUIRED_CLAIMS", "AUTH_ADDITIONAL_ISSUERS",
+        // token-cache-config.ts
         "AUTH_TOKEN_CACHE", "AUTH_TOKEN_CACHE_MAX_ENTRIES", "AUTH_TOKEN_CACHE_MAX_AGE",
+        // verification-env.ts
+        "AUTH_REQUIRED_TYP", "AUTH_MAX_TOKEN_AGE", "AUTH_MAX_TOKEN_BYTES",
+        "AUTH_JWKS_TIMEOUT_MS", "AUTH_JWKS_MAX_AGE", "AUTH_JWKS_COOLDOWN", "AUTH_JWKS_STALE_IF_ERROR",
       ].sort(),
     );
   });
@@ -87,6 +149,23 @@ describe("readConfig", () => {
         AUTH_TOKEN_CACHE: "sometimes",
         AUTH_TOKEN_CACHE_MAX_ENTRIES: "0",
         AUTH_TOKEN_CACHE_MAX_AGE: "forever",
+        AUTH_ROUTE_PERMISSIONS: "truncate",
+        AUTH_PROVIDER: "ping",
+        AUTH_AUDIENCE_CLAIM: "two words",
+        AUTH_SCOPE_CLAIMS: "scope, has space",
+        AUTH_PERMISSION_CLAIMS: "perms, bad claim",
+        AUTH_ROLE_CLAIMS: "roles, bad claim",
+        AUTH_PERMISSION_PREFIXES: "org:, bad prefix",
+        AUTH_ROLE_PERMISSIONS: "[1,2]",
+        AUTH_REQUIRED_CLAIMS: "token_use",
+        AUTH_ADDITIONAL_ISSUERS: "http://idp.example.com",
+        AUTH_REQUIRED_TYP: "at jwt",
+        AUTH_MAX_TOKEN_AGE: "1h",
+        AUTH_MAX_TOKEN_BYTES: "1",
+        AUTH_JWKS_TIMEOUT_MS: "0",
+        AUTH_JWKS_MAX_AGE: "0",
+        AUTH_JWKS_COOLDOWN: "0",
+        AUTH_JWKS_STALE_IF_ERROR: "0",
       });
     } catch (caught) {
       error = caught as ConfigError;
@@ -104,6 +183,7 @@ describe("readConfig", () => {
     expect(message).toContain('AUTH_TENANT_MODE must be "multi" or "single"');
     expect(message).toContain("AUTH_SINGLE_TENANT_ID must match");
     expect(message).toContain('AUTH_VISIBILITY must be "tenant" or "owner"');
+    expect(message).toContain('AUTH_ROUTE_PERMISSIONS: "truncate" is not group=permission');
     // One line per problem, each starting with the variable it is about.
     for (const problem of error!.problems) expect(problem).toMatch(/^AUTH_[A-Z_]+/);
   });

@@ -24,6 +24,13 @@ export interface LangGraphDevOptions {
   env: Record<string, string>;
   /** Change the copied `langgraph.json` (its paths are already relative to the copy). */
   editConfig?: (config: Record<string, unknown>) => void;
+  /**
+   * Another LangGraph app to run instead of this checkout: its own
+   * `langgraph.json` is used and its private folder is made under
+   * `<projectRoot>/.tmp/`, so its modules resolve from its own node_modules.
+   * Default: this checkout.
+   */
+  projectRoot?: string;
   /** Give up waiting for `/info` after this many ms. Default 150000. */
   startTimeoutMs?: number;
 }
@@ -49,9 +56,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** Rewrite a `./path:export` spec of langgraph.json to be relative to `dir`. */
-function relocate(spec: string, dir: string): string {
+function relocate(spec: string, dir: string, root: string): string {
   const [file, symbol] = spec.split(":");
-  const moved = relative(dir, resolve(PROJECT_ROOT, file!));
+  const moved = relative(dir, resolve(root, file!));
   return symbol ? `${moved}:${symbol}` : moved;
 }
 
@@ -64,7 +71,8 @@ function relocate(spec: string, dir: string): string {
  * const client = new Client({ apiUrl: server.url, defaultHeaders: { authorization: `Bearer ${token}` } });
  */
 export async function startLangGraphDev(options: LangGraphDevOptions): Promise<LangGraphDev> {
-  const config = JSON.parse(await readFile(join(PROJECT_ROOT, "langgraph.json"), "utf8")) as {
+  const root = options.projectRoot ?? PROJECT_ROOT;
+  const config = JSON.parse(await readFile(join(root, "langgraph.json"), "utf8")) as {
     graphs: Record<string, string>;
     auth?: { path: string };
     http?: { app?: string };
@@ -72,11 +80,11 @@ export async function startLangGraphDev(options: LangGraphDevOptions): Promise<L
   };
   // The server joins graph paths onto its cwd (absolute paths break), so the
   // folder lives inside the checkout (git-ignored .tmp/) and paths are relative.
-  await mkdir(join(PROJECT_ROOT, ".tmp"), { recursive: true });
-  const dir = await mkdtemp(join(PROJECT_ROOT, ".tmp", "lg-dev-"));
-  config.graphs = Object.fromEntries(Object.entries(config.graphs).map(([id, spec]) => [id, relocate(spec, dir)]));
-  if (config.auth?.path) config.auth.path = relocate(config.auth.path, dir);
-  if (config.http?.app) config.http.app = relocate(config.http.app, dir);
+  await mkdir(join(root, ".tmp"), { recursive: true });
+  const dir = await mkdtemp(join(root, ".tmp", "lg-dev-"));
+  config.graphs = Object.fromEntries(Object.entries(config.graphs).map(([id, spec]) => [id, relocate(spec, dir, root)]));
+  if (config.auth?.path) config.auth.path = relocate(config.auth.path, dir, root);
+  if (config.http?.app) config.http.app = relocate(config.http.app, dir, root);
   options.editConfig?.(config);
 
   await writeFile(join(dir, "langgraph.json"), JSON.stringify(config, null, 2));

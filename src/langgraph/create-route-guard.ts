@@ -1,0 +1,107 @@
+import { RouteRefusedError, TenantForbiddenError } from "../errors.ts";
+import type { RoutePolicy, RouteRequest } from "../policy/route-policy.ts";
+import { isInTenant, type Visibility } from "../policy/tenant-filter.ts";
+import type { Principal } from "../tenant/principal.ts";
+import type { RequestGuard } from "./create-tenant-auth.ts";
+import { readServerStorage, type ServerStorageSource } from "./server-storage.ts";
+
+/** Options of {@link createRouteGuard}. */
+export interface RouteGuardOptions {
+  policy: RoutePolicy;
+  /** Same visibility as the handlers. Default `tenant`. */
+  visibility?: Visibility;
+  /** Largest body read to check a route's body fields. Default 1 MiB (1048576). */
+  maxBodyBytes?: number;
+  /** The server's storage. Default: the current request's ({@link readServerStorage}). */
+  storage?: ServerStorageSource;
+}
+
+type BodyRead = { kind: "json"; value: unknown } | { kind: "none" } | { kind: "too-large" };
+
+/**
+ * Read at most `limit` bytes of a clone of the request's body and parse it as
+ * JSON. The original is never touched (the server reads it afterwards); a
+ * body that is not JSON is reported as `none`, since the server's own
+ * validator then refuses it (400) before acting on it.
+ */
+async function readBoundedJson(request: Request, limit: number): Promise<BodyRead> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (Number.isFinite(declared) && declared > limit) return { kind: "too-large" };
+  if (!request.body) return { kind: "none" };
+  const reader = request.clone().body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        // Not awaited: cancelling one branch of a tee settles only once both are cancelled.
+        reader.cancel().catch(() => undefined);
+        return { kind: "too-large" };
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return { kind: "none" };
+  }
+  try {
+    // TextDecoder strips a UTF-8 BOM like Request.text(), which Hono parses: both see the same JSON.
+    return { kind: "json", value: JSON.parse(new TextDecoder().decode(Buffer.concat(chunks))) };
+  } catch {
+    return { kind: "none" };
+  }
+}
+
+/**
+ * The route guard `createTenantAuth` runs in `authenticate`: it applies the
+ * route policy, reading a bounded clone of the body only for routes whose
+ * body matters, then runs the storage checks the policy asks for (a run
+ * joined by id must be in the caller's tenant and, under a thread path, in
+ * that thread). Every refusal is a `RouteRefusedError` (403 or 404); storage
+ * that cannot be read refuses too.
+ *
+ * @example
+ * createTenantAuth({ authenticator, guard: createRouteGuard({ policy: createRoutePolicy() }) });
+ */
+export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
+  const visibility = options.visibility ?? "tenant";
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) {
+    throw new TypeError("maxBodyBytes must be a whole number of bytes, at least 1024");
+  }
+  const storage = options.storage ?? readServerStorage;
+
+  return async (request: Request, principal: Principal) => {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      throw new RouteRefusedError(404, "no such route");
+    }
+    const input: RouteRequest = { method: request.method, path: url.pathname, query: url.searchParams };
+    const found = options.policy.match(request.method, url.pathname);
+    if (found?.route.body) {
+      const body = await readBoundedJson(request, maxBodyBytes);
+      if (body.kind === "too-large") {
+        throw new RouteRefusedError(403, `the request body is larger than ${maxBodyBytes} bytes`);
+      }
+      if (body.kind === "json") input.body = body.value;
+    }
+    const decision = options.policy.decide(input, principal);
+    if (!decision.allow) throw new RouteRefusedError(decision.status, decision.reason);
+    if (decision.checks.length === 0) return;
+
+    const store = storage();
+    if (!store) throw new TenantForbiddenError("this request cannot be checked outside the LangGraph server");
+    const runId = decision.params.run_id ?? "";
+    const run = await store.getRun(runId);
+    const pathThread = decision.params.thread_id;
+    for (const check of decision.checks) {
+      if (check === "run-in-thread" && run?.thread_id !== pathThread) throw new RouteRefusedError(404, "no such run");
+    }
+    const thread = run ? await store.getThread(run.thread_id) : undefined;
+    if (!thread || !isInTenant(thread.metadata, principal, visibility)) throw new RouteRefusedError(404, "no such run");
+  };
+}

@@ -1,0 +1,69 @@
+import { AuthError, RouteRefusedError, TenantForbiddenError } from "../errors.ts";
+import { isRunnableAssistant } from "../policy/run-assistant.ts";
+import type { RoutePolicy } from "../policy/route-policy.ts";
+import type { Visibility } from "../policy/tenant-filter.ts";
+import type { Principal } from "../tenant/principal.ts";
+import { readServerStorage, type ServerStorageSource } from "./server-storage.ts";
+
+/** A check on the `value` of a `threads:create_run` event; throw an `AuthError` to refuse. */
+export type RunCreationCheck = (value: Record<string, unknown>, principal: Principal) => Promise<void>;
+
+/** Options of {@link createRunCheck}. */
+export interface RunCheckOptions {
+  /** Decides whether the caller may set a run `webhook`. */
+  policy: RoutePolicy;
+  /** Same visibility as the handlers. Default `tenant`. */
+  visibility?: Visibility;
+  /** The server's storage. Default: the current request's ({@link readServerStorage}). */
+  storage?: ServerStorageSource;
+}
+
+/**
+ * The check run on every `threads:create_run` event (stateful and stateless
+ * runs, waits, streams, each batch item, the protocol's `run.start`).
+ *
+ * The server looks the assistant up without any filter before calling the
+ * handler, and ignores changes to `value.assistant_id`; so the handler reads
+ * that same stored assistant from the server's storage and refuses unless it
+ * is the caller's tenant's or a system assistant (404 otherwise, with the
+ * server's own "not found" message). If storage cannot be read, the run is
+ * refused (403).
+ *
+ * It also refuses a `webhook` (the server POSTs the whole run, headers
+ * included, to any URL) unless the policy allows it, and a run on a thread
+ * that does not exist when it would not be created (the server answers that
+ * with a 500 "Unreachable state" or a misleading 422).
+ *
+ * @example
+ * createTenantAuth({ authenticator, checkRun: createRunCheck({ policy }) });
+ */
+export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
+  const visibility = options.visibility ?? "tenant";
+  const storage = options.storage ?? readServerStorage;
+  return async (value, principal) => {
+    const kwargs = (value.kwargs ?? {}) as Record<string, unknown>;
+    const webhook = kwargs.webhook;
+    if (webhook !== undefined && webhook !== null && webhook !== "" && !options.policy.allowsWebhooks(principal)) {
+      throw new TenantForbiddenError("run webhooks are not allowed");
+    }
+    const store = storage();
+    if (!store) throw new TenantForbiddenError("run creation cannot be checked outside the LangGraph server");
+    const assistantId = value.assistant_id;
+    if (typeof assistantId !== "string" || !isRunnableAssistant(await store.getAssistant(assistantId), principal, visibility)) {
+      // The server's own answer for a missing assistant, word for word, so a
+      // foreign id cannot be told apart from one that does not exist.
+      throw new AuthError(
+        "ERR_TENANT_FORBIDDEN",
+        404,
+        `No assistant found for "${String(assistantId)}". Make sure the assistant ID is for a valid assistant or a valid graph ID.`,
+        // What `new Response(string)` sets, as on the server's own 404.
+        { "Content-Type": "text/plain;charset=UTF-8" },
+      );
+    }
+
+    if (typeof value.thread_id === "string" && value.if_not_exists !== "create") {
+      // A foreign thread is refused by the server's own filter (404); a missing one is refused here, the same way.
+      if (!(await store.getThread(value.thread_id))) throw new RouteRefusedError(404, "no such thread");
+    }
+  };
+}

@@ -1,0 +1,319 @@
+import type { Principal } from "../tenant/principal.ts";
+
+/**
+ * Route policy for the LangGraph JS API server (`@langchain/langgraph-api`
+ * 1.5.1): a pure decision over method, path, query and the few body fields
+ * that matter, made in `authenticate` before any route runs.
+ *
+ * Why it exists: `.on` handlers only protect what the server routes through
+ * them. Some routes call no handler at all (`POST /internal/truncate`, the
+ * protocol routes, `GET /runs/:run_id/stream`), some act on things the
+ * handler never sees (`?delete_threads=true`, a run's `webhook`). Those are
+ * refused here for tenants, unless the operator names a permission that
+ * unlocks them. Every route is listed; anything else is refused (404), so a
+ * route a later server version adds is closed until someone reviews it.
+ */
+
+/** Routes the policy refuses unless a permission unlocks them (see {@link RoutePolicyOptions.operatorPermissions}). */
+export const OPERATOR_ROUTES = ["truncate", "crons", "protocol", "webhooks", "delete-threads"] as const;
+export type OperatorRoute = (typeof OPERATOR_ROUTES)[number];
+
+/**
+ * A check that needs the server's storage, run by the guard after the pure
+ * decision: `run-in-thread` (the run exists and belongs to the path's thread,
+ * which is in the caller's tenant), `run-in-tenant` (the run's thread is in
+ * the caller's tenant).
+ */
+export type RouteCheck = "run-in-thread" | "run-in-tenant";
+
+/** How a route is protected (the README table is generated from this). */
+export type RouteProtection =
+  | "public"
+  | "handler"
+  | "handler+policy"
+  | "storage-check"
+  | "refused";
+
+/** One route of the server's table. */
+export interface ServerRoute {
+  /** Stable id, e.g. `threads.runs.create`. */
+  id: string;
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** Hono pattern, e.g. `/threads/:thread_id/runs`. */
+  path: string;
+  protection: RouteProtection;
+  /** Refused unless this operator route is unlocked. */
+  operator?: OperatorRoute;
+  /** Checks the guard runs against the server's storage. */
+  checks?: readonly RouteCheck[];
+  /** The body matters: the guard reads it (bounded) and passes it in. */
+  body?: "run" | "run-batch" | "store-search" | "store-namespaces";
+}
+
+const RUN = { protection: "handler+policy", body: "run" } as const;
+
+/**
+ * Every route of `@langchain/langgraph-api` 1.5.1 (server.mjs, api/*.mjs,
+ * ui/load.mjs). `GET /info` and `GET /ui/*` never reach `authenticate`.
+ */
+export const SERVER_ROUTES: readonly ServerRoute[] = [
+  { id: "meta.info", method: "GET", path: "/info", protection: "public" },
+  { id: "meta.ok", method: "GET", path: "/ok", protection: "handler" },
+  { id: "internal.truncate", method: "POST", path: "/internal/truncate", protection: "refused", operator: "truncate" },
+
+  { id: "assistants.create", method: "POST", path: "/assistants", protection: "handler" },
+  { id: "assistants.search", method: "POST", path: "/assistants/search", protection: "handler" },
+  { id: "assistants.count", method: "POST", path: "/assistants/count", protection: "handler" },
+  { id: "assistants.get", method: "GET", path: "/assistants/:assistant_id", protection: "handler" },
+  { id: "assistants.delete", method: "DELETE", path: "/assistants/:assistant_id", protection: "handler+policy" },
+  { id: "assistants.update", method: "PATCH", path: "/assistants/:assistant_id", protection: "handler" },
+  { id: "assistants.graph", method: "GET", path: "/assistants/:assistant_id/graph", protection: "handler" },
+  { id: "assistants.schemas", method: "GET", path: "/assistants/:assistant_id/schemas", protection: "handler" },
+  { id: "assistants.subgraphs", method: "GET", path: "/assistants/:assistant_id/subgraphs", protection: "handler" },
+  { id: "assistants.subgraphs.namespace", method: "GET", path: "/assistants/:assistant_id/subgraphs/:namespace", protection: "handler" },
+  { id: "assistants.latest", method: "POST", path: "/assistants/:assistant_id/latest", protection: "handler" },
+  { id: "assistants.versions", method: "POST", path: "/assistants/:assistant_id/versions", protection: "handler" },
+
+  { id: "threads.create", method: "POST", path: "/threads", protection: "handler" },
+  { id: "threads.search", method: "POST", path: "/threads/search", protection: "handler" },
+  { id: "threads.count", method: "POST", path: "/threads/count", protection: "handler" },
+  { id: "threads.state.get", method: "GET", path: "/threads/:thread_id/state", protection: "handler" },
+  { id: "threads.state.update", method: "POST", path: "/threads/:thread_id/state", protection: "handler" },
+  { id: "threads.state.checkpoint.get", method: "GET", path: "/threads/:thread_id/state/:checkpoint_id", protection: "handler" },
+  { id: "threads.state.checkpoint.post", method: "POST", path: "/threads/:thread_id/state/checkpoint", protection: "handler" },
+  { id: "threads.history.get", method: "GET", path: "/threads/:thread_id/history", protection: "handler" },
+  { id: "threads.history.post", method: "POST", path: "/threads/:thread_id/history", protection: "handler" },
+  { id: "threads.get", method: "GET", path: "/threads/:thread_id", protection: "handler" },
+  { id: "threads.delete", method: "DELETE", path: "/threads/:thread_id", protection: "handler" },
+  { id: "threads.update", method: "PATCH", path: "/threads/:thread_id", protection: "handler" },
+  { id: "threads.copy", method: "POST", path: "/threads/:thread_id/copy", protection: "handler" },
+
+  { id: "crons.create", method: "POST", path: "/runs/crons", protection: "refused", operator: "crons" },
+  { id: "crons.search", method: "POST", path: "/runs/crons/search", protection: "refused", operator: "crons" },
+  { id: "crons.delete", method: "DELETE", path: "/runs/crons/:cron_id", protection: "refused", operator: "crons" },
+  { id: "threads.crons.create", method: "POST", path: "/threads/:thread_id/runs/crons", protection: "refused", operator: "crons" },
+
+  { id: "runs.stream", method: "POST", path: "/runs/stream", ...RUN },
+  { id: "runs.join.stream", method: "GET", path: "/runs/:run_id/stream", protection: "storage-check", checks: ["run-in-tenant"] },
+  { id: "runs.wait", method: "POST", path: "/runs/wait", ...RUN },
+  { id: "runs.create", method: "POST", path: "/runs", ...RUN },
+  { id: "runs.batch", method: "POST", path: "/runs/batch", protection: "handler+policy", body: "run-batch" },
+  { id: "threads.runs.list", method: "GET", path: "/threads/:thread_id/runs", protection: "handler" },
+  { id: "threads.runs.create", method: "POST", path: "/threads/:thread_id/runs", ...RUN },
+  { id: "threads.runs.stream", method: "POST", path: "/threads/:thread_id/runs/stream", ...RUN },
+  { id: "threads.runs.wait", method: "POST", path: "/threads/:thread_id/runs/wait", ...RUN },
+  { id: "threads.runs.get", method: "GET", path: "/threads/:thread_id/runs/:run_id", protection: "handler" },
+  { id: "threads.runs.delete", method: "DELETE", path: "/threads/:thread_id/runs/:run_id", protection: "handler" },
+  { id: "threads.runs.join", method: "GET", path: "/threads/:thread_id/runs/:run_id/join", protection: "storage-check", checks: ["run-in-thread"] },
+  { id: "threads.runs.join.stream", method: "GET", path: "/threads/:thread_id/runs/:run_id/stream", protection: "storage-check", checks: ["run-in-thread"] },
+  { id: "threads.runs.cancel", method: "POST", path: "/threads/:thread_id/runs/:run_id/cancel", protection: "handler" },
+
+  { id: "store.namespaces", method: "POST", path: "/store/namespaces", protection: "handler+policy", body: "store-namespaces" },
+  { id: "store.search", method: "POST", path: "/store/items/search", protection: "handler+policy", body: "store-search" },
+  { id: "store.put", method: "PUT", path: "/store/items", protection: "handler" },
+  { id: "store.delete", method: "DELETE", path: "/store/items", protection: "handler" },
+  { id: "store.get", method: "GET", path: "/store/items", protection: "handler" },
+
+  // Protocol routes call no handler and share one in-memory record per
+  // thread id, acting with whoever created it first (protocol/service.mjs).
+  { id: "protocol.events.ws", method: "GET", path: "/threads/:thread_id/stream/events", protection: "refused", operator: "protocol" },
+  { id: "protocol.commands", method: "POST", path: "/threads/:thread_id/commands", protection: "refused", operator: "protocol" },
+  { id: "protocol.events.sse", method: "POST", path: "/threads/:thread_id/stream/events", protection: "refused", operator: "protocol" },
+
+  { id: "ui.render", method: "POST", path: "/ui/:agent", protection: "handler" },
+  { id: "ui.asset", method: "GET", path: "/ui/:agent/:basename", protection: "public" },
+];
+
+/** What the guard passes in: the request's parts the decision reads. */
+export interface RouteRequest {
+  method: string;
+  /** The URL's raw pathname (not decoded). */
+  path: string;
+  query: URLSearchParams;
+  /** The parsed JSON body, when the route's `body` says it matters; `undefined` if absent or not JSON. */
+  body?: unknown;
+}
+
+/** The policy's answer. */
+export type RouteDecision =
+  | { allow: true; route: ServerRoute; params: Record<string, string>; checks: readonly RouteCheck[] }
+  | { allow: false; route: ServerRoute | undefined; status: 403 | 404; reason: string };
+
+/** Options of {@link createRoutePolicy}. */
+export interface RoutePolicyOptions {
+  /**
+   * Permission that unlocks each refused route group, e.g.
+   * `{ truncate: "admin:truncate" }`. Default: none, every group is refused
+   * for everyone. Keys: {@link OPERATOR_ROUTES}.
+   */
+  operatorPermissions?: Partial<Record<OperatorRoute, string>>;
+  /** Extra routes (a custom `http.app`) allowed for every authenticated caller. Default none. */
+  extraRoutes?: readonly Pick<ServerRoute, "method" | "path">[];
+}
+
+/** A compiled route policy. */
+export interface RoutePolicy {
+  /** The route table this policy decides over. */
+  routes: readonly ServerRoute[];
+  /** The route a method and raw path name, or `undefined`. */
+  match(method: string, path: string): { route: ServerRoute; params: Record<string, string> } | undefined;
+  /** Decide one request for one caller. */
+  decide(request: RouteRequest, principal: Principal): RouteDecision;
+  /** True when the caller may give runs a `webhook` (the `webhooks` operator route). */
+  allowsWebhooks(principal: Principal): boolean;
+}
+
+const PERMISSION_RULE = /^[\x21-\x7e]{1,200}$/;
+
+interface Compiled {
+  route: ServerRoute;
+  method: string;
+  segments: string[];
+}
+
+function compile(route: ServerRoute): Compiled {
+  return { route, method: route.method, segments: route.path.split("/").slice(1) };
+}
+
+/**
+ * Match like Hono's router does for these patterns: literal segments are
+ * exact and case-sensitive, `:name` is one non-empty segment, no trailing
+ * slash. Percent-encoded paths are never matched (see {@link createRoutePolicy}).
+ */
+function matchPath(compiled: Compiled, segments: string[]): Record<string, string> | undefined {
+  if (compiled.segments.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i += 1) {
+    const pattern = compiled.segments[i]!;
+    const actual = segments[i]!;
+    if (actual === "") return undefined;
+    if (pattern.startsWith(":")) params[pattern.slice(1)] = actual;
+    else if (pattern !== actual) return undefined;
+  }
+  return params;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** A run body's `webhook` field, set to anything but null/undefined/"" counts. */
+function hasWebhook(body: unknown): boolean {
+  return isRecord(body) && body.webhook !== undefined && body.webhook !== null && body.webhook !== "";
+}
+
+function refuse(route: ServerRoute | undefined, status: 403 | 404, reason: string): RouteDecision {
+  return { allow: false, route, status, reason };
+}
+
+/**
+ * Build the route policy.
+ *
+ * Refused by default: `POST /internal/truncate` (wipes every tenant), the
+ * cron routes (the JS server answers 500 "Not implemented"), the protocol
+ * routes, a run `webhook` (the server fetches that URL itself) and
+ * `DELETE /assistants/:id?delete_threads=true` (its cascade ignores tenants).
+ * Store search and namespace listing must name a prefix starting with the
+ * caller's tenant. A path containing `%` is refused: Hono decodes it before
+ * routing, so `/internal/%74runcate` would otherwise reach a route this
+ * policy never saw.
+ *
+ * @throws {TypeError} an unknown key or an invalid permission in `operatorPermissions`.
+ * @example
+ * const policy = createRoutePolicy({ operatorPermissions: { truncate: "admin:truncate" } });
+ * policy.decide({ method: "POST", path: "/internal/truncate", query: new URLSearchParams() }, principal);
+ */
+export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy {
+  const operatorPermissions: Partial<Record<OperatorRoute, string>> = {};
+  for (const [key, permission] of Object.entries(options.operatorPermissions ?? {})) {
+    if (!(OPERATOR_ROUTES as readonly string[]).includes(key)) {
+      throw new TypeError(`operatorPermissions: "${key}" is not one of ${OPERATOR_ROUTES.join(", ")}`);
+    }
+    if (typeof permission !== "string" || !PERMISSION_RULE.test(permission)) {
+      throw new TypeError(`operatorPermissions.${key} must be a permission name (printable ASCII, no spaces)`);
+    }
+    operatorPermissions[key as OperatorRoute] = permission;
+  }
+  const extra: ServerRoute[] = (options.extraRoutes ?? []).map((r, i) => {
+    if (!["GET", "POST", "PUT", "PATCH", "DELETE"].includes(r.method) || typeof r.path !== "string" || !r.path.startsWith("/")) {
+      throw new TypeError(`extraRoutes[${i}] needs a method (GET, POST, PUT, PATCH, DELETE) and a path starting with "/"`);
+    }
+    return { id: `extra.${i}`, method: r.method, path: r.path, protection: "handler" };
+  });
+  // Extra routes are mounted before the built-in ones (server.mjs), so they win.
+  const routes = [...extra, ...SERVER_ROUTES];
+  const compiled = routes.map(compile);
+
+  const unlocked = (group: OperatorRoute, principal: Principal): boolean => {
+    const permission = operatorPermissions[group];
+    return permission !== undefined && principal.permissions.includes(permission);
+  };
+
+  const match: RoutePolicy["match"] = (method, path) => {
+    // Hono answers HEAD with the GET route.
+    const m = method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase();
+    if (path.includes("%")) return undefined;
+    const segments = path.split("/").slice(1);
+    if (!path.startsWith("/")) return undefined;
+    for (const c of compiled) {
+      if (c.method !== m) continue;
+      const params = matchPath(c, segments);
+      if (params) return { route: c.route, params };
+    }
+    return undefined;
+  };
+
+  const requireTenantPrefix = (route: ServerRoute, prefix: unknown, principal: Principal): RouteDecision | undefined => {
+    if (!Array.isArray(prefix) || prefix[0] !== principal.tenant_id) {
+      // Same words as the store handler, which checks the same thing again.
+      return refuse(route, 403, `store namespaces must start with your tenant ("${principal.tenant_id}")`);
+    }
+    return undefined;
+  };
+
+  return {
+    routes,
+    match,
+    allowsWebhooks: (principal) => unlocked("webhooks", principal),
+    decide(request, principal) {
+      const found = match(request.method, request.path);
+      if (!found) return refuse(undefined, 404, "no such route");
+      const { route, params } = found;
+      if (route.operator && !unlocked(route.operator, principal)) {
+        // 404 hides what is not offered at all; the permission name is not disclosed.
+        return refuse(route, 404, `${route.id} is not available`);
+      }
+      if (route.id === "assistants.delete" && request.query.get("delete_threads") === "true" && !unlocked("delete-threads", principal)) {
+        return refuse(route, 403, "delete_threads=true deletes threads of every tenant that name this assistant; delete threads one by one");
+      }
+      switch (route.body) {
+        case "run":
+          if (hasWebhook(request.body) && !unlocked("webhooks", principal)) return refuse(route, 403, "run webhooks are not allowed");
+          break;
+        case "run-batch":
+          if (Array.isArray(request.body) && request.body.some(hasWebhook) && !unlocked("webhooks", principal)) {
+            return refuse(route, 403, "run webhooks are not allowed");
+          }
+          break;
+        case "store-search": {
+          // Absent or non-JSON bodies are left to the server's validator (400).
+          if (isRecord(request.body)) {
+            const refused = requireTenantPrefix(route, request.body.namespace_prefix, principal);
+            if (refused) return refused;
+          }
+          break;
+        }
+        case "store-namespaces": {
+          if (isRecord(request.body)) {
+            const refused = requireTenantPrefix(route, request.body.prefix, principal);
+            if (refused) return refused;
+          }
+          break;
+        }
+        default:
+          break;
+      }
+      return { allow: true, route, params, checks: route.checks ?? [] };
+    },
+  };
+}

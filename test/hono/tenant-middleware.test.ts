@@ -1,0 +1,101 @@
+/**
+ * The Hono middleware on its own: `app.request(new Request(...))`, keys served
+ * by the local issuer over loopback.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Hono } from "hono";
+import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { createAuthenticator, type Authenticator } from "../../src/authenticate/create-authenticator.ts";
+import { readConfig } from "../../src/config/read-config.ts";
+import { createTenantMiddleware, requirePermissions, type TenantEnv } from "../../src/hono/tenant-middleware.ts";
+
+let issuer: LocalIssuer;
+let authenticator: Authenticator;
+let app: Hono<TenantEnv>;
+
+beforeAll(async () => {
+  issuer = await startLocalIssuer();
+  authenticator = createAuthenticator({ config: readConfig(issuer.env()) });
+  app = new Hono<TenantEnv>();
+  app.use("/api/*", createTenantMiddleware({ authenticator }));
+  app.get("/api/tenant", (c) => c.json({ tenant: c.get("principal").tenant_id, sub: c.get("principal").identity }));
+  app.post("/api/reports", requirePermissions("store:write"), (c) => c.json({ ok: true }, 201));
+  app.use("/admin/*", createTenantMiddleware({ authenticator, permissions: ["assistants:write"] }));
+  app.get("/admin/ping", (c) => c.text("pong"));
+});
+afterAll(async () => {
+  await issuer.close();
+});
+
+const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+
+describe("createTenantMiddleware", () => {
+  it("puts the principal in the context", async () => {
+    const token = await issuer.sign({ sub: "alice", org_id: "acme", scope: "threads:read" });
+    const response = await app.request("/api/tenant", bearer(token));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ tenant: "acme", sub: "alice" });
+  });
+
+  it("answers 401 with a bare challenge when there is no token", async () => {
+    const response = await app.request("/api/tenant");
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="langgraph"');
+  });
+
+  it("answers 401 invalid_token for a token of another issuer, without echoing it", async () => {
+    const other = await startLocalIssuer({ audience: issuer.audience });
+    try {
+      const token = await other.sign({ sub: "mallory", org_id: "acme" });
+      const response = await app.request("/api/tenant", { headers: { AuthoriZation: `bEaReR ${token}` } });
+      expect(response.status).toBe(401);
+      expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
+      expect(await response.text()).not.toContain(token);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("answers 400 invalid_request for a malformed header", async () => {
+    const response = await app.request("/api/tenant", { headers: { authorization: "Basic YWxhZGRpbjpvcGVu" } });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("www-authenticate")).toContain('error="invalid_request"');
+  });
+
+  it("checks permissions required for the whole prefix", async () => {
+    const weak = await issuer.sign({ sub: "bob", org_id: "acme", scope: "threads:read" });
+    const strong = await issuer.sign({ sub: "carol", org_id: "acme", scope: "assistants:write" });
+    const refused = await app.request("/admin/ping", bearer(weak));
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("www-authenticate")).toContain('scope="assistants:write"');
+    expect((await app.request("/admin/ping", bearer(strong))).status).toBe(200);
+  });
+
+  it("refuses bad options at construction with a TypeError naming them", () => {
+    expect(() => createTenantMiddleware({} as never)).toThrow(/options\.authenticator/);
+    expect(() => createTenantMiddleware({ authenticator, permissions: [""] })).toThrow(/options\.permissions/);
+    expect(() => requirePermissions()).toThrow(/at least one permission/);
+  });
+});
+
+describe("requirePermissions", () => {
+  it("answers 403 insufficient_scope naming the missing permission", async () => {
+    const token = await issuer.sign({ sub: "bob", org_id: "acme", scope: "store:read" });
+    const response = await app.request("/api/reports", { method: "POST", ...bearer(token) });
+    expect(response.status).toBe(403);
+    expect(response.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
+    expect(response.headers.get("www-authenticate")).toContain('scope="store:write"');
+  });
+
+  it("lets a caller with the permission through", async () => {
+    const token = await issuer.sign({ sub: "bob", org_id: "acme", scope: "store:write" });
+    expect((await app.request("/api/reports", { method: "POST", ...bearer(token) })).status).toBe(201);
+  });
+
+  it("refuses when used without the tenant middleware in front (fails closed)", async () => {
+    const bare = new Hono<TenantEnv>();
+    bare.get("/x", requirePermissions("threads:read"), (c) => c.text("leak"));
+    const response = await bare.request("/x");
+    expect(response.status).toBe(403);
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * The published shape of the package: `npm pack` (which builds `dist/`
+ * through `prepack`), installed into a fresh LangGraph app outside this
+ * checkout, whose own `langgraph.json` points its auth at the package; that
+ * app then serves two tenants apart under the real `langgraph dev`.
+ *
+ * Dependencies come from the local npm cache (`--prefer-offline`): the
+ * registry is only asked for what the cache lacks.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { PROJECT_ROOT, startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
+
+const run = promisify(execFile);
+const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
+
+let work: string;
+let appDir: string;
+let issuer: LocalIssuer;
+let server: LangGraphDev;
+
+const APP_FILES: Record<string, string> = {
+  "package.json": JSON.stringify({ name: "fresh-langgraph-app", private: true, type: "module" }, null, 2),
+  "langgraph.json": JSON.stringify(
+    {
+      node_version: "20",
+      graphs: { echo: "./graph.mjs:graph" },
+      auth: { path: "./auth.mjs:auth", disable_studio_auth: true },
+      env: {},
+    },
+    null,
+    2,
+  ),
+  "auth.mjs": 'export { auth } from "langgraph-tenant-auth/auth";\n',
+  "graph.mjs": [
+    'import { Annotation, StateGraph } from "@langchain/langgraph";',
+    "const State = Annotation.Root({ text: Annotation() });",
+    "export const graph = new StateGraph(State)",
+    '  .addNode("echo", (state) => ({ text: state.text }))',
+    '  .addEdge("__start__", "echo")',
+    "  .compile();",
+    "",
+  ].join("\n"),
+};
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "lg-tenant-pack-"));
+  const packed = await run(NPM, ["pack", "--json", "--pack-destination", work], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
+  const [result] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as Array<{ filename: string }>;
+  if (!result) throw new Error(`npm pack printed no result:\n${packed.stdout}`);
+  const { filename } = result;
+
+  appDir = join(work, "app");
+  await run("mkdir", ["-p", appDir]);
+  for (const [name, text] of Object.entries(APP_FILES)) await writeFile(join(appDir, name), text);
+  await run(
+    NPM,
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", "--no-package-lock", join(work, filename)],
+    { cwd: appDir, maxBuffer: 16 * 1024 * 1024 },
+  );
+
+  issuer = await startLocalIssuer();
+  server = await startLangGraphDev({ projectRoot: appDir, env: issuer.env() });
+}, 420_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await issuer?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("the packed tarball in a fresh LangGraph app", () => {
+  it("resolves from the app's own node_modules, with every exports target present", async () => {
+    const require = createRequire(join(appDir, "package.json"));
+    const installed = join(appDir, "node_modules", "langgraph-tenant-auth");
+    const pkg = JSON.parse(await readFile(join(installed, "package.json"), "utf8")) as {
+      exports: Record<string, string | { types: string; default: string }>;
+    };
+    const targets = Object.values(pkg.exports).flatMap((t) => (typeof t === "string" ? [t] : [t.types, t.default]));
+    expect(targets.length).toBeGreaterThan(4);
+    for (const target of targets) expect(existsSync(join(installed, target)), target).toBe(true);
+    expect(existsSync(join(installed, "src"))).toBe(false);
+    expect(require.resolve("jose").startsWith(join(appDir, "node_modules"))).toBe(true);
+  });
+
+  it("imports as ESM with its subpaths", async () => {
+    const script = [
+      'const root = await import("langgraph-tenant-auth");',
+      'const hono = await import("langgraph-tenant-auth/hono");',
+      'const pg = await import("langgraph-tenant-auth/pg");',
+      "console.log(JSON.stringify([typeof root.createAuthenticator, typeof root.readConfig, typeof hono.createTenantMiddleware, typeof pg.withTenant, typeof pg.migrate]));",
+    ].join("\n");
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: appDir });
+    expect(JSON.parse(stdout)).toEqual(["function", "function", "function", "function", "function"]);
+  });
+
+  it("keeps two tenants apart behind the app's own langgraph.json", async () => {
+    const acme = await issuer.sign({ sub: "alice", org_id: "acme", scope: "threads:read threads:write" });
+    const globex = await issuer.sign({ sub: "gus", org_id: "globex", scope: "threads:read threads:write" });
+    const call = (token: string | undefined, method: string, path: string, body?: unknown) =>
+      fetch(`${server.url}${path}`, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+
+    expect((await call(undefined, "POST", "/threads/search", {})).status).toBe(401);
+    const created = await call(acme, "POST", "/threads", {});
+    expect(created.status).toBe(200);
+    const { thread_id: threadId, metadata } = (await created.json()) as { thread_id: string; metadata: Record<string, unknown> };
+    expect(metadata.tenant_id).toBe("acme");
+    expect((await call(acme, "GET", `/threads/${threadId}`)).status).toBe(200);
+    expect((await call(globex, "GET", `/threads/${threadId}`)).status).toBe(404);
+    const seen = (await (await call(globex, "POST", "/threads/search", { limit: 100 })).json()) as Array<{ thread_id: string }>;
+    expect(seen.map((t) => t.thread_id)).not.toContain(threadId);
+  });
+});

@@ -1,0 +1,454 @@
+/**
+ * Tenant isolation, route by route, against the real `langgraph dev`.
+ *
+ * Tenant A builds an assistant (with a secret in its config), a thread with a
+ * finished run and a checkpoint, and a store item. Tenant B then attacks every
+ * route of the server's table (SERVER_ROUTES) against A's thread, run,
+ * assistant, checkpoint and store item. Each attempt's status and body are
+ * checked; a 5xx, an unexpected status or any of A's data in a body is a
+ * failure. The rows go to reports/isolation-matrix.json. The last checks
+ * prove A's data is all still there and unchanged.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { SERVER_ROUTES } from "../../src/policy/route-policy.ts";
+import { systemAssistantId } from "../../src/policy/run-assistant.ts";
+import { PROJECT_ROOT, startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
+
+const ALL_SCOPES = "threads:read threads:write assistants:read assistants:write store:read store:write";
+const TAG = Math.random().toString(36).slice(2, 10);
+const SECRET_A = `secret-A-${TAG}`;
+const MESSAGE_A = `hello-from-A-${TAG}`;
+const STORE_A = `store-secret-A-${TAG}`;
+const SYSTEM_ECHO = systemAssistantId("echo");
+
+let issuer: LocalIssuer;
+let server: LangGraphDev;
+let tokenA: string;
+let tokenB: string;
+let tokenOperator: string;
+
+/** A's resources. */
+const a = { thread: "", run: "", assistant: "", checkpoint: "" };
+/** B's own resources, used as the "own" half of mixed attempts. */
+const b = { thread: "", assistant: "", run: "" };
+
+interface Answer {
+  status: number;
+  text: string;
+  json: unknown;
+  contentType?: string | null;
+}
+
+async function call(token: string, method: string, path: string, body?: unknown, raw?: string): Promise<Answer> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined || raw !== undefined ? { "content-type": "application/json" } : {}) },
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, text, json, contentType: response.headers.get("content-type") };
+}
+
+/** A WebSocket upgrade handshake (fetch cannot send `Upgrade`). */
+function upgrade(token: string, path: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${server.url}${path}`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": Buffer.from(TAG.padEnd(16, "x")).toString("base64"),
+      },
+      timeout: 15_000,
+    });
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 101, text: "", json: undefined });
+    });
+    req.on("response", (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text, json: undefined }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+interface Row {
+  route: string;
+  method: string;
+  path: string;
+  attempt: string;
+  status: number;
+  verdict: "refused" | "no-data" | "allowed-own" | "leak" | "server-error" | "unexpected-status";
+  detail?: string;
+}
+const rows: Row[] = [];
+
+interface Attempt {
+  route: string;
+  attempt: string;
+  method: string;
+  path: string;
+  body?: unknown;
+  raw?: string;
+  /** Expected status(es). */
+  expect: number | number[];
+  /** For a 2xx: the body must satisfy this (e.g. an empty list). */
+  empty?: (json: unknown) => boolean;
+  /** A 2xx about B's own resource (positive control): ids of A are still a leak. */
+  own?: boolean;
+  ws?: boolean;
+}
+
+function leakOf(answer: Answer): string | undefined {
+  // Secrets only A's data holds are a leak in any answer.
+  for (const marker of [SECRET_A, MESSAGE_A, STORE_A]) if (answer.text.includes(marker)) return `body contains ${marker}`;
+  // A successful answer naming A's resources is a leak (a refusal may echo the id B sent).
+  if (answer.status < 300) {
+    for (const id of [a.thread, a.run, a.assistant, a.checkpoint]) if (answer.text.includes(id)) return `2xx body names A's ${id}`;
+    if (answer.text.includes('"tenant-a"')) return "2xx body names tenant-a";
+  }
+  return undefined;
+}
+
+async function attempt(spec: Attempt, token = tokenB): Promise<Row> {
+  const answer = spec.ws ? await upgrade(token, spec.path) : await call(token, spec.method, spec.path, spec.body, spec.raw);
+  const expected = Array.isArray(spec.expect) ? spec.expect : [spec.expect];
+  const leak = leakOf(answer);
+  let verdict: Row["verdict"];
+  let detail: string | undefined;
+  if (answer.status >= 500) {
+    verdict = "server-error";
+    detail = answer.text.slice(0, 200);
+  } else if (leak) {
+    verdict = "leak";
+    detail = leak;
+  } else if (!expected.includes(answer.status)) {
+    verdict = "unexpected-status";
+    detail = `expected ${expected.join("|")}: ${answer.text.slice(0, 200)}`;
+  } else if (answer.status < 300 && spec.empty && !spec.empty(answer.json)) {
+    verdict = "leak";
+    detail = `2xx body is not empty: ${answer.text.slice(0, 200)}`;
+  } else {
+    verdict = answer.status < 300 ? (spec.own ? "allowed-own" : "no-data") : "refused";
+  }
+  const row: Row = { route: spec.route, method: spec.method, path: spec.path, attempt: spec.attempt, status: answer.status, verdict, ...(detail ? { detail } : {}) };
+  rows.push(row);
+  return row;
+}
+
+const isEmptyList = (json: unknown) => Array.isArray(json) && json.length === 0;
+const countIsZero = (json: unknown) => json === 0;
+const runBody = (assistant: string, extra: Record<string, unknown> = {}) => ({
+  assistant_id: assistant,
+  input: { messages: [{ role: "user", content: "from-B" }] },
+  ...extra,
+});
+
+/** Everything A can see of A's data, for the before/after comparison. */
+async function snapshotA(): Promise<Record<string, unknown>> {
+  const get = async (method: string, path: string, body?: unknown) => {
+    const answer = await call(tokenA, method, path, body);
+    expect(answer.status, `${method} ${path}`).toBe(200);
+    return answer.json;
+  };
+  return {
+    assistant: await get("GET", `/assistants/${a.assistant}`),
+    versions: await get("POST", `/assistants/${a.assistant}/versions`, {}),
+    thread: await get("GET", `/threads/${a.thread}`),
+    state: await get("GET", `/threads/${a.thread}/state`),
+    checkpoint: await get("GET", `/threads/${a.thread}/state/${a.checkpoint}`),
+    history: await get("GET", `/threads/${a.thread}/history`),
+    runs: await get("GET", `/threads/${a.thread}/runs`),
+    run: await get("GET", `/threads/${a.thread}/runs/${a.run}`),
+    store: await get("GET", `/store/items?namespace=tenant-a.notes&key=k1`),
+    threadCount: await get("POST", "/threads/count", {}),
+    assistantCount: await get("POST", "/assistants/count", {}),
+  };
+}
+
+let before: Record<string, unknown>;
+
+describe("tenant isolation matrix (real langgraph dev)", () => {
+  beforeAll(async () => {
+    issuer = await startLocalIssuer();
+    server = await startLangGraphDev({
+      env: { ...issuer.env(), AUTH_ROUTE_PERMISSIONS: "truncate=admin:truncate" },
+    });
+    tokenA = await issuer.sign({ sub: "alice", org_id: "tenant-a", scope: ALL_SCOPES });
+    tokenB = await issuer.sign({ sub: "bob", org_id: "tenant-b", scope: ALL_SCOPES });
+    tokenOperator = await issuer.sign({ sub: "ops", org_id: "operators", scope: `${ALL_SCOPES} admin:truncate` });
+
+    // Tenant A's data.
+    const assistant = await call(tokenA, "POST", "/assistants", {
+      graph_id: "echo",
+      name: "a-assistant",
+      config: { configurable: { api_key: SECRET_A } },
+      metadata: { purpose: "a" },
+    });
+    expect(assistant.status).toBe(200);
+    a.assistant = (assistant.json as { assistant_id: string }).assistant_id;
+    const thread = await call(tokenA, "POST", "/threads", { metadata: { purpose: "a" } });
+    expect(thread.status).toBe(200);
+    a.thread = (thread.json as { thread_id: string }).thread_id;
+    const run = await call(tokenA, "POST", `/threads/${a.thread}/runs/wait`, {
+      assistant_id: a.assistant,
+      input: { messages: [{ role: "user", content: MESSAGE_A }] },
+    });
+    expect(run.status, run.text).toBe(200);
+    const runs = await call(tokenA, "GET", `/threads/${a.thread}/runs`);
+    a.run = (runs.json as { run_id: string }[])[0]!.run_id;
+    const state = await call(tokenA, "GET", `/threads/${a.thread}/state`);
+    a.checkpoint = (state.json as { checkpoint: { checkpoint_id: string } }).checkpoint.checkpoint_id;
+    const put = await call(tokenA, "PUT", "/store/items", { namespace: ["tenant-a", "notes"], key: "k1", value: { text: STORE_A } });
+    expect(put.status, put.text).toBe(204);
+
+    // Tenant B's own thread and assistant.
+    b.thread = ((await call(tokenB, "POST", "/threads", {})).json as { thread_id: string }).thread_id;
+    const bAssistant = await call(tokenB, "POST", "/assistants", { graph_id: "echo", name: "b-assistant" });
+    b.assistant = (bAssistant.json as { assistant_id: string }).assistant_id;
+
+    before = await snapshotA();
+  }, 240_000);
+
+  afterAll(async () => {
+    await mkdir(join(PROJECT_ROOT, "reports"), { recursive: true });
+    await writeFile(
+      join(PROJECT_ROOT, "reports", "isolation-matrix.json"),
+      JSON.stringify({ server: "@langchain/langgraph-api 1.5.1 (langgraph dev)", rows: rows.length, generated: new Date().toISOString(), results: rows }, null, 2),
+    );
+    await server?.stop();
+    await issuer?.close();
+  });
+
+  it("refuses or empties tenant B's attempt on every route of the server's table", async () => {
+    const T = a.thread;
+    const R = a.run;
+    const A = a.assistant;
+    const C = a.checkpoint;
+    const attempts: Attempt[] = [
+      // meta and internal
+      { route: "meta.info", attempt: "public server info carries no tenant data", method: "GET", path: "/info", expect: 200 },
+      { route: "meta.ok", attempt: "health check", method: "GET", path: "/ok", expect: 200 },
+      { route: "internal.truncate", attempt: "ORIGINAL HOLE 2: wipe every tenant", method: "POST", path: "/internal/truncate", body: { runs: true, threads: true, assistants: true, checkpointer: true, store: true }, expect: 404 },
+      { route: "internal.truncate", attempt: "percent-encoded path to truncate", method: "POST", path: "/internal/%74runcate", body: { threads: true }, expect: 404 },
+      { route: "internal.truncate", attempt: "trailing-slash truncate", method: "POST", path: "/internal/truncate/", body: { threads: true }, expect: 404 },
+      { route: "unknown", attempt: "a route not in the table", method: "GET", path: "/metrics", expect: 404 },
+
+      // assistants
+      { route: "assistants.create", attempt: "create with A's assistant id (if_exists do_nothing returns the existing one?)", method: "POST", path: "/assistants", body: { assistant_id: A, graph_id: "echo", if_exists: "do_nothing" }, expect: 409 },
+      { route: "assistants.create", attempt: "pre-claim a system assistant id (uuid5 of a future graph)", method: "POST", path: "/assistants", body: { assistant_id: systemAssistantId("future-graph"), graph_id: "echo" }, expect: 403 },
+      { route: "assistants.create", attempt: "stamp created_by=system", method: "POST", path: "/assistants", body: { graph_id: "echo", metadata: { created_by: "system" } }, expect: 403 },
+      { route: "assistants.search", attempt: "search with metadata naming tenant A", method: "POST", path: "/assistants/search", body: { metadata: { tenant_id: "tenant-a" } }, expect: 200, empty: isEmptyList },
+      { route: "assistants.search", attempt: "search A's graph", method: "POST", path: "/assistants/search", body: { graph_id: "echo", metadata: { purpose: "a" } }, expect: 200, empty: isEmptyList },
+      { route: "assistants.count", attempt: "count with metadata naming tenant A", method: "POST", path: "/assistants/count", body: { metadata: { tenant_id: "tenant-a" } }, expect: 200, empty: countIsZero },
+      { route: "assistants.get", attempt: "read A's assistant", method: "GET", path: `/assistants/${A}`, expect: 404 },
+      { route: "assistants.delete", attempt: "delete A's assistant", method: "DELETE", path: `/assistants/${A}`, expect: 404 },
+      { route: "assistants.delete", attempt: "delete A's assistant with delete_threads=true", method: "DELETE", path: `/assistants/${A}?delete_threads=true`, expect: 403 },
+      { route: "assistants.delete", attempt: "delete own assistant with delete_threads=true (cascade ignores tenants)", method: "DELETE", path: `/assistants/${b.assistant}?delete_threads=true`, expect: 403 },
+      { route: "assistants.update", attempt: "patch A's assistant", method: "PATCH", path: `/assistants/${A}`, body: { metadata: { tenant_id: "tenant-b" }, config: { configurable: { api_key: "stolen" } } }, expect: 404 },
+      { route: "assistants.graph", attempt: "read A's assistant graph", method: "GET", path: `/assistants/${A}/graph`, expect: 404 },
+      { route: "assistants.schemas", attempt: "read A's assistant schemas", method: "GET", path: `/assistants/${A}/schemas`, expect: 404 },
+      { route: "assistants.subgraphs", attempt: "read A's assistant subgraphs", method: "GET", path: `/assistants/${A}/subgraphs`, expect: 404 },
+      { route: "assistants.subgraphs.namespace", attempt: "read A's assistant subgraph by namespace", method: "GET", path: `/assistants/${A}/subgraphs/echo`, expect: 404 },
+      { route: "assistants.latest", attempt: "roll A's assistant to version 1", method: "POST", path: `/assistants/${A}/latest`, body: { version: 1 }, expect: 404 },
+      { route: "assistants.versions", attempt: "list A's assistant versions", method: "POST", path: `/assistants/${A}/versions`, body: {}, expect: 404 },
+
+      // threads, checkpoints, history, state
+      { route: "threads.create", attempt: "create with A's thread id (if_exists do_nothing)", method: "POST", path: "/threads", body: { thread_id: T, if_exists: "do_nothing" }, expect: 409 },
+      { route: "threads.search", attempt: "search with metadata naming tenant A", method: "POST", path: "/threads/search", body: { metadata: { tenant_id: "tenant-a" } }, expect: 200, empty: isEmptyList },
+      { route: "threads.search", attempt: "search by A's thread id", method: "POST", path: "/threads/search", body: { ids: [T] }, expect: 200, empty: isEmptyList },
+      { route: "threads.count", attempt: "count with metadata naming tenant A", method: "POST", path: "/threads/count", body: { metadata: { tenant_id: "tenant-a" } }, expect: 200, empty: countIsZero },
+      { route: "threads.state.get", attempt: "read A's state", method: "GET", path: `/threads/${T}/state`, expect: 404 },
+      { route: "threads.state.update", attempt: "write A's state", method: "POST", path: `/threads/${T}/state`, body: { values: { messages: [{ role: "user", content: "injected" }] } }, expect: [403, 404] },
+      { route: "threads.state.update", attempt: "write A's state through own path + checkpoint.thread_id", method: "POST", path: `/threads/${b.thread}/state`, body: { values: { messages: [{ role: "user", content: "injected" }] }, checkpoint: { thread_id: T, checkpoint_id: C } }, expect: 400 },
+      { route: "threads.state.checkpoint.get", attempt: "read A's checkpoint", method: "GET", path: `/threads/${T}/state/${C}`, expect: 404 },
+      { route: "threads.state.checkpoint.get", attempt: "read A's checkpoint id under own thread", method: "GET", path: `/threads/${b.thread}/state/${C}`, expect: 200, empty: (json) => (json as { checkpoint?: unknown })?.checkpoint === null },
+      { route: "threads.state.checkpoint.post", attempt: "read A's checkpoint (POST)", method: "POST", path: `/threads/${T}/state/checkpoint`, body: { checkpoint: { checkpoint_id: C } }, expect: 404 },
+      { route: "threads.state.checkpoint.post", attempt: "read A's checkpoint through own path + checkpoint.thread_id", method: "POST", path: `/threads/${b.thread}/state/checkpoint`, body: { checkpoint: { thread_id: T, checkpoint_id: C } }, expect: 200, empty: (json) => (json as { checkpoint?: unknown })?.checkpoint === null },
+      { route: "threads.history.get", attempt: "read A's history", method: "GET", path: `/threads/${T}/history`, expect: 404 },
+      { route: "threads.history.post", attempt: "read A's history (POST)", method: "POST", path: `/threads/${T}/history`, body: {}, expect: 404 },
+      { route: "threads.history.post", attempt: "read A's history through own path + checkpoint.thread_id", method: "POST", path: `/threads/${b.thread}/history`, body: { checkpoint: { thread_id: T } }, expect: 200, empty: isEmptyList },
+      { route: "threads.get", attempt: "read A's thread", method: "GET", path: `/threads/${T}`, expect: 404 },
+      { route: "threads.delete", attempt: "delete A's thread", method: "DELETE", path: `/threads/${T}`, expect: 404 },
+      { route: "threads.update", attempt: "patch A's thread into tenant B", method: "PATCH", path: `/threads/${T}`, body: { metadata: { tenant_id: "tenant-b" } }, expect: 404 },
+      { route: "threads.copy", attempt: "copy A's thread (with its checkpoints)", method: "POST", path: `/threads/${T}/copy`, body: {}, expect: 409 },
+
+      // crons: the JS server answers 500 "Not implemented"; tenants get a clean 404
+      { route: "crons.create", attempt: "create a cron on A's assistant", method: "POST", path: "/runs/crons", body: { assistant_id: A, schedule: "* * * * *" }, expect: 404 },
+      { route: "crons.search", attempt: "search crons of A's assistant", method: "POST", path: "/runs/crons/search", body: { assistant_id: A }, expect: 404 },
+      { route: "crons.delete", attempt: "delete a cron", method: "DELETE", path: `/runs/crons/${R}`, expect: 404 },
+      { route: "threads.crons.create", attempt: "create a cron on A's thread", method: "POST", path: `/threads/${T}/runs/crons`, body: { assistant_id: A, schedule: "* * * * *" }, expect: 404 },
+
+      // run creation with A's assistant: ORIGINAL HOLE 1 and all its variants
+      { route: "threads.runs.wait", attempt: "ORIGINAL HOLE 1: run A's assistant on B's own thread (wait)", method: "POST", path: `/threads/${b.thread}/runs/wait`, body: runBody(A), expect: 404 },
+      { route: "threads.runs.create", attempt: "run A's assistant on B's own thread (background)", method: "POST", path: `/threads/${b.thread}/runs`, body: runBody(A), expect: 404 },
+      { route: "threads.runs.stream", attempt: "run A's assistant on B's own thread (stream)", method: "POST", path: `/threads/${b.thread}/runs/stream`, body: runBody(A), expect: 404 },
+      { route: "threads.runs.create", attempt: "run A's assistant on a new thread (if_not_exists create)", method: "POST", path: `/threads/${crypto.randomUUID()}/runs`, body: runBody(A, { if_not_exists: "create" }), expect: 404 },
+      { route: "threads.runs.create", attempt: "run on A's thread with the system assistant", method: "POST", path: `/threads/${T}/runs`, body: runBody("echo"), expect: 404 },
+      { route: "threads.runs.wait", attempt: "run on A's thread with A's assistant", method: "POST", path: `/threads/${T}/runs/wait`, body: runBody(A), expect: 404 },
+      { route: "threads.runs.stream", attempt: "stream on A's thread with the system assistant", method: "POST", path: `/threads/${T}/runs/stream`, body: runBody("echo"), expect: 404 },
+      { route: "threads.runs.list", attempt: "list own thread's runs: none carries A's assistant config", method: "GET", path: `/threads/${b.thread}/runs`, expect: 200, empty: isEmptyList },
+      { route: "runs.wait", attempt: "stateless wait with A's assistant", method: "POST", path: "/runs/wait", body: runBody(A), expect: 404 },
+      { route: "runs.create", attempt: "stateless background run with A's assistant", method: "POST", path: "/runs", body: runBody(A), expect: 404 },
+      { route: "runs.stream", attempt: "stateless stream with A's assistant", method: "POST", path: "/runs/stream", body: runBody(A), expect: 404 },
+      { route: "runs.batch", attempt: "batch with A's assistant", method: "POST", path: "/runs/batch", body: [runBody(A)], expect: 404 },
+      { route: "runs.create", attempt: "stateless run with A's assistant's id as graph name", method: "POST", path: "/runs", body: runBody(A.toUpperCase()), expect: 404 },
+      // webhooks: the server itself would POST the run (headers included) to this URL
+      { route: "threads.runs.create", attempt: "run with a webhook to an internal host", method: "POST", path: `/threads/${b.thread}/runs`, body: runBody("echo", { webhook: "http://169.254.169.254/latest/meta-data" }), expect: 403 },
+      { route: "runs.batch", attempt: "batch item with a loopback webhook to /internal/truncate", method: "POST", path: "/runs/batch", body: [runBody("echo"), runBody("echo", { webhook: "/internal/truncate" })], expect: 403 },
+      { route: "runs.wait", attempt: "stateless run with a webhook", method: "POST", path: "/runs/wait", body: runBody("echo", { webhook: "http://127.0.0.1:9/x" }), expect: 403 },
+      { route: "runs.stream", attempt: "stateless stream with a webhook", method: "POST", path: "/runs/stream", body: runBody("echo", { webhook: "http://127.0.0.1:9/x" }), expect: 403 },
+      { route: "threads.runs.wait", attempt: "wait run with a webhook", method: "POST", path: `/threads/${b.thread}/runs/wait`, body: runBody("echo", { webhook: "http://127.0.0.1:9/x" }), expect: 403 },
+      { route: "threads.runs.stream", attempt: "stream run with a webhook", method: "POST", path: `/threads/${b.thread}/runs/stream`, body: runBody("echo", { webhook: "http://127.0.0.1:9/x" }), expect: 403 },
+      // malformed and oversized bodies: refused, never a 500
+      { route: "threads.runs.create", attempt: "malformed JSON body", method: "POST", path: `/threads/${b.thread}/runs`, raw: '{"assistant_id": ', expect: [400, 422] },
+      { route: "runs.batch", attempt: "batch body that is not a list", method: "POST", path: "/runs/batch", body: { assistant_id: A }, expect: [400, 422] },
+      { route: "runs.create", attempt: "body over the 1 MiB inspection limit", method: "POST", path: "/runs", raw: JSON.stringify(runBody(A, { pad: "x".repeat(1024 * 1024 + 10) })), expect: 403 },
+      { route: "threads.runs.create", attempt: "multitask interrupt on a missing thread (server answers 500 without the check)", method: "POST", path: `/threads/${crypto.randomUUID()}/runs`, body: runBody("echo", { multitask_strategy: "interrupt" }), expect: 404 },
+
+      // existing runs of A
+      { route: "threads.runs.list", attempt: "list A's runs", method: "GET", path: `/threads/${T}/runs`, expect: 404 },
+      { route: "threads.runs.get", attempt: "read A's run", method: "GET", path: `/threads/${T}/runs/${R}`, expect: 404 },
+      { route: "threads.runs.get", attempt: "read A's run under own thread", method: "GET", path: `/threads/${b.thread}/runs/${R}`, expect: 404 },
+      { route: "threads.runs.delete", attempt: "delete A's run", method: "DELETE", path: `/threads/${T}/runs/${R}`, expect: 404 },
+      { route: "threads.runs.delete", attempt: "delete A's run under own thread", method: "DELETE", path: `/threads/${b.thread}/runs/${R}`, expect: 404 },
+      { route: "threads.runs.cancel", attempt: "cancel A's run", method: "POST", path: `/threads/${T}/runs/${R}/cancel`, expect: 404 },
+      { route: "threads.runs.cancel", attempt: "cancel A's run under own thread", method: "POST", path: `/threads/${b.thread}/runs/${R}/cancel`, expect: 404 },
+      { route: "threads.runs.join", attempt: "join A's run", method: "GET", path: `/threads/${T}/runs/${R}/join`, expect: 404 },
+      { route: "threads.runs.join", attempt: "join A's run under own thread", method: "GET", path: `/threads/${b.thread}/runs/${R}/join`, expect: 404 },
+      { route: "threads.runs.join.stream", attempt: "stream A's run", method: "GET", path: `/threads/${T}/runs/${R}/stream`, expect: 404 },
+      { route: "threads.runs.join.stream", attempt: "stream A's run under own thread", method: "GET", path: `/threads/${b.thread}/runs/${R}/stream`, expect: 404 },
+      { route: "runs.join.stream", attempt: "stream A's run by run id alone", method: "GET", path: `/runs/${R}/stream`, expect: 404 },
+
+      // store
+      { route: "store.namespaces", attempt: "list every namespace (no prefix)", method: "POST", path: "/store/namespaces", body: {}, expect: 403 },
+      { route: "store.namespaces", attempt: "list A's namespaces", method: "POST", path: "/store/namespaces", body: { prefix: ["tenant-a"] }, expect: 403 },
+      { route: "store.search", attempt: "search every item (empty prefix)", method: "POST", path: "/store/items/search", body: { namespace_prefix: [] }, expect: 403 },
+      { route: "store.search", attempt: "search A's items", method: "POST", path: "/store/items/search", body: { namespace_prefix: ["tenant-a"] }, expect: 403 },
+      { route: "store.search", attempt: "search own prefix filtering on A's value", method: "POST", path: "/store/items/search", body: { namespace_prefix: ["tenant-b"], filter: { text: STORE_A } }, expect: 200, empty: (json) => Array.isArray((json as { items?: unknown[] })?.items) && (json as { items: unknown[] }).items.length === 0 },
+      { route: "store.put", attempt: "overwrite A's item", method: "PUT", path: "/store/items", body: { namespace: ["tenant-a", "notes"], key: "k1", value: { text: "overwritten" } }, expect: 403 },
+      { route: "store.delete", attempt: "delete A's item", method: "DELETE", path: "/store/items", body: { namespace: ["tenant-a", "notes"], key: "k1" }, expect: 403 },
+      { route: "store.get", attempt: "read A's item", method: "GET", path: "/store/items?namespace=tenant-a.notes&key=k1", expect: 403 },
+
+      // protocol routes: no handler runs there; refused
+      { route: "protocol.events.ws", attempt: "open a WebSocket on A's thread", method: "GET", path: `/threads/${T}/stream/events`, ws: true, expect: 404 },
+      { route: "protocol.events.ws", attempt: "plain GET on A's thread event socket", method: "GET", path: `/threads/${T}/stream/events`, expect: 404 },
+      { route: "protocol.commands", attempt: "state.get on A's thread", method: "POST", path: `/threads/${T}/commands`, body: { id: 1, method: "state.get", params: {} }, expect: 404 },
+      { route: "protocol.commands", attempt: "run.start with A's assistant on own thread", method: "POST", path: `/threads/${b.thread}/commands`, body: { id: 1, method: "run.start", params: { assistant_id: A, input: {} } }, expect: 404 },
+      { route: "protocol.events.sse", attempt: "attach to A's thread events", method: "POST", path: `/threads/${T}/stream/events`, body: { channels: ["values"] }, expect: 404 },
+
+      // UI (not configured in this deployment: the server has no such route)
+      { route: "ui.render", attempt: "render a UI bundle", method: "POST", path: "/ui/echo", body: {}, expect: 404 },
+      { route: "ui.asset", attempt: "fetch a UI asset (auth is skipped for GET /ui*)", method: "GET", path: "/ui/echo/entrypoint.js", expect: 404 },
+    ];
+
+    for (const spec of attempts) await attempt(spec);
+
+    // A foreign assistant is answered exactly like one that does not exist: no existence oracle.
+    const unknown = "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0a11";
+    const foreignAnswer = await call(tokenB, "POST", "/runs/wait", runBody(A));
+    const unknownAnswer = await call(tokenB, "POST", "/runs/wait", runBody(unknown));
+    expect(foreignAnswer.status).toBe(unknownAnswer.status);
+    expect(foreignAnswer.contentType).toBe(unknownAnswer.contentType);
+    expect(foreignAnswer.text.replace(A, "<id>")).toBe(unknownAnswer.text.replace(unknown, "<id>"));
+
+    const failures = rows.filter((r) => !["refused", "no-data", "allowed-own"].includes(r.verdict));
+    expect(failures).toEqual([]);
+    const covered = new Set(rows.map((r) => r.route));
+    expect(SERVER_ROUTES.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);
+  }, 180_000);
+
+  it("keeps the graph's system assistant usable and B's own resources working (positive controls)", async () => {
+    const specs: Attempt[] = [
+      { route: "threads.runs.wait", attempt: "run the system assistant by graph name on own thread", method: "POST", path: `/threads/${b.thread}/runs/wait`, body: runBody("echo"), expect: 200, own: true },
+      { route: "threads.runs.wait", attempt: "run the system assistant by its uuid5 id", method: "POST", path: `/threads/${b.thread}/runs/wait`, body: runBody(SYSTEM_ECHO), expect: 200, own: true },
+      { route: "threads.runs.wait", attempt: "run own assistant on own thread", method: "POST", path: `/threads/${b.thread}/runs/wait`, body: runBody(b.assistant), expect: 200, own: true },
+      { route: "runs.wait", attempt: "stateless run of the system assistant", method: "POST", path: "/runs/wait", body: runBody("echo"), expect: 200, own: true },
+      { route: "runs.batch", attempt: "batch of the system assistant", method: "POST", path: "/runs/batch", body: [runBody("echo")], expect: 200, own: true },
+    ];
+    for (const spec of specs) await attempt(spec);
+    const runs = await call(tokenB, "GET", `/threads/${b.thread}/runs`);
+    b.run = (runs.json as { run_id: string }[])[0]!.run_id;
+    await attempt({ route: "threads.runs.join", attempt: "join own run", method: "GET", path: `/threads/${b.thread}/runs/${b.run}/join`, expect: 200, own: true });
+    await attempt({ route: "threads.runs.join.stream", attempt: "stream own finished run", method: "GET", path: `/threads/${b.thread}/runs/${b.run}/stream`, expect: 200, own: true });
+    const stateless = await call(tokenB, "POST", "/runs", runBody("echo", { on_completion: "keep" }));
+    expect(stateless.status, stateless.text).toBe(200);
+    const statelessRun = (stateless.json as { run_id: string }).run_id;
+    await attempt({ route: "runs.join.stream", attempt: "stream own stateless run by run id", method: "GET", path: `/runs/${statelessRun}/stream`, expect: 200, own: true });
+    await attempt({ route: "store.put", attempt: "put own item", method: "PUT", path: "/store/items", body: { namespace: ["tenant-b", "notes"], key: "k1", value: { text: "b" } }, expect: 204, own: true });
+    await attempt({ route: "store.search", attempt: "search own prefix", method: "POST", path: "/store/items/search", body: { namespace_prefix: ["tenant-b"] }, expect: 200, own: true });
+    expect(rows.slice(-10).map((r) => r.verdict)).toEqual(Array(10).fill("allowed-own"));
+    // The system assistant's run shows B's own tenant, and A's secret is nowhere in B's runs.
+    expect(runs.text).not.toContain(SECRET_A);
+    expect(runs.text).toContain('"tenant-b"');
+  }, 120_000);
+
+  it("never lets metadata move a resource into or out of a tenant", async () => {
+    // Create with another tenant's id in metadata: stamped with the caller's.
+    const created = await call(tokenB, "POST", "/threads", { metadata: { tenant_id: "tenant-a", owner: "alice" } });
+    expect(created.status).toBe(200);
+    const moved = created.json as { thread_id: string; metadata: Record<string, unknown> };
+    expect(moved.metadata).toMatchObject({ tenant_id: "tenant-b", owner: "bob" });
+    // Patch into tenant A: pinned to B, A cannot see it.
+    const patched = await call(tokenB, "PATCH", `/threads/${moved.thread_id}`, { metadata: { tenant_id: "tenant-a" } });
+    expect((patched.json as { metadata: Record<string, unknown> }).metadata.tenant_id).toBe("tenant-b");
+    expect((await call(tokenA, "GET", `/threads/${moved.thread_id}`)).status).toBe(404);
+    // Null tenant (out of every tenant): pinned too.
+    const nulled = await call(tokenB, "PATCH", `/threads/${moved.thread_id}`, { metadata: { tenant_id: null } });
+    expect((nulled.json as { metadata: Record<string, unknown> }).metadata.tenant_id).toBe("tenant-b");
+    // Assistants, same rules.
+    const asst = await call(tokenB, "POST", "/assistants", { graph_id: "echo", metadata: { tenant_id: "tenant-a" } });
+    expect((asst.json as { metadata: Record<string, unknown> }).metadata.tenant_id).toBe("tenant-b");
+    const asstId = (asst.json as { assistant_id: string }).assistant_id;
+    const asstPatched = await call(tokenB, "PATCH", `/assistants/${asstId}`, { metadata: { tenant_id: "tenant-a" } });
+    expect((asstPatched.json as { metadata: Record<string, unknown> }).metadata.tenant_id).toBe("tenant-b");
+    expect((await call(tokenB, "PATCH", `/assistants/${asstId}`, { metadata: { created_by: "system" } })).status).toBe(403);
+    expect((await call(tokenA, "GET", `/assistants/${asstId}`)).status).toBe(404);
+    // A run's metadata cannot put the new thread in tenant A.
+    const runThread = crypto.randomUUID();
+    const run = await call(tokenB, "POST", `/threads/${runThread}/runs/wait`, runBody("echo", { if_not_exists: "create", metadata: { tenant_id: "tenant-a" } }));
+    expect(run.status, run.text).toBe(200);
+    expect((await call(tokenA, "GET", `/threads/${runThread}`)).status).toBe(404);
+    expect(((await call(tokenB, "GET", `/threads/${runThread}`)).json as { metadata: Record<string, unknown> }).metadata.tenant_id).toBe("tenant-b");
+    // A search whose metadata names tenant A returns nothing of it.
+    for (const path of ["/threads/search", "/assistants/search"]) {
+      const found = await call(tokenB, "POST", path, { metadata: { tenant_id: "tenant-a" } });
+      expect(found.json).toEqual([]);
+    }
+  }, 120_000);
+
+  it("leaves all of tenant A's data there and unchanged", async () => {
+    const after = await snapshotA();
+    expect(after).toEqual(before);
+    expect(JSON.stringify(after.assistant)).toContain(SECRET_A);
+    expect(JSON.stringify(after.state)).toContain(MESSAGE_A);
+    expect(JSON.stringify(after.store)).toContain(STORE_A);
+    // Tenant A still runs its own assistant.
+    const run = await call(tokenA, "POST", `/threads/${a.thread}/runs/wait`, { assistant_id: a.assistant, input: { messages: [{ role: "user", content: "again" }] } });
+    expect(run.status, run.text).toBe(200);
+  }, 120_000);
+
+  it("lets an operator permission unlock /internal/truncate, and only that one", async () => {
+    // The operator token carries admin:truncate (AUTH_ROUTE_PERMISSIONS=truncate=admin:truncate).
+    expect((await call(tokenOperator, "POST", "/runs/crons/search", {})).status).toBe(404);
+    expect((await call(tokenOperator, "POST", `/threads/${a.thread}/commands`, { id: 1, method: "state.get" })).status).toBe(404);
+    const wiped = await call(tokenOperator, "POST", "/internal/truncate", { threads: true });
+    expect(wiped.status, wiped.text).toBe(200);
+    expect((await call(tokenA, "GET", `/threads/${a.thread}`)).status).toBe(404);
+  }, 60_000);
+});

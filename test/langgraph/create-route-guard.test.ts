@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { createRouteGuard } from "../../src/langgraph/create-route-guard.ts";
+import type { ServerStorage } from "../../src/langgraph/server-storage.ts";
+import { readServerStorage } from "../../src/langgraph/server-storage.ts";
+import { createRoutePolicy } from "../../src/policy/route-policy.ts";
+import { systemAssistantId } from "../../src/policy/run-assistant.ts";
+import { makePrincipal } from "../support/principal.ts";
+
+const bob = makePrincipal();
+
+const T_A = "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0aa1";
+const T_B = "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0bb1";
+const R_A = "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0aa2";
+const R_B = "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0bb2";
+
+/** An in-memory stand-in for the server's storage, holding one thread and run per tenant. */
+const storage: ServerStorage = {
+  async getAssistant(id) {
+    const all = {
+      "asst-a": { assistant_id: "asst-a", graph_id: "echo", metadata: { tenant_id: "tenant-a" } },
+      "asst-b": { assistant_id: "asst-b", graph_id: "echo", metadata: { tenant_id: "tenant-b" } },
+      [systemAssistantId("echo")]: { assistant_id: systemAssistantId("echo"), graph_id: "echo", metadata: { created_by: "system" } },
+    } as Record<string, { assistant_id: string; graph_id: string; metadata: Record<string, unknown> }>;
+    return all[id];
+  },
+  async getThread(id) {
+    if (id === T_A) return { thread_id: T_A, metadata: { tenant_id: "tenant-a" } };
+    if (id === T_B) return { thread_id: T_B, metadata: { tenant_id: "tenant-b" } };
+    return undefined;
+  },
+  async getRun(id) {
+    if (id === R_A) return { run_id: R_A, thread_id: T_A };
+    if (id === R_B) return { run_id: R_B, thread_id: T_B };
+    return undefined;
+  },
+};
+
+const policy = createRoutePolicy();
+const guard = createRouteGuard({ policy, storage: () => storage });
+const url = (path: string) => `http://127.0.0.1:1${path}`;
+
+describe("createRouteGuard", () => {
+  it("refuses a refused route with the policy's status and an AuthError", async () => {
+    await expect(guard(new Request(url("/internal/truncate"), { method: "POST", body: "{}" }), bob)).rejects.toMatchObject({ status: 404, code: "ERR_ROUTE_REFUSED" });
+  });
+
+  it("reads a clone of the body and leaves the original unread", async () => {
+    const request = new Request(url("/runs"), { method: "POST", body: JSON.stringify({ assistant_id: "echo", webhook: "http://x" }) });
+    await expect(guard(request, bob)).rejects.toMatchObject({ status: 403 });
+    const ok = new Request(url("/runs"), { method: "POST", body: JSON.stringify({ assistant_id: "echo" }) });
+    await guard(ok, bob);
+    expect(ok.bodyUsed).toBe(false);
+    expect(await ok.json()).toEqual({ assistant_id: "echo" });
+  });
+
+  it("passes malformed JSON on to the server's validator and refuses bodies over the limit", async () => {
+    await expect(guard(new Request(url("/runs"), { method: "POST", body: "{not json" }), bob)).resolves.toBeUndefined();
+    const big = JSON.stringify({ assistant_id: "echo", pad: "x".repeat(2048) });
+    const small = createRouteGuard({ policy, storage: () => storage, maxBodyBytes: 1024 });
+    await expect(small(new Request(url("/runs"), { method: "POST", body: big }), bob)).rejects.toMatchObject({ status: 403 });
+    // Without a content-length (a stream), the read stops at the limit.
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(big));
+        controller.close();
+      },
+    });
+    await expect(small(new Request(url("/runs"), { method: "POST", body: stream, duplex: "half" } as RequestInit), bob)).rejects.toMatchObject({ status: 403 });
+    expect(() => createRouteGuard({ policy, maxBodyBytes: 10 })).toThrow(/maxBodyBytes/);
+  });
+
+  it("lets a join through only for a run of the path's thread in the caller's tenant", async () => {
+    await guard(new Request(url(`/threads/${T_B}/runs/${R_B}/join`)), bob);
+    await guard(new Request(url(`/runs/${R_B}/stream`)), bob);
+    for (const path of [
+      `/threads/${T_B}/runs/${R_A}/join`,
+      `/threads/${T_B}/runs/${R_A}/stream`,
+      `/threads/${T_A}/runs/${R_A}/stream`,
+      `/runs/${R_A}/stream`,
+      `/runs/not-a-run/stream`,
+      `/threads/${T_A}/runs/${R_B}/join`,
+    ]) {
+      await expect(guard(new Request(url(path)), bob), path).rejects.toMatchObject({ status: 404 });
+    }
+  });
+
+  it("fails closed when the server's storage is not there", async () => {
+    const blind = createRouteGuard({ policy, storage: () => undefined });
+    await expect(blind(new Request(url(`/runs/${R_B}/stream`)), bob)).rejects.toMatchObject({ status: 403 });
+    expect(readServerStorage()).toBeUndefined();
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { createRunCheck } from "../../src/langgraph/create-run-check.ts";
+import type { ServerStorage } from "../../src/langgraph/server-storage.ts";
+import { createRoutePolicy } from "../../src/policy/route-policy.ts";
+import { systemAssistantId } from "../../src/policy/run-assistant.ts";
+import { makePrincipal } from "../support/principal.ts";
+
+const bob = makePrincipal();
+
+const T_B = "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0bb1";
+const assistants: Record<string, { assistant_id: string; graph_id: string; metadata: Record<string, unknown> }> = {
+  "asst-a": { assistant_id: "asst-a", graph_id: "echo", metadata: { tenant_id: "tenant-a" } },
+  "asst-b": { assistant_id: "asst-b", graph_id: "echo", metadata: { tenant_id: "tenant-b" } },
+  [systemAssistantId("echo")]: { assistant_id: systemAssistantId("echo"), graph_id: "echo", metadata: { created_by: "system" } },
+};
+const storage: ServerStorage = {
+  getAssistant: async (id) => assistants[id],
+  getThread: async (id) => (id === T_B ? { thread_id: T_B, metadata: { tenant_id: "tenant-b" } } : undefined),
+  getRun: async () => undefined,
+};
+const policy = createRoutePolicy();
+
+describe("createRunCheck", () => {
+  const check = createRunCheck({ policy, storage: () => storage });
+  const value = (extra: Record<string, unknown>) => ({ thread_id: T_B, if_not_exists: "reject", kwargs: {}, ...extra });
+
+  it("allows the caller's tenant's assistants and the system assistant", async () => {
+    await check(value({ assistant_id: "asst-b" }), bob);
+    await check(value({ assistant_id: systemAssistantId("echo") }), bob);
+    await check({ assistant_id: "asst-b", thread_id: undefined, kwargs: {} }, bob);
+  });
+
+  it("answers another tenant's assistant exactly like a missing one (404, the server's message)", async () => {
+    const foreign = check(value({ assistant_id: "asst-a" }), bob);
+    await expect(foreign).rejects.toMatchObject({ status: 404, headers: { "Content-Type": "text/plain;charset=UTF-8" } });
+    await expect(foreign).rejects.toThrow('No assistant found for "asst-a". Make sure the assistant ID is for a valid assistant or a valid graph ID.');
+    await expect(check(value({ assistant_id: "nope" }), bob)).rejects.toMatchObject({ status: 404 });
+    await expect(check(value({ assistant_id: 7 }), bob)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("refuses a webhook even when the route policy never saw the body", async () => {
+    await expect(check(value({ assistant_id: "asst-b", kwargs: { webhook: "http://169.254.169.254/" } }), bob)).rejects.toMatchObject({ status: 403 });
+  });
+
+  it("answers 404 for a run on a missing thread that would not be created", async () => {
+    await expect(check(value({ assistant_id: "asst-b", thread_id: "0192b8d2-6c4a-7a57-9a8e-000000000000" }), bob)).rejects.toMatchObject({ status: 404 });
+    await check(value({ assistant_id: "asst-b", thread_id: "0192b8d2-6c4a-7a57-9a8e-000000000000", if_not_exists: "create" }), bob);
+  });
+
+  it("fails closed without the server's storage", async () => {
+    const blind = createRunCheck({ policy, storage: () => undefined });
+    await expect(blind(value({ assistant_id: "asst-b" }), bob)).rejects.toMatchObject({ status: 403 });
+  });
+});
