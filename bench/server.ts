@@ -104,14 +104,16 @@ try {
   const [withAuth, plumbing, noAuth] = await Promise.all([
     startLangGraphDev({ env: issuer.env() }),
     startLangGraphDev({
-      env: {},
+      // The same environment: the deployment's own routes (http.app) read it too.
+      env: issuer.env(),
       editConfig: (config) => {
         const auth = config.auth as { path: string };
         auth.path = auth.path.replace(/src\/auth\.ts:auth$/, "bench/fixed-user-auth.ts:auth");
       },
     }),
     startLangGraphDev({
-      env: {},
+      // The same environment: the deployment's own routes (http.app) read it too.
+      env: issuer.env(),
       editConfig: (config) => {
         delete config.auth;
       },
