@@ -27,3 +27,5 @@ export * from "./langgraph/create-run-check.ts";
 export * from "./config/provider-variables.ts";
 export * from "./tenant/provider-presets.ts";
 export * from "./policy/custom-route-prefixes.ts";
+export * from "./policy/json-nesting.ts";
+export * from "./langgraph/require-studio-auth-disabled.ts";
