@@ -1,5 +1,6 @@
 import { AuthError, RouteRefusedError, TenantForbiddenError } from "../errors.ts";
 import { isRunnableAssistant } from "../policy/run-assistant.ts";
+import { dropCredentialHeaders } from "../policy/credential-headers.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
 import type { Visibility } from "../policy/tenant-filter.ts";
 import type { Principal } from "../tenant/principal.ts";
@@ -46,7 +47,9 @@ function namesLangSmithProject(config: unknown): boolean {
  * server's own "not found" message). If storage cannot be read, the run is
  * refused (403).
  *
- * It also refuses a `webhook` (the server POSTs the whole run, headers
+ * It deletes credential-like `x-*` request headers (an authenticating
+ * proxy's tokens) that the server copied into the run's `configurable`, so
+ * they are not stored with the run. It also refuses a `webhook` (the server POSTs the whole run, headers
  * included, to any URL) and LangSmith options (`feedback_keys` make the
  * server mint feedback tokens, `langsmith_tracer` or a
  * `configurable.langsmith_project` on the run or its assistant send traces to
@@ -67,6 +70,9 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
     if (webhook !== undefined && webhook !== null && webhook !== "" && !options.policy.allowsWebhooks(principal)) {
       throw new TenantForbiddenError("run webhooks are not allowed");
     }
+    // The server copied the request's x-* headers here and would store them with the run;
+    // the object is the one it reads back, so deleting works (ops.mjs reads kwargs.config after this).
+    dropCredentialHeaders((kwargs.config as { configurable?: Record<string, unknown> } | undefined)?.configurable);
     const langSmithRefused = !options.policy.allowsLangSmith(principal);
     if (langSmithRefused && (isSet(kwargs.feedback_keys) || namesLangSmithProject(kwargs.config))) {
       throw new TenantForbiddenError(LANGSMITH_REFUSAL);

@@ -166,6 +166,17 @@ describe("red team: tenant B and anonymous clients against the real langgraph de
     expect((await call(tokenB, "POST", "/store/namespaces", '{"prefix":["tenant-b"],"prefix":["*"]}')).status).toBe(403);
   });
 
+  it("does not keep an authenticating proxy's token headers in the run (they were stored and shown to the tenant)", async () => {
+    const headers = { "x-amzn-oidc-accesstoken": `proxy-token-${TAG}`, "x-forwarded-access-token": `oauth2-proxy-${TAG}`, "x-request-id": `req-${TAG}` };
+    const run = await call(tokenB, "POST", `/threads/${threadB}/runs/wait`, { assistant_id: "echo", input }, headers);
+    expect(run.status, run.text).toBe(200);
+    const runs = await call(tokenB, "GET", `/threads/${threadB}/runs`);
+    expect(runs.status).toBe(200);
+    expect(runs.text).toContain(`req-${TAG}`);
+    expect(runs.text).not.toContain(`proxy-token-${TAG}`);
+    expect(runs.text).not.toContain(`oauth2-proxy-${TAG}`);
+  });
+
   it("answers a ':' in a store namespace label with a 400, not the store's 500", async () => {
     const put = await call(tokenB, "PUT", "/store/items", { namespace: ["tenant-b", "a:b"], key: "k", value: { x: 1 } });
     expect(put.status, put.text).toBe(400);

@@ -69,6 +69,12 @@ describe("createRunCheck", () => {
     await expect(unlocked(value(refused[0]!), bob)).rejects.toMatchObject({ status: 403 });
   });
 
+  it("deletes credential headers the server copied into the run's configurable", async () => {
+    const configurable = { "x-amzn-oidc-accesstoken": "proxy-token", "x-request-id": "r1" };
+    await check(value({ assistant_id: "asst-b", kwargs: { config: { configurable } } }), bob);
+    expect(configurable).toEqual({ "x-request-id": "r1" });
+  });
+
   it("answers 404 for a run on a missing thread that would not be created", async () => {
     await expect(check(value({ assistant_id: "asst-b", thread_id: "0192b8d2-6c4a-7a57-9a8e-000000000000" }), bob)).rejects.toMatchObject({ status: 404 });
     await check(value({ assistant_id: "asst-b", thread_id: "0192b8d2-6c4a-7a57-9a8e-000000000000", if_not_exists: "create" }), bob);
