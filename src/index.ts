@@ -29,3 +29,4 @@ export * from "./tenant/provider-presets.ts";
 export * from "./policy/custom-route-prefixes.ts";
 export * from "./policy/json-nesting.ts";
 export * from "./langgraph/require-studio-auth-disabled.ts";
+export * from "./policy/credential-headers.ts";
