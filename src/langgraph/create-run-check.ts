@@ -49,7 +49,9 @@ function namesLangSmithProject(config: unknown): boolean {
  *
  * It deletes credential-like `x-*` request headers (an authenticating
  * proxy's tokens) that the server copied into the run's `configurable`, so
- * they are not stored with the run. It also refuses a `webhook` (the server POSTs the whole run, headers
+ * they are not stored with the run. It refuses a `configurable.user_id`
+ * other than the caller's identity (the server would let it override the
+ * authenticated user for the run). It also refuses a `webhook` (the server POSTs the whole run, headers
  * included, to any URL) and LangSmith options (`feedback_keys` make the
  * server mint feedback tokens, `langsmith_tracer` or a
  * `configurable.langsmith_project` on the run or its assistant send traces to
@@ -72,7 +74,14 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
     }
     // The server copied the request's x-* headers here and would store them with the run;
     // the object is the one it reads back, so deleting works (ops.mjs reads kwargs.config after this).
-    dropCredentialHeaders((kwargs.config as { configurable?: Record<string, unknown> } | undefined)?.configurable);
+    const configurable = (kwargs.config as { configurable?: Record<string, unknown> } | undefined)?.configurable;
+    dropCredentialHeaders(configurable);
+    // The server prefers a client's `configurable.user_id` over the authenticated
+    // identity (ops.mjs), and graphs commonly key memories by it.
+    const userId = configurable?.user_id;
+    if (userId !== undefined && userId !== null && userId !== principal.identity) {
+      throw new TenantForbiddenError("config.configurable.user_id must be omitted or be your own identity");
+    }
     const langSmithRefused = !options.policy.allowsLangSmith(principal);
     if (langSmithRefused && (isSet(kwargs.feedback_keys) || namesLangSmithProject(kwargs.config))) {
       throw new TenantForbiddenError(LANGSMITH_REFUSAL);

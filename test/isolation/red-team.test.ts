@@ -177,6 +177,12 @@ describe("red team: tenant B and anonymous clients against the real langgraph de
     expect(runs.text).not.toContain(`oauth2-proxy-${TAG}`);
   });
 
+  it("does not let a run claim another user id than the token's (the server prefers the client's user_id)", async () => {
+    const spoof = await call(tokenB, "POST", `/threads/${threadB}/runs/wait`, { assistant_id: "echo", input, config: { configurable: { user_id: "alice" } } });
+    expect(spoof.status, spoof.text).toBe(403);
+    expect((await call(tokenB, "POST", `/threads/${threadB}/runs/wait`, { assistant_id: "echo", input, config: { configurable: { user_id: "bob" } } })).status).toBe(200);
+  });
+
   it("answers a ':' in a store namespace label with a 400, not the store's 500", async () => {
     const put = await call(tokenB, "PUT", "/store/items", { namespace: ["tenant-b", "a:b"], key: "k", value: { x: 1 } });
     expect(put.status, put.text).toBe(400);

@@ -75,6 +75,13 @@ describe("createRunCheck", () => {
     expect(configurable).toEqual({ "x-request-id": "r1" });
   });
 
+  it("refuses a configurable.user_id other than the caller's identity (the server would prefer it)", async () => {
+    for (const user_id of ["alice", "", 7]) {
+      await expect(check(value({ assistant_id: "asst-b", kwargs: { config: { configurable: { user_id } } } }), bob), String(user_id)).rejects.toMatchObject({ status: 403 });
+    }
+    await check(value({ assistant_id: "asst-b", kwargs: { config: { configurable: { user_id: "bob" } } } }), bob);
+  });
+
   it("answers 404 for a run on a missing thread that would not be created", async () => {
     await expect(check(value({ assistant_id: "asst-b", thread_id: "0192b8d2-6c4a-7a57-9a8e-000000000000" }), bob)).rejects.toMatchObject({ status: 404 });
     await check(value({ assistant_id: "asst-b", thread_id: "0192b8d2-6c4a-7a57-9a8e-000000000000", if_not_exists: "create" }), bob);
