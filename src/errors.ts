@@ -17,7 +17,10 @@ export type AuthErrorCode =
   | "ERR_SCOPE_INSUFFICIENT"
   | "ERR_TENANT_FORBIDDEN"
   | "ERR_ROUTE_REFUSED"
-  | "ERR_KEYS_UNAVAILABLE";
+  | "ERR_KEYS_UNAVAILABLE"
+  | "ERR_TENANT_ID_INVALID"
+  | "ERR_TENANT_KEY_INVALID"
+  | "ERR_TENANT_CONTEXT_MISSING";
 
 /** The realm named in every `WWW-Authenticate` challenge. */
 export const REALM = "langgraph";
@@ -163,5 +166,41 @@ export class ConfigError extends TypeError {
   constructor(problems: readonly string[]) {
     super(`invalid auth configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.problems = problems;
+  }
+}
+
+/**
+ * A tenant id that breaks the tenant id rule (`src/tenant/tenant-id.ts`):
+ * empty, too long, a separator, whitespace, a unicode look-alike… (400).
+ * The offending value is never echoed: it may be attacker-built.
+ */
+export class InvalidTenantIdError extends AuthError {
+  override name = "InvalidTenantIdError";
+  constructor(description = "the tenant id is not a valid tenant id") {
+    super("ERR_TENANT_ID_INVALID", 400, `invalid_tenant: ${description}`, {});
+  }
+}
+
+/**
+ * A `{tenant}::{resource}` key, or a resource id meant for one, that is
+ * malformed: empty part, a `::` inside the resource id, control or look-alike
+ * characters (400).
+ */
+export class InvalidTenantKeyError extends AuthError {
+  override name = "InvalidTenantKeyError";
+  constructor(description: string) {
+    super("ERR_TENANT_KEY_INVALID", 400, `invalid_tenant_key: ${description}`, {});
+  }
+}
+
+/**
+ * Tenant-scoped state was touched with no tenant to scope it to (no
+ * `configurable.langgraph_auth_user.tenant_id` in the run's config, no bound
+ * tenant): refused rather than run unscoped (403, fail closed).
+ */
+export class MissingTenantContextError extends AuthError {
+  override name = "MissingTenantContextError";
+  constructor(description = "no tenant in the run's config (configurable.langgraph_auth_user.tenant_id)") {
+    super("ERR_TENANT_CONTEXT_MISSING", 403, `forbidden: ${description}`, {});
   }
 }

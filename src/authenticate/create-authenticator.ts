@@ -1,6 +1,6 @@
 import type { AuthConfig } from "../config/read-config.ts";
 import { AuthError, InvalidTokenError } from "../errors.ts";
-import { extractBearerToken } from "../bearer/extract-bearer-token.ts";
+import { DEFAULT_MAX_TOKEN_BYTES, extractBearerToken } from "../bearer/extract-bearer-token.ts";
 import { createRemoteKeyStore } from "../verify/create-remote-key-store.ts";
 import type { FetchLike, KeyStore } from "../verify/key-store.ts";
 import { createTokenVerifier, type TokenVerifier } from "../verify/verify-access-token.ts";
@@ -10,10 +10,18 @@ import { resolveProviderMapping } from "../tenant/provider-presets.ts";
 /** Options of {@link createAuthenticator}. */
 export interface AuthenticatorOptions {
   config: AuthConfig;
-  /** Key store to verify with. Default: the issuer's remote key set. */
+  /**
+   * Key store to verify with (only with a single issuer: one issuer's keys
+   * never verify another's tokens). Default: one resilient remote key store
+   * per issuer (`createRemoteKeyStore`), tuned by the `AUTH_JWKS_*` options.
+   */
   keyStore?: KeyStore;
-  /** `fetch` for the default key store. Default: the global one. */
+  /** `fetch` for the default key stores. Default: the global one. */
   fetch?: FetchLike;
+  /** Clock in ms since the epoch, for verification and key caching. Default `Date.now`. */
+  now?: () => number;
+  /** Where the key stores report refresh failures (stale-if-error). Default `console.warn`. */
+  log?: (message: string) => void;
   /** Claim mapping overrides, spread over the provider preset and its variables (`config.provider`). */
   claims?: Partial<ClaimMapping>;
 }
@@ -39,17 +47,49 @@ export interface Authenticator {
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { config } = options;
-  const keyStore =
+  // Configs built by hand before multi-issuer support carry only `issuer`.
+  const issuers = config.issuers?.length ? config.issuers : [config.issuer];
+  if (options.keyStore && issuers.length > 1) {
+    throw new TypeError('createAuthenticator: "keyStore" can be given only with a single issuer');
+  }
+  const createKeyStore = (issuer: string): KeyStore =>
     options.keyStore ??
-    createRemoteKeyStore({ issuer: config.issuer, jwksUrl: config.jwksUrl, ...(options.fetch ? { fetch: options.fetch } : {}) });
+    createRemoteKeyStore({
+      issuer,
+      jwksUrl: issuers.length === 1 ? config.jwksUrl : undefined,
+      fetch: options.fetch,
+      now: options.now,
+      log: options.log,
+      timeoutMs: config.jwksTimeoutMs,
+      cacheMaxAgeMs: seconds(config.jwksMaxAgeSeconds),
+      cooldownMs: seconds(config.jwksCooldownSeconds),
+      staleIfErrorMs: seconds(config.jwksStaleIfErrorSeconds),
+    });
   const provider = resolveProviderMapping(config.provider, config);
+  // One store per configured issuer, built once. The `iss` forms a preset
+  // accepts for an issuer (Entra's v1 and v2) and `AUTH_ADDITIONAL_ISSUERS`
+  // share that issuer's store (the first issuer's, for the additional ones):
+  // a key set is only ever fetched for a configured issuer. A verified-token
+  // cache can ask a token's store whether its kid is still in the set
+  // (`keyStores.get(iss)?.hasKid?.(kid)`, see key-store.ts).
+  const keyStores = new Map<string, KeyStore>();
+  for (const issuer of issuers) {
+    const store = createKeyStore(issuer);
+    const forms = issuer === config.issuer ? provider.issuers : resolveProviderMapping(config.provider, { ...config, issuer }).issuers;
+    for (const form of [issuer, ...forms]) if (!keyStores.has(form)) keyStores.set(form, store);
+  }
+  const maxTokenBytes = config.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
   const verify: TokenVerifier = createTokenVerifier({
-    issuer: provider.issuers.length === 1 ? provider.issuers[0]! : provider.issuers,
+    issuer: [...keyStores.keys()],
     audience: config.audience,
     audienceClaim: provider.audienceClaim,
     algorithms: config.algorithms,
     clockToleranceSeconds: config.clockToleranceSeconds,
-    keyStore,
+    keyStore: (issuer) => keyStores.get(issuer)!,
+    requiredTyp: config.requiredTyp,
+    maxTokenAgeSeconds: config.maxTokenAgeSeconds,
+    maxTokenBytes,
+    now: options.now,
   });
   const mapping: ClaimMapping = { ...provider.mapping, ...options.claims };
   const tenancy = { mode: config.tenantMode, singleTenantId: config.singleTenantId };
@@ -66,13 +106,15 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     verifyToken,
     async authenticateRequest(request) {
       try {
-        return await verifyToken(extractBearerToken(request));
+        return await verifyToken(extractBearerToken(request, { maxTokenBytes }));
       } catch (error) {
         throw asAuthError(error);
       }
     },
   };
 }
+
+const seconds = (value: number | undefined): number | undefined => (value === undefined ? undefined : value * 1000);
 
 /** The one place an unexpected error is converted: a 401, never a 500. */
 function asAuthError(error: unknown): AuthError {

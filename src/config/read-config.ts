@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
+import { issuerListVariable, toVerificationConfig, VERIFICATION_ENV, type VerificationConfig } from "./verification-env.ts";
 import { ProviderVariables, readProviderSettings, type ProviderSettings } from "./provider-variables.ts";
 
 /** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
@@ -19,8 +20,8 @@ export const DEFAULT_ALGORITHMS: readonly Algorithm[] = ["RS256", "PS256", "ES25
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Validated options every layer below is built from. */
-export interface AuthConfig {
-  /** Exact `iss` value tokens must carry. */
+export interface AuthConfig extends VerificationConfig {
+  /** Exact `iss` value tokens must carry: the first of `issuers`. */
   issuer: string;
   /** Accepted `aud` values; a token must contain at least one. */
   audience: string[];
@@ -102,7 +103,7 @@ const algorithmsVariable = z
   .transform((list) => list as Algorithm[]);
 
 const EnvSchema = z.object({
-  AUTH_ISSUER: urlVariable("AUTH_ISSUER", { issuer: true }),
+  AUTH_ISSUER: issuerListVariable,
   AUTH_AUDIENCE: z
     .string({ error: "AUTH_AUDIENCE is required (the API identifier tokens are issued for; comma-separated list allowed)" })
     .pipe(listVariable("AUTH_AUDIENCE", "audience")),
@@ -126,6 +127,7 @@ const EnvSchema = z.object({
     .regex(TENANT_ID_PATTERN, "AUTH_SINGLE_TENANT_ID must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
     .default("default"),
   AUTH_VISIBILITY: z.enum(["tenant", "owner"], { error: 'AUTH_VISIBILITY must be "tenant" or "owner"' }).default("tenant"),
+  ...VERIFICATION_ENV,
   AUTH_ROUTE_PERMISSIONS: z
     .string()
     .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
@@ -172,7 +174,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;
   return {
-    issuer: e.AUTH_ISSUER,
+    ...toVerificationConfig(e),
+    issuer: e.AUTH_ISSUER[0]!,
     audience: e.AUTH_AUDIENCE,
     jwksUrl: e.AUTH_JWKS_URL,
     tenantClaim: e.AUTH_TENANT_CLAIM ?? "org_id",

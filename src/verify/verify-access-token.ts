@@ -1,11 +1,17 @@
 import { errors, jwtVerify, type JWTPayload } from "jose";
 import { AuthError, InvalidTokenError } from "../errors.ts";
+import { inspectToken } from "./inspect-token.ts";
 import type { KeyStore } from "./key-store.ts";
 
 /** Options of {@link createTokenVerifier}; every one is pinned on each verification. */
 export interface TokenVerifierOptions {
-  /** Exact `iss` value, or the accepted values (Entra's v1 and v2 forms of one directory). */
-  issuer: string | string[];
+  /**
+   * Trusted issuer(s): a token's `iss` must equal one exactly (no trailing
+   * slash or case folding). With several, the token's unverified `iss` only
+   * chooses among these, and jose checks it again after the signature
+   * (several forms of one issuer, e.g. Entra's v1 and v2, may share a store).
+   */
+  issuer: string | readonly string[];
   audience: string[];
   /**
    * The claim holding the audience. Default `aud` (RFC 7519 §4.1.3). Some
@@ -16,32 +22,91 @@ export interface TokenVerifierOptions {
   audienceClaim?: string;
   algorithms: string[];
   clockToleranceSeconds: number;
-  keyStore: KeyStore;
+  /** The key store, or one per issuer (an issuer's keys never verify another's tokens). */
+  keyStore: KeyStore | ((issuer: string) => KeyStore);
+  /** Required `typ` header, e.g. `at+jwt` (RFC 9068 §4). Default: any. */
+  requiredTyp?: string | undefined;
+  /** Claims that must be present besides `exp` (and `iat` when `maxTokenAgeSeconds` is set). Default none. */
+  requiredClaims?: readonly string[] | undefined;
+  /** Refuse tokens whose `iat` is older than this. Default: no limit. */
+  maxTokenAgeSeconds?: number | undefined;
+  /** Longest token accepted, in bytes. Default 8192. */
+  maxTokenBytes?: number | undefined;
+  /** Clock in ms since the epoch. Default `Date.now`. */
+  now?: (() => number) | undefined;
 }
 
 /** Verifies one compact JWS access token and returns its claims. */
 export type TokenVerifier = (token: string) => Promise<JWTPayload>;
 
 /**
- * Build a verifier that checks signature (through the key store), algorithm
- * allowlist, `iss`, `aud`, `exp` (required) and `nbf`, with jose.
+ * Build a verifier: structural checks first ({@link inspectToken}), then jose
+ * checks signature (through the key store), algorithm allowlist, `iss`,
+ * `aud`, `exp` (required), `nbf`, and the optional `typ`, required claims
+ * and `maxTokenAge`; finally an `iat` in the future (beyond the clock
+ * tolerance) is refused, which jose only does when `maxTokenAge` is set.
  *
  * Every failure is an `AuthError`: jose's errors become `InvalidTokenError`
  * with a description that names the claim, never the token.
+ *
+ * @throws {TypeError} at construction, naming a bad option.
+ * @example
+ * const verify = createTokenVerifier({ issuer, audience: ["api"], algorithms: ["RS256"],
+ *   clockToleranceSeconds: 5, keyStore, requiredTyp: "at+jwt" });
+ * const claims = await verify(token);
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const issuers = typeof options.issuer === "string" ? [options.issuer] : [...options.issuer];
+  if (issuers.length === 0 || issuers.some((issuer) => typeof issuer !== "string" || issuer.length === 0)) {
+    throw new TypeError('createTokenVerifier: "issuer" must be a non-empty string or list of strings');
+  }
+  if (typeof options.keyStore !== "function" && issuers.length > 1) {
+    throw new TypeError('createTokenVerifier: with several issuers, "keyStore" must be a function of the issuer');
+  }
+  const maxAge = options.maxTokenAgeSeconds;
+  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge <= 0)) {
+    throw new TypeError('createTokenVerifier: "maxTokenAgeSeconds" must be a positive whole number');
+  }
+  const keyStores = new Map<string, KeyStore>();
+  for (const issuer of issuers) {
+    keyStores.set(issuer, typeof options.keyStore === "function" ? options.keyStore(issuer) : options.keyStore);
+  }
+  const now = options.now ?? Date.now;
+  const tolerance = options.clockToleranceSeconds;
   const audienceClaim = options.audienceClaim ?? "aud";
-  const verifyOptions = {
-    issuer: options.issuer,
+  const baseOptions = {
     ...(audienceClaim === "aud" ? { audience: options.audience } : {}),
     algorithms: options.algorithms,
-    clockTolerance: options.clockToleranceSeconds,
-    requiredClaims: ["exp"],
+    clockTolerance: tolerance,
+    requiredClaims: [...new Set(["exp", ...(options.requiredClaims ?? [])])],
+    ...(options.requiredTyp !== undefined ? { typ: options.requiredTyp } : {}),
+    ...(maxAge !== undefined ? { maxTokenAge: maxAge } : {}),
   };
+
   return async (token) => {
     try {
-      const { payload } = await jwtVerify(token, options.keyStore.getKey, verifyOptions);
+      const { payload: unverified } = inspectToken(token, {
+        algorithms: options.algorithms,
+        maxTokenBytes: options.maxTokenBytes,
+      });
+      // The unverified `iss` only picks one of the configured issuers: the
+      // key set is never derived from it (RFC 8725 §3.8, §3.10).
+      const iss = unverified.iss;
+      if (iss === undefined) throw new InvalidTokenError('missing required "iss" claim');
+      const keyStore = typeof iss === "string" ? keyStores.get(iss) : undefined;
+      if (!keyStore) throw new InvalidTokenError('unexpected "iss" claim value');
+      const nowMs = now();
+      const { payload } = await jwtVerify(token, keyStore.getKey, {
+        ...baseOptions,
+        issuer: iss as string,
+        currentDate: new Date(nowMs),
+      });
       if (audienceClaim !== "aud") requireAudienceIn(payload, audienceClaim, options.audience);
+      // RFC 7519 §4.1.6 does not forbid a future `iat`, but a token issued
+      // "later" than now was minted by a clock or a forger we should not trust.
+      if (typeof payload.iat === "number" && payload.iat > Math.floor(nowMs / 1000) + tolerance) {
+        throw new InvalidTokenError('the "iat" claim is in the future');
+      }
       return payload;
     } catch (error) {
       throw toAuthError(error);
@@ -52,15 +117,23 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 /** Convert anything verification threw into an `AuthError` (one place, RFC 6750 wording). */
 export function toAuthError(error: unknown): AuthError {
   if (error instanceof AuthError) return error;
-  if (error instanceof errors.JWTExpired) return new InvalidTokenError("the token has expired", { cause: error });
+  if (error instanceof errors.JWTExpired) {
+    return new InvalidTokenError(error.claim === "iat" ? "the token is older than the maximum token age" : "the token has expired", {
+      cause: error,
+    });
+  }
   if (error instanceof errors.JWTClaimValidationFailed) {
     const claim = error.claim;
     const description =
       error.reason === "missing"
         ? `missing required "${claim}" claim`
-        : error.reason === "check_failed" && claim === "nbf"
-          ? 'the token is not yet valid ("nbf" claim)'
-          : `unexpected "${claim}" claim value`;
+        : claim === "typ"
+          ? 'unexpected "typ" header value'
+          : error.reason === "check_failed" && claim === "nbf"
+            ? 'the token is not yet valid ("nbf" claim)'
+            : error.reason === "check_failed" && claim === "iat"
+              ? 'the "iat" claim is in the future'
+              : `unexpected "${claim}" claim value`;
     return new InvalidTokenError(description, { cause: error });
   }
   if (error instanceof errors.JOSEAlgNotAllowed) {

@@ -42,6 +42,14 @@ describe("readConfig", () => {
         requiredClaims: undefined,
         additionalIssuers: [],
       },
+      issuers: ["https://id.example.com/"],
+      requiredTyp: undefined,
+      maxTokenAgeSeconds: undefined,
+      maxTokenBytes: 8192,
+      jwksTimeoutMs: 5000,
+      jwksMaxAgeSeconds: 600,
+      jwksCooldownSeconds: 30,
+      jwksStaleIfErrorSeconds: 86400,
     });
     expect(DEFAULT_ALGORITHMS).toEqual(["RS256", "PS256", "ES256", "EdDSA"]);
   });
@@ -94,6 +102,14 @@ describe("readConfig", () => {
         ],
         additionalIssuers: ["https://other.example.com/", "http://127.0.0.1:9400"],
       },
+      issuers: ["https://tenant.eu.auth0.com/"],
+      requiredTyp: undefined,
+      maxTokenAgeSeconds: undefined,
+      maxTokenBytes: 8192,
+      jwksTimeoutMs: 5000,
+      jwksMaxAgeSeconds: 600,
+      jwksCooldownSeconds: 30,
+      jwksStaleIfErrorSeconds: 86400,
     });
   });
 
@@ -105,6 +121,9 @@ describe("readConfig", () => {
         // src/config/provider-variables.ts
         "AUTH_PROVIDER", "AUTH_AUDIENCE_CLAIM", "AUTH_SCOPE_CLAIMS", "AUTH_PERMISSION_CLAIMS", "AUTH_ROLE_CLAIMS",
         "AUTH_PERMISSION_PREFIXES", "AUTH_ROLE_PERMISSIONS", "AUTH_REQUIRED_CLAIMS", "AUTH_ADDITIONAL_ISSUERS",
+        // verification-env.ts
+        "AUTH_REQUIRED_TYP", "AUTH_MAX_TOKEN_AGE", "AUTH_MAX_TOKEN_BYTES",
+        "AUTH_JWKS_TIMEOUT_MS", "AUTH_JWKS_MAX_AGE", "AUTH_JWKS_COOLDOWN", "AUTH_JWKS_STALE_IF_ERROR",
       ].sort(),
     );
   });
@@ -130,6 +149,13 @@ describe("readConfig", () => {
         AUTH_ROLE_PERMISSIONS: "[1,2]",
         AUTH_REQUIRED_CLAIMS: "token_use",
         AUTH_ADDITIONAL_ISSUERS: "http://idp.example.com",
+        AUTH_REQUIRED_TYP: "at jwt",
+        AUTH_MAX_TOKEN_AGE: "1h",
+        AUTH_MAX_TOKEN_BYTES: "1",
+        AUTH_JWKS_TIMEOUT_MS: "0",
+        AUTH_JWKS_MAX_AGE: "0",
+        AUTH_JWKS_COOLDOWN: "0",
+        AUTH_JWKS_STALE_IF_ERROR: "0",
       });
     } catch (caught) {
       error = caught as ConfigError;

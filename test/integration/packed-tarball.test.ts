@@ -94,10 +94,11 @@ describe("the packed tarball in a fresh LangGraph app", () => {
     const script = [
       'const root = await import("langgraph-tenant-auth");',
       'const hono = await import("langgraph-tenant-auth/hono");',
-      "console.log(JSON.stringify([typeof root.createAuthenticator, typeof root.readConfig, typeof hono.createTenantMiddleware]));",
+      'const pg = await import("langgraph-tenant-auth/pg");',
+      "console.log(JSON.stringify([typeof root.createAuthenticator, typeof root.readConfig, typeof hono.createTenantMiddleware, typeof pg.withTenant, typeof pg.migrate]));",
     ].join("\n");
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: appDir });
-    expect(JSON.parse(stdout)).toEqual(["function", "function", "function"]);
+    expect(JSON.parse(stdout)).toEqual(["function", "function", "function", "function", "function"]);
   });
 
   it("keeps two tenants apart behind the app's own langgraph.json", async () => {

@@ -4,17 +4,9 @@ import type { ServerStorage } from "../../src/langgraph/server-storage.ts";
 import { readServerStorage } from "../../src/langgraph/server-storage.ts";
 import { createRoutePolicy } from "../../src/policy/route-policy.ts";
 import { systemAssistantId } from "../../src/policy/run-assistant.ts";
-import type { Principal } from "../../src/tenant/principal.ts";
+import { makePrincipal } from "../support/principal.ts";
 
-const bob: Principal = {
-  identity: "bob",
-  tenant_id: "tenant-b",
-  permissions: [],
-  roles: [],
-  display_name: "bob",
-  issuer: "https://issuer.example",
-  is_authenticated: true,
-};
+const bob = makePrincipal();
 
 const T_A = "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0aa1";
 const T_B = "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0bb1";

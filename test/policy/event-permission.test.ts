@@ -4,6 +4,7 @@ import { requireTenantNamespace } from "../../src/policy/store-namespace.ts";
 import { tenantFilter, tenantStamp } from "../../src/policy/tenant-filter.ts";
 import { TenantForbiddenError } from "../../src/errors.ts";
 import type { Principal } from "../../src/tenant/principal.ts";
+import { makePrincipal } from "../support/principal.ts";
 
 describe("requiredPermission", () => {
   it("maps every SDK event", () => {
@@ -38,9 +39,7 @@ describe("requiredPermission", () => {
   );
 });
 
-const alice: Principal = {
-  identity: "alice", tenant_id: "acme", permissions: [], roles: [], display_name: "alice", issuer: "i", is_authenticated: true,
-};
+const alice = makePrincipal({ identity: "alice", tenant_id: "acme" });
 
 describe("tenantFilter / tenantStamp", () => {
   it("plain values only (the server treats $eq of an empty string and unknown operators as match-all)", () => {

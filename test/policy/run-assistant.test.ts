@@ -1,17 +1,9 @@
 import { v5 } from "@langchain/core/utils/uuid";
 import { describe, expect, it } from "vitest";
 import { GRAPH_NAMESPACE, isSystemAssistant, isUuidV5, requireRunnableAssistant, systemAssistantId } from "../../src/policy/run-assistant.ts";
-import type { Principal } from "../../src/tenant/principal.ts";
+import { makePrincipal } from "../support/principal.ts";
 
-const principal: Principal = {
-  identity: "bob",
-  tenant_id: "tenant-b",
-  permissions: [],
-  roles: [],
-  display_name: "bob",
-  issuer: "https://issuer.example",
-  is_authenticated: true,
-};
+const principal = makePrincipal();
 
 describe("system assistant ids", () => {
   it("match the server's uuid5(graph_id, NAMESPACE_GRAPH)", () => {

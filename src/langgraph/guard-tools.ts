@@ -1,0 +1,263 @@
+import { ToolMessage, isBaseMessage } from "@langchain/core/messages";
+import type { ToolCall } from "@langchain/core/messages/tool";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { isGraphInterrupt } from "@langchain/langgraph";
+import { ToolNode } from "@langchain/langgraph/prebuilt";
+import { NO_TENANT, digestArguments, type AuditDecision, type AuditEntry } from "../audit/audit-record.ts";
+import type { AuditLog } from "../audit/audit-log.ts";
+import { canonicalJson } from "../audit/canonical-json.ts";
+import { readToolCaller, type Named, type ToolPolicy } from "../policy/tool-policy.ts";
+import type { Principal } from "../tenant/principal.ts";
+
+/** A tool a `ToolNode` accepts. */
+export type GuardableTool = ConstructorParameters<typeof ToolNode>[0][number];
+
+/** Options of a `ToolNode` (name, tags, handleToolErrors). */
+export type GuardedToolNodeOptions = ConstructorParameters<typeof ToolNode>[1];
+
+/** Who runs a tool call, read from the run's config. */
+export interface RunCaller {
+  /** The principal, or `undefined` when the run has no valid user (it then gets no tools). */
+  user: Principal | undefined;
+  tenant_id: string;
+  user_id: string | null;
+  thread_id: string | null;
+  run_id: string | null;
+}
+
+/**
+ * Read the caller of a run: `configurable.langgraph_auth_user` (which the
+ * LangGraph server sets from `authenticate` and overwrites over anything a
+ * client sends), `thread_id` and `run_id`.
+ *
+ * @example
+ * const { user, thread_id } = readRunCaller(config);
+ */
+export function readRunCaller(config: RunnableConfig | undefined): RunCaller {
+  const configurable = (config?.configurable ?? {}) as Record<string, unknown>;
+  const user = readToolCaller(configurable.langgraph_auth_user);
+  const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : null);
+  return {
+    user,
+    tenant_id: user?.tenant_id ?? NO_TENANT,
+    user_id: user?.identity ?? null,
+    thread_id: text(configurable.thread_id),
+    run_id: text(configurable.run_id),
+  };
+}
+
+/** Options of {@link createToolGuard}. */
+export interface ToolGuardOptions {
+  policy: ToolPolicy;
+  audit: AuditLog;
+  /**
+   * Put (redacted) arguments into the record: the hook gets the arguments
+   * and the tool name and returns what to store. Default: none, only the
+   * SHA-256 digest of the arguments is stored.
+   */
+  captureArguments?: (args: unknown, tool: string) => unknown;
+  /** Clock for the record's `time`. Default `() => new Date()`. */
+  clock?: () => Date;
+  /** Monotonic milliseconds for `duration_ms`. Default `performance.now`. */
+  timer?: () => number;
+}
+
+/** Tool binding and execution for one policy and one audit log. */
+export interface ToolGuard {
+  /** The tools the run's caller may use: bind exactly these. No user, no tools. */
+  toolsFor<T extends Named>(config: RunnableConfig | undefined, tools: readonly T[]): T[];
+  /**
+   * Run one tool call as the run's caller, whatever the model emitted. A
+   * refused call never reaches the tool and comes back as an error
+   * `ToolMessage` the model can read; every call writes one audit record.
+   *
+   * @throws {AuditWriteError} the record could not be written (after the tool ran, or instead of running it).
+   */
+  invoke(tools: readonly GuardableTool[], call: ToolCall, config: RunnableConfig | undefined): Promise<ToolMessage>;
+  /** A LangGraph `ToolNode` whose every call goes through this guard. */
+  createToolNode(tools: GuardableTool[], options?: GuardedToolNodeOptions): ToolNode;
+}
+
+/**
+ * The refusal the model reads. It does not say whether the tool exists, so
+ * a probing prompt learns nothing about tools it was not given.
+ *
+ * @example
+ * refusalMessage({ name: "refund", args: {}, id: "call_1" }).status; // "error"
+ */
+export function refusalMessage(call: ToolCall): ToolMessage {
+  return new ToolMessage({
+    status: "error",
+    name: call.name,
+    tool_call_id: call.id ?? "",
+    content: `Error: the tool "${String(call.name).slice(0, 64)}" is not available to this user, so it was not run. Do not call it again; tell the user this needs other permissions.`,
+  });
+}
+
+function requireUniqueNames(tools: readonly Named[]): Set<string> {
+  const names = new Set<string>();
+  for (const tool of tools) {
+    if (!tool || typeof tool.name !== "string") throw new TypeError("tools: every tool needs a string name");
+    if (names.has(tool.name)) throw new TypeError(`tools: two tools are named "${tool.name}"; a call would be ambiguous`);
+    names.add(tool.name);
+  }
+  return names;
+}
+
+type Outcome = ToolMessage | unknown;
+
+/**
+ * Build the guard: binding filter, plain-call runner and `ToolNode` factory,
+ * all checking the same policy and writing the same audit log.
+ *
+ * @example
+ * const guard = createToolGuard({ policy, audit });
+ * const model = chatModel.bindTools(guard.toolsFor(config, tools)); // in the agent node
+ * graph.addNode("tools", guard.createToolNode(tools));              // refuses what the model should not call
+ */
+export function createToolGuard(options: ToolGuardOptions): ToolGuard {
+  const { policy, audit } = options ?? ({} as ToolGuardOptions);
+  if (!policy || typeof policy.isAllowed !== "function") throw new TypeError("createToolGuard: options.policy must be a ToolPolicy");
+  if (!audit || typeof audit.record !== "function") throw new TypeError("createToolGuard: options.audit must be an AuditLog");
+  if (options.captureArguments !== undefined && typeof options.captureArguments !== "function") {
+    throw new TypeError("createToolGuard: options.captureArguments must be a function");
+  }
+  const clock = options.clock ?? (() => new Date());
+  const timer = options.timer ?? (() => performance.now());
+
+  async function guarded(
+    call: ToolCall,
+    config: RunnableConfig | undefined,
+    available: ReadonlySet<string>,
+    run: () => Promise<Outcome>,
+  ): Promise<Outcome> {
+    const caller = readRunCaller(config);
+    const name = typeof call?.name === "string" ? call.name : "";
+    const base = {
+      tenant_id: caller.tenant_id,
+      user_id: caller.user_id,
+      thread_id: caller.thread_id,
+      run_id: caller.run_id,
+      tool: name.slice(0, 256),
+      tool_call_id: typeof call?.id === "string" ? call.id.slice(0, 256) : null,
+    };
+    let argsDigest: string;
+    let refusal: string | undefined;
+    try {
+      argsDigest = digestArguments(call.args ?? {});
+    } catch {
+      argsDigest = digestArguments(null);
+      refusal = "the arguments have no JSON form";
+    }
+    if (!caller.user) refusal ??= "the run has no authenticated user";
+    else if (!available.has(name)) refusal ??= "no tool of this name is installed";
+    else if (!policy.isAllowed(caller.user, name)) refusal ??= "the policy does not allow this tool for this user";
+    let captured: unknown;
+    if (refusal === undefined && options.captureArguments) {
+      // A redaction hook that fails must not let unredacted arguments through
+      // or leave the call unrecorded: the call is refused and says why.
+      try {
+        captured = options.captureArguments(call.args, name);
+        if (captured !== undefined) canonicalJson(captured); // must have a JSON form to be sealed
+      } catch {
+        refusal = "the argument capture hook failed";
+      }
+    }
+
+    if (refusal !== undefined) {
+      await audit.record({
+        ...base,
+        time: clock().toISOString(),
+        decision: "refused",
+        reason: refusal,
+        duration_ms: 0,
+        args_sha256: argsDigest,
+      });
+      return refusalMessage({ ...call, name });
+    }
+
+    // A sink that cannot write stops the call before the tool does anything.
+    await audit.ready();
+    const started = timer();
+    let decision: AuditDecision = "failed";
+    let reason: string | null = "the tool threw an error";
+    try {
+      const outcome = await run();
+      if (isBaseMessage(outcome) && ToolMessage.isInstance(outcome) && outcome.status === "error") {
+        reason = "the tool reported an error";
+      } else {
+        decision = "allowed";
+        reason = null;
+      }
+      return outcome;
+    } catch (error) {
+      if (isGraphInterrupt(error)) {
+        decision = "allowed";
+        reason = "the tool interrupted the run";
+      } else {
+        // The error's name only: its message may quote arguments or secrets.
+        const errorName = (error as Error | undefined)?.name;
+        reason = `the tool threw ${typeof errorName === "string" && errorName !== "" ? errorName.slice(0, 100) : "an error"}`;
+      }
+      throw error;
+    } finally {
+      // Awaited in `finally`: a tool that throws cannot skip its record, and
+      // a record that cannot be written replaces the outcome with its error.
+      const entry: AuditEntry = {
+        ...base,
+        time: clock().toISOString(),
+        decision,
+        reason,
+        duration_ms: Math.max(0, Math.round((timer() - started) * 1000) / 1000),
+        args_sha256: argsDigest,
+        ...(captured !== undefined ? { args: captured } : {}),
+      };
+      await audit.record(entry);
+    }
+  }
+
+  class GuardedToolNode extends ToolNode {
+    private readonly names: Set<string>;
+    constructor(tools: GuardableTool[], nodeOptions?: GuardedToolNodeOptions) {
+      const names = requireUniqueNames(tools);
+      super(tools, nodeOptions);
+      this.names = names;
+    }
+    protected override async runTool(call: ToolCall, config: RunnableConfig, state: unknown) {
+      return (await guarded(call, config, this.names, () => super.runTool(call, config, state))) as Awaited<
+        ReturnType<ToolNode["runTool"]>
+      >;
+    }
+  }
+
+  return {
+    toolsFor: (config, tools) => policy.toolsFor(readRunCaller(config).user, tools),
+    async invoke(tools, call, config) {
+      const names = requireUniqueNames(tools);
+      const outcome = await guarded(call, config, names, async () => {
+        const tool = tools.find((t) => t.name === call.name)!;
+        try {
+          const output = await tool.invoke({ ...call, type: "tool_call" }, config);
+          if (isBaseMessage(output) && ToolMessage.isInstance(output)) return output;
+          return new ToolMessage({
+            status: "success",
+            name: tool.name,
+            tool_call_id: call.id ?? "",
+            content: typeof output === "string" ? output : JSON.stringify(output),
+          });
+        } catch (error) {
+          if (isGraphInterrupt(error)) throw error;
+          // As ToolNode does: the model reads the failure and may recover.
+          return new ToolMessage({
+            status: "error",
+            name: tool.name,
+            tool_call_id: call.id ?? "",
+            content: `Error: ${(error as Error)?.message ?? String(error)}\n Please fix your mistakes.`,
+          });
+        }
+      });
+      return outcome as ToolMessage;
+    },
+    createToolNode: (tools, nodeOptions) => new GuardedToolNode(tools, nodeOptions),
+  };
+}

@@ -1,0 +1,34 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { MissingTenantContextError } from "../errors.ts";
+import { isTenantId } from "../tenant/tenant-id.ts";
+
+/** Reads the tenant id out of a run's config. */
+export type TenantFromConfig = (config: RunnableConfig | undefined) => unknown;
+
+/**
+ * Where the LangGraph server puts the authenticated user of a run:
+ * `config.configurable.langgraph_auth_user` (see `applyAuthToRunConfig` in
+ * `@langchain/langgraph-api`), whose `tenant_id` our `authenticate` sets.
+ *
+ * @example
+ * tenantIdOfRun({ configurable: { langgraph_auth_user: { tenant_id: "acme" } } }); // "acme"
+ */
+export const tenantIdOfRun: TenantFromConfig = (config) => {
+  const user = (config?.configurable as Record<string, unknown> | undefined)?.langgraph_auth_user;
+  if (user === null || typeof user !== "object") return undefined;
+  return (user as Record<string, unknown>).tenant_id;
+};
+
+/**
+ * The run's tenant id, checked with the tenant id rule; fails closed.
+ *
+ * @throws {MissingTenantContextError} no tenant in the config, or one that breaks the rule (403).
+ * @example
+ * const tenant = requireRunTenant(config);
+ */
+export function requireRunTenant(config: RunnableConfig | undefined, read: TenantFromConfig = tenantIdOfRun): string {
+  const tenant = read(config);
+  if (tenant === undefined || tenant === null || tenant === "") throw new MissingTenantContextError();
+  if (!isTenantId(tenant)) throw new MissingTenantContextError("the run's tenant id is not a valid tenant id");
+  return tenant;
+}

@@ -1,0 +1,182 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import {
+  BaseStore,
+  validateNamespace,
+  type Item,
+  type ListNamespacesOperation,
+  type MatchCondition,
+  type Operation,
+  type OperationResults,
+  type SearchItem,
+} from "@langchain/langgraph-checkpoint";
+import { InvalidTenantIdError } from "../errors.ts";
+import { withTenantContext } from "../tenant/tenant-context.ts";
+import { isTenantId } from "../tenant/tenant-id.ts";
+import { requireRunTenant, type TenantFromConfig } from "./run-tenant.ts";
+
+function isListNamespaces(op: Operation): op is ListNamespacesOperation {
+  return "limit" in op && "offset" in op && !("namespacePrefix" in op) && !("namespace" in op);
+}
+
+function suffixMatches(condition: MatchCondition, namespace: readonly string[]): boolean {
+  const { path } = condition;
+  if (path.length > namespace.length) return false;
+  return path.every((label, i) => label === "*" || namespace[namespace.length - path.length + i] === label);
+}
+
+/**
+ * A LangGraph store bound to one tenant: the tenant is put first in every
+ * namespace it passes to the wrapped `BaseStore`, and taken off again in
+ * every item and namespace it returns, for put, get, search,
+ * listNamespaces, delete and batch. Whatever namespace the caller names, it
+ * stays under `[tenant, ...]`; anything read back outside it is dropped.
+ *
+ * The tenant is bound when the wrapper is made (LangGraph runs store
+ * operations from a background batching loop, where no run context can be
+ * trusted); build one per run with {@link createTenantStoreForRun}.
+ *
+ * @example
+ * const store = createTenantStore(new InMemoryStore(), "acme");
+ * await store.put(["memories"], "m1", { text: "likes tea" }); // stored under ["acme", "memories"]
+ */
+export class TenantStore extends BaseStore {
+  readonly store: BaseStore;
+  readonly tenantId: string;
+
+  constructor(store: BaseStore, tenantId: string) {
+    super();
+    if (!store || typeof store.batch !== "function") throw new TypeError("createTenantStore: `store` must be a BaseStore");
+    if (!isTenantId(tenantId)) throw new InvalidTenantIdError();
+    // LangGraph store labels may not hold "." (validateNamespace): a dotted
+    // tenant id cannot be the first label, so refuse it here, clearly.
+    if (tenantId.includes(".")) {
+      throw new InvalidTenantIdError('a tenant id with "." cannot be a LangGraph store namespace label');
+    }
+    // Inside a run, `config.store` is LangGraph's AsyncBatchedStore, whose own
+    // `batch` throws by design; wrap the store it batches for, as LangGraph does.
+    const batched = store as BaseStore & { lg_name?: string; store?: BaseStore };
+    this.store = batched.lg_name === "AsyncBatchedStore" && batched.store ? batched.store : store;
+    this.tenantId = tenantId;
+  }
+
+  #in(namespace: readonly string[]): string[] {
+    return [this.tenantId, ...namespace];
+  }
+
+  /** The caller's view of a wrapped namespace, or `undefined` if it is not this tenant's. */
+  #out(namespace: readonly string[] | undefined): string[] | undefined {
+    if (!Array.isArray(namespace) || namespace[0] !== this.tenantId) return undefined;
+    return namespace.slice(1);
+  }
+
+  #item<T extends Item | SearchItem>(item: T | null | undefined): T | null {
+    if (!item) return null;
+    const namespace = this.#out(item.namespace);
+    // A copy: the wrapped store may hand out its own stored object.
+    return namespace ? { ...item, namespace } : null;
+  }
+
+  override async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
+    type Post = (result: unknown) => unknown;
+    const inner: Operation[] = [];
+    const post: Post[] = [];
+    for (const op of operations) {
+      if ("namespacePrefix" in op) {
+        validateNamespace(op.namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
+        inner.push({ ...op, namespacePrefix: this.#in(op.namespacePrefix) });
+        post.push((r) => ((r as SearchItem[] | null) ?? []).map((i) => this.#item(i)).filter((i): i is SearchItem => i !== null));
+      } else if ("namespace" in op && "value" in op) {
+        validateNamespace(op.namespace, { allowEmpty: op.value === null, allowReservedRoot: true });
+        inner.push({ ...op, namespace: this.#in(op.namespace) });
+        post.push(() => undefined);
+      } else if ("namespace" in op) {
+        validateNamespace(op.namespace, { allowEmpty: true, allowReservedRoot: true });
+        inner.push({ ...op, namespace: this.#in(op.namespace) });
+        post.push((r) => this.#item(r as Item | null));
+      } else if (isListNamespaces(op)) {
+        const { op: listOp, post: listPost } = this.#listNamespaces(op);
+        inner.push(listOp);
+        post.push(listPost);
+      } else {
+        throw new TypeError("TenantStore: unknown store operation");
+      }
+    }
+    const results = await withTenantContext(this.tenantId, () => this.store.batch(inner));
+    return results.map((r, i) => post[i]!(r)) as OperationResults<Op>;
+  }
+
+  #listNamespaces(op: ListNamespacesOperation): { op: ListNamespacesOperation; post: (r: unknown) => string[][] } {
+    const conditions = op.matchConditions ?? [];
+    for (const c of conditions) validateNamespace(c.path as string[], { allowEmpty: true, allowReservedRoot: true });
+    const prefixes = conditions.filter((c) => c.matchType === "prefix");
+    const suffixes = conditions.filter((c) => c.matchType === "suffix");
+    const innerConditions: MatchCondition[] = prefixes.length
+      ? prefixes.map((c) => ({ matchType: "prefix", path: this.#in(c.path) }))
+      : [{ matchType: "prefix", path: [this.tenantId] }];
+    const strip = (r: unknown) =>
+      ((r as string[][] | null) ?? []).map((ns) => this.#out(ns)).filter((ns): ns is string[] => ns !== undefined && ns.length > 0);
+    if (suffixes.length === 0) {
+      return {
+        op: { ...op, matchConditions: innerConditions, ...(op.maxDepth !== undefined ? { maxDepth: op.maxDepth + 1 } : {}) },
+        post: strip,
+      };
+    }
+    // A suffix could match the tenant label itself in the wrapped store
+    // (`["*", "x"]` against `[tenant, "x"]`): filter, cut to depth and page here.
+    return {
+      op: { matchConditions: innerConditions, limit: Number.MAX_SAFE_INTEGER, offset: 0 },
+      post: (r) => {
+        const seen = new Set<string>();
+        const out: string[][] = [];
+        for (const ns of strip(r)) {
+          if (!suffixes.every((c) => suffixMatches(c, ns))) continue;
+          const cut = op.maxDepth !== undefined ? ns.slice(0, op.maxDepth) : ns;
+          const id = JSON.stringify(cut);
+          if (seen.has(id)) continue;
+          seen.add(id);
+          out.push(cut);
+        }
+        return out.slice(op.offset ?? 0, (op.offset ?? 0) + (op.limit ?? out.length));
+      },
+    };
+  }
+
+  override start(): void | Promise<void> {
+    return this.store.start();
+  }
+
+  override stop(): void | Promise<void> {
+    return this.store.stop();
+  }
+}
+
+/**
+ * Wrap a LangGraph store for one tenant. See {@link TenantStore}.
+ *
+ * @throws {TypeError} `store` is not a `BaseStore`.
+ * @throws {InvalidTenantIdError} the tenant id breaks the rule, or holds "." (LangGraph refuses it in labels).
+ * @example
+ * const store = createTenantStore(new InMemoryStore(), principal.tenant_id);
+ */
+export function createTenantStore(store: BaseStore, tenantId: string): TenantStore {
+  return new TenantStore(store, tenantId);
+}
+
+/**
+ * Wrap a LangGraph store for the tenant of a run: inside a node, with the
+ * tenant taken from `configurable.langgraph_auth_user.tenant_id`.
+ *
+ * @throws {MissingTenantContextError} no tenant in the run's config (403).
+ * @example
+ * async function remember(state, config) {
+ *   const store = createTenantStoreForRun(config.store, config);
+ *   await store.put(["memories"], crypto.randomUUID(), { text: state.note });
+ * }
+ */
+export function createTenantStoreForRun(
+  store: BaseStore,
+  config: RunnableConfig | undefined,
+  tenantFromConfig?: TenantFromConfig,
+): TenantStore {
+  return new TenantStore(store, requireRunTenant(config, tenantFromConfig));
+}

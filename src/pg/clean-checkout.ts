@@ -1,0 +1,48 @@
+import type pg from "pg";
+import { resetTenantState } from "./with-tenant.ts";
+
+const cleaned = new WeakSet<object>();
+
+type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: Error | boolean) => void) => void;
+
+/**
+ * Make every connection `pool` hands out start with no tenant context: on
+ * each checkout (`pool.connect()`, and `pool.query()`, which checks out
+ * through it), a transaction an earlier borrower left open or failed is
+ * rolled back and a session-level `app.current_tenant` is reset, before the
+ * borrower gets the client. Idempotent; returns the same pool.
+ *
+ * If the reset fails, the connection is destroyed (released with the error)
+ * and the checkout fails: a connection that could not be cleaned is never
+ * handed out. Costs one round trip per checkout.
+ *
+ * @example
+ * const pool = enableCleanCheckout(new pg.Pool({ connectionString }));
+ */
+export function enableCleanCheckout<P extends pg.Pool>(pool: P): P {
+  if (!pool || typeof pool.connect !== "function") throw new TypeError("enableCleanCheckout: `pool` must be a pg.Pool");
+  if (cleaned.has(pool)) return pool;
+  cleaned.add(pool);
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  const cleanConnect = async (): Promise<pg.PoolClient> => {
+    const client = await connect();
+    try {
+      await resetTenantState(client);
+    } catch (error) {
+      client.release(error instanceof Error ? error : true);
+      throw error;
+    }
+    return client;
+  };
+  // An own property shadows Pool.prototype.connect; pg-pool's query() calls
+  // this.connect(callback), so both forms are served.
+  (pool as unknown as { connect: unknown }).connect = (callback?: ConnectCallback) => {
+    if (typeof callback !== "function") return cleanConnect();
+    cleanConnect().then(
+      (client) => callback(undefined, client, client.release),
+      (error: Error) => callback(error, undefined, () => {}),
+    );
+    return undefined;
+  };
+  return pool;
+}

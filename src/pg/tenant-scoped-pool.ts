@@ -1,0 +1,71 @@
+import type pg from "pg";
+import { MissingTenantContextError } from "../errors.ts";
+import { currentTenantId } from "../tenant/tenant-context.ts";
+import { resetTenantState, TENANT_SETTING, withTenant } from "./with-tenant.ts";
+
+/** The part of `pg.Pool` a library such as `PostgresSaver` uses. */
+export interface TenantScopedPool {
+  connect(): Promise<pg.PoolClient>;
+  query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  end(): Promise<void>;
+}
+
+function requireTenant(): string {
+  const tenant = currentTenantId();
+  if (!tenant) throw new MissingTenantContextError("no tenant context for this database call (withTenantContext)");
+  return tenant;
+}
+
+/**
+ * A pool for libraries that manage their own connections and transactions
+ * (LangGraph's `PostgresSaver`), scoped to the ambient tenant of
+ * `withTenantContext`, so row-level security applies to them too.
+ *
+ * - `query(text, values)` runs in {@link withTenant} (its own transaction).
+ * - `connect()` hands out a clean connection with the tenant set at session
+ *   level (the library may `BEGIN` itself, so a transaction-local setting
+ *   would not last); its `release()` resets the tenant before the connection
+ *   goes back, and destroys the connection when that reset fails.
+ * - With no ambient tenant both refuse, before touching the pool.
+ *
+ * The tenant checkpointer (`createTenantCheckpointer`) runs the wrapped saver
+ * inside `withTenantContext`, so wiring is:
+ *
+ * @example
+ * const saver = new PostgresSaver(createTenantScopedPool(appPool) as unknown as pg.Pool);
+ * const checkpointer = createTenantCheckpointer(saver);
+ */
+export function createTenantScopedPool(pool: pg.Pool): TenantScopedPool {
+  if (!pool || typeof pool.connect !== "function") throw new TypeError("createTenantScopedPool: `pool` must be a pg.Pool");
+  return {
+    async query(text, values) {
+      const tenant = requireTenant();
+      return withTenant(pool, tenant, (client) => client.query(text, values));
+    },
+    async connect() {
+      const tenant = requireTenant();
+      const client = await pool.connect();
+      try {
+        await resetTenantState(client);
+        await client.query(`SELECT set_config('${TENANT_SETTING}', $1, false)`, [tenant]);
+      } catch (error) {
+        client.release(error instanceof Error ? error : true);
+        throw error;
+      }
+      const release = client.release;
+      let released = false;
+      client.release = (err?: Error | boolean) => {
+        if (released) return release(err);
+        released = true;
+        if (err) return release(err);
+        // Clean before the connection can be handed to anyone else.
+        resetTenantState(client).then(
+          () => release(),
+          (resetError: unknown) => release(resetError instanceof Error ? resetError : true),
+        );
+      };
+      return client;
+    },
+    end: () => pool.end(),
+  };
+}

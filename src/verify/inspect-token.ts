@@ -1,0 +1,151 @@
+import { InvalidTokenError } from "../errors.ts";
+
+/** Options of {@link inspectToken}. */
+export interface InspectTokenOptions {
+  /** The JWS algorithm allowlist. */
+  algorithms: readonly string[];
+  /** Longest token accepted, in bytes. Default 8192. */
+  maxTokenBytes?: number | undefined;
+}
+
+/** The decoded, NOT yet verified parts of a compact JWS. */
+export interface InspectedToken {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Header parameters that carry key material or a place to fetch it from.
+ * jose never uses them to pick a key (our key store does), but a token that
+ * carries them was made by something that expects them honoured: RFC 8725
+ * §3.10 and the jku/x5u/jwk advisories of node-jose and others. Refused.
+ */
+const KEY_BEARING_HEADERS = ["jwk", "jku", "x5u", "x5c"] as const;
+
+/**
+ * Structural checks of a compact JWS before any key is looked up, stricter
+ * than jose where the standards let a parser choose:
+ *
+ * - at most `maxTokenBytes`; exactly three non-empty base64url segments with
+ *   no padding or other characters (RFC 7515 §7.1, RFC 7515 §2 base64url);
+ * - header and payload strict UTF-8 JSON objects with no duplicate member
+ *   names at any depth (RFC 7515 §4 and RFC 7519 §4 let a parser reject
+ *   them; accepting them is how parsers disagree about what was signed);
+ * - `alg` a string on the allowlist (so `none` or `HS256` never reach a key
+ *   lookup, RFC 8725 §3.1); no `jwk`/`jku`/`x5u`/`x5c`; `b64` absent
+ *   (RFC 7797 payloads are not JWTs); no nested JWT (`cty: JWT`, RFC 7519
+ *   §5.2, RFC 8725 §2.8); `crit` absent (we understand no extension);
+ *   every segment canonical base64url (no alternative spellings of one signature);
+ *   `kid`, when present, a printable string of at most 256 characters.
+ *
+ * Nothing here is trusted: the token is verified by jose afterwards.
+ *
+ * @throws {InvalidTokenError} naming the problem, never the token.
+ * @example
+ * const { payload } = inspectToken(token, { algorithms: ["RS256"] });
+ */
+export function inspectToken(token: string, options: InspectTokenOptions): InspectedToken {
+  const maxTokenBytes = options.maxTokenBytes ?? 8192;
+  if (typeof token !== "string" || token.length === 0) throw new InvalidTokenError("the token is empty");
+  if (token.length > maxTokenBytes) throw new InvalidTokenError(`the token is longer than ${maxTokenBytes} bytes`);
+  const segments = token.split(".");
+  if (segments.length !== 3) {
+    throw new InvalidTokenError(
+      segments.length === 5
+        ? "encrypted tokens (JWE) are not accepted"
+        : "the token must be a compact JWS of three segments",
+    );
+  }
+  // Header first, so a token is refused for what it claims to be (`alg: none`
+  // with an empty signature is an algorithm problem) before its other parts.
+  if (!SEGMENT.test(segments[0]!)) throw new InvalidTokenError("the token header is empty or not unpadded base64url");
+  const header = decodeObject(segments[0]!, "header");
+  const alg = header.alg;
+  if (typeof alg !== "string" || !options.algorithms.includes(alg)) {
+    throw new InvalidTokenError("the token's signing algorithm is not allowed");
+  }
+  for (const name of KEY_BEARING_HEADERS) {
+    if (name in header) throw new InvalidTokenError(`the "${name}" header is not accepted: keys come only from the issuer's key set`);
+  }
+  if ("b64" in header) throw new InvalidTokenError('the "b64" header is not accepted');
+  if ("crit" in header) throw new InvalidTokenError('the "crit" header names extensions this verifier does not support');
+  if (typeof header.cty === "string" && /^(application\/)?jwt$/i.test(header.cty)) {
+    throw new InvalidTokenError("nested tokens are not accepted");
+  }
+  if ("kid" in header && (typeof header.kid !== "string" || !/^[\x20-\x7e]{1,256}$/.test(header.kid))) {
+    throw new InvalidTokenError('the "kid" header must be a printable string of at most 256 characters');
+  }
+  if ("typ" in header && typeof header.typ !== "string") throw new InvalidTokenError('the "typ" header must be a string');
+  if (!SEGMENT.test(segments[1]!)) throw new InvalidTokenError("the token payload is empty or not unpadded base64url");
+  if (!SEGMENT.test(segments[2]!)) throw new InvalidTokenError("the token signature is empty or not unpadded base64url");
+  // Decoders ignore the unused low bits of the last character, so one
+  // signature has several spellings; accept only the canonical one, or a
+  // "changed" token would still verify (token malleability, RFC 7515 §2).
+  for (const segment of segments) {
+    if (Buffer.from(segment, "base64url").toString("base64url") !== segment) {
+      throw new InvalidTokenError("a token segment is not canonical base64url");
+    }
+  }
+  const payload = decodeObject(segments[1]!, "payload");
+  return { header, payload };
+}
+
+function decodeObject(segment: string, part: "header" | "payload"): Record<string, unknown> {
+  let text: string;
+  try {
+    text = strictUtf8.decode(Buffer.from(segment, "base64url"));
+  } catch {
+    throw new InvalidTokenError(`the token ${part} is not UTF-8`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new InvalidTokenError(`the token ${part} is not JSON`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InvalidTokenError(`the token ${part} must be a JSON object`);
+  }
+  if (hasDuplicateMember(text)) throw new InvalidTokenError(`the token ${part} has duplicate member names`);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * True when some object in already-valid JSON text repeats a member name
+ * (compared after unescaping, so `"a"` and `"\u0061"` are the same name).
+ */
+export function hasDuplicateMember(text: string): boolean {
+  // One frame per open container: the names seen (objects) or null (arrays).
+  const stack: Array<Set<string> | null> = [];
+  let expectName = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectName && top) {
+        const name = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.has(name)) return true;
+        top.add(name);
+        expectName = false;
+      }
+      i = j;
+    } else if (c === "{") {
+      stack.push(new Set());
+      expectName = true;
+    } else if (c === "[") {
+      stack.push(null);
+      expectName = false;
+    } else if (c === "}" || c === "]") {
+      stack.pop();
+      expectName = false;
+    } else if (c === ",") {
+      expectName = stack[stack.length - 1] instanceof Set;
+    }
+  }
+  return false;
+}

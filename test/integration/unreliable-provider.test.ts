@@ -1,0 +1,75 @@
+/**
+ * The real `langgraph dev` with this package's auth, in front of an identity
+ * provider (the local issuer) that the test breaks and mends: a provider
+ * that was never reached answers 503 with `Retry-After` (not 401), and once
+ * keys were fetched, an outage past the cache age keeps valid tokens working
+ * (stale-if-error) while forged ones keep failing.
+ *
+ * Durations are shrunk through the `AUTH_JWKS_*` variables so the test waits
+ * about a second of real time per step; nothing asserts how long a step took.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
+
+let issuer: LocalIssuer;
+let server: LangGraphDev;
+let down = true;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const get = (token: string) => fetch(`${server.url}/threads/search`, {
+  method: "POST",
+  headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+  body: "{}",
+});
+const valid = () => issuer.sign({ sub: "alice", org_id: "acme", scope: "threads:read" });
+async function forged(): Promise<string> {
+  const [h, , s] = (await valid()).split(".");
+  const payload = Buffer.from(JSON.stringify({ sub: "mallory", org_id: "acme", scope: "threads:read", iss: issuer.issuer, aud: issuer.audience, exp: 9e9 })).toString("base64url");
+  return `${h}.${payload}.${s}`;
+}
+
+beforeAll(async () => {
+  issuer = await startLocalIssuer({
+    intercept: (req) => {
+      if (!down) return false;
+      req.socket.destroy();
+      return true;
+    },
+  });
+  server = await startLangGraphDev({
+    env: { ...issuer.env(), AUTH_JWKS_COOLDOWN: "1", AUTH_JWKS_MAX_AGE: "1", AUTH_JWKS_TIMEOUT_MS: "2000" },
+  });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await issuer?.close();
+});
+
+describe("an unreliable identity provider, through langgraph dev", () => {
+  it("answers 503 with Retry-After while no keys were ever fetched, then recovers", async () => {
+    const first = await get(await valid());
+    expect(first.status).toBe(503);
+    expect(Number(first.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(await first.text()).not.toContain("eyJ");
+
+    down = false;
+    await sleep(1100); // past the 1 s cooldown
+    expect((await get(await valid())).status).toBe(200);
+    expect((await get(await forged())).status).toBe(401);
+  });
+
+  it("keeps verifying with the last good keys when the provider goes down (stale-if-error)", async () => {
+    down = true;
+    await sleep(1100); // the set is now older than AUTH_JWKS_MAX_AGE
+    for (let i = 0; i < 3; i++) {
+      expect((await get(await valid())).status).toBe(200);
+      const refused = await get(await forged());
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
+      await sleep(1100);
+    }
+    expect(server.output()).toContain("stale-if-error: verifying with keys fetched");
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * createTenantScopedPool's connection handling on a scripted client; the
+ * real-Postgres behaviour (PostgresSaver under RLS) is in
+ * test/integration/postgres-tenant.test.ts.
+ */
+import type pg from "pg";
+import { describe, expect, it } from "vitest";
+import { InvalidTenantIdError, MissingTenantContextError } from "../../src/errors.ts";
+import { createTenantScopedPool } from "../../src/pg/tenant-scoped-pool.ts";
+import { currentTenantId, withTenantContext } from "../../src/tenant/tenant-context.ts";
+
+function scripted(failReset = false) {
+  const sent: { text: string; values?: unknown[] }[] = [];
+  const released: unknown[] = [];
+  let checkouts = 0;
+  let resets = 0;
+  const client = {
+    getTransactionStatus: () => "I",
+    async query(text: string, values?: unknown[]) {
+      sent.push(values === undefined ? { text } : { text, values });
+      if (text.startsWith("RESET")) {
+        resets += 1;
+        if (failReset && resets > 1) throw new Error("reset failed");
+      }
+      return { command: "SELECT", rows: [], rowCount: 0 };
+    },
+    release(err?: unknown) {
+      released.push(err);
+    },
+  };
+  const pool = {
+    connect: async () => {
+      checkouts += 1;
+      // pg-pool assigns a fresh release on every checkout.
+      client.release = (err?: unknown) => void released.push(err);
+      return client as unknown as pg.PoolClient;
+    },
+    end: async () => {},
+  } as unknown as pg.Pool;
+  return { pool, sent, released, checkouts: () => checkouts };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 10));
+
+describe("createTenantScopedPool", () => {
+  it("sets the ambient tenant at session level as $1, and resets it before the connection goes back", async () => {
+    const { pool, sent, released } = scripted();
+    const scoped = createTenantScopedPool(pool);
+    const client = await withTenantContext("acme", () => scoped.connect());
+    expect(sent).toEqual([{ text: "RESET app.current_tenant" }, { text: "SELECT set_config('app.current_tenant', $1, false)", values: ["acme"] }]);
+    client.release();
+    expect(released).toEqual([]); // not before the reset has run
+    await settle();
+    expect(sent.at(-1)).toEqual({ text: "RESET app.current_tenant" });
+    expect(released).toEqual([undefined]);
+  });
+
+  it("destroys the connection when the reset on release fails", async () => {
+    const { pool, released } = scripted(true);
+    const client = await withTenantContext("acme", () => createTenantScopedPool(pool).connect());
+    client.release();
+    await settle();
+    expect(released).toHaveLength(1);
+    expect(released[0]).toBeInstanceOf(Error);
+  });
+
+  it("refuses without an ambient tenant, before touching the pool", async () => {
+    const { pool, checkouts } = scripted();
+    const scoped = createTenantScopedPool(pool);
+    await expect(scoped.connect()).rejects.toBeInstanceOf(MissingTenantContextError);
+    await expect(scoped.query("SELECT 1")).rejects.toBeInstanceOf(MissingTenantContextError);
+    expect(checkouts()).toBe(0);
+  });
+});
+
+describe("withTenantContext", () => {
+  it("scopes the tenant to the callback and what it awaits, and checks the id", async () => {
+    expect(currentTenantId()).toBeUndefined();
+    const seen = await withTenantContext("acme", async () => {
+      await settle();
+      return currentTenantId();
+    });
+    expect(seen).toBe("acme");
+    expect(currentTenantId()).toBeUndefined();
+    expect(() => withTenantContext("acme::x", () => 1)).toThrow(InvalidTenantIdError);
+  });
+});

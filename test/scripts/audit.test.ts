@@ -1,0 +1,101 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { digestArguments } from "../../src/audit/audit-record.ts";
+import { createAuditLog } from "../../src/audit/audit-log.ts";
+import { createJsonLinesSink } from "../../src/audit/json-lines-sink.ts";
+import { PROJECT_ROOT } from "../support/langgraph-dev.ts";
+
+const run = promisify(execFile);
+
+/** Run `npm run audit -- ...args` (the same command line, without npm's banner). */
+async function audit(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return auditWithEnv({}, ...args);
+}
+async function auditWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/audit.ts", ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let dir: string;
+let file: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "audit-cli-"));
+  file = join(dir, "audit.jsonl");
+  const log = createAuditLog({ sink: createJsonLinesSink({ file }) });
+  const times = ["2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"];
+  for (const [i, time] of times.entries()) {
+    for (const tenant of ["acme", "globex"]) {
+      await log.record({
+        time, tenant_id: tenant, user_id: `user-${i}`, thread_id: "t", run_id: "r", tool: "search_docs", tool_call_id: `c${i}`,
+        decision: "allowed", reason: null, duration_ms: 1, args_sha256: digestArguments({ i }),
+      });
+    }
+  }
+  await log.close();
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("npm run audit", () => {
+  it("verify: accepts an intact log and exits 0", async () => {
+    const result = await audit("verify", file);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/OK: 6 record\(s\), 2 tenant chain\(s\)/);
+  });
+
+  it("verify: names the first broken record and exits 1", async () => {
+    const lines = (await readFile(file, "utf8")).split("\n");
+    const tampered = join(dir, "tampered.jsonl");
+    lines[2] = lines[2]!.replace('"user_id":"user-1"', '"user_id":"someone-else"');
+    await writeFile(tampered, lines.join("\n"));
+    const result = await audit("verify", tampered);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/BROKEN at line 3 \(tenant "acme", seq 1\): .*edited/);
+  });
+
+  it("verify: a missing file or argument is a usage error (exit 2)", async () => {
+    expect((await audit("verify")).code).toBe(2);
+    const missing = await audit("verify", join(dir, "nope.jsonl"));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/ENOENT/);
+  });
+
+  it("verify --key-env: checks a keyed chain with the key from the environment", async () => {
+    const keyed = join(dir, "keyed.jsonl");
+    const chainKey = "s".repeat(40);
+    const log = createAuditLog({ sink: createJsonLinesSink({ file: keyed, chainKey }), chainKey });
+    await log.record({
+      time: new Date().toISOString(), tenant_id: "acme", user_id: "u", thread_id: null, run_id: null, tool: "refund",
+      tool_call_id: null, decision: "refused", reason: "no", duration_ms: 0, args_sha256: digestArguments({}),
+    });
+    await log.close();
+    const ok = await auditWithEnv({ TEST_CHAIN_KEY: chainKey }, "verify", keyed, "--key-env", "TEST_CHAIN_KEY");
+    expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/OK: 1 record/) });
+    expect((await audit("verify", keyed, "--key-env", "UNSET_CHAIN_KEY_VARIABLE")).code).toBe(2);
+  });
+
+  it("query: prints one tenant's records since a date", async () => {
+    const result = await audit("query", "--tenant", "acme", "--since", "2026-02-01T00:00:00Z", "--file", file);
+    expect(result.code).toBe(0);
+    const records = result.stdout.trim().split("\n").map((l) => JSON.parse(l) as { tenant_id: string; user_id: string });
+    expect(records.map((r) => [r.tenant_id, r.user_id])).toEqual([["acme", "user-1"], ["acme", "user-2"]]);
+  });
+
+  it("query: refuses a missing tenant or a bad date", async () => {
+    expect((await audit("query", "--file", file)).code).toBe(2);
+    expect((await audit("query", "--tenant", "acme", "--since", "yesterday", "--file", file)).code).toBe(2);
+  });
+});

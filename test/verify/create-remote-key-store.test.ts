@@ -1,0 +1,359 @@
+/**
+ * Each identity-provider fault, against the local issuer over loopback with
+ * its `intercept` hook playing the failing provider and a fake clock moving
+ * time: valid tokens keep working (or get 503 where no keys were ever
+ * fetched) and bad ones keep failing.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { generateSigningKey, startLocalIssuer, type LocalIssuer, type SigningKey } from "../../scripts/lib/local-issuer.ts";
+import { createAuthenticator, type Authenticator } from "../../src/authenticate/create-authenticator.ts";
+import { readConfig } from "../../src/config/read-config.ts";
+import { AuthError } from "../../src/errors.ts";
+import { createRemoteKeyStore, type RemoteKeyStore, type RemoteKeyStoreOptions } from "../../src/verify/create-remote-key-store.ts";
+import type { KeySetChange } from "../../src/verify/key-store.ts";
+
+const JWKS = "/.well-known/jwks.json";
+const DISCOVERY = "/.well-known/openid-configuration";
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+type Fault = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+
+/** The faults a provider shows, each as an `intercept` answer. */
+const FAULTS: Record<string, Fault> = {
+  down: (req) => {
+    req.socket.destroy();
+    return true;
+  },
+  "HTTP 503": (_req, res) => {
+    res.writeHead(503, { "content-type": "text/html" }).end("<h1>Service Unavailable</h1>");
+    return true;
+  },
+  "slow past the timeout": async (_req, res) => {
+    // Answer only after the client has given up (or 20 s, whichever is first).
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 20_000);
+      res.on("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (!res.destroyed) res.writeHead(200, { "content-type": "application/json" }).end('{"keys":[]}');
+    return true;
+  },
+  "garbage (HTML with 200)": (_req, res) => {
+    res.writeHead(200, { "content-type": "text/html" }).end("<html>maintenance</html>");
+    return true;
+  },
+  "garbage (empty key set)": (_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" }).end('{"keys":[]}');
+    return true;
+  },
+};
+
+/** The request timeout for a fault: short only where the fault is slowness. */
+const timeoutFor = (fault: string) => (fault.startsWith("slow") ? 1500 : 5000);
+
+interface Rig {
+  issuer: LocalIssuer;
+  store: RemoteKeyStore;
+  auth: Authenticator;
+  clock: { t: number };
+  logs: string[];
+  /** The fault in force (`undefined`: the provider answers normally). */
+  fault: Fault | undefined;
+  sign(claims?: Record<string, unknown>, key?: SigningKey): Promise<string>;
+  request(token: string): Request;
+  outcome(token: string): Promise<{ status: number; retryAfter?: string | undefined; tenant?: string }>;
+  jwksHits(): number;
+}
+
+const rigs: Rig[] = [];
+afterEach(async () => {
+  await Promise.all(rigs.splice(0).map((rig) => rig.issuer.close()));
+});
+
+async function rig(options: Partial<RemoteKeyStoreOptions> = {}, initialFault?: Fault): Promise<Rig> {
+  const state: { fault: Fault | undefined } = { fault: initialFault };
+  const issuer = await startLocalIssuer({ intercept: (req, res) => (state.fault ? state.fault(req, res) : false) });
+  const clock = { t: Date.now() };
+  const logs: string[] = [];
+  const store = createRemoteKeyStore({
+    issuer: issuer.issuer,
+    now: () => clock.t,
+    log: (line) => logs.push(line),
+    // Generous: other test files load the machine; only the slow-provider
+    // cases pass a shorter timeout, and those are meant to time out.
+    timeoutMs: 5000,
+    ...options,
+  });
+  const auth = createAuthenticator({ config: readConfig(issuer.env()), keyStore: store, now: () => clock.t });
+  const r: Rig = {
+    issuer,
+    store,
+    auth,
+    clock,
+    logs,
+    get fault() {
+      return state.fault;
+    },
+    set fault(f) {
+      state.fault = f;
+    },
+    sign: (claims = {}, key) => {
+      const s = Math.floor(clock.t / 1000);
+      return issuer.sign({ sub: "alice", org_id: "acme", iat: s, exp: s + 7 * 24 * 3600, ...claims }, key ? { key } : {});
+    },
+    request: (token) => new Request("http://127.0.0.1/threads", { headers: { authorization: `Bearer ${token}` } }),
+    async outcome(token) {
+      try {
+        const principal = await auth.authenticateRequest(r.request(token));
+        return { status: 200, tenant: principal.tenant_id };
+      } catch (error) {
+        expect(error).toBeInstanceOf(AuthError);
+        const e = error as AuthError;
+        return { status: e.status, retryAfter: e.headers["Retry-After"] };
+      }
+    },
+    jwksHits: () => issuer.hits.get(JWKS) ?? 0,
+  };
+  rigs.push(r);
+  return r;
+}
+
+/** A token with a known kid (the first key's) and a broken signature: must fail whatever the provider does. */
+async function forged(r: Rig): Promise<string> {
+  const [h, , s] = (await r.sign({}, r.issuer.keys.at(-1))).split(".");
+  const payload = Buffer.from(JSON.stringify({ sub: "mallory", org_id: "acme", iss: r.issuer.issuer, aud: r.issuer.audience, exp: 9e9 })).toString("base64url");
+  return `${h}.${payload}.${s}`;
+}
+
+async function settled(predicate: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !predicate(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(predicate()).toBe(true);
+}
+
+describe("remote key store: a healthy provider", () => {
+  it("makes one fetch for many concurrent first requests (single flight)", async () => {
+    const r = await rig();
+    const token = await r.sign();
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => r.outcome(token)));
+    expect(outcomes.every((o) => o.status === 200)).toBe(true);
+    expect(r.issuer.hits.get(DISCOVERY)).toBe(1);
+    expect(r.jwksHits()).toBe(1);
+    expect(r.store.stats()).toMatchObject({ fetches: 1, fetchFailures: 0 });
+  });
+
+  it("picks up a rotated key on its first token, with one fetch, and drops a removed one", async () => {
+    const r = await rig({ cooldownMs: 30_000 });
+    const changes: KeySetChange[] = [];
+    r.store.onKeySetChange((change) => changes.push(change));
+    const oldKey = r.issuer.keys[0]!;
+    expect((await r.outcome(await r.sign())).status).toBe(200);
+    expect(r.store.hasKid(oldKey.kid)).toBe(true);
+
+    r.clock.t += 31_000; // past the cooldown of the first fetch
+    const newKey = await r.issuer.rotate({ dropOld: true });
+    const before = r.jwksHits();
+    expect((await r.outcome(await r.sign({}, newKey))).status).toBe(200);
+    expect(r.jwksHits()).toBe(before + 1);
+    expect(r.store.hasKid(newKey.kid)).toBe(true);
+    expect(r.store.hasKid(oldKey.kid)).toBe(false);
+    expect(changes.at(-1)).toEqual({ added: [newKey.kid], removed: [oldKey.kid] });
+
+    // The removed key no longer verifies anything, and asking costs no fetch (cooldown).
+    expect((await r.outcome(await r.sign({}, oldKey))).status).toBe(401);
+    expect(r.jwksHits()).toBe(before + 1);
+    expect((await r.outcome(await forged(r))).status).toBe(401);
+  });
+
+  it("answers a flood of random kids with at most one fetch per cooldown (negative cache)", async () => {
+    const r = await rig({ cooldownMs: 30_000 });
+    const valid = await r.sign();
+    expect((await r.outcome(valid)).status).toBe(200);
+    const stranger = await generateSigningKey("RS256");
+    const floodToken = async (i: number) => r.sign({}, { ...stranger, kid: `random-${i}-${Math.random()}` });
+
+    for (let round = 1; round <= 3; round++) {
+      r.clock.t += 31_000;
+      const before = r.jwksHits();
+      const tokens = await Promise.all(Array.from({ length: 100 }, (_, i) => floodToken(i)));
+      const concurrent = await Promise.all(tokens.slice(0, 50).map((t) => r.outcome(t)));
+      const sequential = [];
+      for (const t of tokens.slice(50)) sequential.push(await r.outcome(t));
+      expect([...concurrent, ...sequential].every((o) => o.status === 401)).toBe(true);
+      expect(r.jwksHits()).toBe(before + 1);
+      expect((await r.outcome(valid)).status).toBe(200);
+    }
+    expect(r.store.stats().unknownKidSuppressed).toBeGreaterThanOrEqual(3 * 50);
+  });
+
+  it("never puts a refresh on a request's path once the set has expired (stale-while-revalidate)", async () => {
+    let release: () => void = () => undefined;
+    const hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const r = await rig({ cacheMaxAgeMs: 10 * MINUTE, timeoutMs: 60_000 });
+    expect((await r.outcome(await r.sign())).status).toBe(200);
+
+    // The provider now answers key set requests only when the test lets it.
+    r.fault = async (req) => {
+      if (!req.url?.startsWith(JWKS)) return false;
+      await hold;
+      return false;
+    };
+    const rotated = await r.issuer.rotate();
+    r.clock.t += 11 * MINUTE;
+    const token = await r.sign({}, r.issuer.keys[1]);
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => r.outcome(token)));
+    expect(outcomes.every((o) => o.status === 200)).toBe(true);
+    await settled(() => r.jwksHits() === 2); // the background refresh is under way, held
+    expect(r.store.hasKid(rotated.kid)).toBe(false);
+    expect((await r.outcome(await forged(r))).status).toBe(401);
+
+    release();
+    await settled(() => r.store.hasKid(rotated.kid));
+    expect((await r.outcome(await r.sign({}, rotated))).status).toBe(200);
+    expect(r.jwksHits()).toBe(2);
+  });
+});
+
+describe("remote key store: stale-if-error", () => {
+  it.each(Object.keys(FAULTS))("keeps verifying with the last good keys when the provider is %s", async (name) => {
+    const r = await rig({ cacheMaxAgeMs: 10 * MINUTE, cooldownMs: 30_000, staleIfErrorMs: 24 * HOUR, timeoutMs: timeoutFor(name) });
+    const start = r.clock.t;
+    const valid = await r.sign();
+    expect((await r.outcome(valid)).status).toBe(200);
+
+    r.fault = FAULTS[name];
+    r.clock.t += 11 * MINUTE;
+    expect((await r.outcome(valid)).status).toBe(200); // answered at once; the refresh fails behind it
+    await settled(() => r.store.stats().fetchFailures === 1);
+    expect(r.logs.some((line) => line.includes("stale-if-error") && line.includes(r.issuer.issuer))).toBe(true);
+    expect(r.logs.join("\n")).not.toContain(valid.split(".")[1]);
+
+    // Hours later, still down: valid tokens work, bad ones fail, the counter counts.
+    for (const hours of [1, 6, 23]) {
+      r.clock.t = start + hours * HOUR;
+      const fresh = await r.sign();
+      expect((await r.outcome(fresh)).status).toBe(200);
+      expect((await r.outcome(await forged(r))).status).toBe(401);
+      expect((await r.outcome(`${fresh.slice(0, -4)}AAAA`)).status).toBe(401);
+    }
+    await settled(() => r.store.stats().fetchFailures >= 2);
+    expect(r.store.stats().staleIfErrorServed).toBeGreaterThanOrEqual(3);
+
+    // Past the limit the keys are too old to trust: 503, not 401 (the token may be fine).
+    r.clock.t = start + 25 * HOUR;
+    const late = await r.outcome(await r.sign());
+    expect(late.status).toBe(503);
+    expect(Number(late.retryAfter)).toBeGreaterThanOrEqual(1);
+
+    // The provider comes back: after the cooldown, verification resumes by itself.
+    r.fault = undefined;
+    r.clock.t += 31_000;
+    expect((await r.outcome(await r.sign())).status).toBe(200);
+    expect(r.logs.at(-1)).toContain("reachable again");
+  });
+});
+
+describe("remote key store: no keys ever fetched", () => {
+  it.each(Object.keys(FAULTS))("answers 503 with Retry-After when the provider is %s, then recovers", async (name) => {
+    const r = await rig({ cooldownMs: 30_000, timeoutMs: timeoutFor(name) }, FAULTS[name]);
+    const valid = await r.sign();
+    const first = await r.outcome(valid);
+    expect(first).toMatchObject({ status: 503 });
+    expect(Number(first.retryAfter)).toBeGreaterThanOrEqual(1);
+    const hits = (r.issuer.hits.get(DISCOVERY) ?? 0) + r.jwksHits();
+
+    // Within the cooldown: 503 again without hammering the provider.
+    r.clock.t += 5_000;
+    const again = await r.outcome(valid);
+    expect(again.status).toBe(503);
+    expect(Number(again.retryAfter)).toBeLessThanOrEqual(25);
+    expect((r.issuer.hits.get(DISCOVERY) ?? 0) + r.jwksHits()).toBe(hits);
+
+    // A token refused on its face is still a 401, keys or no keys.
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString("base64url")}.${valid.split(".")[1]}.`;
+    expect((await r.outcome(unsigned)).status).toBe(401);
+
+    r.fault = undefined;
+    r.clock.t += 30_000;
+    expect((await r.outcome(valid)).status).toBe(200);
+    expect((await r.outcome(await forged(r))).status).toBe(401);
+  });
+});
+
+describe("remote key store: fetch hygiene", () => {
+  const answer = (status: number, body: string, headers: Record<string, string> = {}): Fault => (req, res) => {
+    if (!req.url?.startsWith(JWKS)) return false;
+    res.writeHead(status, { "content-type": "application/json", ...headers }).end(body);
+    return true;
+  };
+
+  it("does not follow a redirect of the key set", async () => {
+    const r = await rig({}, (req, res) => {
+      if (req.url === JWKS) {
+        res.writeHead(302, { location: `${JWKS}?moved=1` }).end();
+        return true;
+      }
+      return false;
+    });
+    expect((await r.outcome(await r.sign())).status).toBe(503);
+    expect(r.issuer.hits.get(JWKS)).toBe(1); // the redirect target was never requested
+    expect(r.logs.join("\n")).toContain("HTTP 302 (redirects are not followed)");
+  });
+
+  it("refuses a key set over the size cap", async () => {
+    const r = await rig({ maxResponseBytes: 16 * 1024 });
+    const keys = { keys: [r.issuer.keys[0]!.publicJwk], padding: "x".repeat(20_000) };
+    r.fault = answer(200, JSON.stringify(keys));
+    expect((await r.outcome(await r.sign())).status).toBe(503);
+    expect(r.logs.join("\n")).toContain("larger than 16384 bytes");
+  });
+
+  it("refuses a key set with more keys than the cap", async () => {
+    const r = await rig({ maxKeys: 10 });
+    const jwk = r.issuer.keys[0]!.publicJwk;
+    r.fault = answer(200, JSON.stringify({ keys: Array.from({ length: 11 }, (_, i) => ({ ...jwk, kid: i === 0 ? jwk.kid : `k${i}` })) }));
+    expect((await r.outcome(await r.sign())).status).toBe(503);
+    expect(r.logs.join("\n")).toContain("more than the cap of 10");
+  });
+
+  it("refuses a key set that publishes private key material", async () => {
+    const r = await rig();
+    r.fault = answer(200, JSON.stringify({ keys: [{ ...r.issuer.keys[0]!.publicJwk, d: "AAAA" }] }));
+    expect((await r.outcome(await r.sign())).status).toBe(503);
+    expect(r.logs.join("\n")).toContain("private or symmetric key material");
+  });
+
+  it("refuses a discovery document whose issuer is not the configured one", async () => {
+    const r = await rig({}, (req, res) => {
+      if (req.url !== DISCOVERY) return false;
+      const other = "http://127.0.0.1:1";
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: other, jwks_uri: `${other}${JWKS}` }));
+      return true;
+    });
+    expect((await r.outcome(await r.sign())).status).toBe(503);
+    expect(r.jwksHits()).toBe(0);
+    expect(r.logs.join("\n")).toContain('"issuer" does not equal the configured issuer');
+  });
+
+  it("refuses a discovered key set URL that is plain http off loopback", async () => {
+    const r = await rig({}, (req, res) => {
+      if (req.url !== DISCOVERY) return false;
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: r.issuer.issuer, jwks_uri: "http://keys.example.com/jwks.json" }));
+      return true;
+    });
+    expect((await r.outcome(await r.sign())).status).toBe(503);
+    expect(r.logs.join("\n")).toContain('"jwks_uri" is missing or not https');
+  });
+
+  it("refuses plain http off loopback and bad durations at construction", () => {
+    expect(() => createRemoteKeyStore({ issuer: "http://idp.example.com" })).toThrow(TypeError);
+    expect(() => createRemoteKeyStore({ issuer: "https://idp.example.com", jwksUrl: "http://idp.example.com/jwks" })).toThrow(/"jwksUrl"/);
+    expect(() => createRemoteKeyStore({ issuer: "https://idp.example.com", cooldownMs: -1 })).toThrow(/"cooldownMs"/);
+    expect(() => createRemoteKeyStore({ issuer: "https://idp.example.com", staleIfErrorMs: Number.NaN })).toThrow(/"staleIfErrorMs"/);
+  });
+});
