@@ -124,11 +124,12 @@ export class TenantForbiddenError extends AuthError {
   }
 }
 
-/** A route the route policy refuses: 404 hides it, 403 names it. */
+/** A route the route policy refuses: 404 hides it, 403 names it, 400 names a malformed body. */
 export class RouteRefusedError extends AuthError {
   override name = "RouteRefusedError";
-  constructor(status: 403 | 404, description: string) {
-    super("ERR_ROUTE_REFUSED", status, status === 404 ? "not found" : `forbidden: ${description}`, {});
+  constructor(status: 400 | 403 | 404, description: string) {
+    const message = status === 404 ? "not found" : status === 400 ? `bad request: ${description}` : `forbidden: ${description}`;
+    super("ERR_ROUTE_REFUSED", status, message, {});
   }
 }
 

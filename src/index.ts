@@ -48,5 +48,8 @@ export * from "./audit/json-lines-sink.ts";
 export * from "./audit/verify-audit-chain.ts";
 export * from "./audit/query-audit-log.ts";
 export * from "./langgraph/guard-tools.ts";
+export * from "./policy/json-nesting.ts";
+export * from "./langgraph/require-studio-auth-disabled.ts";
+export * from "./policy/credential-headers.ts";
 export * from "./config/token-cache-config.ts";
 export * from "./verify/token-cache.ts";

@@ -1,6 +1,7 @@
 import { RouteRefusedError, TenantForbiddenError } from "../errors.ts";
 import type { RoutePolicy, RouteRequest } from "../policy/route-policy.ts";
 import { isInTenant, type Visibility } from "../policy/tenant-filter.ts";
+import { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH, type JsonNestingScanner } from "../policy/json-nesting.ts";
 import type { Principal } from "../tenant/principal.ts";
 import type { RequestGuard } from "./create-tenant-auth.ts";
 import { readServerStorage, type ServerStorageSource } from "./server-storage.ts";
@@ -12,11 +13,39 @@ export interface RouteGuardOptions {
   visibility?: Visibility;
   /** Largest body read to check a route's body fields. Default 1 MiB (1048576). */
   maxBodyBytes?: number;
+  /**
+   * Deepest nesting of arrays and objects allowed in any request body
+   * (see `src/policy/json-nesting.ts`: deeper values crash the dev server's
+   * persistence for every tenant). Default 100.
+   */
+  maxJsonDepth?: number;
   /** The server's storage. Default: the current request's ({@link readServerStorage}). */
   storage?: ServerStorageSource;
 }
 
-type BodyRead = { kind: "json"; value: unknown } | { kind: "none" } | { kind: "too-large" };
+type BodyRead = { kind: "json"; value: unknown } | { kind: "none" } | { kind: "too-large" } | { kind: "too-deep" };
+
+/**
+ * Scan a clone of the whole body for nesting deeper than the scanner allows,
+ * stopping at the first byte past the limit. No size limit: nothing is kept
+ * but a few counters (the server buffers the body anyway).
+ */
+async function isNestedTooDeep(request: Request, scanner: JsonNestingScanner): Promise<boolean> {
+  const reader = request.clone().body!.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return false;
+      if (scanner.push(value)) {
+        reader.cancel().catch(() => undefined);
+        return true;
+      }
+    }
+  } catch {
+    // A body that cannot be read cannot be acted on by the server either.
+    return false;
+  }
+}
 
 /**
  * Read at most `limit` bytes of a clone of the request's body and parse it as
@@ -24,7 +53,7 @@ type BodyRead = { kind: "json"; value: unknown } | { kind: "none" } | { kind: "t
  * body that is not JSON is reported as `none`, since the server's own
  * validator then refuses it (400) before acting on it.
  */
-async function readBoundedJson(request: Request, limit: number): Promise<BodyRead> {
+async function readBoundedJson(request: Request, limit: number, scanner: JsonNestingScanner): Promise<BodyRead> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (Number.isFinite(declared) && declared > limit) return { kind: "too-large" };
   if (!request.body) return { kind: "none" };
@@ -40,6 +69,10 @@ async function readBoundedJson(request: Request, limit: number): Promise<BodyRea
         // Not awaited: cancelling one branch of a tee settles only once both are cancelled.
         reader.cancel().catch(() => undefined);
         return { kind: "too-large" };
+      }
+      if (scanner.push(value)) {
+        reader.cancel().catch(() => undefined);
+        return { kind: "too-deep" };
       }
       chunks.push(value);
     }
@@ -71,7 +104,10 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) {
     throw new TypeError("maxBodyBytes must be a whole number of bytes, at least 1024");
   }
+  const maxJsonDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+  createJsonNestingScanner(maxJsonDepth); // checks the option now, not on the first request
   const storage = options.storage ?? readServerStorage;
+  const tooDeep = () => new RouteRefusedError(400, `JSON in the request body is nested deeper than ${maxJsonDepth} levels`);
 
   return async (request: Request, principal: Principal) => {
     let url: URL;
@@ -82,15 +118,20 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
     }
     const input: RouteRequest = { method: request.method, path: url.pathname, query: url.searchParams };
     const found = options.policy.match(request.method, url.pathname);
+    let scanned = false;
     if (found?.route.body) {
-      const body = await readBoundedJson(request, maxBodyBytes);
+      const body = await readBoundedJson(request, maxBodyBytes, createJsonNestingScanner(maxJsonDepth));
       if (body.kind === "too-large") {
         throw new RouteRefusedError(403, `the request body is larger than ${maxBodyBytes} bytes`);
       }
+      if (body.kind === "too-deep") throw tooDeep();
       if (body.kind === "json") input.body = body.value;
+      scanned = body.kind !== "none" || !request.body;
     }
     const decision = options.policy.decide(input, principal);
     if (!decision.allow) throw new RouteRefusedError(decision.status, decision.reason);
+    // Every body the server may store is checked, whatever its route or content type.
+    if (!scanned && request.body && (await isNestedTooDeep(request, createJsonNestingScanner(maxJsonDepth)))) throw tooDeep();
     if (decision.checks.length === 0) return;
 
     const store = storage();

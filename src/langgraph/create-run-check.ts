@@ -1,5 +1,6 @@
 import { AuthError, RouteRefusedError, TenantForbiddenError } from "../errors.ts";
 import { isRunnableAssistant } from "../policy/run-assistant.ts";
+import { dropCredentialHeaders } from "../policy/credential-headers.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
 import type { Visibility } from "../policy/tenant-filter.ts";
 import type { Principal } from "../tenant/principal.ts";
@@ -18,6 +19,23 @@ export interface RunCheckOptions {
   storage?: ServerStorageSource;
 }
 
+const LANGSMITH_REFUSAL = "LangSmith feedback keys and tracing projects are not allowed";
+
+function isSet(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  return value !== undefined && value !== null && value !== "";
+}
+
+/**
+ * The server traces a run to `configurable.langsmith_project` (set from the
+ * body's `langsmith_tracer`, or directly in `config`) with its own LangSmith key.
+ */
+function namesLangSmithProject(config: unknown): boolean {
+  const configurable = (config as { configurable?: Record<string, unknown> } | null | undefined)?.configurable;
+  if (configurable === null || typeof configurable !== "object") return false;
+  return isSet(configurable.langsmith_project) || isSet(configurable.langsmith_example_id);
+}
+
 /**
  * The check run on every `threads:create_run` event (stateful and stateless
  * runs, waits, streams, each batch item, the protocol's `run.start`).
@@ -29,8 +47,16 @@ export interface RunCheckOptions {
  * server's own "not found" message). If storage cannot be read, the run is
  * refused (403).
  *
- * It also refuses a `webhook` (the server POSTs the whole run, headers
- * included, to any URL) unless the policy allows it, and a run on a thread
+ * It deletes credential-like `x-*` request headers (an authenticating
+ * proxy's tokens) that the server copied into the run's `configurable`, so
+ * they are not stored with the run. It refuses a `configurable.user_id`
+ * other than the caller's identity (the server would let it override the
+ * authenticated user for the run). It also refuses a `webhook` (the server POSTs the whole run, headers
+ * included, to any URL) and LangSmith options (`feedback_keys` make the
+ * server mint feedback tokens, `langsmith_tracer` or a
+ * `configurable.langsmith_project` on the run or its assistant send traces to
+ * a project the client picks, both with the server's LangSmith key) unless the
+ * policy allows them, and a run on a thread
  * that does not exist when it would not be created (the server answers that
  * with a 500 "Unreachable state" or a misleading 422).
  *
@@ -46,10 +72,25 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
     if (webhook !== undefined && webhook !== null && webhook !== "" && !options.policy.allowsWebhooks(principal)) {
       throw new TenantForbiddenError("run webhooks are not allowed");
     }
+    // The server copied the request's x-* headers here and would store them with the run;
+    // the object is the one it reads back, so deleting works (ops.mjs reads kwargs.config after this).
+    const configurable = (kwargs.config as { configurable?: Record<string, unknown> } | undefined)?.configurable;
+    dropCredentialHeaders(configurable);
+    // The server prefers a client's `configurable.user_id` over the authenticated
+    // identity (ops.mjs), and graphs commonly key memories by it.
+    const userId = configurable?.user_id;
+    if (userId !== undefined && userId !== null && userId !== principal.identity) {
+      throw new TenantForbiddenError("config.configurable.user_id must be omitted or be your own identity");
+    }
+    const langSmithRefused = !options.policy.allowsLangSmith(principal);
+    if (langSmithRefused && (isSet(kwargs.feedback_keys) || namesLangSmithProject(kwargs.config))) {
+      throw new TenantForbiddenError(LANGSMITH_REFUSAL);
+    }
     const store = storage();
     if (!store) throw new TenantForbiddenError("run creation cannot be checked outside the LangGraph server");
     const assistantId = value.assistant_id;
-    if (typeof assistantId !== "string" || !isRunnableAssistant(await store.getAssistant(assistantId), principal, visibility)) {
+    const assistant = typeof assistantId === "string" ? await store.getAssistant(assistantId) : undefined;
+    if (typeof assistantId !== "string" || !isRunnableAssistant(assistant, principal, visibility)) {
       // The server's own answer for a missing assistant, word for word, so a
       // foreign id cannot be told apart from one that does not exist.
       throw new AuthError(
@@ -60,6 +101,10 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
         { "Content-Type": "text/plain;charset=UTF-8" },
       );
     }
+
+    // The assistant's config is merged under the run's after this check (ops.mjs), so a
+    // tenant's assistant could carry the project instead.
+    if (langSmithRefused && namesLangSmithProject(assistant?.config)) throw new TenantForbiddenError(LANGSMITH_REFUSAL);
 
     if (typeof value.thread_id === "string" && value.if_not_exists !== "create") {
       // A foreign thread is refused by the server's own filter (404); a missing one is refused here, the same way.

@@ -6,6 +6,7 @@ import { TenantForbiddenError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
 import type { RunCreationCheck } from "./create-run-check.ts";
 import { handleTenantEvent, requirePrincipal, type HandlerRequest } from "./tenant-handlers.ts";
+import { requireStudioAuthDisabled } from "./require-studio-auth-disabled.ts";
 
 /**
  * A check run after authentication on every request, with the request and the
@@ -29,6 +30,10 @@ export interface TenantAuthOptions {
  * and returns the principal; a handler on every SDK event stamps and filters
  * by tenant; a `*` handler refuses any event the SDK adds later.
  *
+ * Inside a LangGraph JS server started with Studio auth enabled (no
+ * `"disable_studio_auth": true` in `langgraph.json`) it throws a
+ * `ConfigError`, so the server does not start: see `requireStudioAuthDisabled`.
+ *
  * Without `guard` and `checkRun` only what the handlers see is protected:
  * `POST /internal/truncate`, run webhooks, joins by run id and runs of
  * another tenant's assistant stay open. `src/auth.ts` passes both.
@@ -42,6 +47,7 @@ export interface TenantAuthOptions {
  * });
  */
 export function createTenantAuth(options: TenantAuthOptions): Auth {
+  requireStudioAuthDisabled();
   const visibility = options.visibility ?? "tenant";
   const auth = new Auth().authenticate(async (request: Request) => {
     const principal = await options.authenticator.authenticateRequest(request);

@@ -15,7 +15,7 @@ import type { Principal } from "../tenant/principal.ts";
  */
 
 /** Routes the policy refuses unless a permission unlocks them (see {@link RoutePolicyOptions.operatorPermissions}). */
-export const OPERATOR_ROUTES = ["truncate", "crons", "protocol", "webhooks", "delete-threads"] as const;
+export const OPERATOR_ROUTES = ["truncate", "crons", "protocol", "webhooks", "delete-threads", "langsmith"] as const;
 export type OperatorRoute = (typeof OPERATOR_ROUTES)[number];
 
 /**
@@ -161,6 +161,11 @@ export interface RoutePolicy {
   decide(request: RouteRequest, principal: Principal): RouteDecision;
   /** True when the caller may give runs a `webhook` (the `webhooks` operator route). */
   allowsWebhooks(principal: Principal): boolean;
+  /**
+   * True when the caller may make the server call LangSmith with its own key:
+   * run `feedback_keys` and a chosen tracing project (the `langsmith` operator route).
+   */
+  allowsLangSmith(principal: Principal): boolean;
 }
 
 const PERMISSION_RULE = /^[\x21-\x7e]{1,200}$/;
@@ -211,7 +216,9 @@ function refuse(route: ServerRoute | undefined, status: 403 | 404, reason: strin
  *
  * Refused by default: `POST /internal/truncate` (wipes every tenant), the
  * cron routes (the JS server answers 500 "Not implemented"), the protocol
- * routes, a run `webhook` (the server fetches that URL itself) and
+ * routes, a run `webhook` (the server fetches that URL itself), LangSmith
+ * options of a run (`feedback_keys`, `langsmith_tracer`: the server calls
+ * LangSmith with its own key; checked by the run check) and
  * `DELETE /assistants/:id?delete_threads=true` (its cascade ignores tenants).
  * Store search and namespace listing must name a prefix starting with the
  * caller's tenant. A path containing `%` is refused: Hono decodes it before
@@ -275,6 +282,7 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
     routes,
     match,
     allowsWebhooks: (principal) => unlocked("webhooks", principal),
+    allowsLangSmith: (principal) => unlocked("langsmith", principal),
     decide(request, principal) {
       const found = match(request.method, request.path);
       if (!found) return refuse(undefined, 404, "no such route");

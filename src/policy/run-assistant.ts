@@ -46,6 +46,7 @@ export interface StoredAssistant {
   assistant_id: string;
   graph_id: string;
   metadata?: Record<string, unknown> | null;
+  config?: { configurable?: Record<string, unknown> } | null;
 }
 
 /**

@@ -69,6 +69,22 @@ describe("createRouteGuard", () => {
     expect(() => createRouteGuard({ policy, maxBodyBytes: 10 })).toThrow(/maxBodyBytes/);
   });
 
+  it("refuses JSON nested too deep on every route with a body, whatever the content type (400)", async () => {
+    const deep = `{"metadata":{"x":${"[".repeat(200)}${"]".repeat(200)}}}`;
+    for (const [path, method] of [["/threads", "POST"], ["/runs", "POST"], [`/threads/${T_B}`, "PATCH"], ["/store/items", "PUT"]] as const) {
+      for (const type of ["application/json", "text/plain"]) {
+        const request = new Request(url(path), { method, body: deep, headers: { "content-type": type } });
+        await expect(guard(request, bob), `${method} ${path} ${type}`).rejects.toMatchObject({ status: 400, code: "ERR_ROUTE_REFUSED" });
+      }
+    }
+    // The limit is an option; bodies within it pass and stay unread.
+    const shallow = createRouteGuard({ policy, storage: () => storage, maxJsonDepth: 300 });
+    const ok = new Request(url("/threads"), { method: "POST", body: deep });
+    await shallow(ok, bob);
+    expect(ok.bodyUsed).toBe(false);
+    expect(() => createRouteGuard({ policy, maxJsonDepth: 0 })).toThrow(/maxJsonDepth/);
+  });
+
   it("lets a join through only for a run of the path's thread in the caller's tenant", async () => {
     await guard(new Request(url(`/threads/${T_B}/runs/${R_B}/join`)), bob);
     await guard(new Request(url(`/runs/${R_B}/stream`)), bob);

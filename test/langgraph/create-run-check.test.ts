@@ -8,7 +8,8 @@ import { makePrincipal } from "../support/principal.ts";
 const bob = makePrincipal();
 
 const T_B = "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0bb1";
-const assistants: Record<string, { assistant_id: string; graph_id: string; metadata: Record<string, unknown> }> = {
+const assistants: Record<string, { assistant_id: string; graph_id: string; metadata: Record<string, unknown>; config?: { configurable: Record<string, unknown> } }> = {
+  "asst-b-traced": { assistant_id: "asst-b-traced", graph_id: "echo", metadata: { tenant_id: "tenant-b" }, config: { configurable: { langsmith_project: "theirs" } } },
   "asst-a": { assistant_id: "asst-a", graph_id: "echo", metadata: { tenant_id: "tenant-a" } },
   "asst-b": { assistant_id: "asst-b", graph_id: "echo", metadata: { tenant_id: "tenant-b" } },
   [systemAssistantId("echo")]: { assistant_id: systemAssistantId("echo"), graph_id: "echo", metadata: { created_by: "system" } },
@@ -40,6 +41,37 @@ describe("createRunCheck", () => {
 
   it("refuses a webhook even when the route policy never saw the body", async () => {
     await expect(check(value({ assistant_id: "asst-b", kwargs: { webhook: "http://169.254.169.254/" } }), bob)).rejects.toMatchObject({ status: 403 });
+  });
+
+  it("refuses LangSmith feedback keys and tracing projects (the server's own key) unless the langsmith permission allows them", async () => {
+    const refused = [
+      { assistant_id: "asst-b", kwargs: { feedback_keys: ["score"] } },
+      { assistant_id: "asst-b", kwargs: { config: { configurable: { langsmith_project: "evil" } } } },
+      { assistant_id: "asst-b", kwargs: { config: { configurable: { langsmith_example_id: "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0bb9" } } } },
+      { assistant_id: "asst-b-traced", kwargs: {} },
+    ];
+    for (const extra of refused) {
+      await expect(check(value(extra), bob), JSON.stringify(extra)).rejects.toMatchObject({ status: 403, message: "forbidden: LangSmith feedback keys and tracing projects are not allowed" });
+    }
+    // Empty values are what the server itself treats as absent.
+    await check(value({ assistant_id: "asst-b", kwargs: { feedback_keys: [], config: { configurable: { langsmith_project: "" } } } }), bob);
+    const operator = { ...bob, permissions: ["ops:langsmith"] };
+    const unlocked = createRunCheck({ policy: createRoutePolicy({ operatorPermissions: { langsmith: "ops:langsmith" } }), storage: () => storage });
+    for (const extra of refused) await unlocked(value(extra), operator);
+    await expect(unlocked(value(refused[0]!), bob)).rejects.toMatchObject({ status: 403 });
+  });
+
+  it("deletes credential headers the server copied into the run's configurable", async () => {
+    const configurable = { "x-amzn-oidc-accesstoken": "proxy-token", "x-request-id": "r1" };
+    await check(value({ assistant_id: "asst-b", kwargs: { config: { configurable } } }), bob);
+    expect(configurable).toEqual({ "x-request-id": "r1" });
+  });
+
+  it("refuses a configurable.user_id other than the caller's identity (the server would prefer it)", async () => {
+    for (const user_id of ["alice", "", 7]) {
+      await expect(check(value({ assistant_id: "asst-b", kwargs: { config: { configurable: { user_id } } } }), bob), String(user_id)).rejects.toMatchObject({ status: 403 });
+    }
+    await check(value({ assistant_id: "asst-b", kwargs: { config: { configurable: { user_id: "bob" } } } }), bob);
   });
 
   it("answers 404 for a run on a missing thread that would not be created", async () => {

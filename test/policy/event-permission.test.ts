@@ -63,6 +63,9 @@ describe("requireTenantNamespace", () => {
   });
   it("with owner visibility needs [tenant, user, ...]", () => {
     expect(() => requireTenantNamespace(["acme", "alice"], alice, { owner: true })).not.toThrow();
+    // The in-memory store throws a plain error (a 500) for a ":" in a label; refused first, as a 400.
+    expect(() => requireTenantNamespace(["acme", "a:b"], alice)).toThrow(expect.objectContaining({ status: 400, code: "ERR_ROUTE_REFUSED" }));
+    expect(() => requireTenantNamespace(["acme", 7], alice)).toThrow(expect.objectContaining({ status: 400 }));
     expect(() => requireTenantNamespace(["acme", "bob"], alice, { owner: true })).toThrow(TenantForbiddenError);
     expect(() => requireTenantNamespace(["acme"], alice, { owner: true })).toThrow(TenantForbiddenError);
   });
