@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { InvalidTokenError } from "../errors.ts";
 
 /** Options of {@link inspectToken}. */
@@ -14,8 +15,9 @@ export interface InspectedToken {
   payload: Record<string, unknown>;
 }
 
-const SEGMENT = /^[A-Za-z0-9_-]+$/;
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+/** The value (0–63) of each base64url character (RFC 4648 §5), -1 for every other code unit below 128. */
+const BASE64URL = new Int8Array(128).fill(-1);
+for (const [i, c] of [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"].entries()) BASE64URL[c.charCodeAt(0)] = i;
 
 /**
  * Header parameters that carry key material or a place to fetch it from.
@@ -61,7 +63,7 @@ export function inspectToken(token: string, options: InspectTokenOptions): Inspe
   }
   // Header first, so a token is refused for what it claims to be (`alg: none`
   // with an empty signature is an algorithm problem) before its other parts.
-  if (!SEGMENT.test(segments[0]!)) throw new InvalidTokenError("the token header is empty or not unpadded base64url");
+  if (!isBase64url(segments[0]!)) throw new InvalidTokenError("the token header is empty or not unpadded base64url");
   const header = decodeObject(segments[0]!, "header");
   const alg = header.alg;
   if (typeof alg !== "string" || !options.algorithms.includes(alg)) {
@@ -79,27 +81,47 @@ export function inspectToken(token: string, options: InspectTokenOptions): Inspe
     throw new InvalidTokenError('the "kid" header must be a printable string of at most 256 characters');
   }
   if ("typ" in header && typeof header.typ !== "string") throw new InvalidTokenError('the "typ" header must be a string');
-  if (!SEGMENT.test(segments[1]!)) throw new InvalidTokenError("the token payload is empty or not unpadded base64url");
-  if (!SEGMENT.test(segments[2]!)) throw new InvalidTokenError("the token signature is empty or not unpadded base64url");
-  // Decoders ignore the unused low bits of the last character, so one
-  // signature has several spellings; accept only the canonical one, or a
-  // "changed" token would still verify (token malleability, RFC 7515 §2).
-  for (const segment of segments) {
-    if (Buffer.from(segment, "base64url").toString("base64url") !== segment) {
-      throw new InvalidTokenError("a token segment is not canonical base64url");
-    }
+  if (!isBase64url(segments[1]!)) throw new InvalidTokenError("the token payload is empty or not unpadded base64url");
+  if (!isBase64url(segments[2]!)) throw new InvalidTokenError("the token signature is empty or not unpadded base64url");
+  if (!isCanonical(segments[0]!) || !isCanonical(segments[1]!) || !isCanonical(segments[2]!)) {
+    throw new InvalidTokenError("a token segment is not canonical base64url");
   }
   const payload = decodeObject(segments[1]!, "payload");
   return { header, payload };
 }
 
-function decodeObject(segment: string, part: "header" | "payload"): Record<string, unknown> {
-  let text: string;
-  try {
-    text = strictUtf8.decode(Buffer.from(segment, "base64url"));
-  } catch {
-    throw new InvalidTokenError(`the token ${part} is not UTF-8`);
+/** True for a non-empty string of base64url characters only (RFC 4648 §5; no padding). */
+function isBase64url(segment: string): boolean {
+  const length = segment.length;
+  if (length === 0) return false;
+  for (let i = 0; i < length; i++) {
+    const code = segment.charCodeAt(i);
+    if (code >= 128 || BASE64URL[code]! < 0) return false;
   }
+  return true;
+}
+
+/**
+ * True when a base64url string (see {@link isBase64url}) is the one canonical
+ * spelling of its bytes. Decoders ignore the unused low bits of the last
+ * character, so one signature has several spellings; accept only the
+ * canonical one, or a "changed" token would still verify (token
+ * malleability, RFC 7515 §2, RFC 4648 §3.5). Checked without re-encoding.
+ */
+function isCanonical(segment: string): boolean {
+  const rest = segment.length % 4;
+  // 1 character left over encodes no whole byte; 2 carry one byte (4 unused
+  // bits), 3 carry two (2 unused bits), which must be zero.
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  return (BASE64URL[segment.charCodeAt(segment.length - 1)]! & (rest === 2 ? 0b1111 : 0b11)) === 0;
+}
+
+function decodeObject(segment: string, part: "header" | "payload"): Record<string, unknown> {
+  const bytes = Buffer.from(segment, "base64url");
+  // Strict UTF-8 (RFC 7515 §5.2 / RFC 8259 §8.1): no lone surrogates or overlongs.
+  if (!isUtf8(bytes)) throw new InvalidTokenError(`the token ${part} is not UTF-8`);
+  const text = bytes.toString("utf8");
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -109,8 +131,51 @@ function decodeObject(segment: string, part: "header" | "payload"): Record<strin
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new InvalidTokenError(`the token ${part} must be a JSON object`);
   }
-  if (hasDuplicateMember(text)) throw new InvalidTokenError(`the token ${part} has duplicate member names`);
+  // JSON.parse keeps one member per distinct name, so the parsed objects
+  // hold fewer members than the text names exactly when a name repeats.
+  if (countMembers(value) !== countMemberNames(text)) throw new InvalidTokenError(`the token ${part} has duplicate member names`);
   return value as Record<string, unknown>;
+}
+
+/** Members of every object in a parsed JSON value (`__proto__` included: JSON.parse makes it an own member). */
+function countMembers(value: object): number {
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) if (item !== null && typeof item === "object") count += countMembers(item as object);
+    return count;
+  }
+  for (const key in value) {
+    count++;
+    const item = (value as Record<string, unknown>)[key];
+    if (item !== null && typeof item === "object") count += countMembers(item);
+  }
+  return count;
+}
+
+/**
+ * Member names in already-valid JSON text: the strings followed by `:`
+ * (RFC 8259 §4; a string value is never followed by one).
+ */
+function countMemberNames(text: string): number {
+  let count = 0;
+  let i = text.indexOf('"');
+  while (i !== -1) {
+    let end = text.indexOf('"', i + 1);
+    // Skip escaped quotes: a quote preceded by an odd run of backslashes.
+    while (isEscaped(text, end)) end = text.indexOf('"', end + 1);
+    let next = end + 1;
+    let code = text.charCodeAt(next);
+    while (code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d) code = text.charCodeAt(++next);
+    if (code === 0x3a) count++;
+    i = text.indexOf('"', next);
+  }
+  return count;
+}
+
+function isEscaped(text: string, quote: number): boolean {
+  let backslashes = 0;
+  for (let k = quote - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
+  return backslashes % 2 === 1;
 }
 
 /**
