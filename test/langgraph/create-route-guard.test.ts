@@ -85,6 +85,22 @@ describe("createRouteGuard", () => {
     expect(() => createRouteGuard({ policy, maxJsonDepth: 0 })).toThrow(/maxJsonDepth/);
   });
 
+  it("judges a body by its declared length only when that length is too short to nest past the limit", async () => {
+    const tight = createRouteGuard({ policy, storage: () => storage, maxJsonDepth: 4 });
+    const send = (body: string) =>
+      new Request(url("/threads/search"), { method: "POST", body, headers: { "content-length": String(Buffer.byteLength(body)) } });
+    // 5 levels in 11 bytes: longer than the limit of 4, so it is scanned and refused.
+    await expect(tight(send("[[[[[1]]]]]"), bob)).rejects.toMatchObject({ status: 400, code: "ERR_ROUTE_REFUSED" });
+    // 4 bytes cannot open 5 levels: allowed without a read (the server reads it intact).
+    const short = send("[[]]");
+    await tight(short, bob);
+    expect(short.bodyUsed).toBe(false);
+    expect(await short.text()).toBe("[[]]");
+    // A length that is not plain decimal is not trusted: the body is scanned.
+    const odd = new Request(url("/threads/search"), { method: "POST", body: "[[[[[1]]]]]", headers: { "content-length": "+4" } });
+    await expect(tight(odd, bob)).rejects.toMatchObject({ status: 400 });
+  });
+
   it("lets a join through only for a run of the path's thread in the caller's tenant", async () => {
     await guard(new Request(url(`/threads/${T_B}/runs/${R_B}/join`)), bob);
     await guard(new Request(url(`/runs/${R_B}/stream`)), bob);
