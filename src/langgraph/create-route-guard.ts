@@ -47,6 +47,9 @@ async function isNestedTooDeep(request: Request, scanner: JsonNestingScanner): P
   }
 }
 
+/** GET and HEAD requests have no body (the Fetch standard's Request constructor refuses one). */
+const cannotHaveBody = (request: Request): boolean => request.method === "GET" || request.method === "HEAD";
+
 /**
  * True when the body declares a length (`Content-Length`) of at most
  * `maxDepth` bytes: nesting deeper than `maxDepth` takes more than
@@ -151,7 +154,9 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
     const decision = options.policy.decide(input, principal);
     if (!decision.allow) throw new RouteRefusedError(decision.status, decision.reason);
     // Every body the server may store is checked, whatever its route or content type.
-    if (!scanned && request.body && !isTooShortToNest(request, maxJsonDepth)) {
+    // `request.body` is read last: on the server's lightweight requests
+    // (@hono/node-server) touching it builds a whole second Request.
+    if (!scanned && !cannotHaveBody(request) && !isTooShortToNest(request, maxJsonDepth) && request.body) {
       if (await isNestedTooDeep(request, createJsonNestingScanner(maxJsonDepth))) throw tooDeep();
     }
     if (decision.checks.length === 0) return;
