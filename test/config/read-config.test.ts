@@ -2,20 +2,11 @@ import { describe, expect, it } from "vitest";
 import { CONFIG_VARIABLES, DEFAULT_ALGORITHMS, readConfig } from "../../src/config/read-config.ts";
 import { isLoopbackHost, isSecureOrLoopbackUrl } from "../../src/config/is-loopback-url.ts";
 import { ConfigError } from "../../src/errors.ts";
+import { configProblems } from "../support/config-problems.ts";
 
 const BASE = { AUTH_ISSUER: "https://id.example.com/", AUTH_AUDIENCE: "https://api.example.com" };
 
-function problemsOf(env: Record<string, string | undefined>): readonly string[] {
-  try {
-    readConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    expect(error).toBeInstanceOf(TypeError);
-    expect((error as ConfigError).code).toBe("ERR_CONFIG_INVALID");
-    return (error as ConfigError).problems;
-  }
-  throw new Error("readConfig accepted the environment");
-}
+const problemsOf = configProblems;
 
 describe("readConfig", () => {
   it("applies every default when only issuer and audience are set", () => {

@@ -1,18 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config/read-config.ts";
-import { ConfigError } from "../../src/errors.ts";
+import { configProblems } from "../support/config-problems.ts";
 
 const BASE = { AUTH_ISSUER: "https://idp.example.com/", AUTH_AUDIENCE: "api" };
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    readConfig({ ...BASE, ...env });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("readConfig accepted the environment");
-}
+const problems = (env: Record<string, string>) => configProblems({ ...BASE, ...env });
 
 describe("verification variables", () => {
   it("defaults to no extra policy and the documented key-fetching limits", () => {
