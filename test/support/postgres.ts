@@ -113,8 +113,9 @@ export async function startPostgres(): Promise<TestPostgres> {
   const root = await mkdtemp(join(tmpdir(), "tenant-auth-pg-"));
   const dataDir = join(root, "data");
   if (asRoot) {
-    // Postgres runs as `postgres`: it must be able to reach and own its folder.
-    execFileSync("id", ["-u", "postgres"], { stdio: "ignore" });
+    // Postgres refuses to run as root, so it runs as `postgres`, which must be
+    // able to reach and own its folder. A fresh machine may have no such user.
+    ensurePostgresUser();
     const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
     const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
     await chmod(root, 0o755);
@@ -151,5 +152,19 @@ export async function startPostgres(): Promise<TestPostgres> {
   return server(url, async () => {
     await cluster.stop();
     await rm(root, { recursive: true, force: true });
+  });
+}
+
+/** As root, make sure a system user `postgres` exists (Postgres will not run as root). */
+function ensurePostgresUser(): void {
+  try {
+    execFileSync("id", ["-u", "postgres"], { stdio: "ignore" });
+    return;
+  } catch {
+    // no such user yet
+  }
+  execFileSync("groupadd", ["--force", "--system", "postgres"], { stdio: "ignore" });
+  execFileSync("useradd", ["--system", "--gid", "postgres", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"], {
+    stdio: "ignore",
   });
 }
