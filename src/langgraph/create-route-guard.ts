@@ -161,7 +161,7 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
     }
     if (decision.checks.length === 0) return;
 
-    const store = storage();
+    const store = await storage();
     if (!store) throw new TenantForbiddenError("this request cannot be checked outside the LangGraph server");
     const runId = decision.params.run_id ?? "";
     const run = await store.getRun(runId);

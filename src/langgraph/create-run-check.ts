@@ -86,7 +86,7 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
     if (langSmithRefused && (isSet(kwargs.feedback_keys) || namesLangSmithProject(kwargs.config))) {
       throw new TenantForbiddenError(LANGSMITH_REFUSAL);
     }
-    const store = storage();
+    const store = await storage();
     if (!store) throw new TenantForbiddenError("run creation cannot be checked outside the LangGraph server");
     const assistantId = value.assistant_id;
     const assistant = typeof assistantId === "string" ? await store.getAssistant(assistantId) : undefined;

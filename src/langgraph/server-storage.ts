@@ -8,6 +8,10 @@
  * run path sees it: the check reads the same data the run will use, and a
  * client controls nothing of it but the id.
  */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, sep } from "node:path";
+import { pathToFileURL } from "node:url";
 import { tryGetContext } from "hono/context-storage";
 import type { StoredAssistant } from "../policy/run-assistant.ts";
 
@@ -31,7 +35,7 @@ export interface ServerStorage {
 }
 
 /** Where the checks get storage from; tests inject their own. */
-export type ServerStorageSource = () => ServerStorage | undefined;
+export type ServerStorageSource = () => ServerStorage | undefined | Promise<ServerStorage | undefined>;
 
 interface Ops {
   assistants: { get(id: string, auth: undefined): Promise<StoredAssistant> };
@@ -67,17 +71,65 @@ async function orUndefined<T>(read: () => Promise<T | null>): Promise<T | undefi
  * const storage = readServerStorage();
  * if (!storage) throw new TenantForbiddenError("cannot check this request");
  */
-export const readServerStorage: ServerStorageSource = () => {
-  let ops: unknown;
+export const readServerStorage: ServerStorageSource = async () => {
+  let ops = opsFrom(tryGetContext);
+  // Our `hono` and the server's can be two copies (an app whose lock file
+  // resolved them apart, or a server run from another install): each has its
+  // own request context, so ask the server's copy too.
+  if (ops === undefined) {
+    const serverTryGetContext = await (serverContextStorage ??= importServerContextStorage(process.argv[1]));
+    if (serverTryGetContext) ops = opsFrom(serverTryGetContext);
+  }
+  if (!isOps(ops)) return undefined;
+  const found = ops;
+  return {
+    getAssistant: (id) => orUndefined(() => found.assistants.get(id, undefined)),
+    getThread: (id) => orUndefined(() => found.threads.get(id, undefined)),
+    getRun: (id) => orUndefined(() => found.runs.get(id, undefined, undefined)),
+  };
+};
+
+type TryGetContext = () => unknown;
+
+function opsFrom(read: TryGetContext): unknown {
   try {
-    ops = (tryGetContext() as { var?: Record<string, unknown> } | undefined)?.var?.LANGGRAPH_OPS;
+    return (read() as { var?: Record<string, unknown> } | undefined)?.var?.LANGGRAPH_OPS;
   } catch {
     return undefined;
   }
-  if (!isOps(ops)) return undefined;
-  return {
-    getAssistant: (id) => orUndefined(() => ops.assistants.get(id, undefined)),
-    getThread: (id) => orUndefined(() => ops.threads.get(id, undefined)),
-    getRun: (id) => orUndefined(() => ops.runs.get(id, undefined, undefined)),
-  };
-};
+}
+
+let serverContextStorage: Promise<TryGetContext | undefined> | undefined;
+
+/**
+ * `tryGetContext` of the `hono` the LangGraph server itself imports: resolved
+ * from the server's entry point (`@langchain/langgraph-api/dist/cli/entrypoint.mjs`,
+ * the script `langgraph dev` runs) to hono's ESM build, the one the server
+ * loads. `undefined` outside such a server; every check then refuses.
+ */
+export async function importServerContextStorage(entry: string | undefined): Promise<TryGetContext | undefined> {
+  if (!entry || !entry.includes(`${sep}@langchain${sep}langgraph-api${sep}`)) return undefined;
+  try {
+    let dir = dirname(createRequire(entry).resolve("hono"));
+    while (dir !== dirname(dir)) {
+      const manifest = join(dir, "package.json");
+      const pkg = (() => {
+        try {
+          return JSON.parse(readFileSync(manifest, "utf8")) as { name?: string; exports?: Record<string, { import?: string }> };
+        } catch {
+          return undefined;
+        }
+      })();
+      if (pkg?.name === "hono") {
+        const target = pkg.exports?.["./context-storage"]?.import;
+        if (typeof target !== "string") return undefined;
+        const mod = (await import(pathToFileURL(join(dir, target)).href)) as { tryGetContext?: unknown };
+        return typeof mod.tryGetContext === "function" ? (mod.tryGetContext as TryGetContext) : undefined;
+      }
+      dir = dirname(dir);
+    }
+  } catch {
+    // not resolvable from there: no server context to read
+  }
+  return undefined;
+}

@@ -121,4 +121,35 @@ describe("the packed tarball in a fresh LangGraph app", () => {
     const seen = (await (await call(globex, "POST", "/threads/search", { limit: 100 })).json()) as Array<{ thread_id: string }>;
     expect(seen.map((t) => t.thread_id)).not.toContain(threadId);
   });
+
+  // The run check reads the server's own storage through Hono's request
+  // context: this shows it finds it from an installed copy of the package
+  // (a second copy of hono would make every run fail closed).
+  it("runs a tenant's own assistant and refuses another tenant's, from the installed package", async () => {
+    const scope = "threads:read threads:write assistants:read assistants:write";
+    const acme = await issuer.sign({ sub: "alice", org_id: "acme", scope });
+    const globex = await issuer.sign({ sub: "gus", org_id: "globex", scope });
+    const call = (token: string, method: string, path: string, body?: unknown) =>
+      fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const assistant = (await (await call(acme, "POST", "/assistants", { graph_id: "echo" })).json()) as { assistant_id: string };
+    const acmeThread = (await (await call(acme, "POST", "/threads", {})).json()) as { thread_id: string };
+    const globexThread = (await (await call(globex, "POST", "/threads", {})).json()) as { thread_id: string };
+
+    const own = await call(acme, "POST", `/threads/${acmeThread.thread_id}/runs/wait`, {
+      assistant_id: assistant.assistant_id,
+      input: { text: "mine" },
+    });
+    expect([own.status, own.status === 200 ? "" : await own.clone().text()]).toEqual([200, ""]);
+    expect(await own.json()).toEqual({ text: "mine" });
+
+    const foreign = await call(globex, "POST", `/threads/${globexThread.thread_id}/runs/wait`, {
+      assistant_id: assistant.assistant_id,
+      input: { text: "theirs" },
+    });
+    expect(foreign.status).toBe(404);
+  });
 });

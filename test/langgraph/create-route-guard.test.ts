@@ -119,6 +119,6 @@ describe("createRouteGuard", () => {
   it("fails closed when the server's storage is not there", async () => {
     const blind = createRouteGuard({ policy, storage: () => undefined });
     await expect(blind(new Request(url(`/runs/${R_B}/stream`)), bob)).rejects.toMatchObject({ status: 403 });
-    expect(readServerStorage()).toBeUndefined();
+    expect(await readServerStorage()).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { contextStorage } from "hono/context-storage";
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
-import { readServerStorage } from "../../src/langgraph/server-storage.ts";
+import { importServerContextStorage, readServerStorage } from "../../src/langgraph/server-storage.ts";
 
 /** The server's ops, reduced to what the adapter calls; records what it was called with. */
 function fakeOps(calls: unknown[][]) {
@@ -40,7 +40,7 @@ describe("readServerStorage", () => {
       await next();
     });
     app.get("/", async (c) => {
-      const storage = readServerStorage();
+      const storage = await readServerStorage();
       if (!storage) return c.json({ storage: false });
       const assistant = await storage.getAssistant("a1");
       const missing = await storage.getAssistant("nope");
@@ -61,10 +61,24 @@ describe("readServerStorage", () => {
   });
 
   it("is undefined outside a request, or when the context holds no ops", async () => {
-    expect(readServerStorage()).toBeUndefined();
+    expect(await readServerStorage()).toBeUndefined();
     const app = new Hono();
     app.use(contextStorage());
-    app.get("/", (c) => c.json({ storage: readServerStorage() !== undefined }));
+    app.get("/", async (c) => c.json({ storage: (await readServerStorage()) !== undefined }));
     expect(await (await app.request("/")).json()).toEqual({ storage: false });
+  });
+
+  it("finds the server's own hono from the langgraph dev entry point, and nothing from anywhere else", async () => {
+    const { createRequire } = await import("node:module");
+    const entry = createRequire(import.meta.url).resolve("@langchain/langgraph-api/package.json").replace(/package\.json$/, "dist/cli/entrypoint.mjs");
+    const found = await importServerContextStorage(entry);
+    expect(typeof found).toBe("function");
+    const app = new Hono();
+    app.use(contextStorage());
+    app.get("/", (c) => c.json({ same: found!() === c }));
+    // Here both resolve to one hono, so the server's copy sees this request's context.
+    expect(await (await app.request("/")).json()).toEqual({ same: true });
+    expect(await importServerContextStorage(undefined)).toBeUndefined();
+    expect(await importServerContextStorage("/usr/lib/node_modules/some-tool/cli.js")).toBeUndefined();
   });
 });
