@@ -104,8 +104,22 @@ export async function startLangGraphDev(options: LangGraphDevOptions): Promise<L
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   let exited = false;
   child.once("exit", () => (exited = true));
+  // The server runs in its own process group (so stop() can end its children
+  // too), which also means it outlives a test process that exits without
+  // calling stop(); one such orphan was found spinning a core at 100 %.
+  const killOrphan = () => {
+    if (!exited && child.pid) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  process.once("exit", killOrphan);
 
   const stop = async () => {
+    process.removeListener("exit", killOrphan);
     if (!exited && child.pid) {
       try {
         process.kill(-child.pid, "SIGTERM");
