@@ -151,7 +151,7 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
       if (body.kind === "json") input.body = body.value;
       scanned = body.kind !== "none" || !request.body;
     }
-    const decision = options.policy.decide(input, principal);
+    const decision = options.policy.decide(input, principal, found);
     if (!decision.allow) throw new RouteRefusedError(decision.status, decision.reason);
     // Every body the server may store is checked, whatever its route or content type.
     // `request.body` is read last: on the server's lightweight requests

@@ -157,8 +157,12 @@ export interface RoutePolicy {
   routes: readonly ServerRoute[];
   /** The route a method and raw path name, or `undefined`. */
   match(method: string, path: string): { route: ServerRoute; params: Record<string, string> } | undefined;
-  /** Decide one request for one caller. */
-  decide(request: RouteRequest, principal: Principal): RouteDecision;
+  /**
+   * Decide one request for one caller. `matched` is what {@link RoutePolicy.match}
+   * already returned for this method and path, so a caller that matched first
+   * does not pay for the lookup twice.
+   */
+  decide(request: RouteRequest, principal: Principal, matched?: ReturnType<RoutePolicy["match"]>): RouteDecision;
   /** True when the caller may give runs a `webhook` (the `webhooks` operator route). */
   allowsWebhooks(principal: Principal): boolean;
   /**
@@ -283,8 +287,8 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
     match,
     allowsWebhooks: (principal) => unlocked("webhooks", principal),
     allowsLangSmith: (principal) => unlocked("langsmith", principal),
-    decide(request, principal) {
-      const found = match(request.method, request.path);
+    decide(request, principal, matched) {
+      const found = matched ?? match(request.method, request.path);
       if (!found) return refuse(undefined, 404, "no such route");
       const { route, params } = found;
       if (route.operator && !unlocked(route.operator, principal)) {
