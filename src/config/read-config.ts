@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
+import { wholeNumberVariable } from "./whole-number-variable.ts";
 import { issuerListVariable, toVerificationConfig, VERIFICATION_ENV, type VerificationConfig } from "./verification-env.ts";
 import { ProviderVariables, readProviderSettings, type ProviderSettings } from "./provider-variables.ts";
 import { TokenCacheEnvSchema, toTokenCacheConfig, type TokenCacheConfig } from "./token-cache-config.ts";
@@ -117,13 +118,7 @@ const EnvSchema = z.object({
     .regex(/^[\x21-\x7e]{1,256}$/, "AUTH_TENANT_CLAIM must be a claim name or dotted path: 1-256 printable ASCII characters, no spaces")
     .optional(),
   AUTH_ALGORITHMS: algorithmsVariable.prefault(DEFAULT_ALGORITHMS.join(",")),
-  AUTH_CLOCK_TOLERANCE: z
-    .string()
-    .trim()
-    .regex(/^\d{1,3}$/, "AUTH_CLOCK_TOLERANCE must be a whole number of seconds from 0 to 300")
-    .transform(Number)
-    .refine((n) => n <= 300, "AUTH_CLOCK_TOLERANCE must be a whole number of seconds from 0 to 300")
-    .default(5),
+  AUTH_CLOCK_TOLERANCE: wholeNumberVariable("AUTH_CLOCK_TOLERANCE", 0, 300, "seconds").default(5),
   AUTH_TENANT_MODE: z.enum(["multi", "single"], { error: 'AUTH_TENANT_MODE must be "multi" or "single"' }).default("multi"),
   AUTH_SINGLE_TENANT_ID: z
     .string()

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { wholeNumberVariable } from "./whole-number-variable.ts";
 
 /** Default cap on cached verified tokens: 10,000 entries. */
 export const DEFAULT_TOKEN_CACHE_MAX_ENTRIES = 10_000;
@@ -15,15 +16,6 @@ export interface TokenCacheConfig {
   maxAgeSeconds: number;
 }
 
-const wholeNumber = (name: string, min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d{1,7}$/, `${name} must be a whole number from ${min} to ${max}`)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `${name} must be a whole number from ${min} to ${max}`)
-    .default(fallback);
-
 /**
  * The cache's variables, merged into the schema of `readConfig`. Kept apart so
  * the cache's settings live next to each other and not in the main schema.
@@ -35,8 +27,8 @@ export const TokenCacheEnvSchema = z.object({
     .toLowerCase()
     .pipe(z.enum(["on", "off"], { error: 'AUTH_TOKEN_CACHE must be "on" or "off"' }))
     .default("on"),
-  AUTH_TOKEN_CACHE_MAX_ENTRIES: wholeNumber("AUTH_TOKEN_CACHE_MAX_ENTRIES", 1, 1_000_000, DEFAULT_TOKEN_CACHE_MAX_ENTRIES),
-  AUTH_TOKEN_CACHE_MAX_AGE: wholeNumber("AUTH_TOKEN_CACHE_MAX_AGE", 1, 86_400, DEFAULT_TOKEN_CACHE_MAX_AGE_SECONDS),
+  AUTH_TOKEN_CACHE_MAX_ENTRIES: wholeNumberVariable("AUTH_TOKEN_CACHE_MAX_ENTRIES", 1, 1_000_000).default(DEFAULT_TOKEN_CACHE_MAX_ENTRIES),
+  AUTH_TOKEN_CACHE_MAX_AGE: wholeNumberVariable("AUTH_TOKEN_CACHE_MAX_AGE", 1, 86_400).default(DEFAULT_TOKEN_CACHE_MAX_AGE_SECONDS),
 });
 
 /**

@@ -5,6 +5,7 @@
  * concern's variables are read in one place.
  */
 import { z } from "zod";
+import { wholeNumberVariable } from "./whole-number-variable.ts";
 import { ConfigError } from "../errors.ts";
 import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
 
@@ -62,13 +63,7 @@ function issuerProblem(issuer: string): string | undefined {
   return undefined;
 }
 
-const seconds = (name: string, min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d{1,9}$/, `${name} must be a whole number of seconds from ${min} to ${max}`)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `${name} must be a whole number of seconds from ${min} to ${max}`);
+const seconds = (name: string, min: number, max: number) => wholeNumberVariable(name, min, max, "seconds");
 
 // RFC 9110 §8.3.1 media type (the `application/` prefix may be left out, RFC 7515 §4.1.9).
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]{1,64}(\/[A-Za-z0-9!#$&^_.+-]{1,64})?$/;
@@ -81,20 +76,8 @@ export const VERIFICATION_ENV = {
     .regex(MEDIA_TYPE, 'AUTH_REQUIRED_TYP must be a media type such as "at+jwt" (RFC 9068)')
     .optional(),
   AUTH_MAX_TOKEN_AGE: seconds("AUTH_MAX_TOKEN_AGE", 1, 31_536_000).optional(),
-  AUTH_MAX_TOKEN_BYTES: z
-    .string()
-    .trim()
-    .regex(/^\d{1,6}$/, "AUTH_MAX_TOKEN_BYTES must be a whole number of bytes from 1024 to 65536")
-    .transform(Number)
-    .refine((n) => n >= 1024 && n <= 65_536, "AUTH_MAX_TOKEN_BYTES must be a whole number of bytes from 1024 to 65536")
-    .default(8192),
-  AUTH_JWKS_TIMEOUT_MS: z
-    .string()
-    .trim()
-    .regex(/^\d{1,6}$/, "AUTH_JWKS_TIMEOUT_MS must be a whole number of milliseconds from 100 to 60000")
-    .transform(Number)
-    .refine((n) => n >= 100 && n <= 60_000, "AUTH_JWKS_TIMEOUT_MS must be a whole number of milliseconds from 100 to 60000")
-    .default(5000),
+  AUTH_MAX_TOKEN_BYTES: wholeNumberVariable("AUTH_MAX_TOKEN_BYTES", 1024, 65_536, "bytes").default(8192),
+  AUTH_JWKS_TIMEOUT_MS: wholeNumberVariable("AUTH_JWKS_TIMEOUT_MS", 100, 60_000, "milliseconds").default(5000),
   AUTH_JWKS_MAX_AGE: seconds("AUTH_JWKS_MAX_AGE", 1, 86_400).default(600),
   AUTH_JWKS_COOLDOWN: seconds("AUTH_JWKS_COOLDOWN", 1, 3600).default(30),
   AUTH_JWKS_STALE_IF_ERROR: seconds("AUTH_JWKS_STALE_IF_ERROR", 1, 604_800).default(86_400),
