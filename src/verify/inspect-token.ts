@@ -53,6 +53,53 @@ export function inspectToken(token: string, options: InspectTokenOptions): Inspe
   const maxTokenBytes = options.maxTokenBytes ?? 8192;
   if (typeof token !== "string" || token.length === 0) throw new InvalidTokenError("the token is empty");
   if (token.length > maxTokenBytes) throw new InvalidTokenError(`the token is longer than ${maxTokenBytes} bytes`);
+  // Fast path: one regular expression pass proves three non-empty base64url
+  // segments; every other shape takes the step-by-step path below, which
+  // names the first problem in the same order as always.
+  if (!COMPACT_JWS.test(token)) return inspectSlowly(token, options);
+  const first = token.indexOf(".");
+  const second = token.indexOf(".", first + 1);
+  const headerPart = token.slice(0, first);
+  const header = headerCache.get(headerPart);
+  // A remembered header passed every check that does not depend on the
+  // options, and was canonical; only the algorithm allowlist is left.
+  if (header === undefined) return inspectSlowly(token, options);
+  requireAllowedAlgorithm(header, options.algorithms);
+  const payloadPart = token.slice(first + 1, second);
+  if (!isCanonical(payloadPart) || !isCanonical(token.slice(second + 1))) {
+    throw new InvalidTokenError("a token segment is not canonical base64url");
+  }
+  return { header, payload: decodeObject(payloadPart, "payload") };
+}
+
+/** Exactly three non-empty segments of base64url characters (RFC 4648 §5, no padding). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Headers that passed {@link checkHeader} and are canonical, by their exact
+ * base64url text: an issuer signs every token with one of a few headers, so
+ * decoding and checking each again is wasted work. Entries are deeply frozen
+ * (they are handed to callers) and the map is capped, oldest out first, so
+ * a flood of distinct headers costs bounded memory.
+ */
+const headerCache = new Map<string, Record<string, unknown>>();
+const HEADER_CACHE_MAX = 256;
+
+function rememberHeader(segment: string, header: Record<string, unknown>): void {
+  if (headerCache.size >= HEADER_CACHE_MAX) headerCache.delete(headerCache.keys().next().value as string);
+  headerCache.set(segment, deepFreeze(header));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Every check in the documented order: the path for a header seen for the first time, and for every malformed token. */
+function inspectSlowly(token: string, options: InspectTokenOptions): InspectedToken {
   const segments = token.split(".");
   if (segments.length !== 3) {
     throw new InvalidTokenError(
@@ -65,10 +112,27 @@ export function inspectToken(token: string, options: InspectTokenOptions): Inspe
   // with an empty signature is an algorithm problem) before its other parts.
   if (!isBase64url(segments[0]!)) throw new InvalidTokenError("the token header is empty or not unpadded base64url");
   const header = decodeObject(segments[0]!, "header");
+  requireAllowedAlgorithm(header, options.algorithms);
+  checkHeader(header);
+  if (!isBase64url(segments[1]!)) throw new InvalidTokenError("the token payload is empty or not unpadded base64url");
+  if (!isBase64url(segments[2]!)) throw new InvalidTokenError("the token signature is empty or not unpadded base64url");
+  if (!isCanonical(segments[0]!) || !isCanonical(segments[1]!) || !isCanonical(segments[2]!)) {
+    throw new InvalidTokenError("a token segment is not canonical base64url");
+  }
+  const payload = decodeObject(segments[1]!, "payload");
+  rememberHeader(segments[0]!, header);
+  return { header, payload };
+}
+
+function requireAllowedAlgorithm(header: Record<string, unknown>, algorithms: readonly string[]): void {
   const alg = header.alg;
-  if (typeof alg !== "string" || !options.algorithms.includes(alg)) {
+  if (typeof alg !== "string" || !algorithms.includes(alg)) {
     throw new InvalidTokenError("the token's signing algorithm is not allowed");
   }
+}
+
+/** The header checks that do not depend on the options. */
+function checkHeader(header: Record<string, unknown>): void {
   for (const name of KEY_BEARING_HEADERS) {
     if (name in header) throw new InvalidTokenError(`the "${name}" header is not accepted: keys come only from the issuer's key set`);
   }
@@ -81,13 +145,6 @@ export function inspectToken(token: string, options: InspectTokenOptions): Inspe
     throw new InvalidTokenError('the "kid" header must be a printable string of at most 256 characters');
   }
   if ("typ" in header && typeof header.typ !== "string") throw new InvalidTokenError('the "typ" header must be a string');
-  if (!isBase64url(segments[1]!)) throw new InvalidTokenError("the token payload is empty or not unpadded base64url");
-  if (!isBase64url(segments[2]!)) throw new InvalidTokenError("the token signature is empty or not unpadded base64url");
-  if (!isCanonical(segments[0]!) || !isCanonical(segments[1]!) || !isCanonical(segments[2]!)) {
-    throw new InvalidTokenError("a token segment is not canonical base64url");
-  }
-  const payload = decodeObject(segments[1]!, "payload");
-  return { header, payload };
 }
 
 /** True for a non-empty string of base64url characters only (RFC 4648 §5; no padding). */

@@ -40,6 +40,50 @@ describe("inspectToken", () => {
     expect(() => inspectToken(token(header), { algorithms: ["RS256"] })).toThrow(new InvalidTokenError(description));
   });
 
+  describe("a header seen before (answered from the header cache)", () => {
+    const header = { alg: "RS256", kid: "cached-1", typ: "JWT", ext: { nested: ["a"] } };
+    const seen = token(header);
+    const [h] = seen.split(".");
+    const withPayload = (payload: string, signature = "c2ln") => `${h}.${payload}.${signature}`;
+
+    it("gives the same result as the first time", () => {
+      const first = inspectToken(seen, { algorithms: ["RS256"] });
+      const again = inspectToken(token(header, { iss: "y" }), { algorithms: ["RS256"] });
+      expect(first.header).toEqual(header);
+      expect(again).toEqual({ header, payload: { iss: "y" } });
+    });
+
+    it.each([
+      ["a payload that is not base64url", withPayload("e30*"), "the token payload is empty or not unpadded base64url"],
+      ["an empty payload", withPayload(""), "the token payload is empty or not unpadded base64url"],
+      ["a signature that is not base64url", withPayload(b64({ iss: "x" }), "c2ln="), "the token signature is empty or not unpadded base64url"],
+      ["a non-canonical signature", withPayload(b64({ iss: "x" }), "c2m"), "a token segment is not canonical base64url"],
+      ["a payload that is not JSON", withPayload(Buffer.from("{nope").toString("base64url")), "the token payload is not JSON"],
+      ["a payload with a duplicate member", withPayload(Buffer.from('{"iss":"x","iss":"y"}').toString("base64url")), "the token payload has duplicate member names"],
+      ["a fourth segment", `${withPayload(b64({ iss: "x" }))}.e30`, "the token must be a compact JWS of three segments"],
+    ])("still refuses %s", (_name, bad, description) => {
+      inspectToken(seen, { algorithms: ["RS256"] });
+      expect(() => inspectToken(bad, { algorithms: ["RS256"] })).toThrow(new InvalidTokenError(description));
+    });
+
+    it("still applies each caller's algorithm allowlist", () => {
+      inspectToken(seen, { algorithms: ["RS256"] });
+      expect(() => inspectToken(seen, { algorithms: ["ES256"] })).toThrow(new InvalidTokenError("the token's signing algorithm is not allowed"));
+    });
+
+    it("hands out the remembered header frozen, so no caller can change what the next one gets", () => {
+      const { header: got } = inspectToken(seen, { algorithms: ["RS256"] });
+      expect(Object.isFrozen(got)).toBe(true);
+      expect(() => {
+        (got as Record<string, unknown>).alg = "none";
+      }).toThrow(TypeError);
+      expect(() => {
+        ((got.ext as { nested: string[] }).nested).push("b");
+      }).toThrow(TypeError);
+      expect(inspectToken(seen, { algorithms: ["RS256"] }).header).toEqual(header);
+    });
+  });
+
   it("applies maxTokenBytes", () => {
     expect(() => inspectToken(token({ alg: "RS256" }, { pad: "x".repeat(2000) }), { algorithms: ["RS256"], maxTokenBytes: 1024 })).toThrow(
       "the token is longer than 1024 bytes",
