@@ -1,4 +1,13 @@
-import { createLocalJWKSet, errors, importJWK, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from "jose";
+import {
+  createLocalJWKSet,
+  errors,
+  importJWK,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTVerifyGetKey,
+  type KeyObject,
+} from "jose";
 import { isSecureOrLoopbackUrl } from "../config/is-loopback-url.ts";
 import { KeysUnavailableError } from "../errors.ts";
 import { DEFAULT_MAX_DOCUMENT_BYTES, fetchJson } from "./fetch-json.ts";
@@ -45,6 +54,7 @@ export interface KeyStoreStats {
 
 /** A key store over an identity provider's JWKS endpoint; see {@link createRemoteKeyStore}. */
 export interface RemoteKeyStore extends KeyStore {
+  keyFor(header: { alg?: unknown; kid?: unknown }): CryptoKey | KeyObject | undefined;
   hasKid(kid: string): boolean;
   onKeySetChange(listener: (change: KeySetChange) => void): () => void;
   /** A copy of the counters. */
@@ -57,6 +67,28 @@ interface KeySet {
   lookup: JWTVerifyGetKey;
   kids: Set<string>;
   fetchedAt: number;
+  /**
+   * The key jose's `lookup` chose, by `alg` and `kid`: its choice depends on
+   * nothing else of the header, and this set's keys never change.
+   */
+  chosen: Map<string, CryptoKey | KeyObject>;
+}
+
+/** At most this many remembered choices per key set (every allowed alg × every kid is far fewer). */
+const MAX_CHOSEN = 256;
+
+/** The part of a header jose's key set lookup reads: `alg` and `kid` (absent and "" differ). */
+function choiceKey(header: { alg?: unknown; kid?: unknown }): string | undefined {
+  if (typeof header.alg !== "string") return undefined;
+  if (header.kid === undefined) return `${header.alg}\u0001`;
+  return typeof header.kid === "string" ? `${header.alg}\u0000${header.kid}` : undefined;
+}
+
+/** Remember what jose chose for a header (compact tokens have no unprotected header). */
+function rememberChoice(set: KeySet, header: { alg?: unknown; kid?: unknown }, key: unknown, token: { header?: unknown } | undefined): void {
+  const choice = choiceKey(header);
+  if (choice === undefined || token?.header !== undefined || set.chosen.size >= MAX_CHOSEN) return;
+  if (key instanceof globalThis.CryptoKey) set.chosen.set(choice, key as CryptoKey);
 }
 
 const MAX_NEGATIVE_ENTRIES = 1024;
@@ -227,7 +259,9 @@ export function createRemoteKeyStore(options: RemoteKeyStoreOptions): RemoteKeyS
   const getKey: JWTVerifyGetKey = async (header, token) => {
     const set = await usableSet();
     try {
-      return await set.lookup(header, token);
+      const key = await set.lookup(header, token);
+      rememberChoice(set, header, key, token);
+      return key;
     } catch (error) {
       if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
       const kid = typeof header.kid === "string" ? header.kid : "";
@@ -246,7 +280,9 @@ export function createRemoteKeyStore(options: RemoteKeyStoreOptions): RemoteKeyS
         next = await refresh().catch(() => Promise.reject(error));
       }
       try {
-        return await next.lookup(header, token);
+        const key = await next.lookup(header, token);
+        rememberChoice(next, header, key, token);
+        return key;
       } catch (retryError) {
         if (retryError instanceof errors.JWKSNoMatchingKey) rememberMissing(kid);
         throw retryError;
@@ -256,6 +292,14 @@ export function createRemoteKeyStore(options: RemoteKeyStoreOptions): RemoteKeyS
 
   return {
     getKey,
+    // Only a fresh set answers at once: a stale one goes through getKey,
+    // which starts the background refresh (stale-while-revalidate).
+    keyFor(header) {
+      const set = current;
+      if (set === undefined || set.chosen.size === 0 || now() - set.fetchedAt > cacheMaxAgeMs) return undefined;
+      const choice = choiceKey(header);
+      return choice === undefined ? undefined : set.chosen.get(choice);
+    },
     hasKid: (kid) => current?.kids.has(kid) ?? false,
     onKeySetChange(listener) {
       listeners.add(listener);
@@ -301,5 +345,6 @@ async function toKeySet(document: unknown, url: string, maxKeys: number, fetched
     lookup: createLocalJWKSet(set),
     kids: new Set(usable.map((jwk) => jwk.kid).filter((kid): kid is string => typeof kid === "string")),
     fetchedAt,
+    chosen: new Map(),
   };
 }

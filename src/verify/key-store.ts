@@ -1,4 +1,4 @@
-import type { JWTVerifyGetKey } from "jose";
+import type { CryptoKey, JWTVerifyGetKey, KeyObject } from "jose";
 
 /**
  * A change of the key set: the kids that appeared and those that left.
@@ -31,6 +31,13 @@ export interface KeySetChange {
  */
 export interface KeyStore {
   getKey: JWTVerifyGetKey;
+  /**
+   * The key `getKey` would answer for this header, without a promise, when
+   * the store can tell at once (the same `alg` and `kid` were looked up in
+   * the current, fresh key set); `undefined` otherwise, and the verifier
+   * calls `getKey`. Lets a verifier skip jose's asynchronous key lookup.
+   */
+  keyFor?(header: { alg?: unknown; kid?: unknown }): CryptoKey | KeyObject | undefined;
   hasKid?(kid: string): boolean;
   onKeySetChange?(listener: (change: KeySetChange) => void): () => void;
 }

@@ -71,7 +71,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   for (const issuer of issuers) {
     keyStores.set(issuer, typeof options.keyStore === "function" ? options.keyStore(issuer) : options.keyStore);
   }
-  const now = options.now ?? Date.now;
+  const now = options.now;
   const tolerance = options.clockToleranceSeconds;
   const audienceClaim = options.audienceClaim ?? "aud";
   const baseOptions = {
@@ -82,25 +82,28 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     ...(options.requiredTyp !== undefined ? { typ: options.requiredTyp } : {}),
     ...(maxAge !== undefined ? { maxTokenAge: maxAge } : {}),
   };
+  // jose's options for each issuer, built once: jose only reads them.
+  const verifyOptions = new Map(issuers.map((issuer) => [issuer, { ...baseOptions, issuer }]));
+  const inspectOptions = { algorithms: options.algorithms, maxTokenBytes: options.maxTokenBytes };
 
   return async (token) => {
     try {
-      const { payload: unverified } = inspectToken(token, {
-        algorithms: options.algorithms,
-        maxTokenBytes: options.maxTokenBytes,
-      });
+      const { header, payload: unverified } = inspectToken(token, inspectOptions);
       // The unverified `iss` only picks one of the configured issuers: the
       // key set is never derived from it (RFC 8725 §3.8, §3.10).
       const iss = unverified.iss;
       if (iss === undefined) throw new InvalidTokenError('missing required "iss" claim');
       const keyStore = typeof iss === "string" ? keyStores.get(iss) : undefined;
       if (!keyStore) throw new InvalidTokenError('unexpected "iss" claim value');
-      const nowMs = now();
-      const { payload } = await jwtVerify(token, keyStore.getKey, {
-        ...baseOptions,
-        issuer: iss as string,
-        currentDate: new Date(nowMs),
-      });
+      const nowMs = now === undefined ? Date.now() : now();
+      const issuerOptions = verifyOptions.get(iss as string)!;
+      const joseOptions = now === undefined ? issuerOptions : { ...issuerOptions, currentDate: new Date(nowMs) };
+      // The key jose itself chose for this header earlier, while the set is
+      // fresh (see KeyStore.keyFor); otherwise jose asks the store.
+      const key = keyStore.keyFor?.(header);
+      const { payload } = key === undefined
+        ? await jwtVerify(token, keyStore.getKey, joseOptions)
+        : await jwtVerify(token, key, joseOptions);
       if (audienceClaim !== "aud") requireAudienceIn(payload, audienceClaim, options.audience);
       // RFC 7519 §4.1.6 does not forbid a future `iat`, but a token issued
       // "later" than now was minted by a clock or a forger we should not trust.

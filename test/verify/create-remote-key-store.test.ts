@@ -219,6 +219,53 @@ describe("remote key store: a healthy provider", () => {
   });
 });
 
+describe("remote key store: keyFor, jose's choice remembered", () => {
+  const headerOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()) as { alg: string; kid: string };
+
+  it("answers a header only after jose chose its key, with the key jose chose", async () => {
+    const r = await rig();
+    const token = await r.sign();
+    const header = headerOf(token);
+    expect(r.store.keyFor(header)).toBeUndefined();
+    expect((await r.outcome(token)).status).toBe(200);
+    const remembered = r.store.keyFor(header);
+    expect(remembered).toBeInstanceOf(CryptoKey);
+    expect(await r.store.getKey(header, { payload: "", signature: "" })).toBe(remembered);
+    // Another kid, another algorithm, no kid at all: not looked up, not answered.
+    expect(r.store.keyFor({ ...header, kid: "other" })).toBeUndefined();
+    expect(r.store.keyFor({ ...header, alg: "RS384" })).toBeUndefined();
+    expect(r.store.keyFor({ alg: header.alg })).toBeUndefined();
+    expect(r.store.keyFor({ alg: header.alg, kid: 7 })).toBeUndefined();
+  });
+
+  it("still refuses a forged signature when the key comes from keyFor", async () => {
+    const r = await rig();
+    expect((await r.outcome(await r.sign())).status).toBe(200);
+    const fake = await forged(r);
+    expect(r.store.keyFor(headerOf(fake))).toBeDefined();
+    expect((await r.outcome(fake)).status).toBe(401);
+    const fetches = r.store.stats().fetches;
+    expect((await r.outcome(await r.sign({ org_id: "globex" }))).tenant).toBe("globex");
+    expect(r.store.stats().fetches).toBe(fetches);
+  });
+
+  it("answers nothing from a stale set, and forgets its choices when the set is replaced", async () => {
+    const r = await rig({ cacheMaxAgeMs: 10 * MINUTE, cooldownMs: 30_000 });
+    const token = await r.sign();
+    const header = headerOf(token);
+    expect((await r.outcome(token)).status).toBe(200);
+    expect(r.store.keyFor(header)).toBeDefined();
+    r.clock.t += 11 * MINUTE;
+    expect(r.store.keyFor(header)).toBeUndefined();
+
+    await r.issuer.rotate({ dropOld: true });
+    await r.store.refresh();
+    expect(r.store.hasKid(header.kid)).toBe(false);
+    expect(r.store.keyFor(header)).toBeUndefined();
+    expect((await r.outcome(token)).status).toBe(401);
+  });
+});
+
 describe("remote key store: stale-if-error", () => {
   it.each(Object.keys(FAULTS))("keeps verifying with the last good keys when the provider is %s", async (name) => {
     const r = await rig({ cacheMaxAgeMs: 10 * MINUTE, cooldownMs: 30_000, staleIfErrorMs: 24 * HOUR, timeoutMs: timeoutFor(name) });
