@@ -191,16 +191,22 @@ function compile(route: ServerRoute): Compiled {
  */
 function matchPath(compiled: Compiled, segments: string[]): Record<string, string> | undefined {
   if (compiled.segments.length !== segments.length) return undefined;
-  const params: Record<string, string> = {};
   for (let i = 0; i < segments.length; i += 1) {
     const pattern = compiled.segments[i]!;
     const actual = segments[i]!;
     if (actual === "") return undefined;
-    if (pattern.startsWith(":")) params[pattern.slice(1)] = actual;
-    else if (pattern !== actual) return undefined;
+    if (pattern.charCodeAt(0) !== COLON && pattern !== actual) return undefined;
+  }
+  // Only a matching route pays for its params object.
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i += 1) {
+    const pattern = compiled.segments[i]!;
+    if (pattern.charCodeAt(0) === COLON) params[pattern.slice(1)] = segments[i]!;
   }
   return params;
 }
+
+const COLON = 0x3a;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -260,14 +266,26 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
     return permission !== undefined && principal.permissions.includes(permission);
   };
 
+  // Routes by method and segment count, in mounting order: a request is
+  // compared only with the few routes it could match.
+  const byShape = new Map<string, Compiled[]>();
+  for (const c of compiled) {
+    const shape = `${c.method} ${c.segments.length}`;
+    const list = byShape.get(shape);
+    if (list) list.push(c);
+    else byShape.set(shape, [c]);
+  }
+
   const match: RoutePolicy["match"] = (method, path) => {
     // Hono answers HEAD with the GET route.
-    const m = method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase();
+    const upper = method.toUpperCase();
+    const m = upper === "HEAD" ? "GET" : upper;
     if (path.includes("%")) return undefined;
-    const segments = path.split("/").slice(1);
     if (!path.startsWith("/")) return undefined;
-    for (const c of compiled) {
-      if (c.method !== m) continue;
+    const segments = path.split("/").slice(1);
+    const candidates = byShape.get(`${m} ${segments.length}`);
+    if (candidates === undefined) return undefined;
+    for (const c of candidates) {
       const params = matchPath(c, segments);
       if (params) return { route: c.route, params };
     }
