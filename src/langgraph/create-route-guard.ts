@@ -1,5 +1,6 @@
 import { RouteRefusedError, TenantForbiddenError } from "../errors.ts";
 import type { RoutePolicy, RouteRequest } from "../policy/route-policy.ts";
+import { requestTarget } from "../policy/request-target.ts";
 import { isInTenant, type Visibility } from "../policy/tenant-filter.ts";
 import { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH, type JsonNestingScanner } from "../policy/json-nesting.ts";
 import type { Principal } from "../tenant/principal.ts";
@@ -133,14 +134,10 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
   const tooDeep = () => new RouteRefusedError(400, `JSON in the request body is nested deeper than ${maxJsonDepth} levels`);
 
   return async (request: Request, principal: Principal) => {
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      throw new RouteRefusedError(404, "no such route");
-    }
-    const input: RouteRequest = { method: request.method, path: url.pathname, query: url.searchParams };
-    const found = options.policy.match(request.method, url.pathname);
+    const target = requestTarget(request.url);
+    if (target === undefined) throw new RouteRefusedError(404, "no such route");
+    const input: RouteRequest = { method: request.method, path: target.path, query: target.query };
+    const found = options.policy.match(request.method, target.path);
     let scanned = false;
     if (found?.route.body) {
       const body = await readBoundedJson(request, maxBodyBytes, createJsonNestingScanner(maxJsonDepth));

@@ -1,0 +1,64 @@
+/** Characters a serialized URL path keeps as they are; a dot segment is checked apart. */
+const SERIALIZED_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+/** A serialized query: printable ASCII, no space (the parser encodes the rest). */
+const SERIALIZED_QUERY = /^[\x21-\x7e]*$/;
+/**
+ * A serialized authority in its plain form: optional userinfo, a host of
+ * lowercase letters, digits, dots and hyphens (or an IPv6 literal), an
+ * optional port. Anything else (no host, `?`, `#`, `\`, white space) takes
+ * the parser.
+ */
+const SERIALIZED_AUTHORITY = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]+(?::[A-Za-z0-9\-._~!$&'()*+,;=%]*)?@)?(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/;
+
+/** Authorities the URL parser accepted (bounded: `Host` is chosen by the client). */
+const knownAuthorities = new Set<string>();
+const MAX_KNOWN_AUTHORITIES = 64;
+
+/**
+ * Path and query of a request's URL, exactly as `new URL(url)` gives them.
+ * A Fetch `Request`'s `url` is a serialized URL (its constructor parses and
+ * serializes it; Hono's Node adapter builds it with `new URL(...).href`).
+ * The path of a serialized http(s) URL runs from the first `/` after the
+ * authority to `?` or `#`: that is `pathname`. So once the parser has
+ * accepted an authority (host and port) and agreed with this reading, later
+ * URLs with that authority and a path of plain characters without dot
+ * segments are read without it; everything else goes through `new URL`.
+ * The fast path only skips the parser (a few microseconds on every request).
+ *
+ * @returns `undefined` when `url` is not a URL at all.
+ * @example
+ * requestTarget("http://127.0.0.1:2024/threads/search?limit=1"); // { path: "/threads/search", query: URLSearchParams { limit: "1" } }
+ */
+export function requestTarget(url: string): { path: string; query: URLSearchParams } | undefined {
+  let fast: { path: string; query: URLSearchParams; authority: string } | undefined;
+  if (url.startsWith("http://") || url.startsWith("https://")) {
+    const from = url.indexOf("://") + 3;
+    const start = url.indexOf("/", from);
+    if (start !== -1) {
+      const hash = url.indexOf("#", start);
+      const stop = hash === -1 ? url.length : hash;
+      const question = url.indexOf("?", start);
+      const end = question === -1 || question > stop ? stop : question;
+      const path = url.slice(start, end);
+      const authority = url.slice(from, start);
+      const query = end === stop ? "" : url.slice(end + 1, stop);
+      if (SERIALIZED_PATH.test(path) && !DOT_SEGMENT.test(path) && SERIALIZED_AUTHORITY.test(authority) && SERIALIZED_QUERY.test(query)) {
+        // The constructor drops one leading "?" of its argument; the parser keeps a second one.
+        fast = { path, query: new URLSearchParams(query.startsWith("?") ? `?${query}` : query), authority };
+        if (knownAuthorities.has(authority)) return { path: fast.path, query: fast.query };
+      }
+    }
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (fast !== undefined && parsed.pathname === fast.path) {
+    if (knownAuthorities.size >= MAX_KNOWN_AUTHORITIES) knownAuthorities.clear();
+    knownAuthorities.add(fast.authority);
+  }
+  return { path: parsed.pathname, query: parsed.searchParams };
+}
