@@ -40,7 +40,7 @@ export interface VerifiedTokenFacts {
 
 /** A bounded cache of verified tokens: the result of verifying them, by digest. */
 export interface TokenCache<V> {
-  /** The key of a token: SHA-256 over the scope and the exact token bytes (the token itself is never kept). */
+  /** The key of a token: the SHA-256 of the scope and the SHA-256 of the exact token bytes (the token itself is never kept). */
   keyOf(token: string): string;
   /** The cached value, if the entry is still valid now; an invalid entry is dropped. */
   get(key: string): V | undefined;
@@ -99,16 +99,16 @@ export function createTokenCache<V>(options: TokenCacheOptions): TokenCache<V> {
   const hasKid = options.hasKid;
   const maxAgeMs = maxAgeSeconds * 1000;
   const toleranceMs = toleranceSeconds * 1000;
-  // The scope's own digest goes in front of the token (short, so hashing a
-  // key costs little more than hashing the token); a NUL cannot occur in a
-  // b64token (RFC 6750 §2.1), so scope and token cannot run into each other.
-  const prefix = `${hash("sha256", options.scope, "base64")}\u0000`;
+  // A key is the scope's digest and the token's digest side by side, both
+  // fixed length, so no two (scope, token) pairs share a key unless SHA-256
+  // collides; hashing the token alone spares copying it into a longer string.
+  const prefix = hash("sha256", options.scope, "base64");
   // A Map iterates in insertion order: the first key is the oldest, and the
   // eviction hand gives a used entry a second chance by re-inserting it.
   const entries = new Map<string, Entry<V>>();
 
   return {
-    keyOf: (token) => hash("sha256", prefix + token, "base64"),
+    keyOf: (token) => prefix + hash("sha256", token, "base64"),
     get(key) {
       const entry = entries.get(key);
       if (entry === undefined) return undefined;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createTokenCache, readVerifiedKid } from "../../src/verify/token-cache.ts";
 
@@ -25,7 +26,9 @@ describe("createTokenCache", () => {
     const { cache } = setup();
     const other = createTokenCache<string>({ scope: "iss|other-aud", hasKid: () => true });
     const key = cache.keyOf("aaa.bbb.ccc");
-    expect(key).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    // The scope's SHA-256, then the token's: two fixed-length digests.
+    expect(key).toMatch(/^[A-Za-z0-9+/]{43}=[A-Za-z0-9+/]{43}=$/);
+    expect(key.slice(44)).toBe(createHash("sha256").update("aaa.bbb.ccc").digest("base64"));
     expect(key).not.toContain("aaa");
     expect(cache.keyOf("aaa.bbb.ccc")).toBe(key);
     expect(cache.keyOf("aaa.bbb.ccd")).not.toBe(key);
