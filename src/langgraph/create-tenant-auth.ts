@@ -49,10 +49,21 @@ export interface TenantAuthOptions {
 export function createTenantAuth(options: TenantAuthOptions): Auth {
   requireStudioAuthDisabled();
   const visibility = options.visibility ?? "tenant";
-  const auth = new Auth().authenticate(async (request: Request) => {
-    const principal = await options.authenticator.authenticateRequest(request);
-    await options.guard?.(request, principal);
-    return principal;
+  const { authenticator, guard } = options;
+  // Promise chaining rather than an async function: on a cache hit the whole
+  // check settles in two promise steps (each one costs extra while the server
+  // tracks async context). Anything the guard throws still rejects.
+  const auth = new Auth().authenticate((request: Request) => {
+    let pending: Promise<Principal>;
+    try {
+      pending = authenticator.authenticateRequest(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return pending.then((principal) => {
+      const checked = guard?.(request, principal);
+      return checked === undefined ? principal : checked.then(() => principal);
+    });
   });
   for (const event of AUTH_EVENTS) {
     const handler = (request: HandlerRequest): TenantFilter | undefined | Promise<TenantFilter> => {
