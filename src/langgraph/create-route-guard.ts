@@ -1,5 +1,5 @@
 import { RouteRefusedError, TenantForbiddenError } from "../errors.ts";
-import type { RoutePolicy, RouteRequest } from "../policy/route-policy.ts";
+import type { RouteDecision, RoutePolicy, RouteRequest } from "../policy/route-policy.ts";
 import { requestTarget } from "../policy/request-target.ts";
 import { isInTenant, type Visibility } from "../policy/tenant-filter.ts";
 import { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH, type JsonNestingScanner } from "../policy/json-nesting.ts";
@@ -23,6 +23,9 @@ export interface RouteGuardOptions {
   /** The server's storage. Default: the current request's ({@link readServerStorage}). */
   storage?: ServerStorageSource;
 }
+
+type RouteMatch = ReturnType<RoutePolicy["match"]>;
+type AllowedDecision = Extract<RouteDecision, { allow: true }>;
 
 type BodyRead = { kind: "json"; value: unknown } | { kind: "none" } | { kind: "too-large" } | { kind: "too-deep" };
 
@@ -117,7 +120,9 @@ async function readBoundedJson(request: Request, limit: number, scanner: JsonNes
  * body matters, then runs the storage checks the policy asks for (a run
  * joined by id must be in the caller's tenant and, under a thread path, in
  * that thread). Every refusal is a `RouteRefusedError` (403 or 404); storage
- * that cannot be read refuses too.
+ * that cannot be read refuses too. The guard returns nothing (or throws) when
+ * it decided synchronously, and a promise when it had to read the body or
+ * storage; `createTenantAuth` handles both.
  *
  * @example
  * createTenantAuth({ authenticator, guard: createRouteGuard({ policy: createRoutePolicy() }) });
@@ -133,31 +138,8 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
   const storage = options.storage ?? readServerStorage;
   const tooDeep = () => new RouteRefusedError(400, `JSON in the request body is nested deeper than ${maxJsonDepth} levels`);
 
-  return async (request: Request, principal: Principal) => {
-    const target = requestTarget(request.url);
-    if (target === undefined) throw new RouteRefusedError(404, "no such route");
-    const input: RouteRequest = { method: request.method, path: target.path, query: target.query };
-    const found = options.policy.match(request.method, target.path);
-    let scanned = false;
-    if (found?.route.body) {
-      const body = await readBoundedJson(request, maxBodyBytes, createJsonNestingScanner(maxJsonDepth));
-      if (body.kind === "too-large") {
-        throw new RouteRefusedError(403, `the request body is larger than ${maxBodyBytes} bytes`);
-      }
-      if (body.kind === "too-deep") throw tooDeep();
-      if (body.kind === "json") input.body = body.value;
-      scanned = body.kind !== "none" || !request.body;
-    }
-    const decision = options.policy.decide(input, principal, found);
-    if (!decision.allow) throw new RouteRefusedError(decision.status, decision.reason);
-    // Every body the server may store is checked, whatever its route or content type.
-    // `request.body` is read last: on the server's lightweight requests
-    // (@hono/node-server) touching it builds a whole second Request.
-    if (!scanned && !cannotHaveBody(request) && !isTooShortToNest(request, maxJsonDepth) && request.body) {
-      if (await isNestedTooDeep(request, createJsonNestingScanner(maxJsonDepth))) throw tooDeep();
-    }
-    if (decision.checks.length === 0) return;
-
+  /** The storage checks the policy asked for: a run joined by id must be in the caller's tenant (and thread). */
+  const checkStorage = async (decision: AllowedDecision, principal: Principal): Promise<void> => {
     const store = await storage();
     if (!store) throw new TenantForbiddenError("this request cannot be checked outside the LangGraph server");
     const runId = decision.params.run_id ?? "";
@@ -168,5 +150,49 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
     }
     const thread = run ? await store.getThread(run.thread_id) : undefined;
     if (!thread || !isInTenant(thread.metadata, principal, visibility)) throw new RouteRefusedError(404, "no such run");
+  };
+
+  /** After the policy allowed: scan a body that may be stored, then the storage checks. */
+  const finish = (request: Request, principal: Principal, decision: AllowedDecision, scanned: boolean): void | Promise<void> => {
+    // Every body the server may store is checked, whatever its route or content type.
+    // `request.body` is read last: on the server's lightweight requests
+    // (@hono/node-server) touching it builds a whole second Request.
+    if (!scanned && !cannotHaveBody(request) && !isTooShortToNest(request, maxJsonDepth) && request.body) {
+      return isNestedTooDeep(request, createJsonNestingScanner(maxJsonDepth)).then((deep) => {
+        if (deep) throw tooDeep();
+        return decision.checks.length === 0 ? undefined : checkStorage(decision, principal);
+      });
+    }
+    return decision.checks.length === 0 ? undefined : checkStorage(decision, principal);
+  };
+
+  const decideOrThrow = (input: RouteRequest, principal: Principal, found: RouteMatch): AllowedDecision => {
+    const decision = options.policy.decide(input, principal, found);
+    if (!decision.allow) throw new RouteRefusedError(decision.status, decision.reason);
+    return decision;
+  };
+
+  /** A route whose body the policy reads: read a bounded clone first. */
+  const withBody = async (request: Request, principal: Principal, input: RouteRequest, found: RouteMatch): Promise<void> => {
+    const body = await readBoundedJson(request, maxBodyBytes, createJsonNestingScanner(maxJsonDepth));
+    if (body.kind === "too-large") {
+      throw new RouteRefusedError(403, `the request body is larger than ${maxBodyBytes} bytes`);
+    }
+    if (body.kind === "too-deep") throw tooDeep();
+    if (body.kind === "json") input.body = body.value;
+    const decision = decideOrThrow(input, principal, found);
+    await finish(request, principal, decision, body.kind !== "none" || !request.body);
+  };
+
+  // Synchronous when nothing needs waiting for (most requests: no body to
+  // read, no run to look up), so a request pays no promise for it; a refusal
+  // is then thrown, else a promise settles it.
+  return (request: Request, principal: Principal) => {
+    const target = requestTarget(request.url);
+    if (target === undefined) throw new RouteRefusedError(404, "no such route");
+    const input: RouteRequest = { method: request.method, path: target.path, query: target.query };
+    const found = options.policy.match(request.method, target.path);
+    if (found?.route.body) return withBody(request, principal, input, found);
+    return finish(request, principal, decideOrThrow(input, principal, found), false);
   };
 }

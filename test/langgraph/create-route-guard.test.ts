@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRouteGuard } from "../../src/langgraph/create-route-guard.ts";
+import { createRouteGuard, type RouteGuardOptions } from "../../src/langgraph/create-route-guard.ts";
 import type { ServerStorage } from "../../src/langgraph/server-storage.ts";
 import { readServerStorage } from "../../src/langgraph/server-storage.ts";
 import { createRoutePolicy } from "../../src/policy/route-policy.ts";
@@ -36,10 +36,28 @@ const storage: ServerStorage = {
 };
 
 const policy = createRoutePolicy();
-const guard = createRouteGuard({ policy, storage: () => storage });
+/**
+ * The guard decides synchronously when it can (a refusal is then thrown);
+ * these tests take every outcome as a promise, as `createTenantAuth` does.
+ */
+const settled = (options: RouteGuardOptions) => {
+  const check = createRouteGuard(options);
+  return async (request: Request, principal: typeof bob) => check(request, principal);
+};
+const guard = settled({ policy, storage: () => storage });
 const url = (path: string) => `http://127.0.0.1:1${path}`;
 
 describe("createRouteGuard", () => {
+  it("decides a plain request without a promise: allowed returns nothing, refused throws", () => {
+    const check = createRouteGuard({ policy, storage: () => storage });
+    expect(check(new Request(url(`/threads/${T_B}`)), bob)).toBeUndefined();
+    expect(() => check(new Request(url("/internal/truncate"), { method: "POST", body: "{}" }), bob)).toThrow(
+      expect.objectContaining({ status: 404, code: "ERR_ROUTE_REFUSED" }),
+    );
+    // A run joined by id needs storage: that answer is a promise.
+    expect(check(new Request(url(`/threads/${T_B}/runs/${R_B}/join`)), bob)).toBeInstanceOf(Promise);
+  });
+
   it("refuses a refused route with the policy's status and an AuthError", async () => {
     await expect(guard(new Request(url("/internal/truncate"), { method: "POST", body: "{}" }), bob)).rejects.toMatchObject({ status: 404, code: "ERR_ROUTE_REFUSED" });
   });
@@ -56,7 +74,7 @@ describe("createRouteGuard", () => {
   it("passes malformed JSON on to the server's validator and refuses bodies over the limit", async () => {
     await expect(guard(new Request(url("/runs"), { method: "POST", body: "{not json" }), bob)).resolves.toBeUndefined();
     const big = JSON.stringify({ assistant_id: "echo", pad: "x".repeat(2048) });
-    const small = createRouteGuard({ policy, storage: () => storage, maxBodyBytes: 1024 });
+    const small = settled({ policy, storage: () => storage, maxBodyBytes: 1024 });
     await expect(small(new Request(url("/runs"), { method: "POST", body: big }), bob)).rejects.toMatchObject({ status: 403 });
     // Without a content-length (a stream), the read stops at the limit.
     const stream = new ReadableStream({
@@ -78,7 +96,7 @@ describe("createRouteGuard", () => {
       }
     }
     // The limit is an option; bodies within it pass and stay unread.
-    const shallow = createRouteGuard({ policy, storage: () => storage, maxJsonDepth: 300 });
+    const shallow = settled({ policy, storage: () => storage, maxJsonDepth: 300 });
     const ok = new Request(url("/threads"), { method: "POST", body: deep });
     await shallow(ok, bob);
     expect(ok.bodyUsed).toBe(false);
@@ -86,7 +104,7 @@ describe("createRouteGuard", () => {
   });
 
   it("judges a body by its declared length only when that length is too short to nest past the limit", async () => {
-    const tight = createRouteGuard({ policy, storage: () => storage, maxJsonDepth: 4 });
+    const tight = settled({ policy, storage: () => storage, maxJsonDepth: 4 });
     const send = (body: string) =>
       new Request(url("/threads/search"), { method: "POST", body, headers: { "content-length": String(Buffer.byteLength(body)) } });
     // 5 levels in 11 bytes: longer than the limit of 4, so it is scanned and refused.
@@ -117,7 +135,7 @@ describe("createRouteGuard", () => {
   });
 
   it("fails closed when the server's storage is not there", async () => {
-    const blind = createRouteGuard({ policy, storage: () => undefined });
+    const blind = settled({ policy, storage: () => undefined });
     await expect(blind(new Request(url(`/runs/${R_B}/stream`)), bob)).rejects.toMatchObject({ status: 403 });
     expect(await readServerStorage()).toBeUndefined();
   });
