@@ -20,6 +20,7 @@
  * server, default 20). Total time is bounded: (rounds + 1) × 3 × slice plus start-up.
  */
 import autocannon from "autocannon";
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { startLocalIssuer } from "../scripts/lib/local-issuer.ts";
 import { ALL_PERMISSIONS } from "../scripts/lib/dev-settings.ts";
@@ -105,6 +106,31 @@ async function slice(url: string, authorization: string, requests: autocannon.Re
   };
 }
 
+/**
+ * CPU time (user + system, ms) of the processes serving `port`: the
+ * `langgraph dev` server is a grandchild of the CLI, found by the port in
+ * its command line. Linux only (/proc); `undefined` elsewhere.
+ */
+function serverCpuMs(port: string): number | undefined {
+  let total = 0;
+  let found = false;
+  try {
+    for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+      try {
+        if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`"port":${port},`)) continue;
+        const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+        total += (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, 100 ticks per second
+        found = true;
+      } catch {
+        // the process went away
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return found ? total : undefined;
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 console.log(`# npm run bench:server: ${new Date().toISOString()}`);
@@ -145,9 +171,9 @@ try {
   }
 
   const targets = {
-    auth: { server: withAuth, requests: requestsFor(await seed(withAuth, authorization)), slices: [] as Slice[] },
-    plumbing: { server: plumbing, requests: requestsFor(await seed(plumbing, authorization)), slices: [] as Slice[] },
-    none: { server: noAuth, requests: requestsFor(await seed(noAuth, authorization)), slices: [] as Slice[] },
+    auth: { server: withAuth, requests: requestsFor(await seed(withAuth, authorization)), slices: [] as Slice[], port: new URL(withAuth.url).port, cpuMs: 0 },
+    plumbing: { server: plumbing, requests: requestsFor(await seed(plumbing, authorization)), slices: [] as Slice[], port: new URL(plumbing.url).port, cpuMs: 0 },
+    none: { server: noAuth, requests: requestsFor(await seed(noAuth, authorization)), slices: [] as Slice[], port: new URL(noAuth.url).port, cpuMs: 0 },
   };
   const names = ["auth", "plumbing", "none"] as const;
 
@@ -158,7 +184,11 @@ try {
     // Rotate which goes first, so drifting load hits all alike.
     for (let k = 0; k < names.length; k++) {
       const target = targets[names[(round + k) % names.length]!];
-      target.slices.push(await slice(target.server.url, authorization, target.requests));
+      const before = serverCpuMs(target.port);
+      const result = await slice(target.server.url, authorization, target.requests);
+      const after = serverCpuMs(target.port);
+      if (before !== undefined && after !== undefined) target.cpuMs += after - before;
+      target.slices.push(result);
     }
   }
 
@@ -195,6 +225,17 @@ try {
   console.log(`\nTarget: auth adds at most 10 % to p50. Per-round ratios this package ÷ no auth (${ROUNDS} rounds): ${spread(vsNone)}. Medians of the rows above: ${pct(rowsAdded)}. Verdict (both at most +10 %): ${met ? "met" : "MISSED"}.`);
   console.log(`Per-round ratios, plumbing only ÷ no auth: ${spread(perRound(targets.plumbing.slices, targets.none.slices))}.`);
   console.log(`Per-round ratios, this package ÷ plumbing only: ${spread(perRound(targets.auth.slices, targets.plumbing.slices))}.`);
+  const cpuPerRequest = (name: (typeof names)[number]) => {
+    const t = targets[name];
+    const requests = t.slices.reduce((sum, s) => sum + s.requests, 0);
+    return t.cpuMs > 0 && requests > 0 ? (t.cpuMs * 1000) / requests : Number.NaN;
+  };
+  const [cpuAuth, cpuPlumbing, cpuNone] = [cpuPerRequest("auth"), cpuPerRequest("plumbing"), cpuPerRequest("none")];
+  if (Number.isFinite(cpuAuth) && Number.isFinite(cpuNone)) {
+    console.log(
+      `Server CPU per request (user + system of the server processes over all slices, /proc): this package ${cpuAuth.toFixed(0)} µs, plumbing only ${cpuPlumbing.toFixed(0)} µs, no auth ${cpuNone.toFixed(0)} µs; this package adds ${(cpuAuth - cpuNone).toFixed(0)} µs (${pct((cpuAuth / cpuNone - 1) * 100)}), of which plumbing ${(cpuPlumbing - cpuNone).toFixed(0)} µs.`,
+    );
+  }
   console.log(`Each row: median of ${ROUNDS} slices; the mix is ${targets.auth.requests.length} requests per cycle (reads of ${THREADS} threads, a search after every second read).`);
   console.log(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 } finally {
