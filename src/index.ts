@@ -23,6 +23,7 @@ export * from "./config/verification-env.ts";
 export * from "./verify/fetch-json.ts";
 export * from "./verify/inspect-token.ts";
 export * from "./policy/route-policy.ts";
+export * from "./policy/request-target.ts";
 export * from "./policy/run-assistant.ts";
 export * from "./langgraph/server-storage.ts";
 export * from "./langgraph/create-route-guard.ts";
