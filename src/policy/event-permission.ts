@@ -28,6 +28,11 @@ const WRITE_ACTIONS = new Set(["create", "update", "delete", "create_run", "put"
  * requiredPermission("threads:create_run"); // "threads:write"
  */
 export function requiredPermission(event: string): Permission | undefined {
+  // Every handler call asks: the SDK's events are answered from a table.
+  return REQUIRED.has(event) ? REQUIRED.get(event) : permissionOf(event);
+}
+
+function permissionOf(event: string): Permission | undefined {
   const parts = event.split(":");
   const [resource, action] = parts;
   if (parts.length !== 2 || !resource || !action || !["threads", "assistants", "crons", "store"].includes(resource)) return undefined;
@@ -35,3 +40,5 @@ export function requiredPermission(event: string): Permission | undefined {
   if (WRITE_ACTIONS.has(action)) return `${resource}:write` as Permission;
   return undefined;
 }
+
+const REQUIRED = new Map<string, Permission | undefined>(AUTH_EVENTS.map((event) => [event, permissionOf(event)]));
