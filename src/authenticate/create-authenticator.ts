@@ -8,8 +8,8 @@ import {
 } from "../bearer/extract-bearer-token.ts";
 import { createRemoteKeyStore } from "../verify/create-remote-key-store.ts";
 import type { FetchLike, KeyStore } from "../verify/key-store.ts";
-import { createTokenVerifier, type TokenVerifier } from "../verify/verify-access-token.ts";
-import { createTokenCache, readVerifiedKid, type TokenCache } from "../verify/token-cache.ts";
+import { createVerifiedTokenReader, type VerifiedTokenReader } from "../verify/verify-access-token.ts";
+import { createTokenCache, verifiedKid, type TokenCache } from "../verify/token-cache.ts";
 import { toPrincipal, type ClaimMapping, type Principal } from "../tenant/principal.ts";
 import { resolveProviderMapping } from "../tenant/provider-presets.ts";
 
@@ -87,7 +87,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     for (const form of [issuer, ...forms]) if (!keyStores.has(form)) keyStores.set(form, store);
   }
   const maxTokenBytes = config.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
-  const verify: TokenVerifier = createTokenVerifier({
+  const verify: VerifiedTokenReader = createVerifiedTokenReader({
     issuer: [...keyStores.keys()],
     audience: config.audience,
     audienceClaim: provider.audienceClaim,
@@ -120,10 +120,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
    */
   const verifyFully = async (token: string, key: string | undefined): Promise<Principal> => {
     try {
-      const claims = await verify(token);
+      const { payload: claims, header } = await verify(token);
       const principal = toPrincipal(claims, mapping, tenancy);
       if (cache === undefined || key === undefined || !isBearerTokenSyntax(token, maxTokenBytes)) return principal;
-      const kid = readVerifiedKid(token);
+      const kid = verifiedKid(header);
       if (kid !== undefined && typeof claims.iss === "string") {
         // With AUTH_MAX_TOKEN_AGE the token also ends at iat + max age.
         const exp = maxTokenAge !== undefined && typeof claims.iat === "number"

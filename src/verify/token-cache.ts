@@ -1,5 +1,4 @@
 import { hash } from "node:crypto";
-import { decodeProtectedHeader } from "jose";
 import {
   DEFAULT_TOKEN_CACHE_MAX_AGE_SECONDS,
   DEFAULT_TOKEN_CACHE_MAX_ENTRIES,
@@ -153,18 +152,13 @@ export function createTokenCache<V>(options: TokenCacheOptions): TokenCache<V> {
 }
 
 /**
- * The `kid` of a token's protected header, read after the signature was
- * verified (so it is the header the key store matched). `undefined` when
- * absent or unreadable: such tokens are simply not cached.
+ * The `kid` of a verified token's protected header (the header the key store
+ * matched). `undefined` when absent or not a non-empty string: such tokens
+ * are simply not cached.
  *
  * @example
- * const kid = readVerifiedKid(token); // "Nq3…" or undefined
+ * const kid = verifiedKid(protectedHeader); // "Nq3…" or undefined
  */
-export function readVerifiedKid(token: string): string | undefined {
-  try {
-    const kid = decodeProtectedHeader(token).kid;
-    return typeof kid === "string" && kid !== "" ? kid : undefined;
-  } catch {
-    return undefined;
-  }
+export function verifiedKid(header: { readonly [name: string]: unknown }): string | undefined {
+  return typeof header.kid === "string" && header.kid !== "" ? header.kid : undefined;
 }

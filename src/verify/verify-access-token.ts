@@ -1,4 +1,4 @@
-import { errors, jwtVerify, type JWTPayload } from "jose";
+import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from "jose";
 import { AuthError, InvalidTokenError } from "../errors.ts";
 import { inspectToken } from "./inspect-token.ts";
 import type { KeyStore } from "./key-store.ts";
@@ -39,6 +39,15 @@ export interface TokenVerifierOptions {
 /** Verifies one compact JWS access token and returns its claims. */
 export type TokenVerifier = (token: string) => Promise<JWTPayload>;
 
+/** A verified token: its claims and the protected header jose verified them under. */
+export interface VerifiedToken {
+  payload: JWTPayload;
+  header: JWTHeaderParameters;
+}
+
+/** Like {@link TokenVerifier}, keeping the verified header (a verified-token cache needs its `kid`). */
+export type VerifiedTokenReader = (token: string) => Promise<VerifiedToken>;
+
 /**
  * Build a verifier: structural checks first ({@link inspectToken}), then jose
  * checks signature (through the key store), algorithm allowlist, `iss`,
@@ -56,6 +65,20 @@ export type TokenVerifier = (token: string) => Promise<JWTPayload>;
  * const claims = await verify(token);
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const read = createVerifiedTokenReader(options);
+  return (token) => read(token).then((verified) => verified.payload);
+}
+
+/**
+ * The verification of {@link createTokenVerifier}, answering the claims and
+ * the protected header jose verified, so nothing has to decode the header
+ * again after verification. Same options, checks and errors.
+ *
+ * @example
+ * const read = createVerifiedTokenReader({ issuer, audience: ["api"], algorithms: ["RS256"], clockToleranceSeconds: 5, keyStore });
+ * const { payload, header } = await read(token);
+ */
+export function createVerifiedTokenReader(options: TokenVerifierOptions): VerifiedTokenReader {
   const issuers = typeof options.issuer === "string" ? [options.issuer] : [...options.issuer];
   if (issuers.length === 0 || issuers.some((issuer) => typeof issuer !== "string" || issuer.length === 0)) {
     throw new TypeError('createTokenVerifier: "issuer" must be a non-empty string or list of strings');
@@ -101,7 +124,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       // The key jose itself chose for this header earlier, while the set is
       // fresh (see KeyStore.keyFor); otherwise jose asks the store.
       const key = keyStore.keyFor?.(header);
-      const { payload } = key === undefined
+      const { payload, protectedHeader } = key === undefined
         ? await jwtVerify(token, keyStore.getKey, joseOptions)
         : await jwtVerify(token, key, joseOptions);
       if (audienceClaim !== "aud") requireAudienceIn(payload, audienceClaim, options.audience);
@@ -110,7 +133,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (typeof payload.iat === "number" && payload.iat > Math.floor(nowMs / 1000) + tolerance) {
         throw new InvalidTokenError('the "iat" claim is in the future');
       }
-      return payload;
+      return { payload, header: protectedHeader };
     } catch (error) {
       throw toAuthError(error);
     }

@@ -8,7 +8,7 @@ import { createAuthenticator, type Authenticator } from "../../src/authenticate/
 import { readConfig } from "../../src/config/read-config.ts";
 import { AuthError } from "../../src/errors.ts";
 import { createRemoteKeyStore } from "../../src/verify/create-remote-key-store.ts";
-import { createTokenVerifier } from "../../src/verify/verify-access-token.ts";
+import { createTokenVerifier, createVerifiedTokenReader } from "../../src/verify/verify-access-token.ts";
 
 let a: LocalIssuer;
 let b: LocalIssuer;
@@ -61,6 +61,22 @@ describe("stricter policies", () => {
       status: 401,
       message: 'invalid_token: missing required "client_id" claim',
     });
+  });
+
+  it("hands back the protected header it verified, and refuses what the plain verifier refuses", async () => {
+    const read = createVerifiedTokenReader({
+      issuer: a.issuer,
+      audience: [a.audience],
+      algorithms: ["RS256"],
+      clockToleranceSeconds: 5,
+      keyStore: createRemoteKeyStore({ issuer: a.issuer }),
+    });
+    const token = await a.sign(user, { header: { typ: "at+jwt" } });
+    const sent = JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()) as Record<string, unknown>;
+    const verified = await read(token);
+    expect(verified.header).toEqual(sent);
+    expect(verified.payload).toMatchObject({ sub: "alice", iss: a.issuer });
+    await expect(read(await outsider.sign(user))).rejects.toMatchObject({ status: 401 });
   });
 
   it("refuses tokens older than AUTH_MAX_TOKEN_AGE, and tokens with no iat then", async () => {
