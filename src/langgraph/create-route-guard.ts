@@ -157,14 +157,15 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
     // Every body the server may store is checked, whatever its route or content type.
     // `request.body` is read last: on the server's lightweight requests
     // (@hono/node-server) touching it builds a whole second Request.
-    const checkRest = () => (decision.checks.length === 0 ? undefined : checkStorage(decision, principal));
+    // No named closure here: built from TypeScript by tsx/esbuild (keepNames),
+    // each one costs an Object.defineProperty on every request.
     if (!scanned && !cannotHaveBody(request) && !isTooShortToNest(request, maxJsonDepth) && request.body) {
       return isNestedTooDeep(request, createJsonNestingScanner(maxJsonDepth)).then((deep) => {
         if (deep) throw tooDeep();
-        return checkRest();
+        return decision.checks.length === 0 ? undefined : checkStorage(decision, principal);
       });
     }
-    return checkRest();
+    return decision.checks.length === 0 ? undefined : checkStorage(decision, principal);
   };
 
   const decideOrThrow = (input: RouteRequest, principal: Principal, found: RouteMatch): AllowedDecision => {
