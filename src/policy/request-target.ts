@@ -43,10 +43,15 @@ export function requestTarget(url: string): { path: string; query: URLSearchPara
       const path = url.slice(start, end);
       const authority = url.slice(from, start);
       const query = end === stop ? "" : url.slice(end + 1, stop);
-      if (SERIALIZED_PATH.test(path) && !DOT_SEGMENT.test(path) && SERIALIZED_AUTHORITY.test(authority) && SERIALIZED_QUERY.test(query)) {
-        // The constructor drops one leading "?" of its argument; the parser keeps a second one.
-        fast = { path, query: new URLSearchParams(query.startsWith("?") ? `?${query}` : query), authority };
-        if (knownAuthorities.has(authority)) return { path: fast.path, query: fast.query };
+      if (SERIALIZED_PATH.test(path) && !DOT_SEGMENT.test(path) && SERIALIZED_QUERY.test(query)) {
+        // A known authority passed SERIALIZED_AUTHORITY when it was learnt.
+        const known = knownAuthorities.has(authority);
+        if (known || SERIALIZED_AUTHORITY.test(authority)) {
+          // The constructor drops one leading "?" of its argument; the parser keeps a second one.
+          const params = new URLSearchParams(query.startsWith("?") ? `?${query}` : query);
+          if (known) return { path, query: params };
+          fast = { path, query: params, authority };
+        }
       }
     }
   }
