@@ -180,8 +180,9 @@ interface Compiled {
   segments: string[];
 }
 
+/** Segments as `path.split("/")` gives them: the leading "" of the root slash first. */
 function compile(route: ServerRoute): Compiled {
-  return { route, method: route.method, segments: route.path.split("/").slice(1) };
+  return { route, method: route.method, segments: route.path.split("/") };
 }
 
 /**
@@ -191,7 +192,7 @@ function compile(route: ServerRoute): Compiled {
  */
 function matchPath(compiled: Compiled, segments: string[]): Record<string, string> | undefined {
   if (compiled.segments.length !== segments.length) return undefined;
-  for (let i = 0; i < segments.length; i += 1) {
+  for (let i = 1; i < segments.length; i += 1) {
     const pattern = compiled.segments[i]!;
     const actual = segments[i]!;
     if (actual === "") return undefined;
@@ -199,7 +200,7 @@ function matchPath(compiled: Compiled, segments: string[]): Record<string, strin
   }
   // Only a matching route pays for its params object.
   const params: Record<string, string> = {};
-  for (let i = 0; i < segments.length; i += 1) {
+  for (let i = 1; i < segments.length; i += 1) {
     const pattern = compiled.segments[i]!;
     if (pattern.charCodeAt(0) === COLON) params[pattern.slice(1)] = segments[i]!;
   }
@@ -268,22 +269,22 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
 
   // Routes by method and segment count, in mounting order: a request is
   // compared only with the few routes it could match.
-  const byShape = new Map<string, Compiled[]>();
+  const byShape = new Map<string, Compiled[][]>();
   for (const c of compiled) {
-    const shape = `${c.method} ${c.segments.length}`;
-    const list = byShape.get(shape);
-    if (list) list.push(c);
-    else byShape.set(shape, [c]);
+    let byLength = byShape.get(c.method);
+    if (byLength === undefined) byShape.set(c.method, (byLength = []));
+    (byLength[c.segments.length] ??= []).push(c);
   }
 
   const match: RoutePolicy["match"] = (method, path) => {
-    // Hono answers HEAD with the GET route.
-    const upper = method.toUpperCase();
+    // Hono answers HEAD with the GET route. The Fetch standard upper-cases
+    // the common methods already, so most requests skip toUpperCase.
+    const upper = method === "GET" || method === "POST" ? method : method.toUpperCase();
     const m = upper === "HEAD" ? "GET" : upper;
     if (path.includes("%")) return undefined;
     if (!path.startsWith("/")) return undefined;
-    const segments = path.split("/").slice(1);
-    const candidates = byShape.get(`${m} ${segments.length}`);
+    const segments = path.split("/");
+    const candidates = byShape.get(m)?.[segments.length];
     if (candidates === undefined) return undefined;
     for (const c of candidates) {
       const params = matchPath(c, segments);

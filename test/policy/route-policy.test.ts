@@ -67,6 +67,20 @@ describe("createRoutePolicy", () => {
     }
   });
 
+  it("matches a method in any case to the same route as its upper-case form (the Fetch standard leaves PATCH as sent)", () => {
+    for (const [method, path, id] of [
+      ["patch", "/assistants/abc", "assistants.update"],
+      ["Patch", "/assistants/abc", "assistants.update"],
+      ["get", `/threads/${T}`, "threads.get"],
+      ["head", `/threads/${T}`, "threads.get"],
+      ["post", "/internal/truncate", "internal.truncate"],
+    ] as const) {
+      expect(policy.match(method, path)?.route.id, `${method} ${path}`).toBe(id);
+      expect(policy.match(method, path)?.params).toEqual(policy.match(method.toUpperCase(), path)?.params);
+    }
+    expect(policy.match("purge", `/threads/${T}`)).toBeUndefined();
+  });
+
   it("refuses unknown routes, trailing slashes, wrong methods and percent-encoded paths with 404", () => {
     for (const [method, path] of [
       ["GET", "/metrics"],
