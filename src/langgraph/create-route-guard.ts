@@ -152,20 +152,24 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
     if (!thread || !isInTenant(thread.metadata, principal, visibility)) throw new RouteRefusedError(404, "no such run");
   };
 
+  /** The storage checks, when the decision asked for any. */
+  const checkRest = (decision: AllowedDecision, principal: Principal): void | Promise<void> =>
+    decision.checks.length === 0 ? undefined : checkStorage(decision, principal);
+
   /** After the policy allowed: scan a body that may be stored, then the storage checks. */
   const finish = (request: Request, principal: Principal, decision: AllowedDecision, scanned: boolean): void | Promise<void> => {
     // Every body the server may store is checked, whatever its route or content type.
     // `request.body` is read last: on the server's lightweight requests
     // (@hono/node-server) touching it builds a whole second Request.
-    // No named closure here: built from TypeScript by tsx/esbuild (keepNames),
-    // each one costs an Object.defineProperty on every request.
+    // No named closure is made per request here: run from TypeScript by
+    // tsx/esbuild (keepNames), each one costs an Object.defineProperty.
     if (!scanned && !cannotHaveBody(request) && !isTooShortToNest(request, maxJsonDepth) && request.body) {
       return isNestedTooDeep(request, createJsonNestingScanner(maxJsonDepth)).then((deep) => {
         if (deep) throw tooDeep();
-        return decision.checks.length === 0 ? undefined : checkStorage(decision, principal);
+        return checkRest(decision, principal);
       });
     }
-    return decision.checks.length === 0 ? undefined : checkStorage(decision, principal);
+    return checkRest(decision, principal);
   };
 
   const decideOrThrow = (input: RouteRequest, principal: Principal, found: RouteMatch): AllowedDecision => {
