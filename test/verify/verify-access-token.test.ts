@@ -38,6 +38,15 @@ async function refusal(auth: Authenticator, token: string): Promise<string> {
 }
 const user = { sub: "alice", org_id: "acme" };
 
+/** Verifier options for the test issuer `a`, with a fresh key store each time. */
+const issuerOptions = () => ({
+  issuer: a.issuer,
+  audience: [a.audience],
+  algorithms: ["RS256"],
+  clockToleranceSeconds: 5,
+  keyStore: createRemoteKeyStore({ issuer: a.issuer }),
+});
+
 describe("stricter policies", () => {
   it("requires the typ header when AUTH_REQUIRED_TYP is set (RFC 9068 at+jwt)", async () => {
     const auth = createAuthenticator({ config: readConfig({ ...a.env(), AUTH_REQUIRED_TYP: "at+jwt" }) });
@@ -48,14 +57,7 @@ describe("stricter policies", () => {
   });
 
   it("requires the claims named in requiredClaims to be present", async () => {
-    const verify = createTokenVerifier({
-      issuer: a.issuer,
-      audience: [a.audience],
-      algorithms: ["RS256"],
-      clockToleranceSeconds: 5,
-      keyStore: createRemoteKeyStore({ issuer: a.issuer }),
-      requiredClaims: ["jti", "client_id"],
-    });
+    const verify = createTokenVerifier({ ...issuerOptions(), requiredClaims: ["jti", "client_id"] });
     await expect(verify(await a.sign({ ...user, jti: "1", client_id: "c" }))).resolves.toMatchObject({ jti: "1" });
     await expect(verify(await a.sign({ ...user, jti: "1" }))).rejects.toMatchObject({
       status: 401,
@@ -64,13 +66,7 @@ describe("stricter policies", () => {
   });
 
   it("hands back the protected header it verified, and refuses what the plain verifier refuses", async () => {
-    const read = createVerifiedTokenReader({
-      issuer: a.issuer,
-      audience: [a.audience],
-      algorithms: ["RS256"],
-      clockToleranceSeconds: 5,
-      keyStore: createRemoteKeyStore({ issuer: a.issuer }),
-    });
+    const read = createVerifiedTokenReader(issuerOptions());
     const token = await a.sign(user, { header: { typ: "at+jwt" } });
     const sent = JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()) as Record<string, unknown>;
     const verified = await read(token);
