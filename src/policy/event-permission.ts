@@ -28,8 +28,9 @@ const WRITE_ACTIONS = new Set(["create", "update", "delete", "create_run", "put"
  * requiredPermission("threads:create_run"); // "threads:write"
  */
 export function requiredPermission(event: string): Permission | undefined {
-  // Every handler call asks: the SDK's events are answered from a table.
-  return REQUIRED.has(event) ? REQUIRED.get(event) : permissionOf(event);
+  // Every handler call asks: the SDK's events are answered from a table of
+  // permissionOf's own answers, so falling through to it gives the same result.
+  return REQUIRED.get(event) ?? permissionOf(event);
 }
 
 function permissionOf(event: string): Permission | undefined {
