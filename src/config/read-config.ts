@@ -54,6 +54,16 @@ export interface AuthConfig extends VerificationConfig {
   provider?: ProviderSettings;
   /** Verified-token cache (`AUTH_TOKEN_CACHE*`); absent means the defaults (on, 10000 entries, 300 s). */
   tokenCache?: TokenCacheConfig;
+  /**
+   * `AUTH_SERVER`: the host the `Auth` runs in (`dev`, `platform` or `js`),
+   * overriding detection (see `src/langgraph/detect-host.ts`). Default: detected.
+   */
+  server?: "dev" | "platform" | "js";
+  /**
+   * `AUTH_STUDIO_ACCESS`: what a LangGraph Studio user verified by LangSmith
+   * gets on the platform: `none` (default) or `operator` (read-only, every tenant).
+   */
+  studioAccess: "none" | "operator";
 }
 
 const parsedUrl = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
@@ -140,6 +150,12 @@ const EnvSchema = z.object({
     .default({}),
   ...ProviderVariables.shape,
   ...TokenCacheEnvSchema.shape,
+  AUTH_SERVER: z
+    .enum(["dev", "platform", "js"], { error: 'AUTH_SERVER must be "dev" (langgraph dev), "platform" (LangGraph Platform) or "js" (startServer)' })
+    .optional(),
+  AUTH_STUDIO_ACCESS: z
+    .enum(["none", "operator"], { error: 'AUTH_STUDIO_ACCESS must be "none" or "operator"' })
+    .default("none"),
 });
 
 /** The environment variables this module reads. */
@@ -186,5 +202,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     routePermissions: e.AUTH_ROUTE_PERMISSIONS,
     provider: readProviderSettings(e),
     tokenCache: toTokenCacheConfig(e),
+    server: e.AUTH_SERVER,
+    studioAccess: e.AUTH_STUDIO_ACCESS,
   };
 }
