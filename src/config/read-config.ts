@@ -141,7 +141,7 @@ const EnvSchema = z.object({
     .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
     .superRefine((pairs, ctx) => {
       for (const pair of pairs) {
-        if (!/^[a-z-]{1,40}=[\x21-\x2b\x2d-\x7e]{1,200}$/.test(pair)) {
+        if (!/^[a-z][a-z0-9-]{0,39}=[\x21-\x2b\x2d-\x7e]{1,200}$/.test(pair)) {
           ctx.addIssue({ code: "custom", message: `AUTH_ROUTE_PERMISSIONS: "${pair}" is not group=permission` });
         }
       }
