@@ -162,6 +162,9 @@ export function handleTenantEvent(request: HandlerRequest, visibility: Visibilit
   }
 
   if (request.resource === "store") {
+    // Nothing is rewritten here, so this holds on every host. Platform fact: for
+    // search and list_namespaces the platform passes the request's own prefix as
+    // `namespace` (the dev server too), so the prefix is what is checked.
     const value = asObject(request.value);
     requireTenantNamespace(value.namespace as unknown[] | undefined, principal, { owner: visibility === "owner" });
     return undefined;
