@@ -61,3 +61,4 @@ export * from "./langgraph/platform-auth-section.ts";
 export * from "./langgraph/platform-value-rules.ts";
 export * from "./langgraph/host-log-line.ts";
 export * from "./policy/platform-routes.ts";
+export * from "./policy/system-assistants.ts";

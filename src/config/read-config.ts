@@ -64,6 +64,11 @@ export interface AuthConfig extends VerificationConfig {
    * gets on the platform: `none` (default) or `operator` (read-only, every tenant).
    */
   studioAccess: "none" | "operator";
+  /**
+   * `AUTH_SYSTEM_ASSISTANTS`: `visible` (default: every tenant may read and
+   * search the server's system assistants, never change them) or `hidden`.
+   */
+  systemAssistants: "visible" | "hidden";
 }
 
 const parsedUrl = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
@@ -156,6 +161,9 @@ const EnvSchema = z.object({
   AUTH_STUDIO_ACCESS: z
     .enum(["none", "operator"], { error: 'AUTH_STUDIO_ACCESS must be "none" or "operator"' })
     .default("none"),
+  AUTH_SYSTEM_ASSISTANTS: z
+    .enum(["visible", "hidden"], { error: 'AUTH_SYSTEM_ASSISTANTS must be "visible" or "hidden"' })
+    .default("visible"),
 });
 
 /** The environment variables this module reads. */
@@ -204,5 +212,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     tokenCache: toTokenCacheConfig(e),
     server: e.AUTH_SERVER,
     studioAccess: e.AUTH_STUDIO_ACCESS,
+    systemAssistants: e.AUTH_SYSTEM_ASSISTANTS,
   };
 }

@@ -49,6 +49,7 @@ export function createAuthFromEnv(env: Record<string, string | undefined> = proc
     host: resolution,
     policy,
     studioAccess: config.studioAccess,
+    systemAssistants: config.systemAssistants,
     log: options.log,
     env,
   });

@@ -3,6 +3,7 @@ import type { Authenticator } from "../authenticate/create-authenticator.ts";
 import { AUTH_EVENTS } from "../policy/event-permission.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
 import type { TenantFilter, Visibility } from "../policy/tenant-filter.ts";
+import type { SystemAssistantFilter } from "../policy/system-assistants.ts";
 import { TenantForbiddenError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
 import type { RunCreationCheck } from "./create-run-check.ts";
@@ -39,6 +40,8 @@ export interface TenantAuthOptions {
   policy?: RoutePolicy;
   /** `AUTH_STUDIO_ACCESS` on the platform: `none` (default) or `operator` (read-only view of every tenant). */
   studioAccess?: "none" | "operator";
+  /** `AUTH_SYSTEM_ASSISTANTS`: `visible` (default) or `hidden` (see `systemAssistantFilter`). */
+  systemAssistants?: "visible" | "hidden";
   /** Where the start-up line goes. Default `console.info`. */
   log?: (line: string) => void;
   /** Environment read for `LANGGRAPH_AUTH` (the platform's `auth` section). Default `process.env`. */
@@ -101,9 +104,9 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
       return checked === undefined ? principal : checked.then(() => principal);
     });
   });
-  const eventOptions = { host, policy: options.policy };
+  const eventOptions = { host, policy: options.policy, systemAssistants: options.systemAssistants ?? "visible" };
   for (const event of AUTH_EVENTS) {
-    const handler = (request: HandlerRequest): TenantFilter | undefined | Promise<TenantFilter> => {
+    const handler = (request: HandlerRequest): TenantFilter | SystemAssistantFilter | undefined | Promise<TenantFilter> => {
       // Platform fact: with disable_studio_auth false, LangSmith verifies Studio requests
       // and they reach the handlers as a Studio user (never through our authenticate).
       if (host === "platform" && isPlatformStudioUser(request.user)) return studioDecision(event, request.action, studioAccess);

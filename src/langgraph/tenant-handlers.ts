@@ -6,6 +6,7 @@ import type { Principal } from "../tenant/principal.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 import { isUuidV5 } from "../policy/run-assistant.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
+import { systemAssistantFilter, type SystemAssistantFilter, type SystemAssistantsSetting } from "../policy/system-assistants.ts";
 import { checkRunOptions, type RunOptionsInput } from "./create-run-check.ts";
 import {
   namesLangSmithInConfig,
@@ -108,6 +109,12 @@ export interface TenantEventOptions {
    * thread). Default: nothing unlocked.
    */
   policy?: Pick<RoutePolicy, "allowsWebhooks" | "allowsLangSmith" | "unlocks">;
+  /**
+   * `visible` (default): a read of a system assistant's id, and a search or
+   * count asking for `metadata.created_by: "system"`, are answered with a
+   * filter that matches system assistants only. `hidden`: the tenant filter.
+   */
+  systemAssistants?: SystemAssistantsSetting;
 }
 
 const LOCKED: NonNullable<TenantEventOptions["policy"]> = {
@@ -153,10 +160,19 @@ function applyPlatformRules(request: HandlerRequest, principal: Principal, polic
  * @example
  * auth.on("threads:read", (request) => handleTenantEvent(request, "tenant")); // { tenant_id: "acme" }
  */
-export function handleTenantEvent(request: HandlerRequest, visibility: Visibility, options: TenantEventOptions = {}): TenantFilter | undefined {
+export function handleTenantEvent(
+  request: HandlerRequest,
+  visibility: Visibility,
+  options: TenantEventOptions = {},
+): TenantFilter | SystemAssistantFilter | undefined {
   const principal = requirePrincipal(request.user);
   requirePermissionFor(request.event, principal);
   const filter = tenantFilter(principal, visibility);
+  if (request.resource === "assistants" && (request.action === "read" || request.action === "search")) {
+    // Same on every host: nothing is rewritten, only the filter chosen.
+    const system = systemAssistantFilter(request.action, request.value, options.systemAssistants ?? "visible");
+    if (system) return system;
+  }
   if (options.host === "platform" && request.resource !== "store") {
     applyPlatformRules(request, principal, options.policy);
   }
