@@ -48,6 +48,9 @@ const route = (
 const read = (resource: string) => `${resource}:read permission; ${TENANT}`;
 const write = (resource: string) => `${resource}:write permission; ${TENANT}`;
 const applies = (event: string) => `calls ${event} and applies the returned filter`;
+/** AUTH_SYSTEM_ASSISTANTS=visible: a request for system assistants gets a filter matching them only. */
+const SYSTEM_SEARCH = `${read("assistants")}, or { created_by: "system" } when the metadata asks for created_by=system`;
+const SYSTEM_READ = `${read("assistants")}, or { created_by: "system" } for a version-5 UUID (a system assistant's id)`;
 
 /** Every route of LangGraph Platform a client of this package can reach (SDK client endpoints, `/mcp`, `/a2a`). */
 export const PLATFORM_ROUTES: readonly PlatformRoute[] = [
@@ -55,17 +58,17 @@ export const PLATFORM_ROUTES: readonly PlatformRoute[] = [
   route("meta.ok", "GET", "/ok", [], "health check", "a valid token"),
 
   route("assistants.create", "POST", "/assistants", ["assistants:create"], "applies the stamped metadata", `${write("assistants")}; stamps metadata (refused without a metadata object); no created_by, no UUIDv5 id, no LangSmith project in config`),
-  route("assistants.search", "POST", "/assistants/search", ["assistants:search"], applies("assistants:search"), read("assistants")),
-  route("assistants.count", "POST", "/assistants/count", ["assistants:search"], applies("assistants:search"), read("assistants")),
-  route("assistants.get", "GET", "/assistants/:assistant_id", ["assistants:read"], applies("assistants:read"), read("assistants")),
+  route("assistants.search", "POST", "/assistants/search", ["assistants:search"], applies("assistants:search"), SYSTEM_SEARCH),
+  route("assistants.count", "POST", "/assistants/count", ["assistants:search"], applies("assistants:search"), SYSTEM_SEARCH),
+  route("assistants.get", "GET", "/assistants/:assistant_id", ["assistants:read"], applies("assistants:read"), SYSTEM_READ),
   route("assistants.delete", "DELETE", "/assistants/:assistant_id", ["assistants:delete"], applies("assistants:delete"), `${write("assistants")}; ?delete_threads=true refused (operator: delete-threads)`),
   route("assistants.update", "PATCH", "/assistants/:assistant_id", ["assistants:update"], "applies the filter; merges the returned metadata", `${write("assistants")}; pins tenant_id; refuses owner, created_by and a LangSmith project in config`),
-  route("assistants.graph", "GET", "/assistants/:assistant_id/graph", ["assistants:read"], applies("assistants:read"), read("assistants")),
-  route("assistants.schemas", "GET", "/assistants/:assistant_id/schemas", ["assistants:read"], applies("assistants:read"), read("assistants")),
-  route("assistants.subgraphs", "GET", "/assistants/:assistant_id/subgraphs", ["assistants:read"], applies("assistants:read"), read("assistants")),
-  route("assistants.subgraphs.namespace", "GET", "/assistants/:assistant_id/subgraphs/:namespace", ["assistants:read"], applies("assistants:read"), read("assistants")),
+  route("assistants.graph", "GET", "/assistants/:assistant_id/graph", ["assistants:read"], applies("assistants:read"), SYSTEM_READ),
+  route("assistants.schemas", "GET", "/assistants/:assistant_id/schemas", ["assistants:read"], applies("assistants:read"), SYSTEM_READ),
+  route("assistants.subgraphs", "GET", "/assistants/:assistant_id/subgraphs", ["assistants:read"], applies("assistants:read"), SYSTEM_READ),
+  route("assistants.subgraphs.namespace", "GET", "/assistants/:assistant_id/subgraphs/:namespace", ["assistants:read"], applies("assistants:read"), SYSTEM_READ),
   route("assistants.latest", "POST", "/assistants/:assistant_id/latest", ["assistants:update"], applies("assistants:update"), write("assistants")),
-  route("assistants.versions", "POST", "/assistants/:assistant_id/versions", ["assistants:read"], applies("assistants:read"), read("assistants")),
+  route("assistants.versions", "POST", "/assistants/:assistant_id/versions", ["assistants:read"], applies("assistants:read"), SYSTEM_READ),
 
   route("threads.create", "POST", "/threads", ["threads:create"], "applies the stamped metadata", `${write("threads")}; stamps metadata (refused without a metadata object)`),
   route("threads.search", "POST", "/threads/search", ["threads:search"], applies("threads:search"), read("threads")),
