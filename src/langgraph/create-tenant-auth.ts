@@ -125,7 +125,16 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
     throw new TenantForbiddenError(`"${event}" is not an event this deployment allows`);
   });
   (options.log ?? console.info)(
-    hostLogLine({ host, source: resolution.source, guard: guard !== undefined, checkRun: options.checkRun !== undefined, studioAccess, platformAuth }),
+    hostLogLine({
+      host,
+      source: resolution.source,
+      detected: "detected" in resolution ? resolution.detected : undefined,
+      guard: guard !== undefined,
+      checkRun: options.checkRun !== undefined,
+      studioAccess,
+      systemAssistants: eventOptions.systemAssistants,
+      platformAuth,
+    }),
   );
   return auth as unknown as Auth;
 }

@@ -6,6 +6,10 @@ export interface HostLogInput {
   host: ServerHost;
   /** Where the host came from: `AUTH_SERVER`, detection, or the `host` option. */
   source: "AUTH_SERVER" | "detected" | "option";
+  /** What detection found, when `AUTH_SERVER` overrode it (shown when they differ). */
+  detected?: ServerHost;
+  /** `AUTH_SYSTEM_ASSISTANTS`. Default `visible`. */
+  systemAssistants?: "visible" | "hidden";
   guard: boolean;
   checkRun: boolean;
   studioAccess: "none" | "operator";
@@ -21,7 +25,7 @@ export interface HostLogInput {
  * hostLogLine({ host: "dev", source: "detected", guard: true, checkRun: true, studioAccess: "none" });
  */
 export function hostLogLine(input: HostLogInput): string {
-  const own = ["token", "permissions", "tenant filters and stamps on every event"];
+  const own = ["token", "permissions", "tenant filters and stamps on every event", `system assistants ${input.systemAssistants ?? "visible"}`];
   let left: string[];
   if (input.host === "platform") {
     if (input.guard) own.push("route table (method, path, query)");
@@ -38,5 +42,9 @@ export function hostLogLine(input: HostLogInput): string {
     if (input.checkRun) own.push("run checks (assistant, thread, run options)");
     left = ["applying filters and metadata stamps"];
   }
-  return `langgraph-tenant-auth: host=${input.host} (${input.source}); package checks: ${own.join(", ")}; left to the server: ${left.join(", ")}`;
+  // An override that contradicts detection is allowed (detection may be wrong) but said out loud.
+  const source = input.source === "AUTH_SERVER" && input.detected !== undefined && input.detected !== input.host
+    ? `AUTH_SERVER; detected ${input.detected}`
+    : input.source;
+  return `langgraph-tenant-auth: host=${input.host} (${source}); package checks: ${own.join(", ")}; left to the server: ${left.join(", ")}`;
 }

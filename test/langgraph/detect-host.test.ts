@@ -43,7 +43,9 @@ describe("createAuthFromEnv and createTenantAuth on each host", () => {
     createAuthFromEnv({ ...CONFIG, AUTH_SERVER: "js" }, { argv: WORKER_ARGV, log: (line) => lines.push(line) });
     createAuthFromEnv(CONFIG, { argv: DEV_ARGV, log: (line) => lines.push(line) });
     createAuthFromEnv({ ...CONFIG, ...PLATFORM_ENV }, { argv: WORKER_ARGV, log: (line) => lines.push(line) });
-    expect(lines).toHaveLength(3);
+    createAuthFromEnv({ ...CONFIG, ...PLATFORM_ENV, AUTH_SERVER: "js", AUTH_SYSTEM_ASSISTANTS: "hidden" }, { argv: WORKER_ARGV, log: (line) => lines.push(line) });
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toMatch(/^langgraph-tenant-auth: host=js \(AUTH_SERVER; detected platform\); package checks: .*system assistants hidden/);
     expect(lines[0]).toMatch(/^langgraph-tenant-auth: host=js \(AUTH_SERVER\); package checks: .*route policy with body and storage checks/);
     expect(lines[1]).toMatch(/^langgraph-tenant-auth: host=dev \(detected\)/);
     expect(lines[2]).toMatch(/^langgraph-tenant-auth: host=platform \(detected\); package checks: .*route table \(method, path, query\).*; left to the server: /);
