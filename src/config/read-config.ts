@@ -54,6 +54,21 @@ export interface AuthConfig extends VerificationConfig {
   provider?: ProviderSettings;
   /** Verified-token cache (`AUTH_TOKEN_CACHE*`); absent means the defaults (on, 10000 entries, 300 s). */
   tokenCache?: TokenCacheConfig;
+  /**
+   * `AUTH_SERVER`: the host the `Auth` runs in (`dev`, `platform` or `js`),
+   * overriding detection (see `src/langgraph/detect-host.ts`). Default: detected.
+   */
+  server?: "dev" | "platform" | "js";
+  /**
+   * `AUTH_STUDIO_ACCESS`: what a LangGraph Studio user verified by LangSmith
+   * gets on the platform: `none` (default) or `operator` (read-only, every tenant).
+   */
+  studioAccess: "none" | "operator";
+  /**
+   * `AUTH_SYSTEM_ASSISTANTS`: `visible` (default: every tenant may read and
+   * search the server's system assistants, never change them) or `hidden`.
+   */
+  systemAssistants: "visible" | "hidden";
 }
 
 const parsedUrl = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
@@ -131,7 +146,7 @@ const EnvSchema = z.object({
     .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
     .superRefine((pairs, ctx) => {
       for (const pair of pairs) {
-        if (!/^[a-z-]{1,40}=[\x21-\x2b\x2d-\x7e]{1,200}$/.test(pair)) {
+        if (!/^[a-z][a-z0-9-]{0,39}=[\x21-\x2b\x2d-\x7e]{1,200}$/.test(pair)) {
           ctx.addIssue({ code: "custom", message: `AUTH_ROUTE_PERMISSIONS: "${pair}" is not group=permission` });
         }
       }
@@ -140,6 +155,15 @@ const EnvSchema = z.object({
     .default({}),
   ...ProviderVariables.shape,
   ...TokenCacheEnvSchema.shape,
+  AUTH_SERVER: z
+    .enum(["dev", "platform", "js"], { error: 'AUTH_SERVER must be "dev" (langgraph dev), "platform" (LangGraph Platform) or "js" (startServer)' })
+    .optional(),
+  AUTH_STUDIO_ACCESS: z
+    .enum(["none", "operator"], { error: 'AUTH_STUDIO_ACCESS must be "none" or "operator"' })
+    .default("none"),
+  AUTH_SYSTEM_ASSISTANTS: z
+    .enum(["visible", "hidden"], { error: 'AUTH_SYSTEM_ASSISTANTS must be "visible" or "hidden"' })
+    .default("visible"),
 });
 
 /** The environment variables this module reads. */
@@ -186,5 +210,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     routePermissions: e.AUTH_ROUTE_PERMISSIONS,
     provider: readProviderSettings(e),
     tokenCache: toTokenCacheConfig(e),
+    server: e.AUTH_SERVER,
+    studioAccess: e.AUTH_STUDIO_ACCESS,
+    systemAssistants: e.AUTH_SYSTEM_ASSISTANTS,
   };
 }

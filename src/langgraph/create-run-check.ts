@@ -1,6 +1,6 @@
 import { AuthError, RouteRefusedError, TenantForbiddenError } from "../errors.ts";
 import { isRunnableAssistant } from "../policy/run-assistant.ts";
-import { dropCredentialHeaders } from "../policy/credential-headers.ts";
+import { dropCredentialHeaders, isCredentialHeaderName } from "../policy/credential-headers.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
 import type { Visibility } from "../policy/tenant-filter.ts";
 import type { Principal } from "../tenant/principal.ts";
@@ -17,6 +17,68 @@ export interface RunCheckOptions {
   visibility?: Visibility;
   /** The server's storage. Default: the current request's ({@link readServerStorage}). */
   storage?: ServerStorageSource;
+  /**
+   * The host (see `detect-host.ts`). Default `dev`. On `platform` there is no
+   * storage to read and only `metadata` of a rewritten value is kept, so the
+   * check refuses credential headers instead of deleting them and leaves the
+   * assistant and thread lookups to the platform (see {@link createRunCheck}).
+   */
+  host?: "dev" | "js" | "platform";
+}
+
+/** The run options a check reads: a run's `kwargs`, or a cron's `payload` (the client's run body). */
+export interface RunOptionsInput {
+  webhook?: unknown;
+  feedback_keys?: unknown;
+  /** Only in a raw body (a cron payload): the server turns it into `configurable.langsmith_project`. */
+  langsmith_tracer?: unknown;
+  config?: unknown;
+}
+
+/**
+ * The checks on a run's options that read nothing but the run: a `webhook`,
+ * LangSmith options, a foreign `configurable.user_id`, credential-like `x-*`
+ * headers in `configurable` (deleted in place with `credentialHeaders: "drop"`,
+ * refused with `"refuse"` where a deletion would not be kept).
+ *
+ * @throws {TenantForbiddenError} the run asks for something the caller may not have (403).
+ * @example
+ * checkRunOptions(value.kwargs, principal, policy, "refuse");
+ */
+export function checkRunOptions(
+  options: RunOptionsInput,
+  principal: Principal,
+  policy: RoutePolicy,
+  credentialHeaders: "drop" | "refuse",
+): void {
+  const webhook = options.webhook;
+  if (webhook !== undefined && webhook !== null && webhook !== "" && !policy.allowsWebhooks(principal)) {
+    throw new TenantForbiddenError("run webhooks are not allowed");
+  }
+  const configurable = (options.config as { configurable?: Record<string, unknown> } | null | undefined)?.configurable;
+  if (credentialHeaders === "drop") {
+    // The server copied the request's x-* headers here and would store them with the run;
+    // the object is the one it reads back, so deleting works (ops.mjs reads kwargs.config after this).
+    dropCredentialHeaders(configurable);
+  } else if (configurable !== null && typeof configurable === "object" && Object.keys(configurable).some(isCredentialHeaderName)) {
+    // Platform fact: of a handler's rewrite only `metadata` is kept, so a deletion here would be
+    // dropped and the header stored with the run. The names are not echoed (they are the client's).
+    throw new TenantForbiddenError(
+      "the run carries a credential-like x-* request header that would be stored with it; strip it at your proxy or leave it out of http.configurable_headers",
+    );
+  }
+  // The server prefers a client's `configurable.user_id` over the authenticated
+  // identity (ops.mjs), and graphs commonly key memories by it.
+  const userId = configurable?.user_id;
+  if (userId !== undefined && userId !== null && userId !== principal.identity) {
+    throw new TenantForbiddenError("config.configurable.user_id must be omitted or be your own identity");
+  }
+  if (
+    !policy.allowsLangSmith(principal) &&
+    (isSet(options.feedback_keys) || isSet(options.langsmith_tracer) || namesLangSmithProject(options.config))
+  ) {
+    throw new TenantForbiddenError(LANGSMITH_REFUSAL);
+  }
 }
 
 const LANGSMITH_REFUSAL = "LangSmith feedback keys and tracing projects are not allowed";
@@ -66,26 +128,22 @@ function namesLangSmithProject(config: unknown): boolean {
 export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
   const visibility = options.visibility ?? "tenant";
   const storage = options.storage ?? readServerStorage;
+  const host = options.host ?? "dev";
+  if (host === "platform") {
+    // Platform facts relied on instead of storage: the platform applies this
+    // event's tenant filter to the run's thread, then calls `assistants:search`
+    // with `{ metadata: {} }` and applies that filter to the assistant lookup
+    // (system assistants exempt). So another tenant's thread or assistant is
+    // "not found" there; test/platform/ proves the filters with its matcher.
+    return async (value, principal) => {
+      const kwargs = value.kwargs;
+      checkRunOptions(kwargs !== null && typeof kwargs === "object" ? (kwargs as RunOptionsInput) : {}, principal, options.policy, "refuse");
+    };
+  }
   return async (value, principal) => {
     const kwargs = (value.kwargs ?? {}) as Record<string, unknown>;
-    const webhook = kwargs.webhook;
-    if (webhook !== undefined && webhook !== null && webhook !== "" && !options.policy.allowsWebhooks(principal)) {
-      throw new TenantForbiddenError("run webhooks are not allowed");
-    }
-    // The server copied the request's x-* headers here and would store them with the run;
-    // the object is the one it reads back, so deleting works (ops.mjs reads kwargs.config after this).
-    const configurable = (kwargs.config as { configurable?: Record<string, unknown> } | undefined)?.configurable;
-    dropCredentialHeaders(configurable);
-    // The server prefers a client's `configurable.user_id` over the authenticated
-    // identity (ops.mjs), and graphs commonly key memories by it.
-    const userId = configurable?.user_id;
-    if (userId !== undefined && userId !== null && userId !== principal.identity) {
-      throw new TenantForbiddenError("config.configurable.user_id must be omitted or be your own identity");
-    }
+    checkRunOptions(kwargs, principal, options.policy, "drop");
     const langSmithRefused = !options.policy.allowsLangSmith(principal);
-    if (langSmithRefused && (isSet(kwargs.feedback_keys) || namesLangSmithProject(kwargs.config))) {
-      throw new TenantForbiddenError(LANGSMITH_REFUSAL);
-    }
     const store = await storage();
     if (!store) throw new TenantForbiddenError("run creation cannot be checked outside the LangGraph server");
     const assistantId = value.assistant_id;

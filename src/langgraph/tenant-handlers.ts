@@ -5,6 +5,15 @@ import { tenantFilter, tenantStamp, type TenantFilter, type Visibility } from ".
 import type { Principal } from "../tenant/principal.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 import { isUuidV5 } from "../policy/run-assistant.ts";
+import type { RoutePolicy } from "../policy/route-policy.ts";
+import { systemAssistantFilter, type SystemAssistantFilter, type SystemAssistantsSetting } from "../policy/system-assistants.ts";
+import { checkRunOptions, type RunOptionsInput } from "./create-run-check.ts";
+import {
+  namesLangSmithInConfig,
+  requireCronTiedToThread,
+  requireMergeSafeUpdate,
+  requireStampableMetadata,
+} from "./platform-value-rules.ts";
 
 /** What the LangGraph server hands a `.on` handler (the parts we read). */
 export interface HandlerRequest {
@@ -90,6 +99,55 @@ function requireTenantAssistantWrite(value: Mutable, action: string): void {
   }
 }
 
+/** Options of {@link handleTenantEvent}. */
+export interface TenantEventOptions {
+  /** The host (see `detect-host.ts`). Default `dev`: rewrites of `value` are kept. */
+  host?: "dev" | "js" | "platform";
+  /**
+   * The route policy whose operator permissions the platform rules read
+   * (LangSmith in assistant config, run options of a cron, crons without a
+   * thread). Default: nothing unlocked.
+   */
+  policy?: Pick<RoutePolicy, "allowsWebhooks" | "allowsLangSmith" | "unlocks">;
+  /**
+   * `visible` (default): a read of a system assistant's id, and a search or
+   * count asking for `metadata.created_by: "system"`, are answered with a
+   * filter that matches system assistants only. `hidden`: the tenant filter.
+   */
+  systemAssistants?: SystemAssistantsSetting;
+}
+
+const LOCKED: NonNullable<TenantEventOptions["policy"]> = {
+  allowsWebhooks: () => false,
+  allowsLangSmith: () => false,
+  unlocks: () => false,
+};
+
+/**
+ * On the platform only `metadata` of a rewritten value is kept (see
+ * `platform-value-rules.ts`): refuse what the handler would otherwise
+ * rewrite, and tie crons to tenants through their thread.
+ */
+function applyPlatformRules(request: HandlerRequest, principal: Principal, policy = LOCKED): void {
+  const value = asObject(request.value);
+  if (request.resource === "crons") {
+    if (request.action === "create") requireCronTiedToThread(value, policy.unlocks("crons", principal));
+    if ((request.action === "create" || request.action === "update") && value.payload !== undefined && value.payload !== null) {
+      const payload = value.payload;
+      if (typeof payload !== "object" || Array.isArray(payload)) throw new TenantForbiddenError("the cron payload must be an object");
+      checkRunOptions(payload as RunOptionsInput, principal, policy as RoutePolicy, "refuse");
+    }
+    return;
+  }
+  if (request.resource === "assistants" && (request.action === "create" || request.action === "update")) {
+    if (namesLangSmithInConfig(value.config) && !policy.allowsLangSmith(principal)) {
+      throw new TenantForbiddenError("LangSmith feedback keys and tracing projects are not allowed");
+    }
+  }
+  if (request.action === "create" || request.action === "create_run") requireStampableMetadata(value, request.event);
+  if (request.action === "update") requireMergeSafeUpdate(value);
+}
+
 /**
  * The tenant-isolation decision for one event: checks the permission,
  * stamps or pins metadata on `value` (the server reads it back), and returns
@@ -102,12 +160,27 @@ function requireTenantAssistantWrite(value: Mutable, action: string): void {
  * @example
  * auth.on("threads:read", (request) => handleTenantEvent(request, "tenant")); // { tenant_id: "acme" }
  */
-export function handleTenantEvent(request: HandlerRequest, visibility: Visibility): TenantFilter | undefined {
+export function handleTenantEvent(
+  request: HandlerRequest,
+  visibility: Visibility,
+  options: TenantEventOptions = {},
+): TenantFilter | SystemAssistantFilter | undefined {
   const principal = requirePrincipal(request.user);
   requirePermissionFor(request.event, principal);
   const filter = tenantFilter(principal, visibility);
+  if (request.resource === "assistants" && (request.action === "read" || request.action === "search")) {
+    // Same on every host: nothing is rewritten, only the filter chosen.
+    const system = systemAssistantFilter(request.action, request.value, options.systemAssistants ?? "visible");
+    if (system) return system;
+  }
+  if (options.host === "platform" && request.resource !== "store") {
+    applyPlatformRules(request, principal, options.policy);
+  }
 
   if (request.resource === "store") {
+    // Nothing is rewritten here, so this holds on every host. Platform fact: for
+    // search and list_namespaces the platform passes the request's own prefix as
+    // `namespace` (the dev server too), so the prefix is what is checked.
     const value = asObject(request.value);
     requireTenantNamespace(value.namespace as unknown[] | undefined, principal, { owner: visibility === "owner" });
     return undefined;
@@ -116,6 +189,9 @@ export function handleTenantEvent(request: HandlerRequest, visibility: Visibilit
   if (request.resource === "assistants" && (request.action === "create" || request.action === "update")) {
     requireTenantAssistantWrite(asObject(request.value), request.action);
   }
+
+  // Platform fact: CronCreate has no metadata, so a stamp would be dropped; the cron is tied through its thread.
+  if (options.host === "platform" && request.resource === "crons" && request.action === "create") return filter;
 
   switch (request.action) {
     case "create":

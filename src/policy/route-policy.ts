@@ -1,4 +1,5 @@
 import type { Principal } from "../tenant/principal.ts";
+import { PLATFORM_ROUTES } from "./platform-routes.ts";
 
 /**
  * Route policy for the LangGraph JS API server (`@langchain/langgraph-api`
@@ -15,7 +16,7 @@ import type { Principal } from "../tenant/principal.ts";
  */
 
 /** Routes the policy refuses unless a permission unlocks them (see {@link RoutePolicyOptions.operatorPermissions}). */
-export const OPERATOR_ROUTES = ["truncate", "crons", "protocol", "webhooks", "delete-threads", "langsmith"] as const;
+export const OPERATOR_ROUTES = ["truncate", "crons", "protocol", "webhooks", "delete-threads", "langsmith", "prune", "mcp", "a2a"] as const;
 export type OperatorRoute = (typeof OPERATOR_ROUTES)[number];
 
 /**
@@ -149,6 +150,12 @@ export interface RoutePolicyOptions {
   operatorPermissions?: Partial<Record<OperatorRoute, string>>;
   /** Extra routes (a custom `http.app`) allowed for every authenticated caller. Default none. */
   extraRoutes?: readonly Pick<ServerRoute, "method" | "path">[];
+  /**
+   * The server whose route table applies: `dev` and `js` (the
+   * `@langchain/langgraph-api` server: {@link SERVER_ROUTES}) or `platform`
+   * (LangGraph Platform: `PLATFORM_ROUTES`). Default `dev`.
+   */
+  host?: "dev" | "js" | "platform";
 }
 
 /** A compiled route policy. */
@@ -170,6 +177,8 @@ export interface RoutePolicy {
    * run `feedback_keys` and a chosen tracing project (the `langsmith` operator route).
    */
   allowsLangSmith(principal: Principal): boolean;
+  /** True when the caller holds the permission that unlocks this operator route group. */
+  unlocks(group: OperatorRoute, principal: Principal): boolean;
 }
 
 const PERMISSION_RULE = /^[\x21-\x7e]{1,200}$/;
@@ -258,8 +267,10 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
     }
     return { id: `extra.${i}`, method: r.method, path: r.path, protection: "handler" };
   });
+  const host = options.host ?? "dev";
+  if (host !== "dev" && host !== "js" && host !== "platform") throw new TypeError('host must be "dev", "js" or "platform"');
   // Extra routes are mounted before the built-in ones (server.mjs), so they win.
-  const routes = [...extra, ...SERVER_ROUTES];
+  const routes = [...extra, ...(host === "platform" ? PLATFORM_ROUTES : SERVER_ROUTES)];
   const compiled = routes.map(compile);
 
   const unlocked = (group: OperatorRoute, principal: Principal): boolean => {
@@ -306,6 +317,7 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
     match,
     allowsWebhooks: (principal) => unlocked("webhooks", principal),
     allowsLangSmith: (principal) => unlocked("langsmith", principal),
+    unlocks: unlocked,
     decide(request, principal, matched) {
       const found = matched ?? match(request.method, request.path);
       if (!found) return refuse(undefined, 404, "no such route");

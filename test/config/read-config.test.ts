@@ -42,6 +42,9 @@ describe("readConfig", () => {
       jwksCooldownSeconds: 30,
       jwksStaleIfErrorSeconds: 86400,
       tokenCache: { enabled: true, maxEntries: 10_000, maxAgeSeconds: 300 },
+      server: undefined,
+      studioAccess: "none",
+      systemAssistants: "visible",
     });
     expect(DEFAULT_ALGORITHMS).toEqual(["RS256", "PS256", "ES256", "EdDSA"]);
   });
@@ -70,6 +73,9 @@ describe("readConfig", () => {
       AUTH_ROLE_PERMISSIONS: '{"admin":["threads:read","threads:write"],"viewer":"threads:read store:read"}',
       AUTH_REQUIRED_CLAIMS: "token_use=access,typ=Bearer|JWT",
       AUTH_ADDITIONAL_ISSUERS: "https://other.example.com/, http://127.0.0.1:9400",
+      AUTH_SERVER: "platform",
+      AUTH_STUDIO_ACCESS: "operator",
+      AUTH_SYSTEM_ASSISTANTS: "hidden",
     });
     expect(config).toEqual({
       issuer: "https://tenant.eu.auth0.com/",
@@ -106,6 +112,9 @@ describe("readConfig", () => {
       jwksCooldownSeconds: 30,
       jwksStaleIfErrorSeconds: 86400,
       tokenCache: { enabled: false, maxEntries: 50, maxAgeSeconds: 60 },
+      server: "platform",
+      studioAccess: "operator",
+      systemAssistants: "hidden",
     });
   });
 
@@ -122,6 +131,8 @@ describe("readConfig", () => {
         // verification-env.ts
         "AUTH_REQUIRED_TYP", "AUTH_MAX_TOKEN_AGE", "AUTH_MAX_TOKEN_BYTES",
         "AUTH_JWKS_TIMEOUT_MS", "AUTH_JWKS_MAX_AGE", "AUTH_JWKS_COOLDOWN", "AUTH_JWKS_STALE_IF_ERROR",
+        // the host (src/langgraph/detect-host.ts) and Studio on the platform
+        "AUTH_SERVER", "AUTH_STUDIO_ACCESS", "AUTH_SYSTEM_ASSISTANTS",
       ].sort(),
     );
   });
@@ -157,6 +168,9 @@ describe("readConfig", () => {
         AUTH_JWKS_MAX_AGE: "0",
         AUTH_JWKS_COOLDOWN: "0",
         AUTH_JWKS_STALE_IF_ERROR: "0",
+        AUTH_SERVER: "cloud",
+        AUTH_STUDIO_ACCESS: "all",
+        AUTH_SYSTEM_ASSISTANTS: "shown",
       });
     } catch (caught) {
       error = caught as ConfigError;
@@ -175,6 +189,9 @@ describe("readConfig", () => {
     expect(message).toContain("AUTH_SINGLE_TENANT_ID must match");
     expect(message).toContain('AUTH_VISIBILITY must be "tenant" or "owner"');
     expect(message).toContain('AUTH_ROUTE_PERMISSIONS: "truncate" is not group=permission');
+    expect(message).toContain('AUTH_SERVER must be "dev" (langgraph dev), "platform" (LangGraph Platform) or "js" (startServer)');
+    expect(message).toContain('AUTH_STUDIO_ACCESS must be "none" or "operator"');
+    expect(message).toContain('AUTH_SYSTEM_ASSISTANTS must be "visible" or "hidden"');
     // One line per problem, each starting with the variable it is about.
     for (const problem of error!.problems) expect(problem).toMatch(/^AUTH_[A-Z_]+/);
   });

@@ -28,8 +28,8 @@ beforeAll(async () => {
   issuer = await startLocalIssuer();
   const authenticator = createAuthenticator({ config: readConfig(issuer.env()) });
   const auths = {
-    tenant: createTenantAuth({ authenticator }),
-    owner: createTenantAuth({ authenticator, visibility: "owner" }),
+    tenant: createTenantAuth({ authenticator, host: "dev", log: () => undefined }),
+    owner: createTenantAuth({ authenticator, visibility: "owner", host: "dev", log: () => undefined }),
   };
   // The server loads the auth module by path; this one hands it whichever Auth the test selected.
   (globalThis as Record<string, unknown>).__tenantAuths = auths;
@@ -246,7 +246,7 @@ describe("fails closed", () => {
   it("covers every event the SDK defines", async () => {
     const { Auth } = await import("@langchain/langgraph-sdk/auth");
     const registered = Object.keys(
-      (createTenantAuth({ authenticator: createAuthenticator({ config: readConfig(issuer.env()) }) }) as unknown as InstanceType<typeof Auth>)[
+      (createTenantAuth({ authenticator: createAuthenticator({ config: readConfig(issuer.env()) }), host: "dev", log: () => undefined }) as unknown as InstanceType<typeof Auth>)[
         "~handlerCache"
       ].callbacks ?? {},
     );

@@ -1,0 +1,56 @@
+import type { Auth } from "@langchain/langgraph-sdk/auth";
+import { createAuthenticator } from "../authenticate/create-authenticator.ts";
+import { readConfig } from "../config/read-config.ts";
+import { CUSTOM_ROUTES } from "../policy/custom-route-prefixes.ts";
+import { createRoutePolicy } from "../policy/route-policy.ts";
+import { createPlatformRouteGuard } from "./create-platform-route-guard.ts";
+import { createRouteGuard } from "./create-route-guard.ts";
+import { createRunCheck } from "./create-run-check.ts";
+import { createTenantAuth } from "./create-tenant-auth.ts";
+import { resolveHost } from "./detect-host.ts";
+
+/** Options of {@link createAuthFromEnv}. */
+export interface EnvAuthOptions {
+  /** The command line host detection reads. Default `process.argv`. */
+  argv?: readonly string[];
+  /** Where the start-up line goes. Default `console.info`. */
+  log?: (line: string) => void;
+}
+
+/**
+ * The `Auth` of `src/auth.ts`, built from `AUTH_*` variables for the host it
+ * runs in: `AUTH_SERVER`, else detected (see `detect-host.ts`).
+ *
+ * - `dev` / `js`: the route guard reads a bounded body and the server's
+ *   storage; the run check reads the stored assistant and thread.
+ * - `platform`: the route guard decides on method, path and query (the
+ *   platform's table); the run check reads `value.kwargs` only and leaves
+ *   the assistant and thread to the platform's own filters.
+ *
+ * The sample custom routes (`http.app`) are let through by exact method and
+ * path on every host; the Hono tenant middleware guards them.
+ *
+ * @throws {ConfigError} a bad variable, or a host that cannot be told.
+ * @example
+ * export const auth = createAuthFromEnv(process.env);
+ */
+export function createAuthFromEnv(env: Record<string, string | undefined> = process.env, options: EnvAuthOptions = {}): Auth {
+  const config = readConfig(env);
+  const resolution = resolveHost(config.server, { argv: options.argv ?? process.argv, env });
+  const { host } = resolution;
+  const policy = createRoutePolicy({ operatorPermissions: config.routePermissions, extraRoutes: CUSTOM_ROUTES, host });
+  const guard =
+    host === "platform" ? createPlatformRouteGuard({ policy }) : createRouteGuard({ policy, visibility: config.visibility });
+  return createTenantAuth({
+    authenticator: createAuthenticator({ config }),
+    visibility: config.visibility,
+    guard,
+    checkRun: createRunCheck({ policy, visibility: config.visibility, host }),
+    host: resolution,
+    policy,
+    studioAccess: config.studioAccess,
+    systemAssistants: config.systemAssistants,
+    log: options.log,
+    env,
+  });
+}

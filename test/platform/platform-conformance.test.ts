@@ -1,0 +1,206 @@
+/**
+ * Conformance on LangGraph Platform: `src/auth.ts`, loaded by path in a worker
+ * process with the platform's variables (`LANGGRAPH_AUTH`, `LANGSERVE_GRAPHS`,
+ * no `AUTH_SERVER`: the host is detected), driven exactly as the platform's
+ * worker drives it (see test/support/platform-worker.ts and platform-host.ts):
+ * body-less `Request`s for `authenticate`, a JSON round trip of the context
+ * for `authorize`, the worker's error mapping, and the platform's
+ * metadata-only merge of returned values. Filters are applied with the
+ * server's own matcher (`isAuthMatching` from `@langchain/langgraph-api/auth`).
+ *
+ * Every endpoint of the installed SDK client, plus `/mcp` and `/a2a/{id}`, as
+ * two tenants, a viewer, a caller with no token and one with a bad token.
+ * The rows go to reports/platform-conformance.json.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdir, writeFile } from "node:fs/promises";
+import { isAuthMatching } from "@langchain/langgraph-api/auth";
+import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { listSdkClientEndpoints } from "../../src/langgraph/sdk-client-endpoints.ts";
+import { PLATFORM_ROUTES, type PlatformRoute } from "../../src/policy/platform-routes.ts";
+import { applyPlatformValue, startPlatformWorker, type PlatformHost } from "../support/platform-host.ts";
+import { neededPermission, sampleValue, STAMPED_EVENTS, type Ids } from "./platform-events.ts";
+
+const ALL = "threads:read threads:write assistants:read assistants:write crons:read crons:write store:read store:write";
+const READ = "threads:read assistants:read crons:read store:read";
+
+interface Caller {
+  name: string;
+  ids: Ids;
+  scope: string;
+}
+
+const ids = (tenant: string, identity: string, n: number): Ids => ({
+  tenant,
+  identity,
+  thread: `0192f000-0000-7000-8000-00000000000${n}`,
+  run: `0192f000-0000-7000-8000-00000000010${n}`,
+  assistant: `0192f000-0000-7000-8000-00000000020${n}`,
+  cron: `0192f000-0000-7000-8000-00000000030${n}`,
+});
+
+const ALICE: Caller = { name: "tenant A (acme, all permissions)", ids: ids("acme", "alice", 1), scope: ALL };
+const BOB: Caller = { name: "tenant B (globex, all permissions)", ids: ids("globex", "bob", 2), scope: ALL };
+const VIOLA: Caller = { name: "viewer (acme, read permissions)", ids: ids("acme", "viola", 3), scope: READ };
+const CALLERS = [ALICE, BOB, VIOLA];
+
+/** Stored metadata of each tenant's resources, as stamps leave it. */
+const stored = (c: Caller) => ({ tenant_id: c.ids.tenant, owner: c.ids.identity });
+const SYSTEM_ASSISTANT = { created_by: "system" };
+
+/** The route's path with the caller's ids in it. */
+function urlOf(route: Pick<PlatformRoute, "path" | "method" | "id">, c: Caller): string {
+  const path = route.path
+    .replace(":thread_id", c.ids.thread)
+    .replace(":run_id", c.ids.run)
+    .replace(":assistant_id", c.ids.assistant)
+    .replace(":cron_id", c.ids.cron)
+    .replace(":checkpoint_id", "1ef00000-0000-6000-8000-000000000000")
+    .replace(":namespace", "child");
+  const query = route.path === "/store/items" && route.method !== "PUT" ? `?namespace=${c.ids.tenant}.notes&key=k` : "";
+  return `https://agent.example.langgraph.app${path}${query}`;
+}
+
+/** `/threads/:thread_id` and `/threads/:id` are one endpoint. */
+const shape = (method: string, path: string) => `${method} ${path.replace(/:[a-z_]+/g, ":")}`;
+
+/** Endpoints of `wanted` that no route of `table` serves. */
+function missingFrom(table: readonly { method: string; path: string }[], wanted: readonly { method: string; path: string }[]): string[] {
+  const have = new Set(table.map((r) => shape(r.method, r.path)));
+  return wanted.map((e) => shape(e.method, e.path)).filter((key) => !have.has(key));
+}
+
+const NOT_SDK = [
+  { method: "POST", path: "/mcp" },
+  { method: "POST", path: "/a2a/:assistant_id" },
+];
+
+describe("the platform route table", () => {
+  it("serves every endpoint of the installed SDK client, /mcp and /a2a/{id}", () => {
+    const endpoints = listSdkClientEndpoints();
+    expect(endpoints.length).toBeGreaterThanOrEqual(57);
+    expect(missingFrom(PLATFORM_ROUTES, [...endpoints, ...NOT_SDK])).toEqual([]);
+  });
+
+  it("the coverage check fails when a route is missing from the table", () => {
+    const endpoints = [...listSdkClientEndpoints(), ...NOT_SDK];
+    for (const dropped of ["POST /runs/cancel", "GET /threads/:/stream", "POST /mcp", "POST /a2a/:"]) {
+      const table = PLATFORM_ROUTES.filter((r) => shape(r.method, r.path) !== dropped);
+      expect(missingFrom(table, endpoints)).toEqual([dropped]);
+    }
+  });
+
+  it("has unique routes, events named as the SDK names them, and a reason on every refused one", () => {
+    expect(new Set(PLATFORM_ROUTES.map((r) => shape(r.method, r.path))).size).toBe(PLATFORM_ROUTES.length);
+    for (const route of PLATFORM_ROUTES) {
+      for (const event of route.events) expect(event).toMatch(/^(threads|assistants|crons|store):[a-z_]+$/);
+      if (route.operator) expect(route.packageChecks).toContain(`operator: ${route.operator}`);
+      expect(route.body).toBeUndefined();
+      expect(route.checks).toBeUndefined();
+    }
+  });
+});
+
+let issuer: LocalIssuer;
+let worker: PlatformHost;
+const tokens = new Map<Caller, string>();
+const report: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  issuer = await startLocalIssuer();
+  worker = await startPlatformWorker({
+    ...issuer.env(),
+    LANGGRAPH_AUTH: JSON.stringify({ path: "./src/auth.ts:auth", disable_studio_auth: false }),
+    LANGSERVE_GRAPHS: JSON.stringify({ echo: "./src/graphs/echo.ts:graph" }),
+  });
+  for (const c of CALLERS) tokens.set(c, await issuer.sign({ sub: c.ids.identity, org_id: c.ids.tenant, scope: c.scope }));
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await issuer?.close();
+  await mkdir("reports", { recursive: true });
+  await writeFile("reports/platform-conformance.json", `${JSON.stringify({ host: "platform (worker stand-in)", rows: report }, null, 2)}\n`);
+});
+
+describe("the worker detects the platform and says so", () => {
+  it("logs one host line at start", () => {
+    const lines = worker.output().split("\n").filter((line) => line.startsWith("langgraph-tenant-auth: host="));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^langgraph-tenant-auth: host=platform \(detected\); package checks: .*; left to the server: .*assistants:search.*threads:read/);
+  });
+});
+
+describe.each(PLATFORM_ROUTES.map((route) => [`${route.method} ${route.path}`, route] as const))("%s", (_, route) => {
+  it("refuses a caller with no token and one with a bad token (401, RFC 6750)", async () => {
+    const none = await worker.authenticate(urlOf(route, ALICE), route.method, {});
+    expect(none).toMatchObject({ ok: false, status: 401, error: "HTTPException" });
+    expect(none.ok || none.headers["www-authenticate"]).toBe('Bearer realm="langgraph"');
+    const forged = (await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL })).slice(0, -4) + "AAAA";
+    const bad = await worker.authenticate(urlOf(route, ALICE), route.method, { authorization: `Bearer ${forged}` });
+    expect(bad).toMatchObject({ ok: false, status: 401, error: "HTTPException" });
+    expect(bad.ok || bad.headers["www-authenticate"]).toContain('error="invalid_token"');
+    report.push({ route: route.id, method: route.method, path: route.path, caller: "no token", authenticate: 401 });
+    report.push({ route: route.id, method: route.method, path: route.path, caller: "bad token", authenticate: 401 });
+  });
+
+  it.each(CALLERS.map((c) => [c.name, c] as const))("as %s", async (_, caller) => {
+    const authn = await worker.authenticate(urlOf(route, caller), route.method, { authorization: `Bearer ${tokens.get(caller)}` });
+    const row: Record<string, unknown> = { route: route.id, method: route.method, path: route.path, caller: caller.name };
+    report.push(row);
+    if (route.operator) {
+      // Refused for tenants, hidden (404); the operator unlock is tested in platform-checks.
+      expect(authn).toMatchObject({ ok: false, status: 404, error: "HTTPException" });
+      row.authenticate = 404;
+      return;
+    }
+    if (!authn.ok) throw new Error(`authenticate refused: ${authn.status} ${authn.message}`);
+    row.authenticate = 200;
+    // Nothing secret in the context the platform stores with every run.
+    expect(JSON.stringify(authn.context)).not.toContain(tokens.get(caller)!.split(".")[2]!);
+    expect(authn.context.user).toMatchObject({ identity: caller.ids.identity, tenant_id: caller.ids.tenant });
+    const events: Record<string, unknown>[] = [];
+    row.events = events;
+    const other = caller === BOB ? ALICE : BOB;
+    for (const event of route.events) {
+      const value = sampleValue(route.id, event, caller.ids);
+      const answer = await worker.authorize(event, value, authn.context);
+      const allowed = caller.scope.split(" ").includes(neededPermission(event));
+      if (!allowed) {
+        expect(answer, event).toMatchObject({ ok: false, status: 403, error: "HTTPException" });
+        expect(answer.ok || answer.message).toContain(`insufficient_scope: the "${neededPermission(event)}" permission is required`);
+        events.push({ event, outcome: 403 });
+        continue;
+      }
+      if (!answer.ok) throw new Error(`${event} refused: ${answer.status} ${answer.message}`);
+      const entry: Record<string, unknown> = { event, outcome: "allowed", filters: answer.filters ?? null };
+      events.push(entry);
+      if (event.startsWith("store:")) {
+        expect(answer.filters ?? undefined).toBeUndefined();
+        // The namespace is the protection: another tenant's is refused.
+        const theirs = await worker.authorize(event, { ...value, namespace: [other.ids.tenant, "notes"] }, authn.context);
+        expect(theirs).toMatchObject({ ok: false, status: 403 });
+        entry.otherTenantNamespace = 403;
+        continue;
+      }
+      expect(answer.filters).toEqual({ tenant_id: caller.ids.tenant });
+      expect(isAuthMatching(stored(caller), answer.filters as never)).toBe(true);
+      expect(isAuthMatching(stored(other), answer.filters as never)).toBe(false);
+      expect(isAuthMatching({}, answer.filters as never)).toBe(false);
+      expect(isAuthMatching(SYSTEM_ASSISTANT, answer.filters as never)).toBe(false);
+      if (STAMPED_EVENTS.has(event)) {
+        const kept = applyPlatformValue(value, answer.value) as { metadata: Record<string, unknown> };
+        expect(kept.metadata).toMatchObject({ tenant_id: caller.ids.tenant, owner: caller.ids.identity });
+        entry.stamp = { tenant_id: kept.metadata.tenant_id, owner: kept.metadata.owner };
+        // Without a metadata dict the platform would drop the stamp: refused, never unstamped.
+        const bare = { ...value };
+        delete bare.metadata;
+        for (const without of [bare, { ...value, metadata: null }]) {
+          const refused = await worker.authorize(event, without, authn.context);
+          expect(refused, `${event} without metadata`).toMatchObject({ ok: false, status: 403, error: "HTTPException" });
+        }
+        entry.withoutMetadata = 403;
+      }
+    }
+  });
+});
