@@ -22,6 +22,8 @@ let dir: string;
 let report: IsolationReport;
 let code: number;
 let out = "";
+let err = "";
+let tokens: string[] = [];
 
 const sink = (append: (s: string) => void) =>
   new Writable({
@@ -46,8 +48,11 @@ describe("check-isolation against langgraph dev running the docs' naive owner-on
       CHECK_ISOLATION_TOKEN_B: await issuer.sign({ sub: "bob", org_id: "tenant-b", scope: ALL_SCOPES }),
       CHECK_ISOLATION_TOKEN_A2: await issuer.sign({ sub: "carol", org_id: "tenant-a", scope: READ_SCOPES }),
     };
+    tokens = Object.values(env);
     const stdout = sink((s) => (out += s));
-    code = await runCheckIsolationCli(["--url", server.url, "--graph", "echo", "--json", join(dir, "report.json")], env, { stdout, stderr: sink(() => undefined) });
+    // A terminal: progress is drawn probe by probe on one line.
+    const stderr = Object.assign(sink((s) => (err += s)), { isTTY: true });
+    code = await runCheckIsolationCli(["--url", server.url, "--graph", "echo", "--json", join(dir, "report.json")], env, { stdout, stderr });
     report = JSON.parse(await readFile(join(dir, "report.json"), "utf8")) as IsolationReport;
   }, 300_000);
 
@@ -61,6 +66,14 @@ describe("check-isolation against langgraph dev running the docs' naive owner-on
     expect(code).toBe(1);
     expect(report.summary.leak).toBeGreaterThanOrEqual(15);
     expect(out).toMatch(/LEAK: threads\.runs\.create — run A's assistant on B's own thread \(background\)\n {2}request \(as b\): POST \/threads\/[0-9a-f-]+\/runs \{"assistant_id":"[0-9a-f-]+"[^\n]*\n {2}saw: a 200 answer holds A's secret data: [^\n]*a-config-secret-/);
+  });
+
+  it("shows progress on a terminal and never prints a token", () => {
+    expect(err).toMatch(/building tenant A's world\n/);
+    expect(err).toMatch(/\r\x1b\[K\[1\/\d+\] /);
+    expect(err).toMatch(/\[\d+\/\d+\] LEAK POST \/runs\/wait: stateless wait with A's assistant/);
+    expect(err).toContain(`run marker: ${report.marker}`);
+    for (const token of tokens) expect(out.includes(token) || err.includes(token)).toBe(false);
   });
 
   it("reports runs of A's assistant by B: on B's threads, stateless, streamed and in batches, with A's config in the answer", () => {

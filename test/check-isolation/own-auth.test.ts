@@ -96,6 +96,22 @@ describe("check-isolation against langgraph dev running this package's Auth", ()
     expect(await everything()).toEqual(before);
   }, 240_000);
 
+  it("cleans up after a failure: B's token is refused after A's world is half built", async () => {
+    const before = await everything();
+    const report = await checkIsolation({ url: server.url, tokens: { a: tokens.a, b: `${tokens.b.slice(0, -4)}AAAA` }, graph: "echo" });
+    expect(report.failure).toMatch(/^creating B's thread \(POST \/threads as B\) answered 401/);
+    expect(report.results).toEqual([]);
+    // A's assistant and thread were made before B's refusal, and are gone again.
+    expect(report.cleanup).toEqual({ deleted: 2, failed: [], leftovers: [] });
+    expect(await everything()).toEqual(before);
+  }, 240_000);
+
+  it("stops at the overall time limit and reports it", async () => {
+    const report = await checkIsolation({ url: server.url, tokens, graph: "echo", timeLimitMs: 1 });
+    expect(report.interrupted).toBe("time limit of 1 ms reached");
+    expect(report.cleanup).toMatchObject({ failed: [], leftovers: [] });
+  }, 240_000);
+
   it("stops on a real SIGINT, still cleans up, and exits 130", async () => {
     const before = await everything();
     const cli = startCli(["--url", server.url, "--graph", "echo", "--json", join(dir, "sigint.json")], { CHECK_ISOLATION_TOKEN_A: tokens.a, CHECK_ISOLATION_TOKEN_B: tokens.b });
