@@ -62,7 +62,11 @@ export interface IsolationReport {
 
 /**
  * True when nothing leaked, nothing errored, the check ran to its end and
- * the cleanup left nothing behind: the command's exit code 0.
+ * the cleanup left nothing behind: the command's exit code 0. Endpoints the
+ * server does not serve do not count against it.
+ *
+ * @example
+ * process.exitCode = isClean(report) ? 0 : 1;
  */
 export function isClean(report: IsolationReport): boolean {
   return (

@@ -56,7 +56,8 @@ function parse(text: string): unknown {
 
 /** A WebSocket upgrade handshake (fetch cannot send `Upgrade`): 101 when the server accepted it. */
 function upgrade(options: SenderOptions, as: Caller, path: string, signal: AbortSignal): Promise<Answer> {
-  const target = new URL(path, options.url);
+  // Joined as text, like every other request: a deployment under a path prefix keeps it.
+  const target = new URL(`${options.url.replace(/\/+$/, "")}${path}`);
   const send = target.protocol === "https:" ? httpsRequest : httpRequest;
   const auth = options.authorization[as];
   return new Promise((resolve, reject) => {

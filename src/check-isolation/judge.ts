@@ -12,14 +12,25 @@ export interface Judgement {
   detail?: string;
 }
 
-/** Up to 240 characters of `text` around `needle`, on one line. */
+/**
+ * Up to 240 characters of `text` around `needle`, on one line: what a report shows of an answer.
+ *
+ * @example
+ * excerpt(body, secret); // "…\"content\":\"a-message-secret-…\"…"
+ */
 export function excerpt(text: string, needle?: string): string {
   const at = needle ? Math.max(0, text.indexOf(needle) - 80) : 0;
   const cut = text.slice(at, at + 240).replace(/\s+/g, " ");
   return `${at > 0 ? "…" : ""}${cut}${text.length > at + 240 ? "…" : ""}`;
 }
 
-/** Strings that name A's resources or tenant: in a successful answer to someone else, a leak. */
+/**
+ * Strings that name A's resources or tenant: in a successful answer to someone else, a leak.
+ * Store labels B shares (the `check_isolation` label) are left out.
+ *
+ * @example
+ * namesOfA(world); // [["A's thread id", "0192…"], ["A's tenant_id", "\"tenant-a\""], …]
+ */
 export function namesOfA(w: World): Array<[what: string, text: string]> {
   const ids: Array<[string, string | undefined]> = [
     ["thread", w.a.thread],

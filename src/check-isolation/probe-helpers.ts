@@ -57,7 +57,13 @@ export function probe(group: string, route: string, endpoint: string, attempt: s
   return { ...row, id: `${route}/${slug(attempt)}`, group, route, method, pattern, attempt, expect };
 }
 
-/** A run request body: the given assistant, a harmless input, and the run marker. */
+/**
+ * A run request body: the given assistant, a harmless input, the run marker,
+ * and `enqueue` (default; `extra` may replace it).
+ *
+ * @example
+ * runBody(w, w.a.assistant, { if_not_exists: "create" });
+ */
 export function runBody(w: World, assistant: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     assistant_id: assistant,
@@ -80,7 +86,13 @@ export const noItems = (json: unknown): boolean => {
 };
 /** A state answer whose checkpoint is null (a checkpoint id that is not on this thread). */
 export const nullCheckpoint = (json: unknown): boolean => (json as { checkpoint?: unknown } | null)?.checkpoint === null;
-/** A list none of whose items carries all of A's stamped metadata (B's own items may match a filter B sent). */
+/**
+ * A list none of whose items carries all of A's stamped metadata (B's own
+ * items may match a filter B sent: a server that replaces it with B's own filter).
+ *
+ * @example
+ * noItemOfA([{ metadata: { owner: "bob" } }], w); // true when A's stamp is { owner: "alice" }
+ */
 export const noItemOfA = (json: unknown, w: World): boolean =>
   Array.isArray(json) &&
   json.every((item) => {
@@ -92,6 +104,9 @@ export const isCount = (json: unknown): boolean => typeof json === "number";
 /**
  * A 2xx whose body only says "not found" (the dev server answers a join or a
  * stream of an unknown run with 200 and an error event).
+ *
+ * @example
+ * saysNotFound(undefined, w, 'event: error\ndata: "Run not found"'); // true
  */
 export const saysNotFound = (_json: unknown, _w: World, text: string): boolean => /not found/i.test(text);
 /** Any 2xx body: the answer is still scanned for A's data. */
@@ -100,6 +115,9 @@ export const anyBody = (): boolean => true;
 /**
  * After a 2xx count: B lists with the same filter; a count above what B can
  * list counts items B cannot see (A's).
+ *
+ * @example
+ * probe("threads", "threads.count", "POST /threads/count", "count", { refused: [403], ok2xx: isCount, followUp: countMatchesList });
  */
 export const countMatchesList: FollowUp = async (_w, send, json, request) => {
   const list = await send("b", { method: "POST", path: request.path.replace(/\/count$/, "/search"), body: { ...(request.body as object), limit: 1000 } });

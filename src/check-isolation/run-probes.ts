@@ -10,7 +10,12 @@ import type { Answer, Caller, ControlName, Probe, ProbeRequest, ProbeResult, Sen
 /** A sender that can also open a WebSocket handshake. */
 export type ProbeSender = SendAs & { upgrade(as: Caller, path: string): Promise<Answer> };
 
-/** The request a probe sends against a world. */
+/**
+ * The request a probe sends against a world.
+ *
+ * @example
+ * requestOf(readThreadProbe, world); // { method: "GET", path: "/threads/<A's thread>" }
+ */
 export function requestOf(probe: Probe, w: World): ProbeRequest {
   return {
     method: probe.method,
@@ -20,7 +25,12 @@ export function requestOf(probe: Probe, w: World): ProbeRequest {
   };
 }
 
-/** `POST /threads {"metadata":…}`, the body cut to 200 characters. */
+/**
+ * A request on one line, its body cut to 200 characters.
+ *
+ * @example
+ * describeRequest({ method: "POST", path: "/threads/search", body: { ids: ["x"] } }); // 'POST /threads/search {"ids":["x"]}'
+ */
 export function describeRequest(request: ProbeRequest): string {
   const body = request.raw ?? (request.body === undefined ? "" : JSON.stringify(request.body));
   return `${request.method} ${request.path}${body ? ` ${body.length > 200 ? `${body.slice(0, 200)}… (${body.length} bytes)` : body}` : ""}`;
@@ -36,6 +46,9 @@ const CREATES: Record<string, "thread" | "assistant" | "cron"> = {
 /**
  * Read probes first, destructive ones (deletes, cancels, overwrites) last, so
  * a leaking delete cannot turn a later read into a false pass.
+ *
+ * @example
+ * for (const probe of orderProbes(PROBES)) await runProbe(probe, world, send, served);
  */
 export function orderProbes(probes: readonly Probe[]): Probe[] {
   // Probes that plant something for A to find come after the reads, so a search never finds B's own plant.
