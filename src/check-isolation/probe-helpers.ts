@@ -93,12 +93,16 @@ export const nullCheckpoint = (json: unknown): boolean => (json as { checkpoint?
  * @example
  * noItemOfA([{ metadata: { owner: "bob" } }], w); // true when A's stamp is { owner: "alice" }
  */
-export const noItemOfA = (json: unknown, w: World): boolean =>
-  Array.isArray(json) &&
-  json.every((item) => {
+export const noItemOfA = (json: unknown, w: World): boolean => {
+  if (!Array.isArray(json)) return false;
+  const stamped = Object.entries(w.a.stamped);
+  // Nothing stamped: nothing to match (A's ids in the answer are still a leak).
+  if (stamped.length === 0) return true;
+  return json.every((item) => {
     const metadata = (item as { metadata?: Record<string, unknown> } | null)?.metadata ?? {};
-    return !Object.entries(w.a.stamped).every(([key, value]) => metadata[key] === value);
+    return !stamped.every(([key, value]) => metadata[key] === value);
   });
+};
 /** A count (checked against what B can list by a follow-up). */
 export const isCount = (json: unknown): boolean => typeof json === "number";
 /**

@@ -14,6 +14,7 @@ const SMUGGLED = [400, 403, 404, 409, 422];
 
 /** Did B's run keep the `configurable.user_id` that names A? */
 const keptUserId: FollowUp = async (w, send, _json, request) => {
+  if (!w.a.identity) return undefined; // an opaque token names no user to claim
   const runs = await send("b", { method: "GET", path: request.path.replace(/\/wait$/, "") });
   return runs.text.includes(`"user_id":${JSON.stringify(w.a.identity)}`)
     ? `B's run kept configurable.user_id=${JSON.stringify(w.a.identity)}: a graph that reads it acts as A's user`

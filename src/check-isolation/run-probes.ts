@@ -5,6 +5,7 @@
 import type { CreatedResources } from "./cleanup.ts";
 import { fillPattern } from "./probe-helpers.ts";
 import { excerpt, judge } from "./judge.ts";
+import { NOT_SERVED } from "./world.ts";
 import type { Answer, Caller, ControlName, Probe, ProbeRequest, ProbeResult, SendAs, World } from "./types.ts";
 
 /** A sender that can also open a WebSocket handshake. */
@@ -48,7 +49,7 @@ const CREATES: Record<string, "thread" | "assistant" | "cron"> = {
  * a leaking delete cannot turn a later read into a false pass.
  *
  * @example
- * for (const probe of orderProbes(PROBES)) await runProbe(probe, world, send, served);
+ * for (const probe of orderProbes(PROBES)) await runProbe(probe, world, send, controls);
  */
 export function orderProbes(probes: readonly Probe[]): Probe[] {
   // Probes that plant something for A to find come after the reads, so a search never finds B's own plant.
@@ -57,14 +58,15 @@ export function orderProbes(probes: readonly Probe[]): Probe[] {
 }
 
 /**
- * Send one probe and judge it. A resource a 2xx answer created is written
+ * Send one probe and judge it. `controls` holds the status of A's own
+ * request per optional endpoint (none: judged as served). A resource a 2xx answer created is written
  * down for the cleanup. A network error or timeout is an `error` verdict;
  * an abort of the whole run is rethrown.
  *
  * @example
- * const result = await runProbe(probe, world, send, served, created);
+ * const result = await runProbe(probe, world, send, controls, created);
  */
-export async function runProbe(probe: Probe, w: World, send: ProbeSender, served: ReadonlyMap<ControlName, boolean>, created?: CreatedResources, signal?: AbortSignal): Promise<ProbeResult & { answer?: Answer }> {
+export async function runProbe(probe: Probe, w: World, send: ProbeSender, controls: ReadonlyMap<ControlName, number>, created?: CreatedResources, signal?: AbortSignal): Promise<ProbeResult & { answer?: Answer }> {
   const as = probe.as ?? "b";
   const request = requestOf(probe, w);
   const base = { id: probe.id, group: probe.group, route: probe.route, as, method: probe.method, pattern: probe.pattern, request: describeRequest(request), attempt: probe.attempt };
@@ -86,8 +88,9 @@ export async function runProbe(probe: Probe, w: World, send: ProbeSender, served
     const leak = await probe.followUp(w, send, answer.json, request);
     if (leak) [verdict, detail] = ["leak", leak];
   }
-  if (probe.servedBy && served.get(probe.servedBy) === false && !accepted && verdict !== "leak") {
-    [verdict, detail] = ["not-served", `A's own request is not served either; B got ${answer.status}: ${excerpt(answer.text, undefined).slice(0, 120)}`];
+  const control = probe.servedBy ? controls.get(probe.servedBy) : undefined;
+  if (control !== undefined && NOT_SERVED.has(control) && !accepted && verdict !== "leak") {
+    [verdict, detail] = ["not-served", `A's own request answered ${control} too; B got ${answer.status}: ${excerpt(answer.text).slice(0, 120)}`];
   }
   return { ...base, status: answer.status, verdict, ...(detail ? { detail } : {}), answer };
 }

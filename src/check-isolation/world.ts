@@ -156,18 +156,25 @@ export async function buildWorld(send: SendAs, created: CreatedResources, option
   };
 }
 
-/** Statuses of A's own request that mean the server has no such endpoint. */
-const NOT_SERVED = new Set([404, 405, 500, 501]);
+/**
+ * Statuses of A's own request that mean the server has no such endpoint (the
+ * JS dev server answers its unimplemented cron routes with 500).
+ *
+ * @example
+ * NOT_SERVED.has(404); // true
+ */
+export const NOT_SERVED: ReadonlySet<number> = new Set([404, 405, 500, 501]);
 
 /**
  * Ask, as A on A's own resources, which optional endpoints the server
- * serves. A cron is created for A when crons are served.
+ * serves: the status of A's own request per control (see {@link NOT_SERVED}).
+ * A cron is created for A when crons are served.
  *
  * @example
- * const served = await probeControls(send, world, created);
- * served.get("crons"); // false on langgraph dev
+ * const controls = await probeControls(send, world, created);
+ * NOT_SERVED.has(controls.get("crons")!); // true on langgraph dev
  */
-export async function probeControls(send: SendAs, w: World, created: CreatedResources): Promise<Map<ControlName, boolean>> {
+export async function probeControls(send: SendAs, w: World, created: CreatedResources): Promise<Map<ControlName, number>> {
   const controls: Array<[ControlName, "GET" | "POST", string, unknown]> = [
     ["crons", "POST", "/runs/crons/search", { assistant_id: w.a.assistant }],
     ["threads.stream", "GET", `/threads/${w.a.thread}/stream`, undefined],
@@ -177,15 +184,15 @@ export async function probeControls(send: SendAs, w: World, created: CreatedReso
     ["ui", "POST", `/ui/${w.graph}`, {}],
     ["internal.truncate", "POST", "/internal/truncate", {}],
   ];
-  const served = new Map<ControlName, boolean>();
-  for (const [name, method, path, body] of controls) served.set(name, !NOT_SERVED.has((await send("a", { method, path, body })).status));
-  if (served.get("crons")) {
+  const served = new Map<ControlName, number>();
+  for (const [name, method, path, body] of controls) served.set(name, (await send("a", { method, path, body })).status);
+  if (!NOT_SERVED.has(served.get("crons")!)) {
     const cron = await send("a", { method: "POST", path: "/runs/crons", body: { assistant_id: w.a.assistant, schedule: "0 0 1 1 *", input: {}, metadata: { [MARKER_KEY]: w.marker } } });
     const id = (cron.json as { cron_id?: unknown } | null)?.cron_id;
     if (ok(cron) && typeof id === "string") {
       created.add({ kind: "cron", id, as: "a" });
       w.a.cron = id;
-    } else served.set("crons", !NOT_SERVED.has(cron.status));
+    } else served.set("crons", cron.status);
   }
   return served;
 }

@@ -8,7 +8,7 @@ import type { IsolationReport } from "../../src/check-isolation/check-isolation.
 import { isClean } from "../../src/check-isolation/check-isolation.ts";
 import { brokenCredentials, decodeClaims } from "../../src/check-isolation/derived-tokens.ts";
 import { judge } from "../../src/check-isolation/judge.ts";
-import { isEmptyList, probe } from "../../src/check-isolation/probe-helpers.ts";
+import { isEmptyList, noItemOfA, probe } from "../../src/check-isolation/probe-helpers.ts";
 import { formatJson, formatJunit, formatTable, redact } from "../../src/check-isolation/reports.ts";
 import type { Answer, World } from "../../src/check-isolation/types.ts";
 
@@ -127,5 +127,15 @@ describe("reports", () => {
     const json = formatJson({ ...report, failure: `server echoed Bearer ${token}` });
     expect(redact(json, [token])).not.toContain(token);
     expect(redact(json, [token])).toContain("Bearer [redacted]");
+  });
+});
+
+describe("the row predicates", () => {
+  it("finds A's stamped items in a search answer, and has nothing to match when nothing was stamped", () => {
+    const mine = [{ metadata: { tenant_id: "tenant-b" } }];
+    expect(noItemOfA(mine, world)).toBe(true);
+    expect(noItemOfA([...mine, { metadata: { tenant_id: "tenant-a", x: 1 } }], world)).toBe(false);
+    expect(noItemOfA({ items: [] }, world)).toBe(false);
+    expect(noItemOfA(mine, { ...world, a: { ...world.a, stamped: {} } })).toBe(true);
   });
 });
