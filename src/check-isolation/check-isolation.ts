@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { CreatedResources, cleanUp, type CleanupReport } from "./cleanup.ts";
 import { brokenCredentials } from "./derived-tokens.ts";
-import { createSender } from "./http-client.ts";
+import { createSender, describeError } from "./http-client.ts";
 import { PROBES } from "./probe-table.ts";
 import { orderProbes, runProbe } from "./run-probes.ts";
 import type { Caller, Probe, ProbeResult, World } from "./types.ts";
@@ -143,7 +143,7 @@ export async function checkIsolation(options: CheckIsolationOptions): Promise<Is
     }
   } catch (error) {
     if (signal.aborted) interrupted = options.signal?.aborted ? "interrupted" : `time limit of ${options.timeLimitMs ?? 600_000} ms reached`;
-    else failure = (error as Error).message;
+    else failure = describeError(error);
   }
   progress({ phase: "cleanup", message: `deleting everything marked ${marker}` });
   const cleanup = await cleanUp(cleanupSend, created, marker, options.tokens.a2 ? ["a", "b", "a2"] : ["a", "b"]);

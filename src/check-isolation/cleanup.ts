@@ -5,6 +5,7 @@
  * without the command knowing its id) and deletes that too: nothing that
  * lacks the marker, or that the command did not create, is ever touched.
  */
+import { describeError } from "./http-client.ts";
 import { MARKER_KEY } from "./probe-helpers.ts";
 import type { Caller, SendAs } from "./types.ts";
 
@@ -97,7 +98,7 @@ export async function cleanUp(send: SendAs, created: CreatedResources, marker: s
       if ((status >= 200 && status < 300) || status === 404 || (item.kind === "run" && status === 409)) report.deleted += 1;
       else report.failed.push(`${describe(item)}: ${status}`);
     } catch (error) {
-      report.failed.push(`${describe(item)}: ${(error as Error).message}`);
+      report.failed.push(`${describe(item)}: ${describeError(error)}`);
     }
   };
   for (const item of items) await attempt(item);
@@ -105,14 +106,14 @@ export async function cleanUp(send: SendAs, created: CreatedResources, marker: s
     try {
       for (const item of await marked(send, as, marker)) await attempt(item);
     } catch (error) {
-      report.failed.push(`sweep as ${as}: ${(error as Error).message}`);
+      report.failed.push(`sweep as ${as}: ${describeError(error)}`);
     }
   }
   for (const as of callers) {
     try {
       for (const item of await marked(send, as, marker)) report.leftovers.push(describe(item));
     } catch (error) {
-      report.failed.push(`re-check as ${as}: ${(error as Error).message}`);
+      report.failed.push(`re-check as ${as}: ${describeError(error)}`);
     }
   }
   // Store items cannot be searched by metadata: each one written down is read back.
@@ -123,7 +124,7 @@ export async function cleanUp(send: SendAs, created: CreatedResources, marker: s
       const answer = await send(item.as, { method: "GET", path });
       if (answer.status === 200 && answer.json) report.leftovers.push(describe(item));
     } catch (error) {
-      report.failed.push(`re-check ${describe(item)}: ${(error as Error).message}`);
+      report.failed.push(`re-check ${describe(item)}: ${describeError(error)}`);
     }
   }
   return report;

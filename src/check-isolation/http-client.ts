@@ -21,6 +21,21 @@ export interface SenderOptions {
   streamReadMs?: number;
 }
 
+/**
+ * An error in words: fetch's "fetch failed" says nothing without its cause's
+ * code (ECONNREFUSED, ENOTFOUND, a certificate problem...).
+ *
+ * @example
+ * describeError(error); // "fetch failed (ECONNREFUSED)"
+ */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === "TimeoutError") return "no answer before the request timeout";
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  const detail = cause?.code ?? cause?.message;
+  return detail ? `${error.message} (${detail})` : error.message;
+}
+
 /** At most this much of an answer is kept (a leak shows in the first bytes). */
 const MAX_BODY = 256 * 1024;
 

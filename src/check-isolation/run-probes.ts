@@ -5,6 +5,7 @@
 import type { CreatedResources } from "./cleanup.ts";
 import { fillPattern } from "./probe-helpers.ts";
 import { excerpt, judge } from "./judge.ts";
+import { describeError } from "./http-client.ts";
 import { NOT_SERVED } from "./world.ts";
 import type { Answer, Caller, ControlName, Probe, ProbeRequest, ProbeResult, SendAs, World } from "./types.ts";
 
@@ -75,8 +76,7 @@ export async function runProbe(probe: Probe, w: World, send: ProbeSender, contro
     answer = probe.ws ? await send.upgrade(as, request.path) : await send(as, request);
   } catch (error) {
     if (signal?.aborted) throw error;
-    const cause = (error as Error).name === "TimeoutError" ? "no answer before the request timeout" : (error as Error).message;
-    return { ...base, status: 0, verdict: "error", detail: cause };
+    return { ...base, status: 0, verdict: "error", detail: describeError(error) };
   }
   const accepted = answer.status >= 200 && answer.status < 300;
   const kind = CREATES[probe.pattern];
