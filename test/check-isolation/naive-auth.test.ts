@@ -99,6 +99,11 @@ describe("check-isolation against langgraph dev running the docs' naive owner-on
     expect(result("protocol.commands/run-start-with-a-s-assistant-on-own-thread")).toMatchObject({ status: 200, verdict: "leak" });
   });
 
+  it("reports that B reaches the wipe-every-tenant route and can pre-claim a system assistant id", () => {
+    expect(result("internal.truncate/reach-the-wipe-every-tenant-route-with-nothing-to-wipe")).toMatchObject({ status: 200, verdict: "leak", detail: expect.stringContaining('{"ok":true}') });
+    expect(result("assistants.create/pre-claim-a-system-assistant-id-uuid5-of-a-future-graph")).toMatchObject({ status: 200, verdict: "leak" });
+  });
+
   it("reports a run that claims A's configurable.user_id, and a read-only user who can write", () => {
     expect(result("threads.runs.wait/run-on-own-thread-claiming-a-s-configurable-user-id")).toMatchObject({ verdict: "leak", detail: 'B\'s run kept configurable.user_id="alice": a graph that reads it acts as A\'s user' });
     expect(result("threads.create/read-only-user-creates-a-thread")).toMatchObject({ as: "a2", status: 200, verdict: "leak" });
