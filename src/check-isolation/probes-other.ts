@@ -8,6 +8,14 @@ import type { Probe, World } from "./types.ts";
 
 const itemPath = (w: World) => `/store/items?namespace=${encodeURIComponent(w.a.namespace.join("."))}&key=${encodeURIComponent(w.a.key)}`;
 const WIPE = { runs: true, threads: true, assistants: true, checkpointer: true, store: true };
+/**
+ * Every flag spelled out as false: a server that let B through wipes nothing,
+ * even one that read a missing flag as "everything".
+ *
+ * @example
+ * fetch(`${url}/internal/truncate`, { method: "POST", body: JSON.stringify(WIPE_NOTHING) });
+ */
+export const WIPE_NOTHING = { runs: false, threads: false, assistants: false, checkpointer: false, store: false };
 
 /** Store probes on A's namespace. */
 export const STORE_PROBES: Probe[] = [
@@ -47,8 +55,8 @@ export const PROTOCOL_PROBES: Probe[] = [
 export const SERVER_PROBES: Probe[] = [
   probe("meta", "meta.info", "GET /info", "public server info carries no tenant data", { refused: [404], ok2xx: anyBody, expect: 200 }),
   probe("meta", "meta.ok", "GET /ok", "health check", { refused: [404], ok2xx: anyBody, expect: 200 }),
-  // Empty flags: a deployment that lets B through answers 200 but wipes nothing.
-  probe("meta", "internal.truncate", "POST /internal/truncate", "reach the wipe-every-tenant route (with nothing to wipe)", { servedBy: "internal.truncate", body: () => ({}), refused: [401, 403, 404], expect: 404 }),
+  // All flags false: a deployment that lets B through answers 200 but wipes nothing.
+  probe("meta", "internal.truncate", "POST /internal/truncate", "reach the wipe-every-tenant route (with nothing to wipe)", { servedBy: "internal.truncate", body: () => WIPE_NOTHING, refused: [401, 403, 404], expect: 404 }),
   probe("meta", "internal.truncate", "POST /internal/truncate", "ORIGINAL HOLE 2: wipe every tenant", { suiteOnly: true, body: () => WIPE, refused: [404] }),
   probe("meta", "internal.truncate", "POST /internal/truncate", "percent-encoded path to truncate", { suiteOnly: true, path: () => "/internal/%74runcate", body: () => ({ threads: true }), refused: [404] }),
   probe("meta", "internal.truncate", "POST /internal/truncate", "trailing-slash truncate", { suiteOnly: true, path: () => "/internal/truncate/", body: () => ({ threads: true }), refused: [404] }),

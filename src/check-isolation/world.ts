@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { CreatedResources } from "./cleanup.ts";
 import { decodeClaims } from "./derived-tokens.ts";
 import { MARKER_KEY } from "./probe-helpers.ts";
+import { WIPE_NOTHING } from "./probes-other.ts";
 import type { Answer, Caller, ControlName, SendAs, World } from "./types.ts";
 
 /** A step of building the world failed: the run cannot prove anything. */
@@ -182,7 +183,7 @@ export async function probeControls(send: SendAs, w: World, created: CreatedReso
     ["threads.prune", "POST", "/threads/prune", { thread_ids: [] }],
     ["protocol", "POST", `/threads/${w.a.thread}/commands`, { id: 1, method: "state.get", params: {} }],
     ["ui", "POST", `/ui/${w.graph}`, {}],
-    ["internal.truncate", "POST", "/internal/truncate", {}],
+    ["internal.truncate", "POST", "/internal/truncate", WIPE_NOTHING],
   ];
   const served = new Map<ControlName, number>();
   for (const [name, method, path, body] of controls) served.set(name, (await send("a", { method, path, body })).status);
