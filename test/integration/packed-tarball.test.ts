@@ -122,6 +122,23 @@ describe("the packed tarball in a fresh LangGraph app", () => {
     expect(seen.map((t) => t.thread_id)).not.toContain(threadId);
   });
 
+  it("installs the check-isolation command as the package's bin, and it finds no leak in the app", async () => {
+    const scope = "threads:read threads:write assistants:read assistants:write store:read store:write";
+    const bin = join(appDir, "node_modules", ".bin", "langgraph-tenant-auth");
+    const env = {
+      ...process.env,
+      CHECK_ISOLATION_TOKEN_A: await issuer.sign({ sub: "alice", org_id: "acme", scope }),
+      CHECK_ISOLATION_TOKEN_B: await issuer.sign({ sub: "gus", org_id: "globex", scope }),
+    };
+    // execFile rejects on a non-zero exit; keep the code and the output either way.
+    const checked = await run(bin, ["check-isolation", "--url", server.url, "--graph", "echo"], { cwd: appDir, env, maxBuffer: 16 * 1024 * 1024 }).then(
+      (done) => ({ code: 0, ...done }),
+      (failed: { code: number; stdout: string; stderr: string }) => failed,
+    );
+    expect(checked.stdout, checked.stderr).toMatch(/\d+ probes: \d+ ok, 0 leaks, 0 errors/);
+    expect(checked.code).toBe(0);
+  });
+
   // The run check reads the server's own storage through Hono's request
   // context: this shows it finds it from an installed copy of the package
   // (a second copy of hono would make every run fail closed).

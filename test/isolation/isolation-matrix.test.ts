@@ -2,9 +2,11 @@
  * Tenant isolation, route by route, against the real `langgraph dev`.
  *
  * Tenant A builds an assistant (with a secret in its config), a thread with a
- * finished run and a checkpoint, and a store item. Tenant B then attacks every
- * route of the server's table (SERVER_ROUTES) against A's thread, run,
- * assistant, checkpoint and store item. Each attempt's status and body are
+ * finished run and a checkpoint, and a store item. Tenant B then sends every
+ * probe of the shared probe table (src/check-isolation/probe-table.ts, the one
+ * `check-isolation` sends to live deployments) against A's thread, run,
+ * assistant, checkpoint and store item, and every route of the server's table
+ * (SERVER_ROUTES) must be covered. Each attempt's status and body are
  * checked; a 5xx, an unexpected status or any of A's data in a body is a
  * failure. The rows go to reports/isolation-matrix.json. The last checks
  * prove A's data is all still there and unchanged.
@@ -14,6 +16,10 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { createSender } from "../../src/check-isolation/http-client.ts";
+import { PROBES } from "../../src/check-isolation/probe-table.ts";
+import { requestOf, runProbe } from "../../src/check-isolation/run-probes.ts";
+import type { World } from "../../src/check-isolation/types.ts";
 import { SERVER_ROUTES } from "../../src/policy/route-policy.ts";
 import { systemAssistantId } from "../../src/policy/run-assistant.ts";
 import { PROJECT_ROOT, startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
@@ -34,7 +40,7 @@ let tokenOperator: string;
 /** A's resources. */
 const a = { thread: "", run: "", assistant: "", checkpoint: "" };
 /** B's own resources, used as the "own" half of mixed attempts. */
-const b = { thread: "", assistant: "", run: "" };
+const b = { thread: "", scratch: "", assistant: "", run: "" };
 
 interface Answer {
   status: number;
@@ -219,6 +225,7 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
 
     // Tenant B's own thread and assistant.
     b.thread = ((await call(tokenB, "POST", "/threads", {})).json as { thread_id: string }).thread_id;
+    b.scratch = ((await call(tokenB, "POST", "/threads", {})).json as { thread_id: string }).thread_id;
     const bAssistant = await call(tokenB, "POST", "/assistants", { graph_id: "echo", name: "b-assistant" });
     b.assistant = (bAssistant.json as { assistant_id: string }).assistant_id;
 
@@ -236,136 +243,38 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
   });
 
   it("refuses or empties tenant B's attempt on every route of the server's table", async () => {
-    const T = a.thread;
-    const R = a.run;
-    const A = a.assistant;
-    const C = a.checkpoint;
-    const attempts: Attempt[] = [
-      // meta and internal
-      { route: "meta.info", attempt: "public server info carries no tenant data", method: "GET", path: "/info", expect: 200 },
-      { route: "meta.ok", attempt: "health check", method: "GET", path: "/ok", expect: 200 },
-      { route: "internal.truncate", attempt: "ORIGINAL HOLE 2: wipe every tenant", method: "POST", path: "/internal/truncate", body: { runs: true, threads: true, assistants: true, checkpointer: true, store: true }, expect: 404 },
-      { route: "internal.truncate", attempt: "percent-encoded path to truncate", method: "POST", path: "/internal/%74runcate", body: { threads: true }, expect: 404 },
-      { route: "internal.truncate", attempt: "trailing-slash truncate", method: "POST", path: "/internal/truncate/", body: { threads: true }, expect: 404 },
-      { route: "unknown", attempt: "a route not in the table", method: "GET", path: "/metrics", expect: 404 },
-
-      // assistants
-      { route: "assistants.create", attempt: "create with A's assistant id (if_exists do_nothing returns the existing one?)", method: "POST", path: "/assistants", body: { assistant_id: A, graph_id: "echo", if_exists: "do_nothing" }, expect: 409 },
-      { route: "assistants.create", attempt: "pre-claim a system assistant id (uuid5 of a future graph)", method: "POST", path: "/assistants", body: { assistant_id: systemAssistantId("future-graph"), graph_id: "echo" }, expect: 403 },
-      { route: "assistants.create", attempt: "stamp created_by=system", method: "POST", path: "/assistants", body: { graph_id: "echo", metadata: { created_by: "system" } }, expect: 403 },
-      { route: "assistants.search", attempt: "search with metadata naming tenant A", method: "POST", path: "/assistants/search", body: { metadata: { tenant_id: "tenant-a" } }, expect: 200, empty: isEmptyList },
-      { route: "assistants.search", attempt: "search A's graph", method: "POST", path: "/assistants/search", body: { graph_id: "echo", metadata: { purpose: "a" } }, expect: 200, empty: isEmptyList },
-      { route: "assistants.count", attempt: "count with metadata naming tenant A", method: "POST", path: "/assistants/count", body: { metadata: { tenant_id: "tenant-a" } }, expect: 200, empty: countIsZero },
-      { route: "assistants.get", attempt: "read A's assistant", method: "GET", path: `/assistants/${A}`, expect: 404 },
-      { route: "assistants.delete", attempt: "delete A's assistant", method: "DELETE", path: `/assistants/${A}`, expect: 404 },
-      { route: "assistants.delete", attempt: "delete A's assistant with delete_threads=true", method: "DELETE", path: `/assistants/${A}?delete_threads=true`, expect: 403 },
-      { route: "assistants.delete", attempt: "delete own assistant with delete_threads=true (cascade ignores tenants)", method: "DELETE", path: `/assistants/${b.assistant}?delete_threads=true`, expect: 403 },
-      { route: "assistants.update", attempt: "patch A's assistant", method: "PATCH", path: `/assistants/${A}`, body: { metadata: { tenant_id: "tenant-b" }, config: { configurable: { api_key: "stolen" } } }, expect: 404 },
-      { route: "assistants.graph", attempt: "read A's assistant graph", method: "GET", path: `/assistants/${A}/graph`, expect: 404 },
-      { route: "assistants.schemas", attempt: "read A's assistant schemas", method: "GET", path: `/assistants/${A}/schemas`, expect: 404 },
-      { route: "assistants.subgraphs", attempt: "read A's assistant subgraphs", method: "GET", path: `/assistants/${A}/subgraphs`, expect: 404 },
-      { route: "assistants.subgraphs.namespace", attempt: "read A's assistant subgraph by namespace", method: "GET", path: `/assistants/${A}/subgraphs/echo`, expect: 404 },
-      { route: "assistants.latest", attempt: "roll A's assistant to version 1", method: "POST", path: `/assistants/${A}/latest`, body: { version: 1 }, expect: 404 },
-      { route: "assistants.versions", attempt: "list A's assistant versions", method: "POST", path: `/assistants/${A}/versions`, body: {}, expect: 404 },
-
-      // threads, checkpoints, history, state
-      { route: "threads.create", attempt: "create with A's thread id (if_exists do_nothing)", method: "POST", path: "/threads", body: { thread_id: T, if_exists: "do_nothing" }, expect: 409 },
-      { route: "threads.search", attempt: "search with metadata naming tenant A", method: "POST", path: "/threads/search", body: { metadata: { tenant_id: "tenant-a" } }, expect: 200, empty: isEmptyList },
-      { route: "threads.search", attempt: "search by A's thread id", method: "POST", path: "/threads/search", body: { ids: [T] }, expect: 200, empty: isEmptyList },
-      { route: "threads.count", attempt: "count with metadata naming tenant A", method: "POST", path: "/threads/count", body: { metadata: { tenant_id: "tenant-a" } }, expect: 200, empty: countIsZero },
-      { route: "threads.state.get", attempt: "read A's state", method: "GET", path: `/threads/${T}/state`, expect: 404 },
-      { route: "threads.state.update", attempt: "write A's state", method: "POST", path: `/threads/${T}/state`, body: { values: { messages: [{ role: "user", content: "injected" }] } }, expect: [403, 404] },
-      { route: "threads.state.update", attempt: "write A's state through own path + checkpoint.thread_id", method: "POST", path: `/threads/${b.thread}/state`, body: { values: { messages: [{ role: "user", content: "injected" }] }, checkpoint: { thread_id: T, checkpoint_id: C } }, expect: 400 },
-      { route: "threads.state.checkpoint.get", attempt: "read A's checkpoint", method: "GET", path: `/threads/${T}/state/${C}`, expect: 404 },
-      { route: "threads.state.checkpoint.get", attempt: "read A's checkpoint id under own thread", method: "GET", path: `/threads/${b.thread}/state/${C}`, expect: 200, empty: (json) => (json as { checkpoint?: unknown })?.checkpoint === null },
-      { route: "threads.state.checkpoint.post", attempt: "read A's checkpoint (POST)", method: "POST", path: `/threads/${T}/state/checkpoint`, body: { checkpoint: { checkpoint_id: C } }, expect: 404 },
-      { route: "threads.state.checkpoint.post", attempt: "read A's checkpoint through own path + checkpoint.thread_id", method: "POST", path: `/threads/${b.thread}/state/checkpoint`, body: { checkpoint: { thread_id: T, checkpoint_id: C } }, expect: 200, empty: (json) => (json as { checkpoint?: unknown })?.checkpoint === null },
-      { route: "threads.history.get", attempt: "read A's history", method: "GET", path: `/threads/${T}/history`, expect: 404 },
-      { route: "threads.history.post", attempt: "read A's history (POST)", method: "POST", path: `/threads/${T}/history`, body: {}, expect: 404 },
-      { route: "threads.history.post", attempt: "read A's history through own path + checkpoint.thread_id", method: "POST", path: `/threads/${b.thread}/history`, body: { checkpoint: { thread_id: T } }, expect: 200, empty: isEmptyList },
-      { route: "threads.get", attempt: "read A's thread", method: "GET", path: `/threads/${T}`, expect: 404 },
-      { route: "threads.delete", attempt: "delete A's thread", method: "DELETE", path: `/threads/${T}`, expect: 404 },
-      { route: "threads.update", attempt: "patch A's thread into tenant B", method: "PATCH", path: `/threads/${T}`, body: { metadata: { tenant_id: "tenant-b" } }, expect: 404 },
-      { route: "threads.copy", attempt: "copy A's thread (with its checkpoints)", method: "POST", path: `/threads/${T}/copy`, body: {}, expect: 409 },
-
-      // crons: the JS server answers 500 "Not implemented"; tenants get a clean 404
-      { route: "crons.create", attempt: "create a cron on A's assistant", method: "POST", path: "/runs/crons", body: { assistant_id: A, schedule: "* * * * *" }, expect: 404 },
-      { route: "crons.search", attempt: "search crons of A's assistant", method: "POST", path: "/runs/crons/search", body: { assistant_id: A }, expect: 404 },
-      { route: "crons.delete", attempt: "delete a cron", method: "DELETE", path: `/runs/crons/${R}`, expect: 404 },
-      { route: "threads.crons.create", attempt: "create a cron on A's thread", method: "POST", path: `/threads/${T}/runs/crons`, body: { assistant_id: A, schedule: "* * * * *" }, expect: 404 },
-
-      // run creation with A's assistant: ORIGINAL HOLE 1 and all its variants
-      { route: "threads.runs.wait", attempt: "ORIGINAL HOLE 1: run A's assistant on B's own thread (wait)", method: "POST", path: `/threads/${b.thread}/runs/wait`, body: runBody(A), expect: 404 },
-      { route: "threads.runs.create", attempt: "run A's assistant on B's own thread (background)", method: "POST", path: `/threads/${b.thread}/runs`, body: runBody(A), expect: 404 },
-      { route: "threads.runs.stream", attempt: "run A's assistant on B's own thread (stream)", method: "POST", path: `/threads/${b.thread}/runs/stream`, body: runBody(A), expect: 404 },
-      { route: "threads.runs.create", attempt: "run A's assistant on a new thread (if_not_exists create)", method: "POST", path: `/threads/${crypto.randomUUID()}/runs`, body: runBody(A, { if_not_exists: "create" }), expect: 404 },
-      { route: "threads.runs.create", attempt: "run on A's thread with the system assistant", method: "POST", path: `/threads/${T}/runs`, body: runBody("echo"), expect: 404 },
-      { route: "threads.runs.wait", attempt: "run on A's thread with A's assistant", method: "POST", path: `/threads/${T}/runs/wait`, body: runBody(A), expect: 404 },
-      { route: "threads.runs.stream", attempt: "stream on A's thread with the system assistant", method: "POST", path: `/threads/${T}/runs/stream`, body: runBody("echo"), expect: 404 },
-      { route: "threads.runs.list", attempt: "list own thread's runs: none carries A's assistant config", method: "GET", path: `/threads/${b.thread}/runs`, expect: 200, empty: isEmptyList },
-      { route: "runs.wait", attempt: "stateless wait with A's assistant", method: "POST", path: "/runs/wait", body: runBody(A), expect: 404 },
-      { route: "runs.create", attempt: "stateless background run with A's assistant", method: "POST", path: "/runs", body: runBody(A), expect: 404 },
-      { route: "runs.stream", attempt: "stateless stream with A's assistant", method: "POST", path: "/runs/stream", body: runBody(A), expect: 404 },
-      { route: "runs.batch", attempt: "batch with A's assistant", method: "POST", path: "/runs/batch", body: [runBody(A)], expect: 404 },
-      { route: "runs.create", attempt: "stateless run with A's assistant's id as graph name", method: "POST", path: "/runs", body: runBody(A.toUpperCase()), expect: 404 },
-      // webhooks: the server itself would POST the run (headers included) to this URL
-      { route: "threads.runs.create", attempt: "run with a webhook to an internal host", method: "POST", path: `/threads/${b.thread}/runs`, body: runBody("echo", { webhook: "http://169.254.169.254/latest/meta-data" }), expect: 403 },
-      { route: "runs.batch", attempt: "batch item with a loopback webhook to /internal/truncate", method: "POST", path: "/runs/batch", body: [runBody("echo"), runBody("echo", { webhook: "/internal/truncate" })], expect: 403 },
-      { route: "runs.wait", attempt: "stateless run with a webhook", method: "POST", path: "/runs/wait", body: runBody("echo", { webhook: "http://127.0.0.1:9/x" }), expect: 403 },
-      { route: "runs.stream", attempt: "stateless stream with a webhook", method: "POST", path: "/runs/stream", body: runBody("echo", { webhook: "http://127.0.0.1:9/x" }), expect: 403 },
-      { route: "threads.runs.wait", attempt: "wait run with a webhook", method: "POST", path: `/threads/${b.thread}/runs/wait`, body: runBody("echo", { webhook: "http://127.0.0.1:9/x" }), expect: 403 },
-      { route: "threads.runs.stream", attempt: "stream run with a webhook", method: "POST", path: `/threads/${b.thread}/runs/stream`, body: runBody("echo", { webhook: "http://127.0.0.1:9/x" }), expect: 403 },
-      // malformed and oversized bodies: refused, never a 500
-      { route: "threads.runs.create", attempt: "malformed JSON body", method: "POST", path: `/threads/${b.thread}/runs`, raw: '{"assistant_id": ', expect: [400, 422] },
-      { route: "runs.batch", attempt: "batch body that is not a list", method: "POST", path: "/runs/batch", body: { assistant_id: A }, expect: [400, 422] },
-      { route: "runs.create", attempt: "body over the 1 MiB inspection limit", method: "POST", path: "/runs", raw: JSON.stringify(runBody(A, { pad: "x".repeat(1024 * 1024 + 10) })), expect: 403 },
-      { route: "threads.runs.create", attempt: "multitask interrupt on a missing thread (server answers 500 without the check)", method: "POST", path: `/threads/${crypto.randomUUID()}/runs`, body: runBody("echo", { multitask_strategy: "interrupt" }), expect: 404 },
-
-      // existing runs of A
-      { route: "threads.runs.list", attempt: "list A's runs", method: "GET", path: `/threads/${T}/runs`, expect: 404 },
-      { route: "threads.runs.get", attempt: "read A's run", method: "GET", path: `/threads/${T}/runs/${R}`, expect: 404 },
-      { route: "threads.runs.get", attempt: "read A's run under own thread", method: "GET", path: `/threads/${b.thread}/runs/${R}`, expect: 404 },
-      { route: "threads.runs.delete", attempt: "delete A's run", method: "DELETE", path: `/threads/${T}/runs/${R}`, expect: 404 },
-      { route: "threads.runs.delete", attempt: "delete A's run under own thread", method: "DELETE", path: `/threads/${b.thread}/runs/${R}`, expect: 404 },
-      { route: "threads.runs.cancel", attempt: "cancel A's run", method: "POST", path: `/threads/${T}/runs/${R}/cancel`, expect: 404 },
-      { route: "threads.runs.cancel", attempt: "cancel A's run under own thread", method: "POST", path: `/threads/${b.thread}/runs/${R}/cancel`, expect: 404 },
-      { route: "threads.runs.join", attempt: "join A's run", method: "GET", path: `/threads/${T}/runs/${R}/join`, expect: 404 },
-      { route: "threads.runs.join", attempt: "join A's run under own thread", method: "GET", path: `/threads/${b.thread}/runs/${R}/join`, expect: 404 },
-      { route: "threads.runs.join.stream", attempt: "stream A's run", method: "GET", path: `/threads/${T}/runs/${R}/stream`, expect: 404 },
-      { route: "threads.runs.join.stream", attempt: "stream A's run under own thread", method: "GET", path: `/threads/${b.thread}/runs/${R}/stream`, expect: 404 },
-      { route: "runs.join.stream", attempt: "stream A's run by run id alone", method: "GET", path: `/runs/${R}/stream`, expect: 404 },
-
-      // store
-      { route: "store.namespaces", attempt: "list every namespace (no prefix)", method: "POST", path: "/store/namespaces", body: {}, expect: 403 },
-      { route: "store.namespaces", attempt: "list A's namespaces", method: "POST", path: "/store/namespaces", body: { prefix: ["tenant-a"] }, expect: 403 },
-      { route: "store.search", attempt: "search every item (empty prefix)", method: "POST", path: "/store/items/search", body: { namespace_prefix: [] }, expect: 403 },
-      { route: "store.search", attempt: "search A's items", method: "POST", path: "/store/items/search", body: { namespace_prefix: ["tenant-a"] }, expect: 403 },
-      { route: "store.search", attempt: "search own prefix filtering on A's value", method: "POST", path: "/store/items/search", body: { namespace_prefix: ["tenant-b"], filter: { text: STORE_A } }, expect: 200, empty: (json) => Array.isArray((json as { items?: unknown[] })?.items) && (json as { items: unknown[] }).items.length === 0 },
-      { route: "store.put", attempt: "overwrite A's item", method: "PUT", path: "/store/items", body: { namespace: ["tenant-a", "notes"], key: "k1", value: { text: "overwritten" } }, expect: 403 },
-      { route: "store.delete", attempt: "delete A's item", method: "DELETE", path: "/store/items", body: { namespace: ["tenant-a", "notes"], key: "k1" }, expect: 403 },
-      { route: "store.get", attempt: "read A's item", method: "GET", path: "/store/items?namespace=tenant-a.notes&key=k1", expect: 403 },
-
-      // protocol routes: no handler runs there; refused
-      { route: "protocol.events.ws", attempt: "open a WebSocket on A's thread", method: "GET", path: `/threads/${T}/stream/events`, ws: true, expect: 404 },
-      { route: "protocol.events.ws", attempt: "plain GET on A's thread event socket", method: "GET", path: `/threads/${T}/stream/events`, expect: 404 },
-      { route: "protocol.commands", attempt: "state.get on A's thread", method: "POST", path: `/threads/${T}/commands`, body: { id: 1, method: "state.get", params: {} }, expect: 404 },
-      { route: "protocol.commands", attempt: "run.start with A's assistant on own thread", method: "POST", path: `/threads/${b.thread}/commands`, body: { id: 1, method: "run.start", params: { assistant_id: A, input: {} } }, expect: 404 },
-      { route: "protocol.events.sse", attempt: "attach to A's thread events", method: "POST", path: `/threads/${T}/stream/events`, body: { channels: ["values"] }, expect: 404 },
-
-      // UI (not configured in this deployment: the server has no such route)
-      { route: "ui.render", attempt: "render a UI bundle", method: "POST", path: "/ui/echo", body: {}, expect: 404 },
-      { route: "ui.asset", attempt: "fetch a UI asset (auth is skipped for GET /ui*)", method: "GET", path: "/ui/echo/entrypoint.js", expect: 404 },
-    ];
-
-    for (const spec of attempts) await attempt(spec);
+    // The rows are the shared probe table's (src/check-isolation), the same
+    // the check-isolation command sends; each is held to this package's exact status.
+    const world: World = {
+      marker: TAG,
+      graph: "echo",
+      a: { ...a, liveThread: "", liveRun: "", namespace: ["tenant-a", "notes"], key: "k1", tag: { purpose: "a" }, identity: "alice", stamped: { tenant_id: "tenant-a" } },
+      b: { thread: b.thread, scratch: b.scratch, assistant: b.assistant, namespace: ["tenant-b", "notes"] },
+      secrets: [SECRET_A, MESSAGE_A, STORE_A],
+      fresh: () => crypto.randomUUID(),
+    };
+    const send = createSender({ url: server.url, authorization: { a: `Bearer ${tokenA}`, b: `Bearer ${tokenB}` }, requestTimeoutMs: 30_000 });
+    for (const probe of PROBES.filter((p) => !p.commandOnly)) {
+      const result = await runProbe(probe, world, send, new Map());
+      const answer = result.answer!;
+      let verdict: Row["verdict"];
+      let detail: string | undefined;
+      if (result.status >= 500) [verdict, detail] = ["server-error", answer.text.slice(0, 200)];
+      else if (result.verdict === "leak") [verdict, detail] = ["leak", result.detail];
+      else if (!probe.expect.includes(result.status)) [verdict, detail] = ["unexpected-status", `expected ${probe.expect.join("|")}: ${answer.text.slice(0, 200)}`];
+      else if (result.verdict !== "pass") [verdict, detail] = ["unexpected-status", result.detail];
+      else if (result.status < 300 && probe.suiteBody && !probe.suiteBody(answer.json)) [verdict, detail] = ["leak", `2xx body is not what this package answers: ${answer.text.slice(0, 200)}`];
+      else verdict = result.status < 300 ? "no-data" : "refused";
+      rows.push({ route: probe.route, method: probe.method, path: requestOf(probe, world).path, attempt: probe.attempt, status: result.status, verdict, ...(detail ? { detail } : {}) });
+    }
 
     // A foreign assistant is answered exactly like one that does not exist: no existence oracle.
     const unknown = "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0a11";
-    const foreignAnswer = await call(tokenB, "POST", "/runs/wait", runBody(A));
+    const foreignAnswer = await call(tokenB, "POST", "/runs/wait", runBody(a.assistant));
     const unknownAnswer = await call(tokenB, "POST", "/runs/wait", runBody(unknown));
     expect(foreignAnswer.status).toBe(unknownAnswer.status);
     expect(foreignAnswer.contentType).toBe(unknownAnswer.contentType);
-    expect(foreignAnswer.text.replace(A, "<id>")).toBe(unknownAnswer.text.replace(unknown, "<id>"));
+    expect(foreignAnswer.text.replace(a.assistant, "<id>")).toBe(unknownAnswer.text.replace(unknown, "<id>"));
 
     const failures = rows.filter((r) => !["refused", "no-data", "allowed-own"].includes(r.verdict));
     expect(failures).toEqual([]);

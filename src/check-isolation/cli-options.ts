@@ -1,0 +1,174 @@
+/**
+ * The command line of `check-isolation`, read with `node:util` `parseArgs`.
+ * Tokens come from a flag, a file or an environment variable, so CI can keep
+ * them out of the command line (where other local users see them).
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+/** The command's settings. */
+export interface CliOptions {
+  url: string;
+  tokens: { a: string; b: string; a2?: string };
+  graph?: string;
+  json?: string;
+  junit?: string;
+  namespaceA?: string[];
+  namespaceB?: string[];
+  requestTimeoutMs: number;
+  timeLimitMs: number;
+  /** Notes for stderr (a token passed as a flag, for example). */
+  warnings: string[];
+}
+
+/** The command line is wrong: the message names every problem. Exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** The help text. */
+export const USAGE = `Usage: langgraph-tenant-auth check-isolation --url <deployment> [options]
+
+Proves a live LangGraph deployment keeps two tenants apart: tenant A builds a
+small world, tenant B tries every endpoint against it, A re-reads it, and
+everything created (marked with a run marker) is deleted at the end.
+
+Tokens (each from a flag, a file, or the environment; prefer files or env):
+  --token-a <jwt>        --token-a-file <path>    CHECK_ISOLATION_TOKEN_A[_FILE]
+  --token-b <jwt>        --token-b-file <path>    CHECK_ISOLATION_TOKEN_B[_FILE]
+  --token-a2 <jwt>       --token-a2-file <path>   CHECK_ISOLATION_TOKEN_A2[_FILE]
+                         (optional: another, read-only user of tenant A; enables owner/permission probes)
+Options:
+  --url <url>                 deployment base URL (or CHECK_ISOLATION_URL)
+  --graph <id>                graph for runs (default: the first graph /assistants/search shows A)
+  --json <file>               write the report as JSON
+  --junit <file>              write the report as JUnit XML
+  --namespace-a <a.b>         store namespace prefix of tenant A (default: found from its metadata and claims)
+  --namespace-b <a.b>         the same for tenant B
+  --request-timeout <seconds> per request (default 30)
+  --time-limit <seconds>      for the whole check, cleanup excluded (default 600)
+  -h, --help
+
+Exit code: 0 nothing leaked and nothing errored; 1 a leak, an error or a failed cleanup;
+2 a usage error; 130/143 interrupted (everything created was still deleted).
+`;
+
+function seconds(name: string, value: string | undefined, fallback: number, problems: string[]): number {
+  if (value === undefined) return fallback * 1000;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    problems.push(`--${name} must be a positive number of seconds`);
+    return fallback * 1000;
+  }
+  return Math.round(n * 1000);
+}
+
+/**
+ * Read the options of `check-isolation` from its arguments and environment.
+ *
+ * @throws {UsageError} naming every problem at once.
+ * @example
+ * const options = readCliOptions(["--url", "https://preview.example.com", "--token-a-file", "a.jwt", "--token-b-file", "b.jwt"], process.env);
+ */
+export function readCliOptions(args: string[], env: NodeJS.ProcessEnv): CliOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        url: { type: "string" },
+        "token-a": { type: "string" },
+        "token-a-file": { type: "string" },
+        "token-b": { type: "string" },
+        "token-b-file": { type: "string" },
+        "token-a2": { type: "string" },
+        "token-a2-file": { type: "string" },
+        graph: { type: "string" },
+        json: { type: "string" },
+        junit: { type: "string" },
+        "namespace-a": { type: "string" },
+        "namespace-b": { type: "string" },
+        "request-timeout": { type: "string" },
+        "time-limit": { type: "string" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const str = (name: string) => values[name] as string | undefined;
+
+  const token = (who: "a" | "b" | "a2", required: boolean): string | undefined => {
+    const envName = `CHECK_ISOLATION_TOKEN_${who.toUpperCase()}`;
+    const sources: Array<[string, () => string]> = [];
+    if (str(`token-${who}`) !== undefined) sources.push([`--token-${who}`, () => str(`token-${who}`)!]);
+    if (str(`token-${who}-file`) !== undefined) sources.push([`--token-${who}-file`, () => readFileSync(str(`token-${who}-file`)!, "utf8")]);
+    if (sources.length === 0 && env[envName]) sources.push([envName, () => env[envName]!]);
+    if (sources.length === 0 && env[`${envName}_FILE`]) sources.push([`${envName}_FILE`, () => readFileSync(env[`${envName}_FILE`]!, "utf8")]);
+    if (sources.length > 1) {
+      problems.push(`give tenant ${who.toUpperCase()}'s token once: ${sources.map((s) => s[0]).join(" and ")} both set`);
+      return undefined;
+    }
+    const [source, read] = sources[0] ?? [];
+    if (!source || !read) {
+      if (required) problems.push(`tenant ${who.toUpperCase()}'s token is missing: set --token-${who}-file, ${envName} or --token-${who}`);
+      return undefined;
+    }
+    let value: string;
+    try {
+      value = read().trim().replace(/^Bearer\s+/i, "");
+    } catch (error) {
+      problems.push(`${source}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      return undefined;
+    }
+    if (value === "" || /\s/.test(value)) {
+      problems.push(`${source}: the token is empty or contains whitespace`);
+      return undefined;
+    }
+    if (source === `--token-${who}`) warnings.push(`--token-${who} is visible to other local users in the process list; prefer ${envName} or --token-${who}-file`);
+    return value;
+  };
+
+  const url = str("url") ?? env.CHECK_ISOLATION_URL;
+  if (!url) problems.push("--url is missing (or set CHECK_ISOLATION_URL)");
+  else {
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol !== "http:" && parsed.protocol !== "https:") problems.push("--url must be an http(s) URL");
+      if (parsed.username || parsed.password) problems.push("--url must not carry credentials");
+    } catch {
+      problems.push("--url is not a URL");
+    }
+  }
+  const a = token("a", true);
+  const b = token("b", true);
+  const a2 = token("a2", false);
+  if (a && b && a === b) problems.push("tenant A's and tenant B's tokens are the same token");
+  const namespace = (name: string) => {
+    const value = str(name);
+    if (value === undefined) return undefined;
+    const labels = value.split(".");
+    if (labels.some((l) => l === "")) problems.push(`--${name} must be dot-separated non-empty labels`);
+    return labels;
+  };
+  const namespaceA = namespace("namespace-a");
+  const namespaceB = namespace("namespace-b");
+  const requestTimeoutMs = seconds("request-timeout", str("request-timeout"), 30, problems);
+  const timeLimitMs = seconds("time-limit", str("time-limit"), 600, problems);
+  if (problems.length) throw new UsageError(problems.join("\n"));
+  return {
+    url: url!,
+    tokens: { a: a!, b: b!, ...(a2 ? { a2 } : {}) },
+    ...(str("graph") ? { graph: str("graph") } : {}),
+    ...(str("json") ? { json: str("json") } : {}),
+    ...(str("junit") ? { junit: str("junit") } : {}),
+    ...(namespaceA ? { namespaceA } : {}),
+    ...(namespaceB ? { namespaceB } : {}),
+    requestTimeoutMs,
+    timeLimitMs,
+    warnings,
+  };
+}

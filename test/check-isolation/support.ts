@@ -1,0 +1,69 @@
+/**
+ * Helpers of the check-isolation tests against a real `langgraph dev`: run
+ * the real command line, and list everything a tenant can see, so a test can
+ * prove that a run left nothing behind.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { PROJECT_ROOT } from "../support/langgraph-dev.ts";
+
+/** Every scope of this package's default permission table. */
+export const ALL_SCOPES = "threads:read threads:write assistants:read assistants:write store:read store:write";
+/** Tenant A's second, read-only user. */
+export const READ_SCOPES = "threads:read assistants:read store:read";
+
+/** A started command line. */
+export interface CliRun {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (a signal's name when it died of one). */
+  exited: Promise<number | string>;
+}
+
+/**
+ * Start `node --import tsx src/cli.ts check-isolation …` from this checkout,
+ * the same line `npm run check:isolation` runs.
+ */
+export function startCli(args: string[], env: Record<string, string>): CliRun {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "check-isolation", ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "?")));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Wait until `condition` holds, checking every 50 ms, or fail after `ms`. */
+export async function waitFor(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Ids of every thread and assistant, and every store item under the tenant's prefix, a token can see. */
+export async function inventory(url: string, token: string, prefix: string): Promise<Record<string, unknown>> {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status}`);
+    return response.json() as Promise<unknown>;
+  };
+  const ids = (list: unknown, key: string) => (list as Array<Record<string, string>>).map((x) => x[key]).sort();
+  return {
+    threads: ids(await post("/threads/search", { limit: 1000 }), "thread_id"),
+    assistants: ids(await post("/assistants/search", { limit: 1000 }), "assistant_id"),
+    // Items, not namespaces: the dev server's in-memory store keeps listing a namespace whose last item was deleted.
+    items: ((await post("/store/items/search", { namespace_prefix: [prefix], limit: 1000 })) as { items: Array<{ namespace: string[]; key: string }> }).items.map((i) => `${i.namespace.join(".")}/${i.key}`).sort(),
+  };
+}
