@@ -1,11 +1,11 @@
-import { createReadStream } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import { requireChainKey, type AuditRecord, type ChainHead, type ChainKey } from "./audit-record.ts";
 import { AuditWriteError } from "./audit-log.ts";
 import type { AuditSink } from "./audit-sink.ts";
 import { canonicalJson } from "./canonical-json.ts";
-import { createAuditChainVerifier } from "./verify-audit-chain.ts";
+import { nodeAuditFileSystem, readIntoParser, writeWhole, type AuditFileHandle, type AuditFileSystem } from "./audit-file.ts";
+import { createAuditLogParser, type AuditLogParser } from "./audit-log-parser.ts";
+import { acquireFileLock } from "./file-lock.ts";
+import { repairOpenAuditLog } from "./repair-audit-log.ts";
 
 /** Options of {@link createJsonLinesSink}. */
 export interface JsonLinesSinkOptions {
@@ -20,18 +20,51 @@ export interface JsonLinesSinkOptions {
   fsync?: boolean;
   /** The chain key of a keyed log (the audit log's `chainKey`), to verify the existing file. Default: none. */
   chainKey?: ChainKey | undefined;
+  /**
+   * Repair a tail defect of the existing file when opening it (add a missing
+   * final newline, or cut a torn line, NUL padding or empty lines back to
+   * the last whole line, saving the cut bytes beside the log), and log what
+   * was done. A chain broken inside the log is never repaired. Default
+   * false: a defect stops the sink until someone repairs the file
+   * (`npm run audit -- repair <file>`).
+   */
+  repair?: boolean;
+  /** How long an append waits for another writer's lock (`<file>.lock`). Default 10 000 ms. */
+  lockTimeoutMs?: number;
+  /** Where the sink says why it stopped or what it repaired. Default: a line on stderr. */
+  log?: (message: string) => void;
+  /** Files to open; a test injects short or failing writes here. Default {@link nodeAuditFileSystem}. */
+  fileSystem?: AuditFileSystem;
+}
+
+interface FileState {
+  handle: AuditFileHandle;
+  parser: AuditLogParser;
+  /** Bytes of the file this sink has verified or written. */
+  end: number;
 }
 
 /**
  * An audit sink writing one canonical-JSON record per line, to a file or to
  * stdout (the default).
  *
- * With a file, the chains continue across restarts: the existing file is
- * read and verified when the first record is written (or on `ready()`).
- * A file whose chain is broken is not appended to; every write then fails
- * with an {@link AuditWriteError} naming the first broken line, so tampering
- * or a torn write is seen, not buried under new records. Rotate or repair
- * the file to go on. One process writes one file.
+ * With a file:
+ * - The chains continue across restarts: the existing file is read and
+ *   verified by the shared log parser (`audit-log-parser.ts`) when the first
+ *   record is written (or on `ready()`). A broken or badly ended file is
+ *   not appended to: every write fails with an {@link AuditWriteError}
+ *   naming the first bad line and its repair.
+ * - Several processes may append to the same file. Each append holds the
+ *   lock file `<file>.lock` (created with `"wx"`, holding the pid; a lock
+ *   left by a dead process is taken over), reads and verifies what other
+ *   writers appended since, then seals onto the current head. So writers
+ *   share one chain per tenant and never fork it.
+ * - An append resolves only when its whole line is written (and synced with
+ *   `fsync`). A short or failed write rejects it, and the sink stops: every
+ *   later append rejects, because a record written after a torn line would
+ *   be hidden behind it. It logs why once. Repair the file
+ *   (`npm run audit -- repair <file>`), then reopen the sink (or reopen
+ *   with `repair: true`).
  *
  * On stdout each process starts new chains (seq 0), so `verify` is meant
  * for files; ship stdout to a collector that keeps it per process.
@@ -40,35 +73,101 @@ export interface JsonLinesSinkOptions {
  * const sink = createJsonLinesSink({ file: process.env.AUDIT_LOG_FILE }); // stdout when unset
  */
 export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSink {
-  const { file, fsync = false } = options;
+  const { file, fsync = false, repair = false } = options;
   if (file !== undefined && (typeof file !== "string" || file.trim() === "")) {
     throw new TypeError("createJsonLinesSink: options.file must be a non-empty path");
   }
   const stream = options.stream ?? process.stdout;
   const key = options.chainKey === undefined ? undefined : requireChainKey(options.chainKey, "createJsonLinesSink: options.chainKey");
+  const fileSystem = options.fileSystem ?? nodeAuditFileSystem;
+  const log = options.log ?? ((message: string) => process.stderr.write(`audit: ${message}\n`));
+  const lockFile = `${file}.lock`;
+  const lock = () => acquireFileLock(lockFile, { timeoutMs: options.lockTimeoutMs }).catch((error: unknown) => {
+    throw new AuditWriteError(`the audit log ${file} is locked by another writer`, { cause: error });
+  });
 
-  let opened: Promise<{ handle: FileHandle | undefined; heads: Map<string, ChainHead> }> | undefined;
+  // Set once the file cannot be trusted to end at a whole record; every
+  // later append rejects with it.
+  let stopped: AuditWriteError | undefined;
+  const stop = (why: string, cause?: unknown): never => {
+    stopped ??= new AuditWriteError(
+      `the audit log ${file} ${why}; it is not appended to until repaired (npm run audit -- repair ${file}, then reopen the sink)`,
+      { cause },
+    );
+    log(stopped.message);
+    throw stopped;
+  };
+
+  /** Read what other writers appended since this sink last looked (lock held). */
+  async function catchUp(state: FileState): Promise<void> {
+    const { size } = await state.handle.stat();
+    if (size < state.end) stop(`shrank from ${state.end} to ${size} bytes (cut back behind this writer's back)`);
+    if (size > state.end) {
+      await readIntoParser(state.handle, state.parser, state.end, size);
+      state.end = size;
+    }
+    if (!state.parser.wellFormed) {
+      const { problem } = state.parser.end();
+      throw new AuditWriteError(
+        `the audit log ${file} is broken at line ${problem!.line}: ${problem!.reason}; it is not appended to (${problem!.repair ?? "rotate it: it is evidence"})`,
+      );
+    }
+  }
+
+  let opened: Promise<FileState | undefined> | undefined;
   const openOnce = () =>
     (opened ??= (async () => {
-      if (file === undefined) return { handle: undefined, heads: new Map<string, ChainHead>() };
-      // Create the file (0600) before reading it, so the read below never races its creation.
-      const handle = await open(file, "a", 0o600);
+      if (file === undefined) return undefined;
+      // "a+" creates the file (0600) and appends; reads use explicit positions.
+      const handle = await fileSystem.open(file, "a+", 0o600);
       try {
-        const problem = await checkExisting(file, key);
-        if (problem.reason) {
-          throw new AuditWriteError(
-            `the audit log ${file} is broken at line ${problem.line}: ${problem.reason}; it is not appended to (rotate or repair it)`,
-          );
+        const release = await lock();
+        try {
+          if (repair) {
+            const done = await repairOpenAuditLog(handle, file, { key });
+            if (done.action !== "none") {
+              log(`repaired ${file} (${done.defect}): ${done.action === "newline" ? "added the missing final newline" : `cut ${done.cutBytes} byte(s), saved to ${done.savedTo}`}`);
+            }
+          }
+          const state: FileState = { handle, parser: createAuditLogParser({ key }), end: 0 };
+          await catchUp(state);
+          return state;
+        } finally {
+          await release();
         }
-        return { handle, heads: problem.heads };
       } catch (error) {
         await handle.close();
         throw error;
       }
     })());
 
-  // One write at a time: reading a head and appending its successor is one
-  // step, and lines of different tenants never interleave inside a line.
+  async function appendToFile(state: FileState, tenantId: string, seal: (head: ChainHead | undefined) => AuditRecord) {
+    const release = await lock();
+    try {
+      if (stopped) throw stopped;
+      await catchUp(state);
+      const record = seal(state.parser.head(tenantId));
+      const bytes = Buffer.from(`${canonicalJson(record)}\n`);
+      try {
+        await writeWhole(state.handle, bytes);
+        if (fsync) await state.handle.datasync();
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException)?.code;
+        stop(`had a failed write (${code ?? (error as Error)?.message ?? "unknown error"}): it may end in a torn line`, error);
+      }
+      state.end += bytes.length;
+      state.parser.trust(record, bytes.length);
+      return record;
+    } finally {
+      await release();
+    }
+  }
+
+  // The chain heads of a stream (a file's are the parser's).
+  const heads = new Map<string, ChainHead>();
+
+  // One write at a time in this process: reading a head and appending its
+  // successor is one step (the lock file does the same across processes).
   let queue: Promise<unknown> = Promise.resolve();
 
   const writeStream = (line: string) =>
@@ -79,15 +178,11 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
   return {
     append(tenantId, seal) {
       const step = queue.then(async () => {
-        const { handle, heads } = await openOnce();
+        if (stopped) throw stopped;
+        const state = await openOnce();
+        if (state) return appendToFile(state, tenantId, seal);
         const record: AuditRecord = seal(heads.get(tenantId));
-        const line = `${canonicalJson(record)}\n`;
-        if (handle) {
-          await handle.write(line);
-          if (fsync) await handle.datasync();
-        } else {
-          await writeStream(line);
-        }
+        await writeStream(`${canonicalJson(record)}\n`);
         heads.set(tenantId, { seq: record.seq, hash: record.hash });
         return record;
       });
@@ -95,42 +190,15 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
       return step;
     },
     async ready() {
+      if (stopped) throw stopped;
       await openOnce();
     },
     async close() {
       await queue;
       const state = await opened?.catch(() => undefined);
-      await state?.handle?.close();
+      await state?.handle.close();
       opened = Promise.reject(new AuditWriteError("the audit sink is closed"));
       opened.catch(() => undefined);
     },
   };
-}
-
-/**
- * Verify an existing log line by line (it may be large) and require that it
- * ends with a newline: appending after a torn last line would glue two
- * records into one.
- */
-async function checkExisting(
-  file: string,
-  key: ChainKey | undefined,
-): Promise<{ line: number; reason: string | undefined; heads: Map<string, ChainHead> }> {
-  const verifier = createAuditChainVerifier({ key });
-  let lines = 0;
-  let lastChar = "";
-  const input = createReadStream(file, { encoding: "utf8" });
-  input.on("data", (chunk) => (lastChar = chunk.length > 0 ? (chunk as string).slice(-1) : lastChar));
-  let lastLine = "";
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    lines += 1;
-    lastLine = line;
-    if (verifier.check(line)) break;
-  }
-  input.destroy();
-  const report = verifier.report();
-  if (report.problem) return { line: report.problem.line, reason: report.problem.reason, heads: report.heads };
-  if (lines > 0 && lastChar !== "\n") return { line: lines, reason: "the last line is incomplete (no newline)", heads: report.heads };
-  if (lines > 0 && lastLine === "") return { line: lines, reason: "an empty line at the end of the log", heads: report.heads };
-  return { line: 0, reason: undefined, heads: report.heads };
 }

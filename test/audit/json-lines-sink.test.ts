@@ -70,7 +70,12 @@ describe("createJsonLinesSink", () => {
     await log.record(entry("acme"));
     await log.close();
     const intact = await readFile(file, "utf8");
-    for (const [content, reason] of [[intact.slice(0, -1), /line 1: the last line is incomplete/], [intact.slice(0, 40), /line 1: the line is not JSON/], [`${intact}\n`, /line 2: an empty line/]] as const) {
+    for (const [content, reason] of [
+      [intact.slice(0, -1), /line 1: the last line is incomplete .*append the missing newline/],
+      [intact.slice(0, 40), /line 1: a torn last line .*cut the log back to its last whole line/],
+      [`${intact}\n`, /line 2: an empty line at the end .*cut the empty line/],
+      [`${intact}\u0000\u0000\u0000\u0000`, /line 2: NUL bytes at the end/],
+    ] as const) {
       await writeFile(file, content);
       const reopened = createAuditLog({ sink: createJsonLinesSink({ file }) });
       await expect(reopened.record(entry("acme"))).rejects.toThrow(reason);
