@@ -43,7 +43,12 @@ export interface AuditLogParser {
 
 const REPAIR = "npm run audit -- repair <file>";
 
-/** What each tail defect is called and how it is repaired. */
+/**
+ * What each tail defect is called and how it is repaired (`<file>` stands for the log's path).
+ *
+ * @example
+ * AUDIT_TAIL_REPAIRS["torn-line"].repair; // "cut the log back to its last whole line: npm run audit -- repair <file> …"
+ */
 export const AUDIT_TAIL_REPAIRS: Readonly<Record<AuditTailDefect, { reason: string; repair: string }>> = {
   "missing-newline": {
     reason: "the last line is incomplete (no newline), though its record is whole and verifies",

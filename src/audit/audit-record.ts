@@ -16,9 +16,6 @@ export const AUDIT_DECISIONS = ["started", "finished", "allowed", "refused", "fa
 /** One of {@link AUDIT_DECISIONS}. */
 export type AuditDecision = (typeof AUDIT_DECISIONS)[number];
 
-/** The decisions that end a format-2 call (`"started"` opens it). */
-export const AUDIT_OUTCOMES = ["finished", "failed", "refused"] as const;
-
 /** The decisions a format-1 record (no `call_id`) may carry. */
 const V1_DECISIONS: ReadonlySet<AuditDecision> = new Set(["allowed", "refused", "failed"]);
 

@@ -18,7 +18,12 @@ export interface FileLockOptions {
   isAlive?: (pid: number) => boolean;
 }
 
-/** The lock is held by a live process for longer than the timeout. */
+/**
+ * The lock is held by a live process for longer than the timeout.
+ *
+ * @example
+ * try { await acquireFileLock(path); } catch (error) { if (error instanceof FileLockTimeoutError) console.error(error.holder?.pid); }
+ */
 export class FileLockTimeoutError extends Error {
   override name = "FileLockTimeoutError";
   readonly code = "ERR_FILE_LOCK_TIMEOUT" as const;

@@ -4,7 +4,7 @@ import type { AuditSink } from "./audit-sink.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { nodeAuditFileSystem, readIntoParser, writeWhole, type AuditFileHandle, type AuditFileSystem } from "./audit-file.ts";
 import { createAuditLogParser, type AuditLogParser } from "./audit-log-parser.ts";
-import { acquireFileLock } from "./file-lock.ts";
+import { FileLockTimeoutError, acquireFileLock } from "./file-lock.ts";
 import { repairOpenAuditLog } from "./repair-audit-log.ts";
 
 /** Options of {@link createJsonLinesSink}. */
@@ -137,6 +137,9 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
         }
       } catch (error) {
         await handle.close();
+        // Another writer holding the lock for long is no defect of the file:
+        // the next append tries to open again.
+        if (error instanceof AuditWriteError && error.cause instanceof FileLockTimeoutError) opened = undefined;
         throw error;
       }
     })());

@@ -31,7 +31,12 @@ export interface RepairAuditLogOptions {
   clock?: (() => Date) | undefined;
 }
 
-/** The log is broken inside (not just at its end): there is nothing safe to repair. */
+/**
+ * The log is broken inside (not just at its end): there is nothing safe to repair.
+ *
+ * @example
+ * try { await repairAuditLog(file); } catch (error) { if (error instanceof AuditLogNotRepairableError) console.error(error.report.problem); }
+ */
 export class AuditLogNotRepairableError extends Error {
   override name = "AuditLogNotRepairableError";
   readonly code = "ERR_AUDIT_NOT_REPAIRABLE" as const;

@@ -97,5 +97,9 @@ describe("write-ahead audit (JSON lines)", () => {
       cause: expect.objectContaining({ message: expect.stringMatching(new RegExp(`held by pid ${process.pid} .*delete .*live-lock\\.jsonl\\.lock`)) }),
     });
     expect(await readFile(file, "utf8")).toBe("");
+    // Once the holder lets go, the same sink writes.
+    await rm(`${file}.lock`);
+    await expect(log.record(entry("acme"))).resolves.toMatchObject({ seq: 0 });
+    await log.close();
   });
 });
