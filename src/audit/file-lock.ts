@@ -1,4 +1,5 @@
-import { readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { readFile, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -70,16 +71,27 @@ async function isStale(path: string, seen: { holder: FileLockHolder | undefined 
   return info !== undefined && Date.now() - info.mtimeMs > UNREADABLE_GRACE_MS;
 }
 
-async function create(path: string): Promise<boolean> {
+/**
+ * Create the lock file. Synchronous on purpose: it is taken for every
+ * append, and three tiny local syscalls cost about a tenth of three trips
+ * through libuv's thread pool.
+ */
+function create(path: string): boolean {
   const holder: FileLockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  let fd: number;
   try {
     // "wx": O_CREAT | O_EXCL, so exactly one process creates it.
-    await writeFile(path, JSON.stringify(holder), { flag: "wx", mode: 0o600 });
-    return true;
+    fd = openSync(path, "wx", 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw error;
   }
+  try {
+    writeSync(fd, JSON.stringify(holder));
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
 
 /**
@@ -90,7 +102,7 @@ async function create(path: string): Promise<boolean> {
  */
 async function steal(path: string, stale: string, isAlive: (pid: number) => boolean): Promise<void> {
   const marker = `${path}.steal`;
-  if (!(await create(marker))) {
+  if (!create(marker)) {
     const other = await readHolder(marker);
     if (other && (await isStale(marker, other, isAlive))) await unlink(marker).catch(() => undefined);
     return;
@@ -124,11 +136,13 @@ export async function acquireFileLock(path: string, options: FileLockOptions = {
   const deadline = performance.now() + timeoutMs;
   let wait = 1;
   for (;;) {
-    if (await create(path)) {
+    if (create(path)) {
       return async () => {
-        await unlink(path).catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== "ENOENT") throw error;
-        });
+        try {
+          unlinkSync(path);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        }
       };
     }
     const seen = await readHolder(path);

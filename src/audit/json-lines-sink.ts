@@ -37,6 +37,9 @@ export interface JsonLinesSinkOptions {
   fileSystem?: AuditFileSystem;
 }
 
+/** Appends in a row under one hold of the lock before it is let go. */
+const HOLD_LIMIT = 64;
+
 interface FileState {
   handle: AuditFileHandle;
   parser: AuditLogParser;
@@ -144,11 +147,21 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
       }
     })());
 
+  // The lock is kept while more appends of this process are queued (at most
+  // HOLD_LIMIT in a row, so other writers get their turn): a burst pays for
+  // one lock and one catch-up, since nobody else can write meanwhile.
+  let held: (() => Promise<void>) | undefined;
+  let heldFor = 0;
+  let pending = 0;
+
   async function appendToFile(state: FileState, tenantId: string, seal: (head: ChainHead | undefined) => AuditRecord) {
-    const release = await lock();
+    let keep = false;
     try {
-      if (stopped) throw stopped;
-      await catchUp(state);
+      if (!held) {
+        held = await lock();
+        heldFor = 0;
+        await catchUp(state);
+      }
       const record = seal(state.parser.head(tenantId));
       const bytes = Buffer.from(`${canonicalJson(record)}\n`);
       try {
@@ -160,9 +173,15 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
       }
       state.end += bytes.length;
       state.parser.trust(record, bytes.length);
+      heldFor += 1;
+      keep = pending > 1 && heldFor < HOLD_LIMIT;
       return record;
     } finally {
-      await release();
+      if (!keep && held) {
+        const release = held;
+        held = undefined;
+        await release();
+      }
     }
   }
 
@@ -180,6 +199,7 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
 
   return {
     append(tenantId, seal) {
+      pending += 1;
       const step = queue.then(async () => {
         if (stopped) throw stopped;
         const state = await openOnce();
@@ -189,7 +209,7 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
         heads.set(tenantId, { seq: record.seq, hash: record.hash });
         return record;
       });
-      queue = step.catch(() => undefined);
+      queue = step.catch(() => undefined).finally(() => (pending -= 1));
       return step;
     },
     async ready() {
