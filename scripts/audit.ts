@@ -12,6 +12,10 @@
  *     Verifies the log, then prints each tenant's chain head as
  *     "<tenant> <seq> <hash>": save it where the log's writer cannot write.
  *
+ *   verify and head read one tenant's chain in the Postgres sink's table
+ *   instead of a file with --database-env <VARIABLE> --tenant <tenant>
+ *   (the variable holds the application role's connection URL).
+ *
  *   npm run audit -- repair <file> [--key-env AUDIT_CHAIN_KEY]
  *     Repairs a tail defect (torn last line, NUL padding, empty lines,
  *     missing final newline); never a chain broken inside the log.
@@ -28,16 +32,19 @@ import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import pg from "pg";
 import { parseAuditLine } from "../src/audit/verify-audit-chain.ts";
 import { verifyAuditLogFile, type AuditLogReport } from "../src/audit/audit-log-parser.ts";
 import { formatChainHeads, isChainHeadLine, parseChainHeads } from "../src/audit/chain-heads.ts";
 import { matchesAuditQuery } from "../src/audit/query-audit-log.ts";
 import { requireChainKey, type ChainHead } from "../src/audit/audit-record.ts";
 import { AuditLogNotRepairableError, repairAuditLog } from "../src/audit/repair-audit-log.ts";
+import { verifyTenantAuditChain } from "../src/pg/audit-sink.ts";
 
 const USAGE = [
   "usage: npm run audit -- verify <file> [--expect-head <heads file | \"<tenant> <seq> <hash>\">]... [--key-env <VARIABLE>]",
   "       npm run audit -- head <file> [--key-env <VARIABLE>]",
+  "       (verify and head read the Postgres sink's table instead with --database-env <VARIABLE holding its URL> --tenant <tenant>)",
   "       npm run audit -- repair <file> [--key-env <VARIABLE>]",
   "       npm run audit -- query --tenant <tenant> [--since <ISO 8601>] [--until <ISO 8601>] [--file <file>]",
   "A keyed chain's key is read from --key-env's variable, else from AUDIT_CHAIN_KEY when it is set.",
@@ -79,23 +86,54 @@ function chainKey(variable: string | undefined): string | undefined {
   return key;
 }
 
-/** Parse a command's `<file>` and options. */
+/**
+ * Parse a command's target and options: a `<file>`, or with --database-env
+ * one tenant's chain in the Postgres sink's table (`--tenant`).
+ */
 function fileCommand(args: string[]) {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { "key-env": { type: "string" }, "expect-head": { type: "string", multiple: true } },
+    options: {
+      "key-env": { type: "string" },
+      "expect-head": { type: "string", multiple: true },
+      "database-env": { type: "string" },
+      tenant: { type: "string" },
+    },
   });
+  const key = chainKey(values["key-env"]);
+  if (values["database-env"] !== undefined) {
+    if (positionals.length > 0) usage("give a file or --database-env, not both");
+    const url = process.env[values["database-env"]];
+    if (!url) usage(`--database-env: the variable ${values["database-env"]} is not set`);
+    if (!values.tenant) usage("--database-env needs --tenant (the table is read under that tenant's row-level security)");
+    return { file: `tenant ${JSON.stringify(values.tenant)} in tool_audit_records`, database: { url, tenant: values.tenant }, values, key };
+  }
+  if (values.tenant !== undefined) usage("--tenant belongs to --database-env");
   if (positionals.length !== 1) usage("give exactly one file");
-  return { file: positionals[0]!, values, key: chainKey(values["key-env"]) };
+  return { file: positionals[0]!, database: undefined, values, key };
 }
 
-async function check(file: string, options: { key?: string | undefined; expectHeads?: Map<string, ChainHead> }): Promise<AuditLogReport> {
+type Target = ReturnType<typeof fileCommand>;
+
+async function check(target: Target, options: { key?: string | undefined; expectHeads?: Map<string, ChainHead> }): Promise<AuditLogReport> {
+  if (target.database) {
+    // Connect as the application role: it reads its tenant's rows only.
+    const pool = new pg.Pool({ connectionString: target.database.url, max: 1 });
+    try {
+      return { ...(await verifyTenantAuditChain(pool, target.database.tenant, options)), validBytes: 0 };
+    } catch (error) {
+      console.error(`audit: cannot read ${target.file}: ${(error as Error).message}`);
+      process.exit(2);
+    } finally {
+      await pool.end();
+    }
+  }
   try {
-    return await verifyAuditLogFile(file, options);
+    return await verifyAuditLogFile(target.file, options);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
-    console.error(`audit: cannot read ${file}: ${e.code ?? e.message}`);
+    console.error(`audit: cannot read ${target.file}: ${e.code ?? e.message}`);
     process.exit(2);
   }
 }
@@ -141,9 +179,10 @@ async function readExpectedHeads(values: string[]): Promise<Map<string, ChainHea
 }
 
 async function verify(args: string[]): Promise<number> {
-  const { file, values, key } = fileCommand(args);
+  const target = fileCommand(args);
+  const { file, values, key } = target;
   const expectHeads = await readExpectedHeads(values["expect-head"] ?? []);
-  const report = await check(file, { key, expectHeads });
+  const report = await check(target, { key, expectHeads });
   printUnfinished(report);
   if (!report.ok) return broken(file, report);
   console.log(`OK: ${report.records} record(s), ${report.heads.size} tenant chain(s) intact in ${file}`);
@@ -155,9 +194,10 @@ async function verify(args: string[]): Promise<number> {
 }
 
 async function head(args: string[]): Promise<number> {
-  const { file, key, values } = fileCommand(args);
+  const target = fileCommand(args);
+  const { file, key, values } = target;
   if (values["expect-head"]) usage("--expect-head belongs to verify");
-  const report = await check(file, { key });
+  const report = await check(target, { key });
   // A head of a log that does not verify would vouch for a broken log.
   if (!report.ok) return broken(file, report);
   process.stdout.write(formatChainHeads(report.heads));
@@ -165,8 +205,9 @@ async function head(args: string[]): Promise<number> {
 }
 
 async function repair(args: string[]): Promise<number> {
-  const { file, key, values } = fileCommand(args);
+  const { file, key, values, database } = fileCommand(args);
   if (values["expect-head"]) usage("--expect-head belongs to verify");
+  if (database) usage("repair works on files; the Postgres table is append-only");
   try {
     const done = await repairAuditLog(file, { key });
     if (done.action === "none") console.log(`${file} is well formed: nothing to repair.`);

@@ -218,6 +218,9 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
     },
     async close() {
       await queue;
+      const release = held;
+      held = undefined;
+      await release?.();
       const state = await opened?.catch(() => undefined);
       await state?.handle.close();
       opened = Promise.reject(new AuditWriteError("the audit sink is closed"));

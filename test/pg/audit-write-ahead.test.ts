@@ -10,7 +10,7 @@ import { digestArguments } from "../../src/audit/audit-record.ts";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
 import { createPostgresAuditSink, readTenantAuditRecords, applyAuditMigration, verifyTenantAuditChain } from "../../src/pg/audit-sink.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
-import { spawnWriter, waitFor } from "../audit/fixtures/spawn-writer.ts";
+import { auditCli, spawnWriter, waitFor } from "../audit/fixtures/spawn-writer.ts";
 
 let postgres: TestPostgres;
 let appUrl: string;
@@ -56,5 +56,17 @@ describe("write-ahead audit (Postgres sink)", () => {
     expect(next).toMatchObject({ seq: 1, prev_hash: started.hash });
     const after = await verifyTenantAuditChain(pool, "acme");
     expect(after).toMatchObject({ ok: true, records: 2, unfinished: [expect.objectContaining({ call_id: started.call_id })] });
+
+    // The command line reads the table the same way, as the application role.
+    const env = { TEST_AUDIT_DATABASE_URL: appUrl };
+    const cli = await auditCli(env, "verify", "--database-env", "TEST_AUDIT_DATABASE_URL", "--tenant", "acme");
+    expect(cli).toMatchObject({ code: 0, stdout: expect.stringMatching(/UNFINISHED: 1 call\(s\)[\s\S]*OK: 2 record\(s\), 1 tenant chain/) });
+    expect(cli.stdout).toContain(`call ${started.call_id}: "wait_for_ever"`);
+    const head = await auditCli(env, "head", "--database-env", "TEST_AUDIT_DATABASE_URL", "--tenant", "acme");
+    expect(head).toMatchObject({ code: 0, stdout: `acme 1 ${next.hash}\n` });
+    const ahead = `acme 2 ${next.hash}`;
+    const missing = await auditCli(env, "verify", "--database-env", "TEST_AUDIT_DATABASE_URL", "--tenant", "acme", "--expect-head", ahead);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringMatching(/records were cut off the end/) });
+    expect((await auditCli(env, "verify", "--database-env", "TEST_AUDIT_DATABASE_URL")).code).toBe(2);
   });
 });
