@@ -10,8 +10,9 @@ import { repairOpenAuditLog } from "./repair-audit-log.ts";
 /** Options of {@link createJsonLinesSink}. */
 export interface JsonLinesSinkOptions {
   /**
-   * File to append records to (created with mode 0600). Default: none, so
-   * records go to `stream`.
+   * File to append records to (created with mode 0600). Its folder must be
+   * writable too: writers take turns through `<file>.lock` beside it.
+   * Default: none, so records go to `stream`.
    */
   file?: string | undefined;
   /** Stream for records when no `file` is given. Default `process.stdout`. */
@@ -112,7 +113,7 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
     if (!state.parser.wellFormed) {
       const { problem } = state.parser.end();
       throw new AuditWriteError(
-        `the audit log ${file} is broken at line ${problem!.line}: ${problem!.reason}; it is not appended to (${problem!.repair ?? "rotate it: it is evidence"})`,
+        `the audit log ${file} is broken at line ${problem!.line}: ${problem!.reason}; it is not appended to (${problem!.repair?.replaceAll("<file>", file!) ?? "rotate it: it is evidence"})`,
       );
     }
   }
