@@ -150,7 +150,7 @@ function broken(file: string, report: AuditLogReport): number {
 
 function printUnfinished(report: AuditLogReport): void {
   if (report.unfinished.length === 0) return;
-  console.log(`UNFINISHED: ${report.unfinished.length} call(s) started and never finished (the process died or the outcome could not be written):`);
+  console.log(`UNFINISHED: ${report.unfinished.length} call(s) started and never finished (still running, or the process died, or the outcome could not be written):`);
   for (const call of report.unfinished) {
     console.log(
       `  tenant ${JSON.stringify(call.tenant_id)} call ${call.call_id}: ${JSON.stringify(call.tool)} started ${call.time} (line ${call.line}, seq ${call.seq}, user ${call.user_id ?? "-"}, thread ${call.thread_id ?? "-"}, run ${call.run_id ?? "-"})`,
