@@ -131,7 +131,16 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
   }
   const clock = options.clock ?? (() => new Date());
   const timer = options.timer ?? (() => performance.now());
-  const callId = options.callId ?? (() => randomUUID());
+  if (options.callId !== undefined && typeof options.callId !== "function") {
+    throw new TypeError("createToolGuard: options.callId must be a function");
+  }
+  const makeCallId = options.callId ?? (() => randomUUID());
+  const callId = () => {
+    const id = makeCallId();
+    // The record's schema bounds it; a bad id would only surface at verify time.
+    if (typeof id !== "string" || id.length < 1 || id.length > 128) throw new TypeError("createToolGuard: options.callId must return 1 to 128 characters");
+    return id;
+  };
 
   async function guarded(
     call: ToolCall,

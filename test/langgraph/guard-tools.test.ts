@@ -230,5 +230,6 @@ describe("createToolGuard: binding and plain calls", () => {
     expect(() => createToolGuard({ audit } as never)).toThrow(/options\.policy/);
     expect(() => createToolGuard({ policy: createToolPolicy({}) } as never)).toThrow(/options\.audit/);
     expect(() => createToolGuard({ policy: createToolPolicy({}), audit, captureArguments: "yes" as never })).toThrow(/captureArguments/);
+    expect(() => createToolGuard({ policy: createToolPolicy({}), audit, callId: "id" as never })).toThrow(/options\.callId must be a function/);
   });
 });
