@@ -49,8 +49,8 @@ export interface AuditChainReport {
   /** Each tenant's chain head after the last good record. */
   heads: Map<string, ChainHead>;
   /**
-   * Calls that started and never finished (the process died, or the outcome
-   * could not be written), in log order. They do not make `ok` false: a
+   * Calls that started and never finished (still running, or the process
+   * died, or the outcome could not be written), in log order. They do not make `ok` false: a
    * call that never finished is history to investigate, not a broken chain.
    */
   unfinished: AuditUnfinishedCall[];
