@@ -87,7 +87,12 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
   const log = options.log ?? ((message: string) => process.stderr.write(`audit: ${message}\n`));
   const lockFile = `${file}.lock`;
   const lock = () => acquireFileLock(lockFile, { timeoutMs: options.lockTimeoutMs }).catch((error: unknown) => {
-    throw new AuditWriteError(`the audit log ${file} is locked by another writer`, { cause: error });
+    throw new AuditWriteError(
+      error instanceof FileLockTimeoutError
+        ? `the audit log ${file} is locked by another writer`
+        : `the audit log's lock file ${lockFile} cannot be created (${(error as NodeJS.ErrnoException)?.code ?? String(error)}): its folder must be writable`,
+      { cause: error },
+    );
   });
 
   // Set once the file cannot be trusted to end at a whole record; every

@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -85,6 +85,16 @@ describe("write-ahead audit (JSON lines)", () => {
     await expect(log.record(entry("acme"))).resolves.toMatchObject({ seq: 0 });
     await log.close();
     await expect(stat(`${file}.lock`)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("says so when the lock file cannot be made", async () => {
+    const file = join(dir, "odd-lock.jsonl");
+    await mkdir(`${file}.lock`);
+    const log = createAuditLog({ sink: createJsonLinesSink({ file }) });
+    await expect(log.record(entry("acme"))).rejects.toMatchObject({
+      code: "ERR_AUDIT_WRITE",
+      message: expect.stringMatching(/lock file .*odd-lock\.jsonl\.lock cannot be created \(EISDIR\)/),
+    });
   });
 
   it("waits for a live writer's lock and names it when it is not let go", async () => {
