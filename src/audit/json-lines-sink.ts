@@ -66,9 +66,11 @@ interface FileState {
  * - An append resolves only when its whole line is written (and synced with
  *   `fsync`). A short or failed write rejects it, and the sink stops: every
  *   later append rejects, because a record written after a torn line would
- *   be hidden behind it. It logs why once. Repair the file
- *   (`npm run audit -- repair <file>`), then reopen the sink (or reopen
- *   with `repair: true`).
+ *   be hidden behind it. It logs why. It resumes by itself once the file
+ *   ends at its last acknowledged record again (a write that failed before
+ *   its first byte, or `npm run audit -- repair <file>` cutting the torn
+ *   line off); otherwise (a whole record whose sync failed) reopen it, or
+ *   reopen with `repair: true`.
  *
  * On stdout each process starts new chains (seq 0), so `verify` is meant
  * for files; ship stdout to a collector that keeps it per process.
@@ -96,11 +98,12 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
   });
 
   // Set once the file cannot be trusted to end at a whole record; every
-  // later append rejects with it.
+  // later append rejects with it until the file ends exactly where the last
+  // acknowledged record ended again.
   let stopped: AuditWriteError | undefined;
   const stop = (why: string, cause?: unknown): never => {
     stopped ??= new AuditWriteError(
-      `the audit log ${file} ${why}; it is not appended to until repaired (npm run audit -- repair ${file}, then reopen the sink)`,
+      `the audit log ${file} ${why}; it is not appended to until repaired (npm run audit -- repair ${file}; the sink then resumes) or reopened`,
       { cause },
     );
     log(stopped.message);
@@ -120,6 +123,25 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
       throw new AuditWriteError(
         `the audit log ${file} is broken at line ${problem!.line}: ${problem!.reason}; it is not appended to (${problem!.repair?.replaceAll("<file>", file!) ?? "rotate it: it is evidence"})`,
       );
+    }
+  }
+
+  /**
+   * After a failed write: resume once the file ends exactly at the last
+   * record this sink acknowledged (a write that failed before its first
+   * byte, or a repair that cut the torn line off). Anything else (a torn
+   * tail, a whole but unacknowledged record, a shorter file) keeps it
+   * stopped.
+   */
+  async function resumeIfRepaired(state: FileState): Promise<void> {
+    if (!stopped) return;
+    const release = await lock();
+    try {
+      if ((await state.handle.stat()).size !== state.end) throw stopped;
+      stopped = undefined;
+      log(`the audit log ${file} ends at its last acknowledged record again: appending resumes`);
+    } finally {
+      await release();
     }
   }
 
@@ -207,9 +229,11 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
     append(tenantId, seal) {
       pending += 1;
       const step = queue.then(async () => {
-        if (stopped) throw stopped;
         const state = await openOnce();
-        if (state) return appendToFile(state, tenantId, seal);
+        if (state) {
+          await resumeIfRepaired(state);
+          return appendToFile(state, tenantId, seal);
+        }
         const record: AuditRecord = seal(heads.get(tenantId));
         await writeStream(`${canonicalJson(record)}\n`);
         heads.set(tenantId, { seq: record.seq, hash: record.hash });
@@ -219,8 +243,13 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
       return step;
     },
     async ready() {
-      if (stopped) throw stopped;
-      await openOnce();
+      // Through the queue, so it never checks the file in the middle of an append.
+      const step = queue.then(async () => {
+        const state = await openOnce();
+        if (state) await resumeIfRepaired(state);
+      });
+      queue = step.catch(() => undefined);
+      await step;
     },
     async close() {
       await queue;

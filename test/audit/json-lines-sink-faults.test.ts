@@ -82,7 +82,6 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     await expect(log.ready()).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
     expect(await readFile(file, "utf8")).toBe(torn);
     expect(messages).toEqual([expect.stringMatching(/failed write \(ENOSPC\).*npm run audit -- repair/)]);
-    await log.close();
 
     // Every reader agrees: the acknowledged records, then a torn line.
     expect(verifyAuditLog(torn)).toMatchObject({ ok: false, records: 3, problem: { line: 4, defect: "torn-line" } });
@@ -92,12 +91,19 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     expect(await readFile(repaired.savedTo!, "utf8")).toBe(torn.slice(-30));
     expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
 
-    const reopened = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem }) });
-    acknowledged.push(await reopened.record(entry("acme", 5)));
-    await reopened.close();
+    // The file ends at the last acknowledged record again: the same sink resumes.
+    acknowledged.push(await log.record(entry("acme", 5)));
+    await log.close();
+    expect(messages.at(-1)).toMatch(/ends at its last acknowledged record again: appending resumes/);
     expect(acknowledged.at(-1)).toMatchObject({ seq: 2, prev_hash: acknowledged[2]!.hash });
     expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
     expect(verifyAuditLog(await readFile(file, "utf8"))).toMatchObject({ ok: true, records: 4 });
+
+    // And a new writer continues it.
+    const reopened = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem }) });
+    acknowledged.push(await reopened.record(entry("globex", 6)));
+    await reopened.close();
+    expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
   });
 
   it("repairs the tail when reopened with repair: true, and says so", async () => {
@@ -131,27 +137,39 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     expect(await readFile(file, "utf8")).toBe(lines(written));
   });
 
-  it("rejects and stops when the sync fails, and when the disk is full before any byte", async () => {
-    for (const fault of ["sync", "full"] as const) {
-      const file = join(dir, `fault-${fault}.jsonl`);
-      const { disk, fileSystem } = fullDisk();
-      const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync: true, log: () => {} }) });
-      const kept = await log.record(entry("acme", 0));
-      if (fault === "sync") disk.failSync = true;
-      else disk.free = 0;
-      await expect(log.record(entry("acme", 1))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(fault === "sync" ? /EIO/ : /ENOSPC/) });
-      disk.failSync = false;
-      disk.free = Infinity;
-      await expect(log.record(entry("acme", 2))).rejects.toMatchObject({ message: expect.stringMatching(/until repaired/) });
-      await log.close();
-      // Nothing torn was left here, so a reopened sink goes on without repair.
-      const text = await readFile(file, "utf8");
-      const report = verifyAuditLog(text);
-      expect(report.ok).toBe(true);
-      const reopened = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem }) });
-      expect(await reopened.record(entry("acme", 3))).toMatchObject({ seq: report.records });
-      await reopened.close();
-      expect(text.startsWith(lines([kept]))).toBe(true);
-    }
+  it("stops when the sync fails (the record is whole but unacknowledged) until reopened", async () => {
+    const file = join(dir, "fault-sync.jsonl");
+    const { disk, fileSystem } = fullDisk();
+    const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync: true, log: () => {} }) });
+    await log.record(entry("acme", 0));
+    disk.failSync = true;
+    await expect(log.record(entry("acme", 1))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/EIO/) });
+    disk.failSync = false;
+    await expect(log.record(entry("acme", 2))).rejects.toMatchObject({ message: expect.stringMatching(/until repaired/) });
+    await expect(log.ready()).rejects.toMatchObject({ message: expect.stringMatching(/until repaired/) });
+    await log.close();
+    // The whole record is there (it may or may not have reached the disk); a reopened sink continues after it.
+    const report = verifyAuditLog(await readFile(file, "utf8"));
+    expect(report).toMatchObject({ ok: true, records: 2 });
+    const reopened = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem }) });
+    expect(await reopened.record(entry("acme", 3))).toMatchObject({ seq: 2 });
+    await reopened.close();
+  });
+
+  it("resumes by itself after a write that failed before its first byte, once space is freed", async () => {
+    const file = join(dir, "fault-full.jsonl");
+    const { disk, fileSystem } = fullDisk();
+    const messages: string[] = [];
+    const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, log: (m) => messages.push(m) }) });
+    const kept = await log.record(entry("acme", 0));
+    disk.free = 0;
+    await expect(log.record(entry("acme", 1))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/ENOSPC/) });
+    expect(await readFile(file, "utf8")).toBe(lines([kept]));
+    disk.free = Infinity;
+    const next = await log.record(entry("acme", 2));
+    await log.close();
+    expect(next).toMatchObject({ seq: 1, prev_hash: kept.hash });
+    expect(await readFile(file, "utf8")).toBe(lines([kept, next]));
+    expect(messages).toEqual([expect.stringMatching(/ENOSPC/), expect.stringMatching(/appending resumes/)]);
   });
 });
