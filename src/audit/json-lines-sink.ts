@@ -46,6 +46,8 @@ interface FileState {
   parser: AuditLogParser;
   /** Bytes of the file this sink has verified or written. */
   end: number;
+  /** The file was found broken at this size (by this or another writer): the error, until the size changes. */
+  broken?: { size: number; error: AuditWriteError } | undefined;
 }
 
 /**
@@ -66,11 +68,15 @@ interface FileState {
  * - An append resolves only when its whole line is written (and synced with
  *   `fsync`). A short or failed write rejects it, and the sink stops: every
  *   later append rejects, because a record written after a torn line would
- *   be hidden behind it. It logs why. It resumes by itself once the file
- *   ends at its last acknowledged record again (a write that failed before
- *   its first byte, or `npm run audit -- repair <file>` cutting the torn
- *   line off); otherwise (a whole record whose sync failed) reopen it, or
- *   reopen with `repair: true`.
+ *   be hidden behind it. It logs why. It resumes by itself once the file is
+ *   whole again after its last acknowledged record (the write failed
+ *   before its first byte, or `npm run audit -- repair <file>` cut the torn
+ *   line off), even if other writers appended since. After a failed sync
+ *   only a reopen goes on (what the disk holds is unknown); reopening with
+ *   `repair: true` also repairs the tail first.
+ * - A file found broken by any writer (a torn line another writer left, a
+ *   tampered record) is not appended to; its problem is reported without
+ *   reading the file again until it changes.
  *
  * On stdout each process starts new chains (seq 0), so `verify` is meant
  * for files; ship stdout to a collector that keeps it per process.
@@ -98,48 +104,58 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
   });
 
   // Set once the file cannot be trusted to end at a whole record; every
-  // later append rejects with it until the file ends exactly where the last
-  // acknowledged record ended again.
-  let stopped: AuditWriteError | undefined;
-  const stop = (why: string, cause?: unknown): never => {
-    stopped ??= new AuditWriteError(
-      `the audit log ${file} ${why}; it is not appended to until repaired (npm run audit -- repair ${file}; the sink then resumes) or reopened`,
-      { cause },
-    );
-    log(stopped.message);
-    throw stopped;
+  // later append rejects with it. A resumable stop ends when the file is
+  // whole again after the last acknowledged record (see resumeIfRepaired).
+  let stopped: { error: AuditWriteError; resumable: boolean } | undefined;
+  const stop = (why: string, cause: unknown, resumable: boolean): never => {
+    const until = resumable ? `until repaired (npm run audit -- repair ${file}; the sink then resumes) or reopened` : "until the sink is reopened";
+    // The first reason is kept, unless a later one forbids resuming.
+    if (!stopped || (stopped.resumable && !resumable)) {
+      stopped = { error: new AuditWriteError(`the audit log ${file} ${why}; it is not appended to ${until}`, { cause }), resumable };
+    }
+    log(stopped.error.message);
+    throw stopped.error;
   };
 
   /** Read what other writers appended since this sink last looked (lock held). */
   async function catchUp(state: FileState): Promise<void> {
     const { size } = await state.handle.stat();
-    if (size < state.end) stop(`shrank from ${state.end} to ${size} bytes (cut back behind this writer's back)`);
+    if (state.broken) {
+      if (size === state.broken.size) throw state.broken.error;
+      // Changed since (repaired, most likely): read it all again, as on open.
+      state.broken = undefined;
+      state.parser = createAuditLogParser({ key });
+      state.end = 0;
+    }
+    if (size < state.end) stop(`shrank from ${state.end} to ${size} bytes (acknowledged records were cut off)`, undefined, false);
     if (size > state.end) {
       await readIntoParser(state.handle, state.parser, state.end, size);
       state.end = size;
     }
     if (!state.parser.wellFormed) {
       const { problem } = state.parser.end();
-      throw new AuditWriteError(
+      const error = new AuditWriteError(
         `the audit log ${file} is broken at line ${problem!.line}: ${problem!.reason}; it is not appended to (${problem!.repair?.replaceAll("<file>", file!) ?? "rotate it: it is evidence"})`,
       );
+      state.broken = { size, error };
+      throw error;
     }
   }
 
   /**
-   * After a failed write: resume once the file ends exactly at the last
-   * record this sink acknowledged (a write that failed before its first
-   * byte, or a repair that cut the torn line off). Anything else (a torn
-   * tail, a whole but unacknowledged record, a shorter file) keeps it
-   * stopped.
+   * After a failed write: resume once the file is whole again after the
+   * last record this sink acknowledged, whatever other writers appended
+   * since (a write that failed before its first byte, or a repair that cut
+   * the torn line off). A torn tail keeps it stopped, with that problem.
    */
   async function resumeIfRepaired(state: FileState): Promise<void> {
     if (!stopped) return;
+    if (!stopped.resumable) throw stopped.error;
     const release = await lock();
     try {
-      if ((await state.handle.stat()).size !== state.end) throw stopped;
+      await catchUp(state);
       stopped = undefined;
-      log(`the audit log ${file} ends at its last acknowledged record again: appending resumes`);
+      log(`the audit log ${file} is whole again after its last acknowledged record: appending resumes`);
     } finally {
       await release();
     }
@@ -161,7 +177,11 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
             }
           }
           const state: FileState = { handle, parser: createAuditLogParser({ key }), end: 0 };
-          await catchUp(state);
+          // A broken file stays open: appends reject with its problem until
+          // it changes (a repair), without reading it all again each time.
+          await catchUp(state).catch((error: unknown) => {
+            if (!state.broken) throw error;
+          });
           return state;
         } finally {
           await release();
@@ -192,12 +212,17 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
       }
       const record = seal(state.parser.head(tenantId));
       const bytes = Buffer.from(`${canonicalJson(record)}\n`);
+      const why = (error: unknown) => (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message ?? "unknown error";
       try {
         await writeWhole(state.handle, bytes);
-        if (fsync) await state.handle.datasync();
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException)?.code;
-        stop(`had a failed write (${code ?? (error as Error)?.message ?? "unknown error"}): it may end in a torn line`, error);
+        stop(`had a failed write (${why(error)}): it may end in a torn line`, error, true);
+      }
+      if (fsync) {
+        // After a failed sync the kernel may have dropped the dirty pages:
+        // what the disk holds is unknown, so only a reopen (which reads the
+        // file again) may go on.
+        await state.handle.datasync().catch((error: unknown) => stop(`could not be synced to disk (${why(error)})`, error, false));
       }
       state.end += bytes.length;
       state.parser.trust(record, bytes.length);
@@ -246,7 +271,16 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
       // Through the queue, so it never checks the file in the middle of an append.
       const step = queue.then(async () => {
         const state = await openOnce();
-        if (state) await resumeIfRepaired(state);
+        if (!state) return;
+        await resumeIfRepaired(state);
+        if (state.broken && !held) {
+          const release = await lock();
+          try {
+            await catchUp(state);
+          } finally {
+            await release();
+          }
+        }
       });
       queue = step.catch(() => undefined);
       await step;

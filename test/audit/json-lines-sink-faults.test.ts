@@ -78,7 +78,7 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     expect(torn.length).toBe(lines(acknowledged).length + 30);
 
     disk.free = Infinity; // space freed: the sink still refuses, so nothing lands behind the torn line
-    await expect(log.record(entry("globex", 4))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/not appended to until repaired/) });
+    await expect(log.record(entry("globex", 4))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/broken at line 4: a torn last line .*npm run audit -- repair/) });
     await expect(log.ready()).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
     expect(await readFile(file, "utf8")).toBe(torn);
     expect(messages).toEqual([expect.stringMatching(/failed write \(ENOSPC\).*npm run audit -- repair/)]);
@@ -94,7 +94,7 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     // The file ends at the last acknowledged record again: the same sink resumes.
     acknowledged.push(await log.record(entry("acme", 5)));
     await log.close();
-    expect(messages.at(-1)).toMatch(/ends at its last acknowledged record again: appending resumes/);
+    expect(messages.at(-1)).toMatch(/is whole again after its last acknowledged record: appending resumes/);
     expect(acknowledged.at(-1)).toMatchObject({ seq: 2, prev_hash: acknowledged[2]!.hash });
     expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
     expect(verifyAuditLog(await readFile(file, "utf8"))).toMatchObject({ ok: true, records: 4 });
@@ -103,6 +103,25 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     const reopened = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem }) });
     acknowledged.push(await reopened.record(entry("globex", 6)));
     await reopened.close();
+    expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
+  });
+
+  it("stops every writer of a shared file at another writer's torn line; after the repair all of them go on", async () => {
+    const file = join(dir, "shared-torn.jsonl");
+    const { disk, fileSystem } = fullDisk();
+    const tearing = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, log: () => {} }) });
+    const other = createAuditLog({ sink: createJsonLinesSink({ file }) });
+    const acknowledged = [await tearing.record(entry("acme", 0)), await other.record(entry("acme", 1))];
+    disk.free = 25;
+    await expect(tearing.record(entry("acme", 2))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
+    disk.free = Infinity;
+    await expect(other.record(entry("acme", 3))).rejects.toThrow(/broken at line 3: a torn last line .*npm run audit -- repair .*shared-torn\.jsonl/);
+    await expect(other.ready()).rejects.toThrow(/broken at line 3/);
+
+    await repairAuditLog(file);
+    acknowledged.push(await other.record(entry("acme", 4)), await tearing.record(entry("acme", 5)));
+    await Promise.all([tearing.close(), other.close()]);
+    expect(acknowledged.map((r) => r.seq)).toEqual([0, 1, 2, 3]);
     expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
   });
 
@@ -145,8 +164,8 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     disk.failSync = true;
     await expect(log.record(entry("acme", 1))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/EIO/) });
     disk.failSync = false;
-    await expect(log.record(entry("acme", 2))).rejects.toMatchObject({ message: expect.stringMatching(/until repaired/) });
-    await expect(log.ready()).rejects.toMatchObject({ message: expect.stringMatching(/until repaired/) });
+    await expect(log.record(entry("acme", 2))).rejects.toMatchObject({ message: expect.stringMatching(/could not be synced to disk \(EIO\).*until the sink is reopened/) });
+    await expect(log.ready()).rejects.toMatchObject({ message: expect.stringMatching(/until the sink is reopened/) });
     await log.close();
     // The whole record is there (it may or may not have reached the disk); a reopened sink continues after it.
     const report = verifyAuditLog(await readFile(file, "utf8"));
