@@ -112,9 +112,14 @@ describe("check-isolation against langgraph dev running this package's Auth", ()
     expect(report.cleanup).toMatchObject({ failed: [], leftovers: [] });
   }, 240_000);
 
-  it("stops on a real SIGINT, still cleans up, and exits 130", async () => {
+  it("stops on a real SIGINT, still cleans up, and exits 130 (and, without --graph, runs the first system assistant's graph)", async () => {
     const before = await everything();
-    const cli = startCli(["--url", server.url, "--graph", "echo", "--json", join(dir, "sigint.json")], { CHECK_ISOLATION_TOKEN_A: tokens.a, CHECK_ISOLATION_TOKEN_B: tokens.b });
+    // On this fresh server A owns no assistant: a plain search shows nothing, the system assistants do.
+    const system = await fetch(`${server.url}/assistants/search`, { method: "POST", headers: { authorization: `Bearer ${tokens.a}`, "content-type": "application/json" }, body: JSON.stringify({ metadata: { created_by: "system" }, limit: 100 }) });
+    const firstGraph = ((await system.json()) as Array<{ graph_id: string }>)[0]?.graph_id;
+    expect(["echo", "support"]).toContain(firstGraph);
+    expect((before.a as { assistants: unknown[] }).assistants).toEqual([]);
+    const cli = startCli(["--url", server.url, "--json", join(dir, "sigint.json")], { CHECK_ISOLATION_TOKEN_A: tokens.a, CHECK_ISOLATION_TOKEN_B: tokens.b });
     // Wait until A's world exists, then interrupt.
     await waitFor(() => cli.stderr().includes("tenant A reads its world"), 120_000, "the world to be built");
     cli.child.kill("SIGINT");
@@ -122,6 +127,7 @@ describe("check-isolation against langgraph dev running this package's Auth", ()
     expect(cli.stderr()).toContain("SIGINT: stopping the probes and deleting what was created");
     const report = JSON.parse(await readFile(join(dir, "sigint.json"), "utf8")) as IsolationReport;
     expect(report.interrupted).toBe("interrupted");
+    expect(report.graph).toBe(firstGraph);
     expect(report.cleanup.deleted).toBeGreaterThanOrEqual(9);
     expect(report.cleanup).toMatchObject({ failed: [], leftovers: [] });
     expect(await everything()).toEqual(before);
