@@ -59,6 +59,10 @@ describe("check-isolation against langgraph dev running this package's Auth", ()
     // Tenant B's refusals and A's unchanged world were all checked.
     expect(report.results.find((r) => r.id === "threads.runs.wait/original-hole-1-run-a-s-assistant-on-b-s-own-thread-wait")).toMatchObject({ status: 404, verdict: "pass" });
     expect(report.results.filter((r) => r.group === "credentials").map((r) => r.status)).toEqual(Array(12).fill(401));
+    // System assistants are visible (the default): B reads and finds them, and may change none.
+    const system = report.results.filter((r) => r.group === "system-assistants");
+    expect(system.map((r) => `${r.route} ${r.status} ${r.verdict}`)).toEqual(expect.arrayContaining(["assistants.get 200 pass", "assistants.versions 200 pass", "assistants.update 404 pass", "assistants.latest 404 pass", "assistants.update 403 pass"]));
+    expect(system.filter((r) => r.verdict !== "pass")).toEqual([]);
     expect(report.results.filter((r) => r.group === "world").length).toBeGreaterThanOrEqual(11);
     expect(report.cleanup).toEqual({ deleted: expect.any(Number), failed: [], leftovers: [] });
     expect(junit).toMatch(/<testsuites name="check-isolation" tests="\d+" failures="0" errors="0">/);
