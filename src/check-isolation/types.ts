@@ -117,7 +117,7 @@ export interface Probe {
 export type FollowUp = (w: World, send: SendAs, json: unknown, request: ProbeRequest) => Promise<string | undefined>;
 
 /** Names of the controls that tell whether an optional endpoint is served. */
-export type ControlName = "crons" | "threads.stream" | "runs.cancel" | "threads.prune" | "protocol" | "ui" | "internal.truncate";
+export type ControlName = "crons" | "threads.stream" | "runs.cancel" | "threads.prune" | "protocol" | "ui" | "internal.truncate" | "assistants.schemas";
 
 /** What one request answered. */
 export interface Answer {

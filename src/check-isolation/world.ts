@@ -200,6 +200,8 @@ export async function probeControls(send: SendAs, w: World, created: CreatedReso
     ["protocol", "POST", `/threads/${w.a.thread}/commands`, { id: 1, method: "state.get", params: {} }],
     ["ui", "POST", `/ui/${w.graph}`, {}],
     ["internal.truncate", "POST", "/internal/truncate", WIPE_NOTHING],
+    // The dev server answers 500 for the schemas of a graph it cannot extract them from (a plain .mjs graph).
+    ["assistants.schemas", "GET", `/assistants/${w.a.assistant}/schemas`, undefined],
   ];
   const served = new Map<ControlName, number>();
   for (const [name, method, path, body] of controls) served.set(name, (await send("a", { method, path, body })).status);

@@ -92,6 +92,13 @@ describe("the system assistant rows", () => {
     expect(await runProbe(count, world, send, new Map())).toMatchObject({ verdict: "leak", detail: expect.stringContaining("the count is 2 but B can list only 1") });
     expect(sent[1]).toEqual({ method: "POST", path: "/assistants/search", body: { metadata: { created_by: "system" }, limit: 1000 } });
   });
+
+  it("report the system schemas as not served where A's own assistant's schemas fail too (a graph the server cannot extract them from)", async () => {
+    const schemas = row("read the system assistant's schemas");
+    const send = Object.assign(async () => answer(500, "Internal Server Error"), { upgrade: async () => answer(404) }) as ProbeSender;
+    expect(await runProbe(schemas, world, send, new Map([["assistants.schemas", 500]]))).toMatchObject({ status: 500, verdict: "not-served" });
+    expect(await runProbe(schemas, world, send, new Map([["assistants.schemas", 200]]))).toMatchObject({ status: 500, verdict: "error" });
+  });
 });
 
 /** A stub server answering A's two searches. */
