@@ -30,7 +30,7 @@ export interface EmbeddedCluster {
 
 const ADVICE =
   "Set DATABASE_URL to an admin connection string of a Postgres the tests may create databases and roles in, " +
-  "or run the tests as a user other than root, or from a folder the `postgres` user can enter.";
+  "or, as root, let TMPDIR name a folder the `postgres` user can enter (the cluster runs there as that user).";
 
 /** The error every start failure becomes: why, the server's own words, and what to do. */
 function startError(why: string, log: string, cause?: unknown): Error {
