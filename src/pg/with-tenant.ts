@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { InvalidTenantIdError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
-import { DISCARD_SESSION_SQL, forgetPreparedStatements, resetSessionSql, TENANT_SETTING, tenantLiteral } from "./session-reset.ts";
+import { forgetPreparedStatements, resetSessionSql, TENANT_SETTING, tenantLiteral } from "./session-reset.ts";
 
 export { TENANT_SETTING, resetTenantState } from "./session-reset.ts";
 
@@ -20,10 +20,15 @@ export interface ConnectablePool {
  * `SELECT set_config('app.current_tenant', '<tenant>', true)`
  * (transaction-local: it ends with the transaction, so it cannot outlive
  * this call on the pooled connection). Then it calls `fn(client)` and
- * `COMMIT`s, dropping what `fn` left in the session in the same round trip;
- * on any error it `ROLLBACK`s, drops the session state, and rethrows. The
- * connection goes back in `finally`, or is destroyed when the rollback or
- * the cleaning itself failed. Around `fn`'s own queries: two round trips.
+ * `COMMIT`s; on any error it `ROLLBACK`s and drops the session state in the
+ * same round trip, and rethrows. The connection goes back in `finally`, or
+ * is destroyed when the rollback or the cleaning failed. Around `fn`'s own
+ * queries: two round trips.
+ *
+ * The clean runs inside the new transaction, so everything is gone before
+ * `fn` runs, except that an `UNLISTEN` takes effect at `COMMIT` (Postgres
+ * delivers no notification inside a transaction, and drops those of
+ * channels no longer listened to at commit).
  *
  * The tenant is the one value written into SQL text (a simple query has no
  * `$1`), and only after the tenant rule has passed it twice (letters,
@@ -55,12 +60,10 @@ export async function withTenant<T>(
     await client.query(`${resetSessionSql(client)}; BEGIN; SELECT set_config('${TENANT_SETTING}', ${tenantLiteral(tenantId)}, true)`);
     forgetPreparedStatements(client);
     const result = await fn(client);
-    // Same round trip as COMMIT: what fn left in the session (a temporary
-    // table, a setting, a LISTEN, …) is dropped before the connection goes
-    // back, in an implicit transaction of its own that commits at once.
-    const answers = await client.query(`COMMIT; ${DISCARD_SESSION_SQL}`);
-    forgetPreparedStatements(client);
-    const commit = Array.isArray(answers) ? (answers[0] as pg.QueryResult) : answers;
+    // What fn leaves in the session is dropped by the next checkout's clean,
+    // not here: cleaning on both ends would cost every call server time
+    // that the checkout clean makes pointless.
+    const commit = await client.query("COMMIT");
     // COMMIT of an aborted transaction answers "ROLLBACK" without an error:
     // fn swallowed a failure, and nothing it did was saved.
     if (commit.command === "ROLLBACK") {
@@ -69,7 +72,9 @@ export async function withTenant<T>(
     return result;
   } catch (error) {
     try {
-      // The error path may cost a round trip; the connection still goes back clean.
+      // Roll back and drop the session state in one round trip: a rollback
+      // would otherwise undo the clean this call began with, and hand the
+      // pool back what an earlier borrower left.
       await client.query(resetSessionSql(client));
       forgetPreparedStatements(client);
     } catch (rollbackError) {

@@ -45,7 +45,7 @@ describe("withTenant (protocol)", () => {
     expect(sent).toEqual([
       { text: `${DISCARD_SESSION_SQL}; BEGIN; SELECT set_config('app.current_tenant', 'acme', true)` },
       { text: "SELECT 1" },
-      { text: `COMMIT; ${DISCARD_SESSION_SQL}` },
+      { text: "COMMIT" },
     ]);
     expect(released).toEqual([undefined]);
   });
