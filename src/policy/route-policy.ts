@@ -1,6 +1,5 @@
 import type { Principal } from "../tenant/principal.ts";
-import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
-import { storeNamespaceHint } from "./store-namespace.ts";
+import { isTenantNamespace, storeNamespaceHint } from "./store-namespace.ts";
 
 /**
  * Route policy for the LangGraph JS API server (`@langchain/langgraph-api`
@@ -296,7 +295,7 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
   };
 
   const requireTenantPrefix = (route: ServerRoute, prefix: unknown, principal: Principal): RouteDecision | undefined => {
-    if (!Array.isArray(prefix) || prefix[0] !== tenantNamespaceLabel(principal.tenant_id)) {
+    if (!isTenantNamespace(prefix, principal)) {
       // Same words as the store handler, which checks the same thing again.
       return refuse(route, 403, storeNamespaceHint(principal.tenant_id));
     }

@@ -1,5 +1,6 @@
 import { RouteRefusedError, TenantForbiddenError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
+import { isTenantId } from "../tenant/tenant-id.ts";
 import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
 
 /**
@@ -23,7 +24,7 @@ export function requireTenantNamespace(
   principal: Principal,
   options: { owner?: boolean } = {},
 ): void {
-  if (!Array.isArray(namespace) || namespace[0] !== tenantNamespaceLabel(principal.tenant_id)) {
+  if (!isTenantNamespace(namespace, principal)) {
     throw new TenantForbiddenError(storeNamespaceHint(principal.tenant_id));
   }
   if (namespace.some((label) => typeof label !== "string" || label.includes(":"))) {
@@ -35,13 +36,26 @@ export function requireTenantNamespace(
 }
 
 /**
+ * True when `namespace` is an array whose first label is the caller's
+ * tenant label (`tenantNamespaceLabel`). False for anything else, a
+ * principal whose tenant breaks the rule included: never throws.
+ *
+ * @example
+ * isTenantNamespace(["acme~2Eeu", "notes"], principal); // true for tenant "acme.eu"
+ */
+export function isTenantNamespace(namespace: unknown, principal: Principal): namespace is readonly unknown[] {
+  return Array.isArray(namespace) && isTenantId(principal.tenant_id) && namespace[0] === tenantNamespaceLabel(principal.tenant_id);
+}
+
+/**
  * The words of a refused store namespace: which first label the caller's
  * tenant must use. Shared by the store handlers and the route policy.
  *
  * @example
- * storeNamespaceHint("acme.eu"); // 'store namespaces must start with your tenant\'s label ("acme~2Eeu")'
+ * storeNamespaceHint("acme.eu"); // 'store namespaces must start with your tenant\'s label ("acme~2Eeu" for tenant "acme.eu")'
  */
 export function storeNamespaceHint(tenantId: string): string {
+  if (!isTenantId(tenantId)) return "store namespaces must start with your tenant's label";
   const label = tenantNamespaceLabel(tenantId);
   return label === tenantId
     ? `store namespaces must start with your tenant ("${tenantId}")`
