@@ -108,23 +108,39 @@ function run(file: string, args: string[], ids: { uid?: number; gid?: number }, 
   });
 }
 
+/**
+ * A postmaster that has neither said it is ready nor exited by then is
+ * stuck: fail with its output well before vitest's hook timeout would.
+ */
+const READY_DEADLINE_MS = 90_000;
+
 /** Start `postgres` and resolve once it accepts connections; reject as soon as it exits. */
 function startPostmaster(file: string, args: string[], ids: { uid?: number; gid?: number }, env: NodeJS.ProcessEnv, log: string[]) {
   return new Promise<ChildProcess>((resolve, reject) => {
     const child = spawn(file, args, { ...ids, env, stdio: ["ignore", "pipe", "pipe"] });
     let ready = false;
+    const stuck = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`postgres did not accept connections within ${READY_DEADLINE_MS / 1000} s`));
+    }, READY_DEADLINE_MS);
     const onData = (c: Buffer) => {
       const text = c.toString();
       log.push(text);
+      if (log.length > 200) log.shift(); // the tail explains a failure; a long run must not grow it without end
       if (!ready && text.includes("database system is ready to accept connections")) {
         ready = true;
+        clearTimeout(stuck);
         resolve(child);
       }
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
-    child.once("error", reject);
+    child.once("error", (error) => {
+      clearTimeout(stuck);
+      reject(error);
+    });
     child.once("exit", (code, signal) => {
+      clearTimeout(stuck);
       if (!ready) reject(new Error(`postgres exited with ${code ?? signal} before accepting connections`));
     });
   });
