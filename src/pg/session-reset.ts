@@ -46,6 +46,10 @@ export function resetSessionSql(client: pg.ClientBase): string {
  * remembers which named statements it has prepared on a connection and would
  * send the next named query without preparing it ("prepared statement does
  * not exist"). Forget them on the client side too.
+ *
+ * @example
+ * await client.query(DISCARD_SESSION_SQL);
+ * forgetPreparedStatements(client); // the next named query is prepared again
  */
 export function forgetPreparedStatements(client: pg.ClientBase): void {
   const connection = (client as unknown as { connection?: { parsedStatements?: object; submittedNamedStatements?: object } }).connection;

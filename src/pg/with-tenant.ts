@@ -3,7 +3,7 @@ import { InvalidTenantIdError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 import { forgetPreparedStatements, resetSessionSql, TENANT_SETTING, tenantLiteral } from "./session-reset.ts";
 
-export { TENANT_SETTING, resetTenantState } from "./session-reset.ts";
+export { DISCARD_SESSION_SQL, TENANT_SETTING, resetTenantState } from "./session-reset.ts";
 
 /** Anything `withTenant` can check a connection out of (a `pg.Pool`). */
 export interface ConnectablePool {
