@@ -32,6 +32,7 @@ export * from "./config/provider-variables.ts";
 export * from "./tenant/provider-presets.ts";
 export * from "./policy/custom-route-prefixes.ts";
 export * from "./tenant/tenant-key.ts";
+export * from "./tenant/tenant-namespace-label.ts";
 export * from "./tenant/tenant-context.ts";
 export * from "./langgraph/run-tenant.ts";
 export * from "./langgraph/tenant-checkpointer.ts";
