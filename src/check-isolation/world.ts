@@ -5,6 +5,8 @@
  * thread and assistant, the controls that tell which optional endpoints the
  * server serves, and A's snapshot of it all.
  */
+import { isTenantId } from "../tenant/tenant-id.ts";
+import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
 import { randomUUID } from "node:crypto";
 import type { CreatedResources } from "./cleanup.ts";
 import { decodeClaims } from "./derived-tokens.ts";
@@ -68,10 +70,20 @@ async function putItem(send: SendAs, as: Caller, prefixes: string[][], tail: str
   throw new WorldError(`no store namespace was accepted for ${as.toUpperCase()} (set --namespace-${as}); tried ${tried.join(", ")}`);
 }
 
-function prefixCandidates(stamped: Record<string, string>, token: string): string[][] {
+/**
+ * Store namespace prefixes to try for a tenant, best first: the values the
+ * deployment stamped and the token's usual tenant claims, each also as this
+ * package's store label of that tenant (see `tenantNamespaceLabel`).
+ *
+ * @example
+ * prefixCandidates({ tenant_id: "acme_eu" }, token); // [["acme~5Feu"], ["acme_eu"], …]
+ */
+export function prefixCandidates(stamped: Record<string, string>, token: string): string[][] {
   const claims = decodeClaims(token);
   const values = [...Object.values(stamped), ...["tenant_id", "org_id", "tid", "organization", "sub"].map((k) => claims[k])];
-  return [...new Set(values.filter((v): v is string => typeof v === "string" && v !== "" && !v.includes(".")))].map((v) => [v]);
+  // A deployment behind this package expects the tenant's store label (`acme_eu` → `acme~5Feu`), tried first.
+  const labelled = values.flatMap((v) => (isTenantId(v) ? [tenantNamespaceLabel(v), v] : [v]));
+  return [...new Set(labelled.filter((v): v is string => typeof v === "string" && v !== "" && !v.includes(".")))].map((v) => [v]);
 }
 
 /**
