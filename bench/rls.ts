@@ -150,7 +150,7 @@ async function main() {
       rows.push(row(q.name, a, r));
     }
 
-    // End to end: withTenant (reset+BEGIN, set_config, query, COMMIT) against one pool.query.
+    // End to end: withTenant (clean+BEGIN+set_config, query, COMMIT) against one pool.query.
     const e2eRls: number[] = [];
     const e2eApp: number[] = [];
     const q = QUERIES[0]!;
@@ -176,7 +176,7 @@ async function main() {
     console.log(line(header));
     console.log(`|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
     for (const r of rows) console.log(line(r));
-    console.log("* withTenant (clean + BEGIN, set_config, query, COMMIT: 4 round trips) vs one pool.query (1 round trip): the round trips, not RLS.");
+    console.log("* withTenant (clean + BEGIN + set_config, query, COMMIT: 3 round trips) vs one pool.query (1 round trip): the round trips, not RLS.");
     console.log();
     for (const p of plans) console.log(p);
   } finally {

@@ -32,6 +32,7 @@ export * from "./config/provider-variables.ts";
 export * from "./tenant/provider-presets.ts";
 export * from "./policy/custom-route-prefixes.ts";
 export * from "./tenant/tenant-key.ts";
+export * from "./tenant/tenant-namespace-label.ts";
 export * from "./tenant/tenant-context.ts";
 export * from "./langgraph/run-tenant.ts";
 export * from "./langgraph/tenant-checkpointer.ts";
@@ -47,6 +48,13 @@ export * from "./audit/audit-sink.ts";
 export * from "./audit/audit-log.ts";
 export * from "./audit/json-lines-sink.ts";
 export * from "./audit/verify-audit-chain.ts";
+export {
+  AUDIT_TAIL_REPAIRS, createAuditLogParser, verifyAuditLogFile, type AuditLogParser, type AuditLogReport,
+} from "./audit/audit-log-parser.ts";
+export * from "./audit/audit-file.ts";
+export * from "./audit/chain-heads.ts";
+export * from "./audit/file-lock.ts";
+export * from "./audit/repair-audit-log.ts";
 export * from "./audit/query-audit-log.ts";
 export * from "./langgraph/guard-tools.ts";
 export * from "./policy/json-nesting.ts";

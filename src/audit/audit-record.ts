@@ -2,9 +2,22 @@ import { createHash, createHmac } from "node:crypto";
 import { z } from "zod";
 import { canonicalJson } from "./canonical-json.ts";
 
-/** What happened to one tool call. */
-export const AUDIT_DECISIONS = ["allowed", "refused", "failed"] as const;
+/**
+ * What a record says about its tool call.
+ *
+ * Format 2 (records with a `call_id`) is write-ahead: `"started"` is written
+ * before the tool runs, then one outcome with the same `call_id`:
+ * `"finished"`, `"failed"` or `"refused"` (a refused call never starts, so
+ * its one record is its outcome). Format 1 (older logs, entries without a
+ * `call_id`) has one record per call, written after it: `"allowed"`,
+ * `"refused"` or `"failed"`.
+ */
+export const AUDIT_DECISIONS = ["started", "finished", "allowed", "refused", "failed"] as const;
+/** One of {@link AUDIT_DECISIONS}. */
 export type AuditDecision = (typeof AUDIT_DECISIONS)[number];
+
+/** The decisions a format-1 record (no `call_id`) may carry. */
+const V1_DECISIONS: ReadonlySet<AuditDecision> = new Set(["allowed", "refused", "failed"]);
 
 /** `prev_hash` of the first record of every tenant: 64 zeros. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -26,11 +39,11 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex SHA-256");
  * edited, deleted or reordered record breaks the chain.
  */
 export const AuditRecordSchema = z.strictObject({
-  /** Format version. */
-  v: z.literal(1),
+  /** Format version: 1 (one record per call), 2 (write-ahead: `call_id`, started then outcome). */
+  v: z.union([z.literal(1), z.literal(2)]),
   /** Position in the tenant's chain, from 0. */
   seq: z.number().int().min(0),
-  /** When the call finished, ISO 8601 UTC with milliseconds. */
+  /** When the record was written (format 1: when the call finished), ISO 8601 UTC with milliseconds. */
   time: z.iso.datetime(),
   tenant_id: z.string().min(1).max(128),
   user_id: z.string().nullable(),
@@ -39,6 +52,11 @@ export const AuditRecordSchema = z.strictObject({
   /** The tool name the model asked for (possibly one that does not exist). */
   tool: z.string().max(256),
   tool_call_id: z.string().max(256).nullable(),
+  /**
+   * Format 2 only: links a call's `"started"` record to its outcome. Unique
+   * per call within a tenant (the guard uses a random UUID).
+   */
+  call_id: z.string().min(1).max(128).optional(),
   decision: z.enum(AUDIT_DECISIONS),
   /** Why a call was refused or failed (never the arguments or a secret). */
   reason: z.string().max(1000).nullable(),
@@ -51,12 +69,30 @@ export const AuditRecordSchema = z.strictObject({
   hash_alg: z.literal("hmac-sha256").optional(),
   prev_hash: sha256Hex,
   hash: sha256Hex,
+}).superRefine((record, context) => {
+  // Each format has its own vocabulary, so a record cannot claim to be of one
+  // format while carrying the other's fields.
+  if (record.v === 2 && record.call_id === undefined) {
+    context.addIssue({ code: "custom", path: ["call_id"], message: "a format-2 record needs a call_id" });
+  }
+  if (record.v === 2 && record.decision === "allowed") {
+    context.addIssue({ code: "custom", path: ["decision"], message: 'format 2 says "finished", not "allowed"' });
+  }
+  if (record.v === 1 && record.call_id !== undefined) {
+    context.addIssue({ code: "custom", path: ["call_id"], message: "a format-1 record has no call_id" });
+  }
+  if (record.v === 1 && !V1_DECISIONS.has(record.decision)) {
+    context.addIssue({ code: "custom", path: ["decision"], message: `format 1 has no "${record.decision}" records` });
+  }
 });
 
 /** One audit record. */
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 
-/** A record before it is sealed into its tenant's chain. */
+/**
+ * A record before it is sealed into its tenant's chain. With a `call_id` it
+ * is sealed as format 2, without one as format 1.
+ */
 export type AuditEntry = Omit<AuditRecord, "v" | "seq" | "hash_alg" | "prev_hash" | "hash">;
 
 /**
@@ -121,7 +157,7 @@ export function sealAuditRecord(entry: AuditEntry, head: ChainHead | undefined, 
   // Fields are picked one by one (not spread) so nothing extra on `entry`
   // can slip into the record or override `seq` and `prev_hash`.
   const unsealed: Omit<AuditRecord, "hash"> = {
-    v: 1,
+    v: entry.call_id !== undefined ? 2 : 1,
     seq: head ? head.seq + 1 : 0,
     time: entry.time,
     tenant_id: entry.tenant_id,
@@ -130,6 +166,7 @@ export function sealAuditRecord(entry: AuditEntry, head: ChainHead | undefined, 
     run_id: entry.run_id,
     tool: entry.tool,
     tool_call_id: entry.tool_call_id,
+    ...(entry.call_id !== undefined ? { call_id: entry.call_id } : {}),
     decision: entry.decision,
     reason: entry.reason,
     duration_ms: entry.duration_ms,

@@ -1,17 +1,18 @@
-import { createReadStream } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import { requireChainKey, type AuditRecord, type ChainHead, type ChainKey } from "./audit-record.ts";
 import { AuditWriteError } from "./audit-log.ts";
 import type { AuditSink } from "./audit-sink.ts";
 import { canonicalJson } from "./canonical-json.ts";
-import { createAuditChainVerifier } from "./verify-audit-chain.ts";
+import { nodeAuditFileSystem, readIntoParser, writeWhole, type AuditFileHandle, type AuditFileSystem } from "./audit-file.ts";
+import { createAuditLogParser, type AuditLogParser } from "./audit-log-parser.ts";
+import { FileLockTimeoutError, acquireFileLock } from "./file-lock.ts";
+import { repairOpenAuditLog } from "./repair-audit-log.ts";
 
 /** Options of {@link createJsonLinesSink}. */
 export interface JsonLinesSinkOptions {
   /**
-   * File to append records to (created with mode 0600). Default: none, so
-   * records go to `stream`.
+   * File to append records to (created with mode 0600). Its folder must be
+   * writable too: writers take turns through `<file>.lock` beside it.
+   * Default: none, so records go to `stream`.
    */
   file?: string | undefined;
   /** Stream for records when no `file` is given. Default `process.stdout`. */
@@ -20,18 +21,62 @@ export interface JsonLinesSinkOptions {
   fsync?: boolean;
   /** The chain key of a keyed log (the audit log's `chainKey`), to verify the existing file. Default: none. */
   chainKey?: ChainKey | undefined;
+  /**
+   * Repair a tail defect of the existing file when opening it (add a missing
+   * final newline, or cut a torn line, NUL padding or empty lines back to
+   * the last whole line, saving the cut bytes beside the log), and log what
+   * was done. A chain broken inside the log is never repaired. Default
+   * false: a defect stops the sink until someone repairs the file
+   * (`npm run audit -- repair <file>`).
+   */
+  repair?: boolean;
+  /** How long an append waits for another writer's lock (`<file>.lock`). Default 10 000 ms. */
+  lockTimeoutMs?: number;
+  /** Where the sink says why it stopped or what it repaired. Default: a line on stderr. */
+  log?: (message: string) => void;
+  /** Files to open; a test injects short or failing writes here. Default {@link nodeAuditFileSystem}. */
+  fileSystem?: AuditFileSystem;
+}
+
+/** Appends in a row under one hold of the lock before it is let go. */
+const HOLD_LIMIT = 64;
+
+interface FileState {
+  handle: AuditFileHandle;
+  parser: AuditLogParser;
+  /** Bytes of the file this sink has verified or written. */
+  end: number;
+  /** The file was found broken at this size (by this or another writer): the error, until the size changes. */
+  broken?: { size: number; error: AuditWriteError } | undefined;
 }
 
 /**
  * An audit sink writing one canonical-JSON record per line, to a file or to
  * stdout (the default).
  *
- * With a file, the chains continue across restarts: the existing file is
- * read and verified when the first record is written (or on `ready()`).
- * A file whose chain is broken is not appended to; every write then fails
- * with an {@link AuditWriteError} naming the first broken line, so tampering
- * or a torn write is seen, not buried under new records. Rotate or repair
- * the file to go on. One process writes one file.
+ * With a file:
+ * - The chains continue across restarts: the existing file is read and
+ *   verified by the shared log parser (`audit-log-parser.ts`) when the first
+ *   record is written (or on `ready()`). A broken or badly ended file is
+ *   not appended to: every write fails with an {@link AuditWriteError}
+ *   naming the first bad line and its repair.
+ * - Several processes may append to the same file. Each append holds the
+ *   lock file `<file>.lock` (created with `"wx"`, holding the pid; a lock
+ *   left by a dead process is taken over), reads and verifies what other
+ *   writers appended since, then seals onto the current head. So writers
+ *   share one chain per tenant and never fork it.
+ * - An append resolves only when its whole line is written (and synced with
+ *   `fsync`). A short or failed write rejects it, and the sink stops: every
+ *   later append rejects, because a record written after a torn line would
+ *   be hidden behind it. It logs why. It resumes by itself once the file is
+ *   whole again after its last acknowledged record (the write failed
+ *   before its first byte, or `npm run audit -- repair <file>` cut the torn
+ *   line off), even if other writers appended since. After a failed sync
+ *   only a reopen goes on (what the disk holds is unknown); reopening with
+ *   `repair: true` also repairs the tail first.
+ * - A file found broken by any writer (a torn line another writer left, a
+ *   tampered record) is not appended to; its problem is reported without
+ *   reading the file again until it changes.
  *
  * On stdout each process starts new chains (seq 0), so `verify` is meant
  * for files; ship stdout to a collector that keeps it per process.
@@ -40,35 +85,164 @@ export interface JsonLinesSinkOptions {
  * const sink = createJsonLinesSink({ file: process.env.AUDIT_LOG_FILE }); // stdout when unset
  */
 export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSink {
-  const { file, fsync = false } = options;
+  const { file, fsync = false, repair = false } = options;
   if (file !== undefined && (typeof file !== "string" || file.trim() === "")) {
     throw new TypeError("createJsonLinesSink: options.file must be a non-empty path");
   }
   const stream = options.stream ?? process.stdout;
   const key = options.chainKey === undefined ? undefined : requireChainKey(options.chainKey, "createJsonLinesSink: options.chainKey");
+  const fileSystem = options.fileSystem ?? nodeAuditFileSystem;
+  const log = options.log ?? ((message: string) => process.stderr.write(`audit: ${message}\n`));
+  const lockFile = `${file}.lock`;
+  const lock = () => acquireFileLock(lockFile, { timeoutMs: options.lockTimeoutMs }).catch((error: unknown) => {
+    throw new AuditWriteError(
+      error instanceof FileLockTimeoutError
+        ? `the audit log ${file} is locked by another writer`
+        : `the audit log's lock file ${lockFile} cannot be created (${(error as NodeJS.ErrnoException)?.code ?? String(error)}): its folder must be writable`,
+      { cause: error },
+    );
+  });
 
-  let opened: Promise<{ handle: FileHandle | undefined; heads: Map<string, ChainHead> }> | undefined;
+  // Set once the file cannot be trusted to end at a whole record; every
+  // later append rejects with it. A resumable stop ends when the file is
+  // whole again after the last acknowledged record (see resumeIfRepaired).
+  let stopped: { error: AuditWriteError; resumable: boolean } | undefined;
+  const stop = (why: string, cause: unknown, resumable: boolean): never => {
+    const until = resumable ? `until repaired (npm run audit -- repair ${file}; the sink then resumes) or reopened` : "until the sink is reopened";
+    // The first reason is kept, unless a later one forbids resuming.
+    if (!stopped || (stopped.resumable && !resumable)) {
+      stopped = { error: new AuditWriteError(`the audit log ${file} ${why}; it is not appended to ${until}`, { cause }), resumable };
+    }
+    log(stopped.error.message);
+    throw stopped.error;
+  };
+
+  /** Read what other writers appended since this sink last looked (lock held). */
+  async function catchUp(state: FileState): Promise<void> {
+    const { size } = await state.handle.stat();
+    if (state.broken) {
+      if (size === state.broken.size) throw state.broken.error;
+      // Changed since (repaired, most likely): read it all again, as on open.
+      state.broken = undefined;
+      state.parser = createAuditLogParser({ key });
+      state.end = 0;
+    }
+    if (size < state.end) stop(`shrank from ${state.end} to ${size} bytes (acknowledged records were cut off)`, undefined, false);
+    if (size > state.end) {
+      await readIntoParser(state.handle, state.parser, state.end, size);
+      state.end = size;
+    }
+    if (!state.parser.wellFormed) {
+      const { problem } = state.parser.end();
+      const error = new AuditWriteError(
+        `the audit log ${file} is broken at line ${problem!.line}: ${problem!.reason}; it is not appended to (${problem!.repair?.replaceAll("<file>", file!) ?? "rotate it: it is evidence"})`,
+      );
+      state.broken = { size, error };
+      throw error;
+    }
+  }
+
+  /**
+   * After a failed write: resume once the file is whole again after the
+   * last record this sink acknowledged, whatever other writers appended
+   * since (a write that failed before its first byte, or a repair that cut
+   * the torn line off). A torn tail keeps it stopped, with that problem.
+   */
+  async function resumeIfRepaired(state: FileState): Promise<void> {
+    if (!stopped) return;
+    if (!stopped.resumable) throw stopped.error;
+    const release = await lock();
+    try {
+      await catchUp(state);
+      stopped = undefined;
+      log(`the audit log ${file} is whole again after its last acknowledged record: appending resumes`);
+    } finally {
+      await release();
+    }
+  }
+
+  let opened: Promise<FileState | undefined> | undefined;
   const openOnce = () =>
     (opened ??= (async () => {
-      if (file === undefined) return { handle: undefined, heads: new Map<string, ChainHead>() };
-      // Create the file (0600) before reading it, so the read below never races its creation.
-      const handle = await open(file, "a", 0o600);
+      if (file === undefined) return undefined;
+      // "a+" creates the file (0600) and appends; reads use explicit positions.
+      const handle = await fileSystem.open(file, "a+", 0o600);
       try {
-        const problem = await checkExisting(file, key);
-        if (problem.reason) {
-          throw new AuditWriteError(
-            `the audit log ${file} is broken at line ${problem.line}: ${problem.reason}; it is not appended to (rotate or repair it)`,
-          );
+        const release = await lock();
+        try {
+          if (repair) {
+            const done = await repairOpenAuditLog(handle, file, { key });
+            if (done.action !== "none") {
+              log(`repaired ${file} (${done.defect}): ${done.action === "newline" ? "added the missing final newline" : `cut ${done.cutBytes} byte(s), saved to ${done.savedTo}`}`);
+            }
+          }
+          const state: FileState = { handle, parser: createAuditLogParser({ key }), end: 0 };
+          // A broken file stays open: appends reject with its problem until
+          // it changes (a repair), without reading it all again each time.
+          await catchUp(state).catch((error: unknown) => {
+            if (!state.broken) throw error;
+          });
+          return state;
+        } finally {
+          await release();
         }
-        return { handle, heads: problem.heads };
       } catch (error) {
         await handle.close();
+        // Another writer holding the lock for long is no defect of the file:
+        // the next append tries to open again.
+        if (error instanceof AuditWriteError && error.cause instanceof FileLockTimeoutError) opened = undefined;
         throw error;
       }
     })());
 
-  // One write at a time: reading a head and appending its successor is one
-  // step, and lines of different tenants never interleave inside a line.
+  // The lock is kept while more appends of this process are queued (at most
+  // HOLD_LIMIT in a row, so other writers get their turn): a burst pays for
+  // one lock and one catch-up, since nobody else can write meanwhile.
+  let held: (() => Promise<void>) | undefined;
+  let heldFor = 0;
+  let pending = 0;
+
+  async function appendToFile(state: FileState, tenantId: string, seal: (head: ChainHead | undefined) => AuditRecord) {
+    let keep = false;
+    try {
+      if (!held) {
+        held = await lock();
+        heldFor = 0;
+        await catchUp(state);
+      }
+      const record = seal(state.parser.head(tenantId));
+      const bytes = Buffer.from(`${canonicalJson(record)}\n`);
+      const why = (error: unknown) => (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message ?? "unknown error";
+      try {
+        await writeWhole(state.handle, bytes);
+      } catch (error) {
+        stop(`had a failed write (${why(error)}): it may end in a torn line`, error, true);
+      }
+      if (fsync) {
+        // After a failed sync the kernel may have dropped the dirty pages:
+        // what the disk holds is unknown, so only a reopen (which reads the
+        // file again) may go on.
+        await state.handle.datasync().catch((error: unknown) => stop(`could not be synced to disk (${why(error)})`, error, false));
+      }
+      state.end += bytes.length;
+      state.parser.trust(record, bytes.length);
+      heldFor += 1;
+      keep = pending > 1 && heldFor < HOLD_LIMIT;
+      return record;
+    } finally {
+      if (!keep && held) {
+        const release = held;
+        held = undefined;
+        await release();
+      }
+    }
+  }
+
+  // The chain heads of a stream (a file's are the parser's).
+  const heads = new Map<string, ChainHead>();
+
+  // One write at a time in this process: reading a head and appending its
+  // successor is one step (the lock file does the same across processes).
   let queue: Promise<unknown> = Promise.resolve();
 
   const writeStream = (line: string) =>
@@ -78,59 +252,48 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
 
   return {
     append(tenantId, seal) {
+      pending += 1;
       const step = queue.then(async () => {
-        const { handle, heads } = await openOnce();
-        const record: AuditRecord = seal(heads.get(tenantId));
-        const line = `${canonicalJson(record)}\n`;
-        if (handle) {
-          await handle.write(line);
-          if (fsync) await handle.datasync();
-        } else {
-          await writeStream(line);
+        const state = await openOnce();
+        if (state) {
+          await resumeIfRepaired(state);
+          return appendToFile(state, tenantId, seal);
         }
+        const record: AuditRecord = seal(heads.get(tenantId));
+        await writeStream(`${canonicalJson(record)}\n`);
         heads.set(tenantId, { seq: record.seq, hash: record.hash });
         return record;
       });
-      queue = step.catch(() => undefined);
+      queue = step.catch(() => undefined).finally(() => (pending -= 1));
       return step;
     },
     async ready() {
-      await openOnce();
+      // Through the queue, so it never checks the file in the middle of an append.
+      const step = queue.then(async () => {
+        const state = await openOnce();
+        if (!state) return;
+        await resumeIfRepaired(state);
+        if (state.broken && !held) {
+          const release = await lock();
+          try {
+            await catchUp(state);
+          } finally {
+            await release();
+          }
+        }
+      });
+      queue = step.catch(() => undefined);
+      await step;
     },
     async close() {
       await queue;
+      const release = held;
+      held = undefined;
+      await release?.();
       const state = await opened?.catch(() => undefined);
-      await state?.handle?.close();
+      await state?.handle.close();
       opened = Promise.reject(new AuditWriteError("the audit sink is closed"));
       opened.catch(() => undefined);
     },
   };
-}
-
-/**
- * Verify an existing log line by line (it may be large) and require that it
- * ends with a newline: appending after a torn last line would glue two
- * records into one.
- */
-async function checkExisting(
-  file: string,
-  key: ChainKey | undefined,
-): Promise<{ line: number; reason: string | undefined; heads: Map<string, ChainHead> }> {
-  const verifier = createAuditChainVerifier({ key });
-  let lines = 0;
-  let lastChar = "";
-  const input = createReadStream(file, { encoding: "utf8" });
-  input.on("data", (chunk) => (lastChar = chunk.length > 0 ? (chunk as string).slice(-1) : lastChar));
-  let lastLine = "";
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    lines += 1;
-    lastLine = line;
-    if (verifier.check(line)) break;
-  }
-  input.destroy();
-  const report = verifier.report();
-  if (report.problem) return { line: report.problem.line, reason: report.problem.reason, heads: report.heads };
-  if (lines > 0 && lastChar !== "\n") return { line: lines, reason: "the last line is incomplete (no newline)", heads: report.heads };
-  if (lines > 0 && lastLine === "") return { line: lines, reason: "an empty line at the end of the log", heads: report.heads };
-  return { line: 0, reason: undefined, heads: report.heads };
 }

@@ -18,7 +18,7 @@ export interface CheckIsolationOptions {
   url: string;
   /** Tenant A's token, tenant B's token, and optionally a read-only second user of tenant A. */
   tokens: { a: string; b: string; a2?: string };
-  /** Graph for runs. Default: the first graph `/assistants/search` shows A. */
+  /** Graph for runs. Default: the first system assistant's graph A finds, else A's own first assistant's (see `discoverGraph`). */
   graph?: string;
   /** Store namespace prefixes (default: found from the tenant metadata and the claims). */
   namespaceA?: string[];

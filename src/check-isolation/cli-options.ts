@@ -40,7 +40,7 @@ Tokens (each from a flag, a file, or the environment; prefer files or env):
                          (optional: another, read-only user of tenant A; enables owner/permission probes)
 Options:
   --url <url>                 deployment base URL (or CHECK_ISOLATION_URL)
-  --graph <id>                graph for runs (default: the first graph /assistants/search shows A)
+  --graph <id>                graph for runs (default: the first system assistant's graph, else A's own assistant's)
   --json <file>               write the report as JSON
   --junit <file>              write the report as JUnit XML
   --namespace-a <a.b>         store namespace prefix of tenant A (default: found from its metadata and claims)

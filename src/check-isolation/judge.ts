@@ -3,6 +3,8 @@
  * tenant A's data or got a request accepted that should have been refused;
  * a pass when it was refused the way the route's contract says or got an
  * empty answer; an error for anything else (5xx, an unexpected status).
+ * Something B may legitimately see (a system assistant) that a deployment
+ * hides instead is a pass too: B learned nothing (see probes-system.ts).
  */
 import type { Answer, Probe, Verdict, World } from "./types.ts";
 

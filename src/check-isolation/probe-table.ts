@@ -4,6 +4,7 @@
  * probe not marked `commandOnly` and checks each one's exact `expect` status.
  */
 import { ASSISTANT_PROBES, THREAD_PROBES } from "./probes-threads.ts";
+import { SYSTEM_ASSISTANT_PROBES } from "./probes-system.ts";
 import { RUN_ACCESS_PROBES, RUN_CREATE_PROBES } from "./probes-runs.ts";
 import { CREDENTIAL_PROBES, CRON_PROBES, OWNER_PROBES, PROTOCOL_PROBES, SERVER_PROBES, STORE_PROBES } from "./probes-other.ts";
 import type { Probe } from "./types.ts";
@@ -19,6 +20,7 @@ export const PROBES: readonly Probe[] = [
   ...SERVER_PROBES,
   ...CREDENTIAL_PROBES,
   ...ASSISTANT_PROBES,
+  ...SYSTEM_ASSISTANT_PROBES,
   ...THREAD_PROBES,
   ...CRON_PROBES,
   ...RUN_CREATE_PROBES,

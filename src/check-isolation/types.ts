@@ -45,6 +45,13 @@ export interface World {
     assistant: string;
     namespace: string[];
   };
+  /**
+   * The graph's system assistant (id `uuid5(graph)`) as the world saw it:
+   * its current version, when B or A could read it (absent on a deployment
+   * that hides system assistants). The `latest` probe re-selects this version,
+   * so even a deployment that let B through changes nothing.
+   */
+  system?: { version: number };
   /** Strings only A's data holds: any of them in an answer to B is a leak. */
   secrets: string[];
   /** A new random UUID that the cleanup also deletes (probes that may create a resource under it). */
@@ -93,7 +100,7 @@ export interface Probe {
    */
   ok2xx?: (json: unknown, w: World, text: string) => boolean;
   /** This package's 2xx body on `langgraph dev`, stricter than `ok2xx` (the suite checks it). */
-  suiteBody?: (json: unknown) => boolean;
+  suiteBody?: (json: unknown, w: World) => boolean;
   /** The exact status(es) this package's `Auth` answers on `langgraph dev` (the suite checks them). */
   expect: number[];
   /** The endpoint is optional: this control tells whether the server serves it at all. */
@@ -110,7 +117,7 @@ export interface Probe {
 export type FollowUp = (w: World, send: SendAs, json: unknown, request: ProbeRequest) => Promise<string | undefined>;
 
 /** Names of the controls that tell whether an optional endpoint is served. */
-export type ControlName = "crons" | "threads.stream" | "runs.cancel" | "threads.prune" | "protocol" | "ui" | "internal.truncate";
+export type ControlName = "crons" | "threads.stream" | "runs.cancel" | "threads.prune" | "protocol" | "ui" | "internal.truncate" | "assistants.schemas";
 
 /** What one request answered. */
 export interface Answer {

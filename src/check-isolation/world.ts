@@ -5,9 +5,13 @@
  * thread and assistant, the controls that tell which optional endpoints the
  * server serves, and A's snapshot of it all.
  */
+import { isTenantId } from "../tenant/tenant-id.ts";
+import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
 import { randomUUID } from "node:crypto";
 import type { CreatedResources } from "./cleanup.ts";
 import { decodeClaims } from "./derived-tokens.ts";
+import { GraphNotFoundError, discoverGraph } from "./discover-graph.ts";
+import { systemAssistantId } from "../policy/run-assistant.ts";
 import { MARKER_KEY } from "./probe-helpers.ts";
 import { WIPE_NOTHING } from "./probes-other.ts";
 import type { Answer, Caller, ControlName, SendAs, World } from "./types.ts";
@@ -20,7 +24,7 @@ export class WorldError extends Error {
 /** Options of {@link buildWorld}. */
 export interface BuildWorldOptions {
   marker: string;
-  /** Graph for runs; default the first graph `/assistants/search` shows A. */
+  /** Graph for runs; default the first graph of A's system assistants, else of A's own (see `discoverGraph`). */
   graph?: string;
   /** Input of A's runs; default a one-message `messages` state. */
   input?: (text: string) => unknown;
@@ -66,10 +70,20 @@ async function putItem(send: SendAs, as: Caller, prefixes: string[][], tail: str
   throw new WorldError(`no store namespace was accepted for ${as.toUpperCase()} (set --namespace-${as}); tried ${tried.join(", ")}`);
 }
 
-function prefixCandidates(stamped: Record<string, string>, token: string): string[][] {
+/**
+ * Store namespace prefixes to try for a tenant, best first: the values the
+ * deployment stamped and the token's usual tenant claims, each also as this
+ * package's store label of that tenant (see `tenantNamespaceLabel`).
+ *
+ * @example
+ * prefixCandidates({ tenant_id: "acme_eu" }, token); // [["acme~5Feu"], ["acme_eu"], …]
+ */
+export function prefixCandidates(stamped: Record<string, string>, token: string): string[][] {
   const claims = decodeClaims(token);
   const values = [...Object.values(stamped), ...["tenant_id", "org_id", "tid", "organization", "sub"].map((k) => claims[k])];
-  return [...new Set(values.filter((v): v is string => typeof v === "string" && v !== "" && !v.includes(".")))].map((v) => [v]);
+  // A deployment behind this package expects the tenant's store label (`acme_eu` → `acme~5Feu`), tried first.
+  const labelled = values.flatMap((v) => (isTenantId(v) ? [tenantNamespaceLabel(v), v] : [v]));
+  return [...new Set(labelled.filter((v): v is string => typeof v === "string" && v !== "" && !v.includes(".")))].map((v) => [v]);
 }
 
 /**
@@ -88,9 +102,12 @@ export async function buildWorld(send: SendAs, created: CreatedResources, option
 
   let graph = options.graph;
   if (!graph) {
-    const search = await must(send, "a", "finding a graph", "POST", "/assistants/search", { limit: 100 });
-    graph = (search.json as Array<{ graph_id?: string }>).find((x) => typeof x.graph_id === "string")?.graph_id;
-    if (!graph) throw new WorldError("/assistants/search shows tenant A no assistant: name the graph with --graph");
+    try {
+      graph = await discoverGraph(send);
+    } catch (error) {
+      if (error instanceof GraphNotFoundError) throw new WorldError(error.message);
+      throw error;
+    }
   }
 
   const assistantA = await must(send, "a", "creating A's assistant", "POST", "/assistants", {
@@ -146,12 +163,23 @@ export async function buildWorld(send: SendAs, created: CreatedResources, option
     created.add({ kind: "thread", id, as: "b" });
     return id;
   };
+  // The system assistant's current version, for a `latest` probe that changes nothing even where it is let through.
+  let system: World["system"];
+  for (const as of ["b", "a"] as const) {
+    const read = await send(as, { method: "GET", path: `/assistants/${systemAssistantId(graph)}` });
+    const version = (read.json as { version?: unknown } | null)?.version;
+    if (ok(read) && typeof version === "number") {
+      system = { version };
+      break;
+    }
+  }
   const identity = decodeClaims(options.tokens.a).sub;
   return {
     marker,
     graph,
     a: { thread, run, assistant, checkpoint, liveThread, liveRun, namespace: namespaceA, key: "a-item", tag, identity: typeof identity === "string" ? identity : "", stamped },
     b: { thread: field(threadB, "thread_id"), scratch: field(scratch, "thread_id"), assistant: field(assistantB, "assistant_id"), namespace: namespaceB },
+    ...(system ? { system } : {}),
     secrets,
     fresh,
   };
@@ -184,6 +212,8 @@ export async function probeControls(send: SendAs, w: World, created: CreatedReso
     ["protocol", "POST", `/threads/${w.a.thread}/commands`, { id: 1, method: "state.get", params: {} }],
     ["ui", "POST", `/ui/${w.graph}`, {}],
     ["internal.truncate", "POST", "/internal/truncate", WIPE_NOTHING],
+    // The dev server answers 500 for the schemas of a graph it cannot extract them from (a plain .mjs graph).
+    ["assistants.schemas", "GET", `/assistants/${w.a.assistant}/schemas`, undefined],
   ];
   const served = new Map<ControlName, number>();
   for (const [name, method, path, body] of controls) served.set(name, (await send("a", { method, path, body })).status);
@@ -217,6 +247,8 @@ export async function snapshotWorld(send: SendAs, w: World): Promise<Record<stri
     ["store item", "GET", `/store/items?namespace=${encodeURIComponent(w.a.namespace.join("."))}&key=${w.a.key}`, undefined],
     ["threads tagged A", "POST", "/threads/count", { metadata: w.a.tag }],
     ["assistants tagged A", "POST", "/assistants/count", { metadata: w.a.tag }],
+    // Not A's, but no tenant may change it: a 404 both times where system assistants are hidden.
+    ["view of the system assistant", "GET", `/assistants/${systemAssistantId(w.graph)}`, undefined],
   ];
   if (w.a.cron) reads.push(["crons", "POST", "/runs/crons/search", { assistant_id: w.a.assistant }]);
   const snapshot: Record<string, { status: number; json: unknown }> = {};

@@ -26,6 +26,7 @@ import { createAuditLog } from "../audit/audit-log.ts";
 import { createJsonLinesSink } from "../audit/json-lines-sink.ts";
 import { createToolGuard, readRunCaller } from "../langgraph/guard-tools.ts";
 import { createToolPolicy } from "../policy/tool-policy.ts";
+import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
 import { ScriptedChatModel } from "./scripted-chat-model.ts";
 
 /** Who may use which tool in this agent. */
@@ -67,7 +68,8 @@ const billingLookup = tool(
 );
 
 /**
- * Issues a refund: records it in the store under `[tenant, "refunds"]`, so
+ * Issues a refund: records it in the store under `[tenant label, "refunds"]`
+ * (`tenantNamespaceLabel`: `acme.eu` is `acme~2Eeu`), so
  * the refund is visible (and its absence provable) through the store API.
  */
 const refund = tool(
@@ -75,7 +77,7 @@ const refund = tool(
     const { tenant_id, user_id } = readRunCaller(config);
     const store = config.store ?? getStore();
     if (!store) throw new Error("no store is configured for refunds");
-    await store.put([tenant_id, "refunds"], invoice_id, { invoice_id, amount_cents, issued_by: user_id });
+    await store.put([tenantNamespaceLabel(tenant_id), "refunds"], invoice_id, { invoice_id, amount_cents, issued_by: user_id });
     return `refund of ${amount_cents} cents on ${invoice_id} issued`;
   },
   {

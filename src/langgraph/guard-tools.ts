@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { ToolMessage, isBaseMessage } from "@langchain/core/messages";
 import type { ToolCall } from "@langchain/core/messages/tool";
 import type { RunnableConfig } from "@langchain/core/runnables";
@@ -60,6 +61,8 @@ export interface ToolGuardOptions {
   clock?: () => Date;
   /** Monotonic milliseconds for `duration_ms`. Default `performance.now`. */
   timer?: () => number;
+  /** The `call_id` linking a call's records (unique per call). Default `crypto.randomUUID`. */
+  callId?: () => string;
 }
 
 /** Tool binding and execution for one policy and one audit log. */
@@ -69,9 +72,13 @@ export interface ToolGuard {
   /**
    * Run one tool call as the run's caller, whatever the model emitted. A
    * refused call never reaches the tool and comes back as an error
-   * `ToolMessage` the model can read; every call writes one audit record.
+   * `ToolMessage` the model can read, recorded as `"refused"`. An allowed
+   * call is recorded as `"started"` before the tool runs (write-ahead: a
+   * process that dies meanwhile leaves that record), then as `"finished"`
+   * or `"failed"`, both with the same `call_id`.
    *
-   * @throws {AuditWriteError} the record could not be written (after the tool ran, or instead of running it).
+   * @throws {AuditWriteError} a record could not be written: the started
+   * record (the tool then does not run) or the outcome (after the tool ran).
    */
   invoke(tools: readonly GuardableTool[], call: ToolCall, config: RunnableConfig | undefined): Promise<ToolMessage>;
   /** A LangGraph `ToolNode` whose every call goes through this guard. */
@@ -124,6 +131,16 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
   }
   const clock = options.clock ?? (() => new Date());
   const timer = options.timer ?? (() => performance.now());
+  if (options.callId !== undefined && typeof options.callId !== "function") {
+    throw new TypeError("createToolGuard: options.callId must be a function");
+  }
+  const makeCallId = options.callId ?? (() => randomUUID());
+  const callId = () => {
+    const id = makeCallId();
+    // The record's schema bounds it; a bad id would only surface at verify time.
+    if (typeof id !== "string" || id.length < 1 || id.length > 128) throw new TypeError("createToolGuard: options.callId must return 1 to 128 characters");
+    return id;
+  };
 
   async function guarded(
     call: ToolCall,
@@ -140,6 +157,7 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
       run_id: caller.run_id,
       tool: name.slice(0, 256),
       tool_call_id: typeof call?.id === "string" ? call.id.slice(0, 256) : null,
+      call_id: callId(),
     };
     let argsDigest: string;
     let refusal: string | undefined;
@@ -176,8 +194,19 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
       return refusalMessage({ ...call, name });
     }
 
-    // A sink that cannot write stops the call before the tool does anything.
+    // A sink that cannot write stops the call before the tool does anything,
+    // and the started record is on the sink before the tool runs: if the
+    // process dies while it runs, the call is still on record (unfinished).
     await audit.ready();
+    await audit.record({
+      ...base,
+      time: clock().toISOString(),
+      decision: "started",
+      reason: null,
+      duration_ms: 0,
+      args_sha256: argsDigest,
+      ...(captured !== undefined ? { args: captured } : {}),
+    });
     const started = timer();
     let decision: AuditDecision = "failed";
     let reason: string | null = "the tool threw an error";
@@ -186,13 +215,13 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
       if (isBaseMessage(outcome) && ToolMessage.isInstance(outcome) && outcome.status === "error") {
         reason = "the tool reported an error";
       } else {
-        decision = "allowed";
+        decision = "finished";
         reason = null;
       }
       return outcome;
     } catch (error) {
       if (isGraphInterrupt(error)) {
-        decision = "allowed";
+        decision = "finished";
         reason = "the tool interrupted the run";
       } else {
         // The error's name only: its message may quote arguments or secrets.
@@ -203,6 +232,7 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
     } finally {
       // Awaited in `finally`: a tool that throws cannot skip its record, and
       // a record that cannot be written replaces the outcome with its error.
+      // The captured arguments are in the started record already.
       const entry: AuditEntry = {
         ...base,
         time: clock().toISOString(),
@@ -210,7 +240,6 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
         reason,
         duration_ms: Math.max(0, Math.round((timer() - started) * 1000) / 1000),
         args_sha256: argsDigest,
-        ...(captured !== undefined ? { args: captured } : {}),
       };
       await audit.record(entry);
     }

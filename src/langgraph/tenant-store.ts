@@ -12,6 +12,7 @@ import {
 import { InvalidTenantIdError } from "../errors.ts";
 import { withTenantContext } from "../tenant/tenant-context.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
+import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
 import { requireRunTenant, type TenantFromConfig } from "./run-tenant.ts";
 
 function isListNamespaces(op: Operation): op is ListNamespacesOperation {
@@ -25,7 +26,9 @@ function suffixMatches(condition: MatchCondition, namespace: readonly string[]):
 }
 
 /**
- * A LangGraph store bound to one tenant: the tenant is put first in every
+ * A LangGraph store bound to one tenant: the tenant's namespace label
+ * (`tenantNamespaceLabel`: the tenant id, with `.` and `_` escaped as `~2E`
+ * and `~5F`, which every LangGraph store accepts) is put first in every
  * namespace it passes to the wrapped `BaseStore`, and taken off again in
  * every item and namespace it returns, for put, get, search,
  * listNamespaces, delete and batch. Whatever namespace the caller names, it
@@ -42,30 +45,28 @@ function suffixMatches(condition: MatchCondition, namespace: readonly string[]):
 export class TenantStore extends BaseStore {
   readonly store: BaseStore;
   readonly tenantId: string;
+  /** The tenant's first namespace label in the wrapped store (`tenantNamespaceLabel`: `acme.eu` → `acme~2Eeu`). */
+  readonly label: string;
 
   constructor(store: BaseStore, tenantId: string) {
     super();
     if (!store || typeof store.batch !== "function") throw new TypeError("createTenantStore: `store` must be a BaseStore");
     if (!isTenantId(tenantId)) throw new InvalidTenantIdError();
-    // LangGraph store labels may not hold "." (validateNamespace): a dotted
-    // tenant id cannot be the first label, so refuse it here, clearly.
-    if (tenantId.includes(".")) {
-      throw new InvalidTenantIdError('a tenant id with "." cannot be a LangGraph store namespace label');
-    }
     // Inside a run, `config.store` is LangGraph's AsyncBatchedStore, whose own
     // `batch` throws by design; wrap the store it batches for, as LangGraph does.
     const batched = store as BaseStore & { lg_name?: string; store?: BaseStore };
     this.store = batched.lg_name === "AsyncBatchedStore" && batched.store ? batched.store : store;
     this.tenantId = tenantId;
+    this.label = tenantNamespaceLabel(tenantId);
   }
 
   #in(namespace: readonly string[]): string[] {
-    return [this.tenantId, ...namespace];
+    return [this.label, ...namespace];
   }
 
   /** The caller's view of a wrapped namespace, or `undefined` if it is not this tenant's. */
   #out(namespace: readonly string[] | undefined): string[] | undefined {
-    if (!Array.isArray(namespace) || namespace[0] !== this.tenantId) return undefined;
+    if (!Array.isArray(namespace) || namespace[0] !== this.label) return undefined;
     return namespace.slice(1);
   }
 
@@ -112,7 +113,7 @@ export class TenantStore extends BaseStore {
     const suffixes = conditions.filter((c) => c.matchType === "suffix");
     const innerConditions: MatchCondition[] = prefixes.length
       ? prefixes.map((c) => ({ matchType: "prefix", path: this.#in(c.path) }))
-      : [{ matchType: "prefix", path: [this.tenantId] }];
+      : [{ matchType: "prefix", path: [this.label] }];
     const strip = (r: unknown) =>
       ((r as string[][] | null) ?? []).map((ns) => this.#out(ns)).filter((ns): ns is string[] => ns !== undefined && ns.length > 0);
     if (suffixes.length === 0) {
@@ -154,7 +155,7 @@ export class TenantStore extends BaseStore {
  * Wrap a LangGraph store for one tenant. See {@link TenantStore}.
  *
  * @throws {TypeError} `store` is not a `BaseStore`.
- * @throws {InvalidTenantIdError} the tenant id breaks the rule, or holds "." (LangGraph refuses it in labels).
+ * @throws {InvalidTenantIdError} the tenant id breaks the rule.
  * @example
  * const store = createTenantStore(new InMemoryStore(), principal.tenant_id);
  */

@@ -1,16 +1,19 @@
 import type pg from "pg";
-import { resetTenantState } from "./with-tenant.ts";
+import { resetTenantState } from "./session-reset.ts";
 
 const cleaned = new WeakSet<object>();
 
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: Error | boolean) => void) => void;
 
 /**
- * Make every connection `pool` hands out start with no tenant context: on
- * each checkout (`pool.connect()`, and `pool.query()`, which checks out
- * through it), a transaction an earlier borrower left open or failed is
- * rolled back and a session-level `app.current_tenant` is reset, before the
- * borrower gets the client. Idempotent; returns the same pool.
+ * Make every connection `pool` hands out start with no tenant context and no
+ * session state of an earlier borrower: on each checkout (`pool.connect()`,
+ * and `pool.query()`, which checks out through it), a transaction an
+ * earlier borrower left open or failed is rolled back, and settings (a
+ * session-level `app.current_tenant`, `search_path`, …), temporary tables,
+ * cursors, prepared statements and advisory locks are dropped, as
+ * `DISCARD ALL` would, before the borrower gets the client. Idempotent;
+ * returns the same pool.
  *
  * If the reset fails, the connection is destroyed (released with the error)
  * and the checkout fails: a connection that could not be cleaned is never

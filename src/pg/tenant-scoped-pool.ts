@@ -1,7 +1,8 @@
 import type pg from "pg";
 import { MissingTenantContextError } from "../errors.ts";
 import { currentTenantId } from "../tenant/tenant-context.ts";
-import { resetTenantState, TENANT_SETTING, withTenant } from "./with-tenant.ts";
+import { forgetPreparedStatements, resetSessionSql, resetTenantState, TENANT_SETTING, tenantLiteral } from "./session-reset.ts";
+import { withTenant } from "./with-tenant.ts";
 
 /** The part of `pg.Pool` a library such as `PostgresSaver` uses. */
 export interface TenantScopedPool {
@@ -22,10 +23,12 @@ function requireTenant(): string {
  * `withTenantContext`, so row-level security applies to them too.
  *
  * - `query(text, values)` runs in {@link withTenant} (its own transaction).
- * - `connect()` hands out a clean connection with the tenant set at session
- *   level (the library may `BEGIN` itself, so a transaction-local setting
- *   would not last); its `release()` resets the tenant before the connection
- *   goes back, and destroys the connection when that reset fails.
+ * - `connect()` hands out a clean connection (no session state of an
+ *   earlier borrower) with the tenant set at session level (the library may
+ *   `BEGIN` itself, so a transaction-local setting would not last), in one
+ *   round trip; its `release()` drops all session state, the tenant
+ *   included, before the connection goes back, and destroys the connection
+ *   when that reset fails.
  * - With no ambient tenant both refuse, before touching the pool.
  *
  * The tenant checkpointer (`createTenantCheckpointer`) runs the wrapped saver
@@ -46,8 +49,9 @@ export function createTenantScopedPool(pool: pg.Pool): TenantScopedPool {
       const tenant = requireTenant();
       const client = await pool.connect();
       try {
-        await resetTenantState(client);
-        await client.query(`SELECT set_config('${TENANT_SETTING}', $1, false)`, [tenant]);
+        // One round trip: clean what an earlier borrower left, then set the tenant.
+        await client.query(`${resetSessionSql(client)}; SELECT set_config('${TENANT_SETTING}', ${tenantLiteral(tenant)}, false)`);
+        forgetPreparedStatements(client);
       } catch (error) {
         client.release(error instanceof Error ? error : true);
         throw error;

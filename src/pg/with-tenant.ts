@@ -1,48 +1,38 @@
 import type pg from "pg";
 import { InvalidTenantIdError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
+import { forgetPreparedStatements, resetSessionSql, TENANT_SETTING, tenantLiteral } from "./session-reset.ts";
 
-/** The Postgres setting row-level security policies read the tenant from. */
-export const TENANT_SETTING = "app.current_tenant";
+export { DISCARD_SESSION_SQL, TENANT_SETTING, resetTenantState } from "./session-reset.ts";
 
 /** Anything `withTenant` can check a connection out of (a `pg.Pool`). */
 export interface ConnectablePool {
   connect(): Promise<pg.PoolClient>;
 }
 
-// The tenant travels only as the bound parameter $1: never formatted into SQL.
-const SET_TENANT_SQL = `SELECT set_config('${TENANT_SETTING}', $1, true)`;
-const RESET_SQL = `RESET ${TENANT_SETTING}`;
-
-/** Simple-query text that cleans a connection in one round trip (see {@link resetTenantState}). */
-function resetSql(client: pg.ClientBase): string {
-  return client.getTransactionStatus() === "I" ? RESET_SQL : `ROLLBACK; ${RESET_SQL}`;
-}
-
-/**
- * Make a connection just taken from a pool clean: end a transaction an
- * earlier user left open or failed (`ROLLBACK`), then drop any session-level
- * tenant it set. Returns once both are done.
- *
- * @example
- * const client = await pool.connect();
- * await resetTenantState(client);
- */
-export async function resetTenantState(client: pg.ClientBase): Promise<void> {
-  // One query, queued at once: nothing else the client is asked can slip in between.
-  await client.query(resetSql(client));
-}
-
 /**
  * Run `fn` in a transaction that sees only `tenantId`'s rows.
  *
- * Checks a connection out, ends any transaction an earlier user left open,
- * resets any session-level tenant, `BEGIN`s, runs
- * `SELECT set_config('app.current_tenant', $1, true)` with the tenant as a
- * bound parameter (transaction-local: it ends with the transaction, so it
- * cannot outlive this call on the pooled connection), calls `fn(client)`,
- * and `COMMIT`s; on any error it `ROLLBACK`s and rethrows. The connection
- * goes back in `finally`, or is destroyed when the rollback itself failed.
+ * Checks a connection out and, in ONE round trip, ends any transaction an
+ * earlier user left open, drops every piece of session state it left
+ * (settings, temporary tables, cursors, prepared statements, advisory locks;
+ * see `DISCARD_SESSION_SQL`), `BEGIN`s and runs
+ * `SELECT set_config('app.current_tenant', '<tenant>', true)`
+ * (transaction-local: it ends with the transaction, so it cannot outlive
+ * this call on the pooled connection). Then it calls `fn(client)` and
+ * `COMMIT`s; on any error it `ROLLBACK`s and drops the session state in the
+ * same round trip, and rethrows. The connection goes back in `finally`, or
+ * is destroyed when the rollback or the cleaning failed. Around `fn`'s own
+ * queries: two round trips.
+ *
+ * The clean runs inside the new transaction, so everything is gone before
+ * `fn` runs, except that an `UNLISTEN` takes effect at `COMMIT` (Postgres
+ * delivers no notification inside a transaction, and drops those of
+ * channels no longer listened to at commit).
+ *
+ * The tenant is the one value written into SQL text (a simple query has no
+ * `$1`), and only after the tenant rule has passed it twice (letters,
+ * digits, `.`, `_`, `-`: no quote can reach the SQL; see `tenantLiteral`).
  *
  * Row-level security policies read the tenant with
  * `current_setting('app.current_tenant', true)` (see `migrate`). Do not
@@ -65,10 +55,14 @@ export async function withTenant<T>(
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    // One round trip: end what an earlier user left open, forget its session-level tenant, begin.
-    await client.query(`${resetSql(client)}; BEGIN`);
-    await client.query(SET_TENANT_SQL, [tenantId]);
+    // One round trip: end what an earlier user left open, drop what it left
+    // in the session, begin, bind the tenant to this transaction.
+    await client.query(`${resetSessionSql(client)}; BEGIN; SELECT set_config('${TENANT_SETTING}', ${tenantLiteral(tenantId)}, true)`);
+    forgetPreparedStatements(client);
     const result = await fn(client);
+    // What fn leaves in the session is dropped by the next checkout's clean,
+    // not here: cleaning on both ends would cost every call server time
+    // that the checkout clean makes pointless.
     const commit = await client.query("COMMIT");
     // COMMIT of an aborted transaction answers "ROLLBACK" without an error:
     // fn swallowed a failure, and nothing it did was saved.
@@ -78,7 +72,11 @@ export async function withTenant<T>(
     return result;
   } catch (error) {
     try {
-      if (client.getTransactionStatus() !== "I") await client.query("ROLLBACK");
+      // Roll back and drop the session state in one round trip: a rollback
+      // would otherwise undo the clean this call began with, and hand the
+      // pool back what an earlier borrower left.
+      await client.query(resetSessionSql(client));
+      forgetPreparedStatements(client);
     } catch (rollbackError) {
       broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
     }

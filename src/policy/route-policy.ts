@@ -1,5 +1,6 @@
 import type { Principal } from "../tenant/principal.ts";
 import { PLATFORM_ROUTES } from "./platform-routes.ts";
+import { isTenantNamespace, storeNamespaceHint } from "./store-namespace.ts";
 
 /**
  * Route policy for the LangGraph JS API server (`@langchain/langgraph-api`
@@ -305,9 +306,9 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
   };
 
   const requireTenantPrefix = (route: ServerRoute, prefix: unknown, principal: Principal): RouteDecision | undefined => {
-    if (!Array.isArray(prefix) || prefix[0] !== principal.tenant_id) {
+    if (!isTenantNamespace(prefix, principal)) {
       // Same words as the store handler, which checks the same thing again.
-      return refuse(route, 403, `store namespaces must start with your tenant ("${principal.tenant_id}")`);
+      return refuse(route, 403, storeNamespaceHint(principal.tenant_id));
     }
     return undefined;
   };

@@ -1,10 +1,14 @@
 import { RouteRefusedError, TenantForbiddenError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
+import { isTenantId } from "../tenant/tenant-id.ts";
+import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
 
 /**
  * Require that a store namespace lies inside the caller's tenant: its first
- * segment is the tenant id. With `owner` visibility the second segment must
- * also be the caller's identity (`[tenant, user, ...]`).
+ * segment is the tenant's namespace label (`tenantNamespaceLabel`: the
+ * tenant id itself, except that `.` and `_` are written `~2E` and `~5F`).
+ * With `owner` visibility the second segment must also be the caller's
+ * identity (`[tenant, user, ...]`).
  *
  * A label containing `:` is refused (400): the server's in-memory store keys
  * items by `namespace.join(":")` and throws a plain error for such a label,
@@ -20,8 +24,8 @@ export function requireTenantNamespace(
   principal: Principal,
   options: { owner?: boolean } = {},
 ): void {
-  if (!Array.isArray(namespace) || namespace[0] !== principal.tenant_id) {
-    throw new TenantForbiddenError(`store namespaces must start with your tenant ("${principal.tenant_id}")`);
+  if (!isTenantNamespace(namespace, principal)) {
+    throw new TenantForbiddenError(storeNamespaceHint(principal.tenant_id));
   }
   if (namespace.some((label) => typeof label !== "string" || label.includes(":"))) {
     throw new RouteRefusedError(400, 'store namespace labels cannot contain ":"');
@@ -29,4 +33,31 @@ export function requireTenantNamespace(
   if (options.owner && namespace[1] !== principal.identity) {
     throw new TenantForbiddenError("store namespaces must be [tenant, user, ...] with owner visibility");
   }
+}
+
+/**
+ * True when `namespace` is an array whose first label is the caller's
+ * tenant label (`tenantNamespaceLabel`). False for anything else, a
+ * principal whose tenant breaks the rule included: never throws.
+ *
+ * @example
+ * isTenantNamespace(["acme~2Eeu", "notes"], principal); // true for tenant "acme.eu"
+ */
+export function isTenantNamespace(namespace: unknown, principal: Principal): namespace is readonly unknown[] {
+  return Array.isArray(namespace) && isTenantId(principal.tenant_id) && namespace[0] === tenantNamespaceLabel(principal.tenant_id);
+}
+
+/**
+ * The words of a refused store namespace: which first label the caller's
+ * tenant must use. Shared by the store handlers and the route policy.
+ *
+ * @example
+ * storeNamespaceHint("acme.eu"); // 'store namespaces must start with your tenant\'s label ("acme~2Eeu" for tenant "acme.eu")'
+ */
+export function storeNamespaceHint(tenantId: string): string {
+  if (!isTenantId(tenantId)) return "store namespaces must start with your tenant's label";
+  const label = tenantNamespaceLabel(tenantId);
+  return label === tenantId
+    ? `store namespaces must start with your tenant ("${tenantId}")`
+    : `store namespaces must start with your tenant's label ("${label}" for tenant "${tenantId}")`;
 }

@@ -48,6 +48,17 @@ describe("createJsonLinesSink", () => {
     expect(verifyAuditLog(await readFile(file, "utf8"))).toMatchObject({ ok: true, records: 200 });
   });
 
+  it("keeps one chain per tenant when two sinks share a file and each has a burst in flight", async () => {
+    const file = join(dir, "two-sinks.jsonl");
+    const a = createAuditLog({ sink: createJsonLinesSink({ file }) });
+    const b = createAuditLog({ sink: createJsonLinesSink({ file }) });
+    await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).record(entry(`t${i % 5}`))));
+    await Promise.all([a.close(), b.close()]);
+    const report = verifyAuditLog(await readFile(file, "utf8"));
+    expect(report).toMatchObject({ ok: true, records: 300 });
+    expect(report.heads.get("t0")?.seq).toBe(59);
+  });
+
   it("refuses to append to a tampered file, naming the broken line, and leaves it as it was", async () => {
     const file = join(dir, "tampered.jsonl");
     const log = createAuditLog({ sink: createJsonLinesSink({ file }) });
@@ -70,7 +81,12 @@ describe("createJsonLinesSink", () => {
     await log.record(entry("acme"));
     await log.close();
     const intact = await readFile(file, "utf8");
-    for (const [content, reason] of [[intact.slice(0, -1), /line 1: the last line is incomplete/], [intact.slice(0, 40), /line 1: the line is not JSON/], [`${intact}\n`, /line 2: an empty line/]] as const) {
+    for (const [content, reason] of [
+      [intact.slice(0, -1), /line 1: the last line is incomplete .*append the missing newline/],
+      [intact.slice(0, 40), /line 1: a torn last line .*cut the log back to its last whole line/],
+      [`${intact}\n`, /line 2: an empty line at the end .*cut the empty line/],
+      [`${intact}\u0000\u0000\u0000\u0000`, /line 2: NUL bytes at the end/],
+    ] as const) {
       await writeFile(file, content);
       const reopened = createAuditLog({ sink: createJsonLinesSink({ file }) });
       await expect(reopened.record(entry("acme"))).rejects.toThrow(reason);

@@ -104,6 +104,19 @@ describe("check-isolation against langgraph dev running the docs' naive owner-on
     expect(result("assistants.create/pre-claim-a-system-assistant-id-uuid5-of-a-future-graph")).toMatchObject({ status: 200, verdict: "leak" });
   });
 
+  it("reports B's own assistant posing as a system one, and passes the system assistants its owner filter hides", () => {
+    expect(result("assistants.update/patch-own-assistant-to-created-by-system")).toMatchObject({ status: 200, verdict: "leak", detail: expect.stringContaining("accepted (200) where it must be refused") });
+    // The owner filter hides system assistants (they have no owner): not visible is not a leak.
+    const system = report.results.filter((r) => r.group === "system-assistants" && r.id !== "assistants.update/patch-own-assistant-to-created-by-system");
+    expect(system.length).toBeGreaterThanOrEqual(14);
+    expect(system.filter((r) => r.verdict !== "pass")).toEqual([]);
+    for (const id of ["assistants.get/read-the-graph-s-system-assistant", "assistants.update/update-the-system-assistant-a-patch-that-sets-no-field", "assistants.latest/set-the-system-assistant-s-latest-version-to-the-current-one"]) {
+      expect(result(id), id).toMatchObject({ status: 404, verdict: "pass" });
+    }
+    expect(result("assistants.search/search-system-assistants-metadata-created-by-system")).toMatchObject({ status: 200, verdict: "pass" });
+    expect(report.results.find((r) => r.id === "world/view-of-the-system-assistant")).toMatchObject({ status: 404, verdict: "pass" });
+  });
+
   it("reports a run that claims A's configurable.user_id, and a read-only user who can write", () => {
     expect(result("threads.runs.wait/run-on-own-thread-claiming-a-s-configurable-user-id")).toMatchObject({ verdict: "leak", detail: 'B\'s run kept configurable.user_id="alice": a graph that reads it acts as A\'s user' });
     expect(result("threads.create/read-only-user-creates-a-thread")).toMatchObject({ as: "a2", status: 200, verdict: "leak" });

@@ -59,6 +59,10 @@ describe("check-isolation against langgraph dev running this package's Auth", ()
     // Tenant B's refusals and A's unchanged world were all checked.
     expect(report.results.find((r) => r.id === "threads.runs.wait/original-hole-1-run-a-s-assistant-on-b-s-own-thread-wait")).toMatchObject({ status: 404, verdict: "pass" });
     expect(report.results.filter((r) => r.group === "credentials").map((r) => r.status)).toEqual(Array(12).fill(401));
+    // System assistants are visible (the default): B reads and finds them, and may change none.
+    const system = report.results.filter((r) => r.group === "system-assistants");
+    expect(system.map((r) => `${r.route} ${r.status} ${r.verdict}`)).toEqual(expect.arrayContaining(["assistants.get 200 pass", "assistants.versions 200 pass", "assistants.update 404 pass", "assistants.latest 404 pass", "assistants.update 403 pass"]));
+    expect(system.filter((r) => r.verdict !== "pass")).toEqual([]);
     expect(report.results.filter((r) => r.group === "world").length).toBeGreaterThanOrEqual(11);
     expect(report.cleanup).toEqual({ deleted: expect.any(Number), failed: [], leftovers: [] });
     expect(junit).toMatch(/<testsuites name="check-isolation" tests="\d+" failures="0" errors="0">/);
@@ -112,9 +116,14 @@ describe("check-isolation against langgraph dev running this package's Auth", ()
     expect(report.cleanup).toMatchObject({ failed: [], leftovers: [] });
   }, 240_000);
 
-  it("stops on a real SIGINT, still cleans up, and exits 130", async () => {
+  it("stops on a real SIGINT, still cleans up, and exits 130 (and, without --graph, runs the first system assistant's graph)", async () => {
     const before = await everything();
-    const cli = startCli(["--url", server.url, "--graph", "echo", "--json", join(dir, "sigint.json")], { CHECK_ISOLATION_TOKEN_A: tokens.a, CHECK_ISOLATION_TOKEN_B: tokens.b });
+    // On this fresh server A owns no assistant: a plain search shows nothing, the system assistants do.
+    const system = await fetch(`${server.url}/assistants/search`, { method: "POST", headers: { authorization: `Bearer ${tokens.a}`, "content-type": "application/json" }, body: JSON.stringify({ metadata: { created_by: "system" }, limit: 100 }) });
+    const firstGraph = ((await system.json()) as Array<{ graph_id: string }>)[0]?.graph_id;
+    expect(["echo", "support"]).toContain(firstGraph);
+    expect((before.a as { assistants: unknown[] }).assistants).toEqual([]);
+    const cli = startCli(["--url", server.url, "--json", join(dir, "sigint.json")], { CHECK_ISOLATION_TOKEN_A: tokens.a, CHECK_ISOLATION_TOKEN_B: tokens.b });
     // Wait until A's world exists, then interrupt.
     await waitFor(() => cli.stderr().includes("tenant A reads its world"), 120_000, "the world to be built");
     cli.child.kill("SIGINT");
@@ -122,6 +131,7 @@ describe("check-isolation against langgraph dev running this package's Auth", ()
     expect(cli.stderr()).toContain("SIGINT: stopping the probes and deleting what was created");
     const report = JSON.parse(await readFile(join(dir, "sigint.json"), "utf8")) as IsolationReport;
     expect(report.interrupted).toBe("interrupted");
+    expect(report.graph).toBe(firstGraph);
     expect(report.cleanup.deleted).toBeGreaterThanOrEqual(9);
     expect(report.cleanup).toMatchObject({ failed: [], leftovers: [] });
     expect(await everything()).toEqual(before);

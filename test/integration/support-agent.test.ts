@@ -126,17 +126,19 @@ describe("support agent on langgraph dev", () => {
 
     const records = (await auditRecords()).filter((r) => r.thread_id === threadId);
     expect(records).toEqual([
-      expect.objectContaining({ tenant_id: "acme", user_id: "ada", run_id: runId, tool: "refund", decision: "allowed", reason: null }),
+      expect.objectContaining({ tenant_id: "acme", user_id: "ada", run_id: runId, tool: "refund", decision: "started", reason: null }),
+      expect.objectContaining({ tenant_id: "acme", user_id: "ada", run_id: runId, tool: "refund", decision: "finished", reason: null }),
     ]);
+    expect(records[1]!.call_id).toBe(records[0]!.call_id);
   });
 
   it("writes a log that verifies, and verify finds an edited, a deleted and a reordered record", async () => {
-    expect(await verify(auditFile)).toMatchObject({ code: 0, out: expect.stringMatching(/OK: 3 record\(s\), 1 tenant chain/) });
+    expect(await verify(auditFile)).toMatchObject({ code: 0, out: expect.stringMatching(/OK: 4 record\(s\), 1 tenant chain/) });
     const lines = (await readFile(auditFile, "utf8")).trimEnd().split("\n");
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
 
     const edited = join(dir, "edited.jsonl");
-    await writeFile(edited, `${lines[0]!.replace('"decision":"refused"', '"decision":"allowed"')}\n${lines[1]}\n`);
+    await writeFile(edited, `${lines[0]!.replace('"decision":"refused"', '"decision":"finished"')}\n${lines[1]}\n`);
     expect(await verify(edited)).toMatchObject({ code: 1, out: expect.stringMatching(/BROKEN at line 1 \(tenant "acme", seq 0\).*edited/) });
 
     // Deletion and reordering, checked in-process (the CLI runs the same verifier).

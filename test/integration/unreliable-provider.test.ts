@@ -5,18 +5,21 @@
  * keys were fetched, an outage past the cache age keeps valid tokens working
  * (stale-if-error) while forged ones keep failing.
  *
- * Durations are shrunk through the `AUTH_JWKS_*` variables so the test waits
- * about a second of real time per step; nothing asserts how long a step took.
+ * Durations are shrunk through the `AUTH_JWKS_*` variables (1 s). The test
+ * never sleeps for a guessed time: it keeps asking until the server shows
+ * the next state (keys fetched, refreshes failing), checking every answer on
+ * the way; nothing asserts how long a step took.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 let issuer: LocalIssuer;
 let server: LangGraphDev;
 let down = true;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const staleLines = () => server.output().split("stale-if-error: verifying with keys fetched").length - 1;
 const get = (token: string) => fetch(`${server.url}/threads/search`, {
   method: "POST",
   headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -55,21 +58,28 @@ describe("an unreliable identity provider, through langgraph dev", () => {
     expect(await first.text()).not.toContain("eyJ");
 
     down = false;
-    await sleep(1100); // past the 1 s cooldown
+    // Until the 1 s cooldown is over the server keeps answering 503; then it fetches the keys.
+    await waitFor(async () => {
+      const answer = await get(await valid());
+      if (answer.status !== 200) expect(answer.status).toBe(503);
+      return answer.status === 200;
+    }, "the server to fetch the keys after its cooldown", { intervalMs: 200 });
     expect((await get(await valid())).status).toBe(200);
     expect((await get(await forged())).status).toBe(401);
   });
 
   it("keeps verifying with the last good keys when the provider goes down (stale-if-error)", async () => {
     down = true;
-    await sleep(1100); // the set is now older than AUTH_JWKS_MAX_AGE
-    for (let i = 0; i < 3; i++) {
+    const before = staleLines();
+    // Every answer while the provider is down: valid tokens pass, forged ones fail. Keep
+    // asking until the server has logged two failed refreshes of its (now stale) key set.
+    await waitFor(async () => {
       expect((await get(await valid())).status).toBe(200);
       const refused = await get(await forged());
       expect(refused.status).toBe(401);
       expect(refused.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
-      await sleep(1100);
-    }
+      return staleLines() >= before + 2;
+    }, "two failed refreshes served stale-if-error", { intervalMs: 200 });
     expect(server.output()).toContain("stale-if-error: verifying with keys fetched");
   });
 });

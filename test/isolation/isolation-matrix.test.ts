@@ -30,6 +30,7 @@ const SECRET_A = `secret-A-${TAG}`;
 const MESSAGE_A = `hello-from-A-${TAG}`;
 const STORE_A = `store-secret-A-${TAG}`;
 const SYSTEM_ECHO = systemAssistantId("echo");
+const SYSTEM_SUPPORT = systemAssistantId("support");
 
 let issuer: LocalIssuer;
 let server: LangGraphDev;
@@ -184,6 +185,9 @@ async function snapshotA(): Promise<Record<string, unknown>> {
     store: await get("GET", `/store/items?namespace=tenant-a.notes&key=k1`),
     threadCount: await get("POST", "/threads/count", {}),
     assistantCount: await get("POST", "/assistants/count", {}),
+    // Not A's, but readable by every tenant and changeable by none: B's update, latest and delete rows must leave it as it was.
+    systemAssistant: await get("GET", `/assistants/${SYSTEM_ECHO}`),
+    systemVersions: await get("POST", `/assistants/${SYSTEM_ECHO}/versions`, {}),
   };
 }
 
@@ -263,7 +267,7 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
       else if (result.verdict === "leak") [verdict, detail] = ["leak", result.detail];
       else if (!probe.expect.includes(result.status)) [verdict, detail] = ["unexpected-status", `expected ${probe.expect.join("|")}: ${answer.text.slice(0, 200)}`];
       else if (result.verdict !== "pass") [verdict, detail] = ["unexpected-status", result.detail];
-      else if (result.status < 300 && probe.suiteBody && !probe.suiteBody(answer.json)) [verdict, detail] = ["leak", `2xx body is not what this package answers: ${answer.text.slice(0, 200)}`];
+      else if (result.status < 300 && probe.suiteBody && !probe.suiteBody(answer.json, world)) [verdict, detail] = ["leak", `2xx body is not what this package answers: ${answer.text.slice(0, 200)}`];
       else verdict = result.status < 300 ? "no-data" : "refused";
       rows.push({ route: probe.route, method: probe.method, path: requestOf(probe, world).path, attempt: probe.attempt, status: result.status, verdict, ...(detail ? { detail } : {}) });
     }
@@ -302,6 +306,10 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
     await attempt({ route: "store.put", attempt: "put own item", method: "PUT", path: "/store/items", body: { namespace: ["tenant-b", "notes"], key: "k1", value: { text: "b" } }, expect: 204, own: true });
     await attempt({ route: "store.search", attempt: "search own prefix", method: "POST", path: "/store/items/search", body: { namespace_prefix: ["tenant-b"] }, expect: 200, own: true });
     expect(rows.slice(-10).map((r) => r.verdict)).toEqual(Array(10).fill("allowed-own"));
+    // This checkout's langgraph.json has two graphs: after every attempt of the table, B's system search finds exactly their two system assistants.
+    const system = await call(tokenB, "POST", "/assistants/search", { metadata: { created_by: "system" }, limit: 100 });
+    expect((system.json as { assistant_id: string }[]).map((x) => x.assistant_id).sort()).toEqual([SYSTEM_ECHO, SYSTEM_SUPPORT].sort());
+    expect((await call(tokenB, "POST", "/assistants/count", { metadata: { created_by: "system" } })).json).toBe(2);
     // The system assistant's run shows B's own tenant, and A's secret is nowhere in B's runs.
     expect(runs.text).not.toContain(SECRET_A);
     expect(runs.text).toContain('"tenant-b"');

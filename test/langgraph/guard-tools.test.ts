@@ -82,7 +82,23 @@ describe("createToolGuard: ToolNode", () => {
     const state = await callTools(admin, [{ name: "refund", args: { invoice_id: "inv_7" } }]);
     expect(ran).toEqual(["refund"]);
     expect(toolMessages(state)[0]).toMatchObject({ status: "success", content: "refunded inv_7" });
-    expect(sink.records[0]).toMatchObject({ decision: "allowed", reason: null, user_id: "ada", tool: "refund" });
+    const [started, finished] = sink.records;
+    expect(sink.records).toHaveLength(2);
+    expect(started).toMatchObject({ v: 2, decision: "started", reason: null, user_id: "ada", tool: "refund", duration_ms: 0, tool_call_id: "call_0" });
+    expect(finished).toMatchObject({ v: 2, decision: "finished", reason: null, user_id: "ada", tool: "refund", call_id: started!.call_id });
+    expect(started!.call_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("writes the started record before the tool runs, and the outcome after it", async () => {
+    const sink = memorySink();
+    const seenWhileRunning: string[] = [];
+    const probe = tool(async () => { seenWhileRunning.push(...sink.records.map((r) => r.decision)); return "ok"; }, {
+      name: "search_docs", description: "probe", schema: z.object({}),
+    });
+    const guard = createToolGuard({ policy: createToolPolicy({ everyone: ["search_docs"] }), audit: createAuditLog({ sink }), callId: () => "call-1" });
+    await guard.invoke([probe], { name: "search_docs", args: {}, id: "c1" }, configFor(viewer));
+    expect(seenWhileRunning).toEqual(["started"]);
+    expect(sink.records.map((r) => [r.decision, r.call_id])).toEqual([["started", "call-1"], ["finished", "call-1"]]);
   });
 
   it("records a failing tool as failed, without its error message", async () => {
@@ -90,7 +106,8 @@ describe("createToolGuard: ToolNode", () => {
     const state = await callTools(viewer, [{ name: "broken", args: {} }]);
     expect(ran).toEqual(["broken"]);
     expect(toolMessages(state)[0]).toMatchObject({ status: "error" });
-    expect(sink.records[0]).toMatchObject({ decision: "failed", reason: "the tool reported an error" });
+    expect(sink.records.map((r) => r.decision)).toEqual(["started", "failed"]);
+    expect(sink.records[1]).toMatchObject({ decision: "failed", reason: "the tool reported an error", call_id: sink.records[0]!.call_id });
     expect(JSON.stringify(sink.records)).not.toContain("secret-db-password");
   });
 
@@ -100,7 +117,10 @@ describe("createToolGuard: ToolNode", () => {
     const message = new AIMessage({ content: "", tool_calls: [{ name: "broken", args: {}, id: "c9", type: "tool_call" }] });
     await expect(node.invoke({ messages: [message] }, configFor(viewer))).rejects.toThrow(/secret-db-password/);
     expect(ran).toEqual(["broken"]);
-    expect(sink.records).toEqual([expect.objectContaining({ decision: "failed", reason: "the tool threw Error", tool_call_id: "c9" })]);
+    expect(sink.records).toEqual([
+      expect.objectContaining({ decision: "started", tool_call_id: "c9" }),
+      expect.objectContaining({ decision: "failed", reason: "the tool threw Error", tool_call_id: "c9" }),
+    ]);
   });
 
   it("refuses tools that do not exist and calls from a run with no valid user", async () => {
@@ -123,8 +143,8 @@ describe("createToolGuard: ToolNode", () => {
       { name: "broken", args: {} }, { name: "search_docs", args: { query: "b" } },
     ]);
     expect(ran.sort()).toEqual(["broken", "search_docs", "search_docs"]);
-    expect(sink.records.map((r) => r.decision).sort()).toEqual(["allowed", "allowed", "failed", "refused"]);
-    expect(verifyAuditLog(sink.records.map((r) => canonicalJson(r)).join("\n"))).toMatchObject({ ok: true, records: 4 });
+    expect(sink.records.map((r) => r.decision).sort()).toEqual(["failed", "finished", "finished", "refused", "started", "started", "started"]);
+    expect(verifyAuditLog(sink.records.map((r) => `${canonicalJson(r)}\n`).join(""))).toMatchObject({ ok: true, records: 7, unfinished: [] });
   });
 
   it("does not run the tool when the sink cannot write, and fails the run instead of losing the record", async () => {
@@ -132,10 +152,22 @@ describe("createToolGuard: ToolNode", () => {
     await expect(notReady.callTools(admin, [{ name: "refund", args: { invoice_id: "1" } }])).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
     expect(notReady.ran).toEqual([]);
 
+    // Write-ahead: the started record cannot be written, so the tool does not run either.
     const down = setup({ failAppend: true });
     await expect(down.callTools(viewer, [{ name: "refund", args: { invoice_id: "1" } }])).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
     await expect(down.callTools(viewer, [{ name: "search_docs", args: { query: "q" } }])).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
-    expect(down.ran).toEqual(["search_docs"]);
+    expect(down.ran).toEqual([]);
+  });
+
+  it("fails the run when the outcome cannot be written after the tool ran, leaving the call on record as unfinished", async () => {
+    const { ran, sink, guard, tools } = setup();
+    const append = sink.append.bind(sink);
+    sink.append = (tenant, seal) => (sink.records.length === 0 ? append(tenant, seal) : Promise.reject(new Error("disk full")));
+    await expect(guard.invoke(tools, { name: "search_docs", args: { query: "q" }, id: "c1" }, configFor(viewer))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
+    expect(ran).toEqual(["search_docs"]);
+    const report = verifyAuditLog(sink.records.map((r) => `${canonicalJson(r)}\n`).join(""));
+    expect(report).toMatchObject({ ok: true, records: 1 });
+    expect(report.unfinished).toEqual([expect.objectContaining({ tenant_id: "acme", tool: "search_docs", call_id: sink.records[0]!.call_id, tool_call_id: "c1" })]);
   });
 
   it("stores arguments only through the capture hook", async () => {
@@ -143,7 +175,9 @@ describe("createToolGuard: ToolNode", () => {
       captureArguments: (args) => ({ ...(args as Record<string, unknown>), card: "[redacted]" }),
     });
     await callTools(admin, [{ name: "refund", args: { invoice_id: "inv_7", card: "4111111111111111" } }]);
-    expect(sink.records[0]!.args).toEqual({ invoice_id: "inv_7", card: "[redacted]" });
+    expect(sink.records[0]).toMatchObject({ decision: "started", args: { invoice_id: "inv_7", card: "[redacted]" } });
+    expect(sink.records[1]).toMatchObject({ decision: "finished" });
+    expect(sink.records[1]).not.toHaveProperty("args");
     expect(JSON.stringify(sink.records)).not.toContain("4111");
   });
 
@@ -182,7 +216,8 @@ describe("createToolGuard: binding and plain calls", () => {
     const failed = await guard.invoke(tools, { name: "broken", args: {}, id: "c3" }, configFor(admin));
     expect(failed).toMatchObject({ status: "error" });
     expect(ran).toEqual(["refund", "broken"]);
-    expect(sink.records.map((r) => r.decision)).toEqual(["refused", "allowed", "failed"]);
+    expect(sink.records.map((r) => r.decision)).toEqual(["refused", "started", "finished", "started", "failed"]);
+    expect(new Set(sink.records.map((r) => r.call_id)).size).toBe(3);
   });
 
   it("reads the caller from the run config", () => {
@@ -195,5 +230,6 @@ describe("createToolGuard: binding and plain calls", () => {
     expect(() => createToolGuard({ audit } as never)).toThrow(/options\.policy/);
     expect(() => createToolGuard({ policy: createToolPolicy({}) } as never)).toThrow(/options\.audit/);
     expect(() => createToolGuard({ policy: createToolPolicy({}), audit, captureArguments: "yes" as never })).toThrow(/captureArguments/);
+    expect(() => createToolGuard({ policy: createToolPolicy({}), audit, callId: "id" as never })).toThrow(/options\.callId must be a function/);
   });
 });

@@ -92,9 +92,30 @@ describe("createTenantStore over InMemoryStore", () => {
     const inner = new InMemoryStore();
     expect(() => createTenantStore(inner, "acme::x")).toThrow(InvalidTenantIdError);
     expect(() => createTenantStore(inner, "")).toThrow(InvalidTenantIdError);
-    expect(() => createTenantStore(inner, "acme.eu")).toThrow(/"\."/);
     expect(() => createTenantStore({} as BaseStore, "acme")).toThrow(/`store`/);
     expect(() => createTenantStoreForRun(inner, { configurable: {} })).toThrow(MissingTenantContextError);
+  });
+});
+
+describe("tenants of every legal shape", () => {
+  // "acme.eu" and "acme_eu" would both be "acme_eu" under a naive "." → "_"
+  // encoding; "langgraph" is a root label LangGraph stores refuse.
+  const tenants = ["acme.eu", "acme_eu", "acme-eu", "acme", "a.b_c-d", "langgraph"];
+
+  it("each keeps its own items under its own label, in a store that refuses \".\" in labels", async () => {
+    const inner = new InMemoryStore();
+    for (const tenant of tenants) {
+      const store = createTenantStore(inner, tenant);
+      await store.put(["memories"], "m", { owner: tenant });
+    }
+    for (const tenant of tenants) {
+      const store = createTenantStore(inner, tenant);
+      expect((await store.get(["memories"], "m"))?.value).toEqual({ owner: tenant });
+      expect((await store.search([], { limit: 100 })).map((i) => i.value.owner)).toEqual([tenant]);
+      expect(await store.listNamespaces({ limit: 100 })).toEqual([["memories"]]);
+    }
+    const labels = (await inner.listNamespaces({ limit: 100 })).map((ns) => ns[0]).sort();
+    expect(labels).toEqual(["acme", "acme-eu", "acme~2Eeu", "acme~5Feu", "a~2Eb~5Fc-d", "~6Canggraph"].sort());
   });
 });
 

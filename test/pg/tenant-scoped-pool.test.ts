@@ -6,60 +6,72 @@
 import type pg from "pg";
 import { describe, expect, it } from "vitest";
 import { InvalidTenantIdError, MissingTenantContextError } from "../../src/errors.ts";
+import { DISCARD_SESSION_SQL } from "../../src/pg/session-reset.ts";
 import { createTenantScopedPool } from "../../src/pg/tenant-scoped-pool.ts";
 import { currentTenantId, withTenantContext } from "../../src/tenant/tenant-context.ts";
 
 function scripted(failReset = false) {
   const sent: { text: string; values?: unknown[] }[] = [];
   const released: unknown[] = [];
+  // Resolves on the next release: the reset-on-release is asynchronous, and
+  // the test waits for it to finish, not for a guessed number of milliseconds.
+  let onRelease: (() => void) | undefined;
+  const nextRelease = () => new Promise<void>((resolve) => (onRelease = resolve));
+  const record = (err: unknown) => {
+    released.push(err);
+    onRelease?.();
+  };
   let checkouts = 0;
   let resets = 0;
   const client = {
     getTransactionStatus: () => "I",
     async query(text: string, values?: unknown[]) {
       sent.push(values === undefined ? { text } : { text, values });
-      if (text.startsWith("RESET")) {
+      if (text.startsWith(DISCARD_SESSION_SQL)) {
         resets += 1;
         if (failReset && resets > 1) throw new Error("reset failed");
       }
       return { command: "SELECT", rows: [], rowCount: 0 };
     },
     release(err?: unknown) {
-      released.push(err);
+      record(err);
     },
   };
   const pool = {
     connect: async () => {
       checkouts += 1;
       // pg-pool assigns a fresh release on every checkout.
-      client.release = (err?: unknown) => void released.push(err);
+      client.release = (err?: unknown) => record(err);
       return client as unknown as pg.PoolClient;
     },
     end: async () => {},
   } as unknown as pg.Pool;
-  return { pool, sent, released, checkouts: () => checkouts };
+  return { pool, sent, released, nextRelease, checkouts: () => checkouts };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 10));
+/** Let pending callbacks run (no clock involved). */
+const yieldTurn = () => new Promise((r) => setImmediate(r));
 
 describe("createTenantScopedPool", () => {
-  it("sets the ambient tenant at session level as $1, and resets it before the connection goes back", async () => {
-    const { pool, sent, released } = scripted();
+  it("cleans the session and sets the ambient tenant at session level in one round trip, and cleans again before the connection goes back", async () => {
+    const { pool, sent, released, nextRelease } = scripted();
     const scoped = createTenantScopedPool(pool);
     const client = await withTenantContext("acme", () => scoped.connect());
-    expect(sent).toEqual([{ text: "RESET app.current_tenant" }, { text: "SELECT set_config('app.current_tenant', $1, false)", values: ["acme"] }]);
+    const releasing = nextRelease();
+    expect(sent).toEqual([{ text: `${DISCARD_SESSION_SQL}; SELECT set_config('app.current_tenant', 'acme', false)` }]);
     client.release();
     expect(released).toEqual([]); // not before the reset has run
-    await settle();
-    expect(sent.at(-1)).toEqual({ text: "RESET app.current_tenant" });
+    await releasing;
+    expect(sent.at(-1)).toEqual({ text: DISCARD_SESSION_SQL });
     expect(released).toEqual([undefined]);
   });
 
   it("destroys the connection when the reset on release fails", async () => {
-    const { pool, released } = scripted(true);
+    const { pool, released, nextRelease } = scripted(true);
     const client = await withTenantContext("acme", () => createTenantScopedPool(pool).connect());
+    const releasing = nextRelease();
     client.release();
-    await settle();
+    await releasing;
     expect(released).toHaveLength(1);
     expect(released[0]).toBeInstanceOf(Error);
   });
@@ -77,7 +89,7 @@ describe("withTenantContext", () => {
   it("scopes the tenant to the callback and what it awaits, and checks the id", async () => {
     expect(currentTenantId()).toBeUndefined();
     const seen = await withTenantContext("acme", async () => {
-      await settle();
+      await yieldTurn();
       return currentTenantId();
     });
     expect(seen).toBe("acme");

@@ -6,6 +6,7 @@
 import type pg from "pg";
 import { describe, expect, it } from "vitest";
 import { InvalidTenantIdError } from "../../src/errors.ts";
+import { DISCARD_SESSION_SQL } from "../../src/pg/session-reset.ts";
 import { withTenant } from "../../src/pg/with-tenant.ts";
 
 function scripted(options: { status?: "I" | "T" | "E"; fail?: (text: string) => Error | undefined; commitCommand?: string } = {}) {
@@ -21,9 +22,9 @@ function scripted(options: { status?: "I" | "T" | "E"; fail?: (text: string) => 
         if (status === "T") status = "E";
         throw error;
       }
-      if (text.endsWith("BEGIN")) status = "T";
-      if (text === "COMMIT" || text === "ROLLBACK") status = "I";
-      return { command: text === "COMMIT" ? (options.commitCommand ?? "COMMIT") : "SELECT", rows: [], rowCount: 0 };
+      if (/(^|; )BEGIN(;|$)/.test(text)) status = "T";
+      if (/^(COMMIT|ROLLBACK)(;|$)/.test(text)) status = "I";
+      return { command: text.startsWith("COMMIT") ? (options.commitCommand ?? "COMMIT") : "SELECT", rows: [], rowCount: 0 };
     },
     release(err?: unknown) {
       released.push(err);
@@ -34,7 +35,7 @@ function scripted(options: { status?: "I" | "T" | "E"; fail?: (text: string) => 
 }
 
 describe("withTenant (protocol)", () => {
-  it("cleans, begins, sets the tenant as $1, runs fn, commits, releases", async () => {
+  it("cleans the session, begins and sets the tenant in one round trip, runs fn, commits, releases", async () => {
     const { pool, sent, released } = scripted();
     const result = await withTenant(pool, "acme", async (c) => {
       await c.query("SELECT 1");
@@ -42,8 +43,7 @@ describe("withTenant (protocol)", () => {
     });
     expect(result).toBe("done");
     expect(sent).toEqual([
-      { text: "RESET app.current_tenant; BEGIN" },
-      { text: "SELECT set_config('app.current_tenant', $1, true)", values: ["acme"] },
+      { text: `${DISCARD_SESSION_SQL}; BEGIN; SELECT set_config('app.current_tenant', 'acme', true)` },
       { text: "SELECT 1" },
       { text: "COMMIT" },
     ]);
@@ -53,19 +53,19 @@ describe("withTenant (protocol)", () => {
   it("rolls back a transaction an earlier borrower left open before beginning", async () => {
     const { pool, sent } = scripted({ status: "T" });
     await withTenant(pool, "acme", async () => 1);
-    expect(sent[0]).toEqual({ text: "ROLLBACK; RESET app.current_tenant; BEGIN" });
+    expect(sent[0]).toEqual({ text: `ROLLBACK; ${DISCARD_SESSION_SQL}; BEGIN; SELECT set_config('app.current_tenant', 'acme', true)` });
   });
 
-  it("rolls back and rethrows the error of fn, releasing the connection for reuse", async () => {
+  it("rolls back, cleans the session and rethrows the error of fn, releasing the connection for reuse", async () => {
     const { pool, sent, released } = scripted();
     await expect(withTenant(pool, "acme", async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
-    expect(sent.map((s) => s.text).slice(-1)).toEqual(["ROLLBACK"]);
+    expect(sent.map((s) => s.text).slice(-1)).toEqual([`ROLLBACK; ${DISCARD_SESSION_SQL}`]);
     expect(released).toEqual([undefined]);
   });
 
   it("destroys the connection (releases it with the error) when the rollback fails", async () => {
     const rollbackFailure = new Error("connection lost");
-    const { pool, released } = scripted({ fail: (text) => (text === "ROLLBACK" ? rollbackFailure : text === "SELECT 1" ? new Error("first") : undefined) });
+    const { pool, released } = scripted({ fail: (text) => (text.startsWith("ROLLBACK;") ? rollbackFailure : text === "SELECT 1" ? new Error("first") : undefined) });
     await expect(withTenant(pool, "acme", (c) => c.query("SELECT 1"))).rejects.toThrow("first");
     expect(released).toEqual([rollbackFailure]);
   });

@@ -87,6 +87,45 @@ describe("npm run audit", () => {
     expect((await audit("verify", keyed, "--key-env", "UNSET_CHAIN_KEY_VARIABLE")).code).toBe(2);
   });
 
+  it("head: prints each tenant's head; verify --expect-head passes while the log reaches it and fails once it is cut off", async () => {
+    const result = await audit("head", file);
+    expect(result.code).toBe(0);
+    const heads = result.stdout.trim().split("\n");
+    expect(heads).toEqual([expect.stringMatching(/^acme 2 [0-9a-f]{64}$/), expect.stringMatching(/^globex 2 [0-9a-f]{64}$/)]);
+    const saved = join(dir, "heads.txt");
+    await writeFile(saved, result.stdout);
+    expect(await audit("verify", file, "--expect-head", saved)).toMatchObject({ code: 0, stdout: expect.stringMatching(/reaches all 2 saved head/) });
+
+    // The last record (globex seq 2) cut off: the chains still verify on their own, the saved head does not.
+    const cut = join(dir, "cut.jsonl");
+    await writeFile(cut, (await readFile(file, "utf8")).split("\n").slice(0, 5).join("\n") + "\n");
+    expect((await audit("verify", cut)).code).toBe(0);
+    const truncated = await audit("verify", cut, "--expect-head", saved);
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toMatch(/BROKEN at line 6 \(tenant "globex", seq 2\): a head at seq 2 .* log ends at seq 1: records were cut off the end/);
+    // A single head given as a value.
+    expect((await audit("verify", cut, "--expect-head", heads[0]!)).code).toBe(0);
+    expect((await audit("verify", cut, "--expect-head", heads[1]!)).code).toBe(1);
+    expect((await audit("verify", cut, "--expect-head", join(dir, "no-such-heads.txt"))).code).toBe(2);
+  });
+
+  it("head: refuses a log that does not verify, and reads the key from AUDIT_CHAIN_KEY when set", async () => {
+    const torn = join(dir, "torn-head.jsonl");
+    await writeFile(torn, (await readFile(file, "utf8")).slice(0, -10));
+    expect(await audit("head", torn)).toMatchObject({ code: 1, stderr: expect.stringMatching(/torn last line[\s\S]*repair: .*npm run audit -- repair/) });
+
+    const keyed = join(dir, "keyed-head.jsonl");
+    const chainKey = "h".repeat(40);
+    const log = createAuditLog({ sink: createJsonLinesSink({ file: keyed, chainKey }), chainKey });
+    const record = await log.record({
+      time: new Date().toISOString(), tenant_id: "acme", user_id: "u", thread_id: null, run_id: null, tool: "refund",
+      tool_call_id: null, decision: "refused", reason: "no", duration_ms: 0, args_sha256: digestArguments({}),
+    });
+    await log.close();
+    expect(await auditWithEnv({ AUDIT_CHAIN_KEY: chainKey }, "head", keyed)).toMatchObject({ code: 0, stdout: `acme 0 ${record.hash}\n` });
+    expect(await auditWithEnv({ AUDIT_CHAIN_KEY: "" }, "head", keyed)).toMatchObject({ code: 1, stderr: expect.stringMatching(/verify it with the chain key/) });
+  });
+
   it("query: prints one tenant's records since a date", async () => {
     const result = await audit("query", "--tenant", "acme", "--since", "2026-02-01T00:00:00Z", "--file", file);
     expect(result.code).toBe(0);

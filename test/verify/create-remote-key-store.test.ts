@@ -12,6 +12,7 @@ import { readConfig } from "../../src/config/read-config.ts";
 import { AuthError } from "../../src/errors.ts";
 import { createRemoteKeyStore, type RemoteKeyStore, type RemoteKeyStoreOptions } from "../../src/verify/create-remote-key-store.ts";
 import type { KeySetChange } from "../../src/verify/key-store.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 const JWKS = "/.well-known/jwks.json";
 const DISCOVERY = "/.well-known/openid-configuration";
@@ -130,8 +131,7 @@ async function forged(r: Rig): Promise<string> {
 }
 
 async function settled(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !predicate(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(predicate()).toBe(true);
+  await waitFor(predicate, "the key store to settle", { intervalMs: 10 });
 }
 
 describe("remote key store: a healthy provider", () => {
