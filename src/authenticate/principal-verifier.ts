@@ -134,7 +134,9 @@ export function createPrincipalVerifier(rules: PrincipalRules, cache?: TokenCach
  * without anyone listing it. Plain objects are written with sorted keys;
  * functions and stateful objects (a key store, a clock) by identity within
  * this process, which only ever separates entries; a key store given as a
- * function of the issuer is written as the store of each configured issuer.
+ * function of the issuer is written as the store of each configured issuer
+ * (a store's own settings, such as its JWKS URL, count through its identity:
+ * one store, one key set).
  *
  * @throws {TypeError} on a value it cannot write (a symbol, a cycle).
  * @example
