@@ -22,7 +22,7 @@ import jsonwebtoken from "jsonwebtoken";
 import { createVerifier } from "fast-jwt";
 import { createAuthenticator } from "../src/authenticate/create-authenticator.ts";
 import { readConfig } from "../src/config/read-config.ts";
-import { startLocalIssuer, type LocalIssuer } from "../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../test/support/local-issuer.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 250);

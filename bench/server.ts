@@ -32,8 +32,8 @@
 import autocannon from "autocannon";
 import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { startLocalIssuer } from "../scripts/lib/local-issuer.ts";
-import { ALL_PERMISSIONS } from "../scripts/lib/dev-settings.ts";
+import { startLocalIssuer } from "../test/support/local-issuer.ts";
+import { ALL_PERMISSIONS } from "../test/support/dev-settings.ts";
 import { startLangGraphDev, type LangGraphDev } from "../test/support/langgraph-dev.ts";
 
 const ROUNDS = Number(process.env.BENCH_SERVER_ROUNDS ?? 40);

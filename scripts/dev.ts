@@ -6,8 +6,8 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { createRequire } from "node:module";
-import { startLocalIssuer, type LocalIssuer } from "./lib/local-issuer.ts";
-import { DEV_AUDIENCE, DEV_ISSUER_PORT, DEV_KEY_DIR } from "./lib/dev-settings.ts";
+import { startLocalIssuer, type LocalIssuer } from "../test/support/local-issuer.ts";
+import { DEV_AUDIENCE, DEV_ISSUER_PORT, DEV_KEY_DIR } from "../test/support/dev-settings.ts";
 import { readConfig } from "../src/config/read-config.ts";
 import { ConfigError } from "../src/errors.ts";
 

@@ -1,7 +1,7 @@
 import type { Auth } from "@langchain/langgraph-sdk/auth";
 import { createAuthenticator } from "../authenticate/create-authenticator.ts";
 import { readConfig } from "../config/read-config.ts";
-import { CUSTOM_ROUTES } from "../policy/custom-route-prefixes.ts";
+import { CUSTOM_ROUTES } from "../../examples/http/custom-routes.ts";
 import { createRoutePolicy } from "../policy/route-policy.ts";
 import { createPlatformRouteGuard } from "./create-platform-route-guard.ts";
 import { createRouteGuard } from "./create-route-guard.ts";

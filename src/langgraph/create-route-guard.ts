@@ -1,8 +1,8 @@
 import { RouteRefusedError, TenantForbiddenError } from "../errors.ts";
 import type { RouteDecision, RoutePolicy, RouteRequest } from "../policy/route-policy.ts";
-import { requestTarget } from "../policy/request-target.ts";
+import { requestTarget } from "../request/request-target.ts";
 import { isInTenant, type Visibility } from "../policy/tenant-filter.ts";
-import { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH, type JsonNestingScanner } from "../policy/json-nesting.ts";
+import { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH, type JsonNestingScanner } from "../request/json-nesting.ts";
 import type { Principal } from "../tenant/principal.ts";
 import type { RequestGuard } from "./create-tenant-auth.ts";
 import { readServerStorage, type ServerStorageSource } from "./server-storage.ts";
@@ -16,7 +16,7 @@ export interface RouteGuardOptions {
   maxBodyBytes?: number;
   /**
    * Deepest nesting of arrays and objects allowed in any request body
-   * (see `src/policy/json-nesting.ts`: deeper values crash the dev server's
+   * (see `src/request/json-nesting.ts`: deeper values crash the dev server's
    * persistence for every tenant). Default 100.
    */
   maxJsonDepth?: number;

@@ -9,7 +9,7 @@
  * about a second of real time per step; nothing asserts how long a step took.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 
 let issuer: LocalIssuer;

@@ -15,7 +15,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { createSender } from "../../src/check-isolation/http-client.ts";
 import { PROBES } from "../../src/check-isolation/probe-table.ts";
 import { requestOf, runProbe } from "../../src/check-isolation/run-probes.ts";

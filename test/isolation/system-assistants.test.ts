@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, writeFile } from "node:fs/promises";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { systemAssistantId } from "../../src/policy/run-assistant.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 

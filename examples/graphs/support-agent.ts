@@ -22,10 +22,10 @@ import { tool } from "@langchain/core/tools";
 import { Annotation, MessagesAnnotation, StateGraph, getStore, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { toolsCondition } from "@langchain/langgraph/prebuilt";
 import { z } from "zod";
-import { createAuditLog } from "../audit/audit-log.ts";
-import { createJsonLinesSink } from "../audit/json-lines-sink.ts";
-import { createToolGuard, readRunCaller } from "../langgraph/guard-tools.ts";
-import { createToolPolicy } from "../policy/tool-policy.ts";
+import { createAuditLog } from "../../src/audit/audit-log.ts";
+import { createJsonLinesSink } from "../../src/audit/json-lines-sink.ts";
+import { createToolGuard, readRunCaller } from "../../src/runtime/guard-tools.ts";
+import { createToolPolicy } from "../../src/policy/tool-policy.ts";
 import { ScriptedChatModel } from "./scripted-chat-model.ts";
 
 /** Who may use which tool in this agent. */

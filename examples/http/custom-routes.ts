@@ -13,7 +13,7 @@
  */
 export const CUSTOM_ROUTE_PREFIXES: readonly string[] = ["/custom/"];
 
-/** The base path the sample app (`src/http/app.ts`) is mounted at: `/custom`. */
+/** The base path the sample app (`examples/http/app.ts`) is mounted at: `/custom`. */
 export const CUSTOM_ROUTE_BASE = "/custom";
 
 /**
@@ -30,7 +30,7 @@ export function isCustomRoute(pathname: string): boolean {
 /**
  * The sample app's routes one by one (method and path), for a route policy
  * that allows exact routes rather than prefixes. Keep in step with
- * `src/http/app.ts`.
+ * `examples/http/app.ts`.
  *
  * @example
  * createRoutePolicy({ extraRoutes: CUSTOM_ROUTES });
