@@ -30,7 +30,6 @@ export * from "./langgraph/create-route-guard.ts";
 export * from "./langgraph/create-run-check.ts";
 export * from "./config/provider-variables.ts";
 export * from "./tenant/provider-presets.ts";
-export * from "../examples/http/custom-routes.ts";
 export * from "./tenant/tenant-key.ts";
 export * from "./tenant/tenant-context.ts";
 export * from "./runtime/run-tenant.ts";

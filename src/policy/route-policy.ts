@@ -218,6 +218,14 @@ function matchPath(compiled: Compiled, segments: string[]): Record<string, strin
 
 const COLON = 0x3a;
 
+/** True when some path matches both patterns: same length, and each segment equal or a `:param` on either side. */
+function patternsOverlap(a: string, b: string): boolean {
+  const x = a.split("/");
+  const y = b.split("/");
+  if (x.length !== y.length) return false;
+  return x.every((s, i) => s === y[i] || s.charCodeAt(0) === COLON || y[i]!.charCodeAt(0) === COLON);
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
@@ -269,8 +277,19 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
   });
   const host = options.host ?? "dev";
   if (host !== "dev" && host !== "js" && host !== "platform") throw new TypeError('host must be "dev", "js" or "platform"');
-  // Extra routes are mounted before the built-in ones (server.mjs), so they win.
-  const routes = [...extra, ...(host === "platform" ? PLATFORM_ROUTES : SERVER_ROUTES)];
+  const table = host === "platform" ? PLATFORM_ROUTES : SERVER_ROUTES;
+  // Extra routes are mounted before the built-in ones (server.mjs), so they
+  // win: one that overlaps a server route would let every caller through to
+  // it (POST /internal/truncate). Fail at start instead.
+  extra.forEach((e, i) => {
+    const shadowed = table.find((r) => r.method === e.method && patternsOverlap(r.path, e.path));
+    if (shadowed) {
+      throw new TypeError(
+        `extraRoutes[${i}]: "${e.method} ${e.path}" overlaps the server's route "${shadowed.method} ${shadowed.path}"; list only the app's own routes`,
+      );
+    }
+  });
+  const routes = [...extra, ...table];
   const compiled = routes.map(compile);
 
   const unlocked = (group: OperatorRoute, principal: Principal): boolean => {
