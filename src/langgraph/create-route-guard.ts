@@ -4,8 +4,20 @@ import { requestTarget } from "../request/request-target.ts";
 import { isInTenant, type Visibility } from "../policy/tenant-filter.ts";
 import { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH, type JsonNestingScanner } from "../request/json-nesting.ts";
 import type { Principal } from "../tenant/principal.ts";
-import type { RequestGuard } from "./create-tenant-auth.ts";
 import { readServerStorage, type ServerStorageSource } from "./server-storage.ts";
+
+/**
+ * A check run after authentication on every request, with the request and the
+ * caller: the place for route policy. Throw an `AuthError` to refuse.
+ * `createTenantAuth` takes one as `guard`; this module and
+ * `create-platform-route-guard.ts` build the two this package ships.
+ *
+ * @example
+ * const guard: RequestGuard = (request) => {
+ *   if (new URL(request.url).pathname === "/internal/truncate") throw new RouteRefusedError(404, "no such route");
+ * };
+ */
+export type RequestGuard = (request: Request, principal: Principal) => void | Promise<void>;
 
 /** Options of {@link createRouteGuard}. */
 export interface RouteGuardOptions {
