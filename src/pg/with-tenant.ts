@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { InvalidTenantIdError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
+import { rollbackForRelease } from "./rollback-for-release.ts";
 
 /** The Postgres setting row-level security policies read the tenant from. */
 export const TENANT_SETTING = "app.current_tenant";
@@ -77,11 +78,7 @@ export async function withTenant<T>(
     }
     return result;
   } catch (error) {
-    try {
-      if (client.getTransactionStatus() !== "I") await client.query("ROLLBACK");
-    } catch (rollbackError) {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-    }
+    broken = await rollbackForRelease(client);
     throw error;
   } finally {
     // Released with an error, pg destroys the connection instead of pooling it.
