@@ -12,7 +12,7 @@ import { z } from "zod";
 import { digestArguments, type AuditEntry } from "../src/audit/audit-record.ts";
 import { createAuditLog } from "../src/audit/audit-log.ts";
 import { createJsonLinesSink } from "../src/audit/json-lines-sink.ts";
-import { createToolGuard } from "../src/langgraph/guard-tools.ts";
+import { createToolGuard } from "../src/runtime/guard-tools.ts";
 import { createToolPolicy } from "../src/policy/tool-policy.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "bench-audit-"));

@@ -22,7 +22,8 @@ import jsonwebtoken from "jsonwebtoken";
 import { createVerifier } from "fast-jwt";
 import { createAuthenticator } from "../src/authenticate/create-authenticator.ts";
 import { readConfig } from "../src/config/read-config.ts";
-import { startLocalIssuer, type LocalIssuer } from "../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../test/support/local-issuer.ts";
+import { markdownTable } from "./lib/markdown-table.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 250);
@@ -144,13 +145,6 @@ async function pairedRatio(a: Op, b: Op, durationMs: number, block = 32): Promis
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(" | ")} |`;
-  return [line(headers), `|${widths.map((w, c) => (c === 0 ? ":" : "") + "-".repeat(w + 1) + (c === 0 ? "" : ":")).join("|")}|`, ...rows.map(line)].join("\n");
-}
 
 /** Fake Express request/response for express-oauth2-jwt-bearer's middleware. */
 function expressRequest(token: string) {
@@ -351,7 +345,7 @@ for (const alg of ALGS) {
   const oursOff = rows[2]!.opsPerSecond;
   console.log(`## ${alg}\n`);
   console.log(
-    table(
+    markdownTable(
       ["", "ops/s", "p50 µs", "p99 µs", "cache-on ours ÷ row", "cache-off ours ÷ row"],
       rows.map((r) => [
         r.name,
@@ -382,8 +376,8 @@ for (const alg of ALGS) {
 }
 
 console.log("## Targets\n");
-console.log(table(["alg", "target", "measured", "verdict"], targets));
+console.log(markdownTable(["alg", "target", "measured", "verdict"], targets));
 console.log("\n## Memory of a full cache (ES256 tokens)\n");
-console.log(table(["", "value"], cacheMemory()));
+console.log(markdownTable(["", "value"], cacheMemory()));
 console.log(`\nload average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}; took ${fmt((Date.now() - started) / 1000)} s`);
 process.exit(0);

@@ -16,6 +16,7 @@ import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { migrate } from "../src/pg/migrate.ts";
 import { withTenant } from "../src/pg/with-tenant.ts";
+import { markdownTable } from "./lib/markdown-table.ts";
 import { startPostgres } from "../test/support/postgres.ts";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -169,13 +170,9 @@ async function main() {
     rows.push(row(`${q.name}, end to end*`, ea, er));
 
     const header = ["query", "WHERE p50 ms", "RLS p50 ms", "ratio p50", "WHERE mean ms", "RLS mean ms", "ratio mean", "ratio trimmed mean"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
     console.log();
     console.log(`${ROWS.toLocaleString("en")} rows, ${TENANTS} tenants, ${new Set(tenants).size} tenants × ${REPEATS} runs per query (after a warm-up round); target ratio ≤ 1.15`);
-    console.log(line(header));
-    console.log(`|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
-    for (const r of rows) console.log(line(r));
+    console.log(markdownTable(header, rows));
     console.log("* withTenant (clean + BEGIN + set_config, query, COMMIT: 3 round trips) vs one pool.query (1 round trip): the round trips, not RLS.");
     console.log();
     for (const p of plans) console.log(p);

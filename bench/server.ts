@@ -32,8 +32,9 @@
 import autocannon from "autocannon";
 import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { startLocalIssuer } from "../scripts/lib/local-issuer.ts";
-import { ALL_PERMISSIONS } from "../scripts/lib/dev-settings.ts";
+import { startLocalIssuer } from "../test/support/local-issuer.ts";
+import { ALL_PERMISSIONS } from "../test/support/dev-settings.ts";
+import { markdownTable } from "./lib/markdown-table.ts";
 import { startLangGraphDev, type LangGraphDev } from "../test/support/langgraph-dev.ts";
 
 const ROUNDS = Number(process.env.BENCH_SERVER_ROUNDS ?? 40);
@@ -248,11 +249,7 @@ try {
     ratio("this package ÷ plumbing only", a, f),
     ratio("least cached-token Auth ÷ no auth", m, n),
   ];
-  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(" | ")} |`;
-  console.log(line(headers));
-  console.log(`|${widths.map((w, c) => (c === 0 ? ":" : "") + "-".repeat(w + 1) + (c === 0 ? "" : ":")).join("|")}|`);
-  for (const r of rows) console.log(line(r));
+  console.log(markdownTable(headers, rows));
   // Each round ran the four servers back to back, so a round's ratio compares
   // them under the same load; the spread of those ratios is the honest error bar.
   const perRound = (x: Slice[], y: Slice[]) => x.map((slice, r) => (slice.p50 / y[r]!.p50 - 1) * 100).sort((p, q) => p - q);

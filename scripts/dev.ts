@@ -6,8 +6,9 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { createRequire } from "node:module";
-import { startLocalIssuer, type LocalIssuer } from "./lib/local-issuer.ts";
-import { DEV_AUDIENCE, DEV_ISSUER_PORT, DEV_KEY_DIR } from "./lib/dev-settings.ts";
+import { readFileSync } from "node:fs";
+import { startLocalIssuer, type LocalIssuer } from "../test/support/local-issuer.ts";
+import { DEV_AUDIENCE, DEV_ISSUER_PORT, DEV_KEY_DIR } from "../test/support/dev-settings.ts";
 import { readConfig } from "../src/config/read-config.ts";
 import { ConfigError } from "../src/errors.ts";
 
@@ -24,9 +25,12 @@ if (!process.env.AUTH_ISSUER) {
 }
 
 // Check the AUTH_* values before starting: langgraph dev would print the same
-// message but then sit in watch mode without serving anything.
+// message but then sit in watch mode without serving anything. The server
+// adds langgraph.json's `env` (AUTH_CUSTOM_ROUTES for the sample app) under
+// the shell's, so the check does too.
+const configEnv = (JSON.parse(readFileSync(new URL("../langgraph.json", import.meta.url), "utf8")) as { env?: unknown }).env;
 try {
-  readConfig(env);
+  readConfig({ ...(typeof configEnv === "object" && configEnv !== null ? (configEnv as Record<string, string>) : {}), ...env });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);

@@ -3,9 +3,9 @@
  * prints a token signed by the local development issuer of `npm run dev`.
  */
 import { parseArgs } from "node:util";
-import { loadDevSigningKey, signToken } from "./lib/local-issuer.ts";
+import { loadDevSigningKey, signToken } from "../test/support/local-issuer.ts";
 import { isTenantId, TENANT_ID_PATTERN } from "../src/tenant/tenant-id.ts";
-import { ALL_PERMISSIONS, DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_DIR } from "./lib/dev-settings.ts";
+import { ALL_PERMISSIONS, DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_DIR } from "../test/support/dev-settings.ts";
 
 const { values } = parseArgs({
   options: {

@@ -150,11 +150,6 @@ export class KeysUnavailableError extends AuthError {
   }
 }
 
-/** True for any error this package throws for a request. */
-export function isAuthError(error: unknown): error is AuthError {
-  return error instanceof AuthError;
-}
-
 /**
  * A configuration mistake found at start-up. It is a `TypeError` (the caller's
  * mistake, not a request's) whose message names every bad variable at once.

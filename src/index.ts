@@ -1,72 +1,121 @@
 /**
- * Public surface. Each line re-exports one module; adapters that pull in an
- * optional library live behind their own subpath (see package.json exports).
+ * `langgraph-tenant-auth`: the framework-neutral core. Importing it loads no
+ * `@langchain/*`, `hono` or `pg` (test/entry-points/core-imports.test.ts
+ * checks): errors, configuration, bearer extraction, token verification,
+ * principal and tenant rules, pure policy (event permissions, filters, route
+ * tables and engine, tool policy), request parsing, `createAuthenticator`,
+ * and audit.
+ *
+ * Every name is listed: a module's new export is public only once added
+ * here. The adapters have their own entry points: `./langgraph` (the `Auth`
+ * and its pieces), `./runtime` (checkpointer, store, tool guard), `./pg`,
+ * `./hono`, and `./auth` (the ready `Auth` instance).
  */
-export * from "./errors.ts";
-export * from "./config/read-config.ts";
-export * from "./config/is-loopback-url.ts";
-export * from "./bearer/extract-bearer-token.ts";
-export * from "./verify/key-store.ts";
-export * from "./verify/resolve-jwks-url.ts";
-export * from "./verify/create-remote-key-store.ts";
-export * from "./verify/verify-access-token.ts";
-export * from "./tenant/tenant-id.ts";
-export * from "./tenant/read-claim.ts";
-export * from "./tenant/principal.ts";
-export * from "./policy/event-permission.ts";
-export * from "./policy/tenant-filter.ts";
-export * from "./policy/store-namespace.ts";
-export * from "./authenticate/create-authenticator.ts";
-export * from "./langgraph/tenant-handlers.ts";
-export * from "./langgraph/create-tenant-auth.ts";
-export * from "./config/verification-env.ts";
-export * from "./verify/fetch-json.ts";
-export * from "./verify/inspect-token.ts";
-export * from "./policy/route-policy.ts";
-export * from "./policy/request-target.ts";
-export * from "./policy/run-assistant.ts";
-export * from "./langgraph/server-storage.ts";
-export * from "./langgraph/create-route-guard.ts";
-export * from "./langgraph/create-run-check.ts";
-export * from "./config/provider-variables.ts";
-export * from "./tenant/provider-presets.ts";
-export * from "./policy/custom-route-prefixes.ts";
-export * from "./tenant/tenant-key.ts";
-export * from "./tenant/tenant-namespace-label.ts";
-export * from "./tenant/tenant-context.ts";
-export * from "./langgraph/run-tenant.ts";
-export * from "./langgraph/tenant-checkpointer.ts";
-export * from "./langgraph/tenant-store.ts";
-export * from "./pg/with-tenant.ts";
-export * from "./pg/clean-checkout.ts";
-export * from "./pg/tenant-scoped-pool.ts";
-export * from "./pg/migrate.ts";
-export * from "./policy/tool-policy.ts";
-export * from "./audit/canonical-json.ts";
-export * from "./audit/audit-record.ts";
-export * from "./audit/audit-sink.ts";
-export * from "./audit/audit-log.ts";
-export * from "./audit/json-lines-sink.ts";
-export * from "./audit/verify-audit-chain.ts";
 export {
-  AUDIT_TAIL_REPAIRS, createAuditLogParser, verifyAuditLogFile, type AuditLogParser, type AuditLogReport,
-} from "./audit/audit-log-parser.ts";
-export * from "./audit/audit-file.ts";
-export * from "./audit/chain-heads.ts";
-export * from "./audit/file-lock.ts";
-export * from "./audit/repair-audit-log.ts";
-export * from "./audit/query-audit-log.ts";
-export * from "./langgraph/guard-tools.ts";
-export * from "./policy/json-nesting.ts";
-export * from "./langgraph/require-studio-auth-disabled.ts";
-export * from "./policy/credential-headers.ts";
-export * from "./config/token-cache-config.ts";
-export * from "./verify/token-cache.ts";
-export * from "./langgraph/detect-host.ts";
-export * from "./langgraph/create-env-auth.ts";
-export * from "./langgraph/create-platform-route-guard.ts";
-export * from "./langgraph/platform-auth-section.ts";
-export * from "./langgraph/platform-value-rules.ts";
-export * from "./langgraph/host-log-line.ts";
-export * from "./policy/platform-routes.ts";
-export * from "./policy/system-assistants.ts";
+  AuthError, type AuthErrorCode, ConfigError, InsufficientScopeError, InvalidRequestError, InvalidTenantIdError,
+  InvalidTenantKeyError, InvalidTokenError, KeysUnavailableError, MissingTenantContextError, MissingTokenError,
+  quoteHeaderValue, REALM, RouteRefusedError, TenantForbiddenError,
+} from "./errors.ts";
+export {
+  type Algorithm, type AuthConfig, CONFIG_VARIABLES, DEFAULT_ALGORITHMS, readConfig, SUPPORTED_ALGORITHMS,
+  TENANT_ID_PATTERN,
+} from "./config/read-config.ts";
+export { isLoopbackHost, isSecureOrLoopbackUrl } from "./config/is-loopback-url.ts";
+export {
+  issuerListVariable, toVerificationConfig, VERIFICATION_ENV, type VerificationConfig,
+} from "./config/verification-env.ts";
+export {
+  PROVIDER_NAMES, type ProviderName, type ProviderSettings, ProviderVariables, readProviderSettings,
+  type RequiredClaim,
+} from "./config/provider-variables.ts";
+export {
+  DEFAULT_TOKEN_CACHE_MAX_AGE_SECONDS, DEFAULT_TOKEN_CACHE_MAX_ENTRIES, type TokenCacheConfig, TokenCacheEnvSchema,
+  toTokenCacheConfig,
+} from "./config/token-cache-config.ts";
+export { CUSTOM_ROUTE_METHODS, type CustomRoute, customRoutesVariable } from "./config/custom-routes-variable.ts";
+export {
+  DEFAULT_MAX_TOKEN_BYTES, extractBearerToken, type ExtractBearerTokenOptions, isBearerTokenSyntax, peekBearerToken,
+} from "./bearer/extract-bearer-token.ts";
+export { type FetchLike, type KeySetChange, type KeyStore } from "./verify/key-store.ts";
+export { discoveryUrl, resolveJwksUrl, type ResolveJwksUrlOptions } from "./verify/resolve-jwks-url.ts";
+export {
+  createRemoteKeyStore, type KeyStoreStats, type RemoteKeyStore, type RemoteKeyStoreOptions,
+} from "./verify/create-remote-key-store.ts";
+export {
+  createTokenVerifier, createVerifiedTokenReader, toAuthError, type TokenVerifier, type TokenVerifierOptions,
+  type VerifiedToken, type VerifiedTokenReader,
+} from "./verify/verify-access-token.ts";
+export { DEFAULT_MAX_DOCUMENT_BYTES, fetchJson, type FetchJsonOptions } from "./verify/fetch-json.ts";
+export {
+  hasDuplicateMember, type InspectedToken, inspectToken, type InspectTokenOptions,
+} from "./verify/inspect-token.ts";
+export {
+  createTokenCache, type TokenCache, type TokenCacheOptions, verifiedKid, type VerifiedTokenFacts,
+} from "./verify/token-cache.ts";
+export { isTenantId } from "./tenant/tenant-id.ts";
+export { readClaim } from "./tenant/read-claim.ts";
+export {
+  type ClaimCheck, type ClaimMapping, DEFAULT_CLAIM_MAPPING, type Principal, type TenantResolution, toPrincipal,
+} from "./tenant/principal.ts";
+export {
+  entraIssuerForms, PROVIDER_PRESETS, type ProviderPreset, type ResolvedProvider, resolveProviderMapping,
+} from "./tenant/provider-presets.ts";
+export {
+  isKeyOfTenant, isResourceId, MAX_RESOURCE_ID_LENGTH, parseTenantKey, TENANT_KEY_SEPARATOR, tenantKey,
+  type TenantKeyParts,
+} from "./tenant/tenant-key.ts";
+export { currentTenantId, withTenantContext } from "./tenant/tenant-context.ts";
+export {
+  NAMESPACE_LABEL_ESCAPE, tenantIdFromNamespaceLabel, tenantNamespaceLabel,
+} from "./tenant/tenant-namespace-label.ts";
+export { requestTarget } from "./request/request-target.ts";
+export { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH, type JsonNestingScanner } from "./request/json-nesting.ts";
+export {
+  AUTH_EVENTS, type AuthEvent, type Permission, PERMISSIONS, requiredPermission,
+} from "./policy/event-permission.ts";
+export { isInTenant, tenantFilter, type TenantFilter, tenantStamp, type Visibility } from "./policy/tenant-filter.ts";
+export { isTenantNamespace, requireTenantNamespace, storeNamespaceHint } from "./policy/store-namespace.ts";
+export {
+  OPERATOR_ROUTES, type OperatorRoute, type RouteCheck, type RouteProtection, SERVER_ROUTES, type ServerRoute,
+} from "./policy/route-table.ts";
+export {
+  createRoutePolicy, type RouteDecision, type RoutePolicy, type RoutePolicyOptions, type RouteRequest,
+} from "./policy/route-policy.ts";
+export { PLATFORM_ROUTES, type PlatformRoute } from "./policy/platform-routes.ts";
+export {
+  GRAPH_NAMESPACE, isRunnableAssistant, isSystemAssistant, isUuidV5, requireRunnableAssistant, type StoredAssistant,
+  systemAssistantId, uuid5,
+} from "./policy/run-assistant.ts";
+export {
+  SYSTEM_ASSISTANT_FILTER, systemAssistantFilter, type SystemAssistantFilter, type SystemAssistantsSetting,
+} from "./policy/system-assistants.ts";
+export {
+  createToolPolicy, type Named, readToolCaller, TOOL_NAME_PATTERN, type ToolPolicy, type ToolPolicyConfig,
+  ToolPolicySchema,
+} from "./policy/tool-policy.ts";
+export { dropCredentialHeaders, isCredentialHeaderName } from "./policy/credential-headers.ts";
+export {
+  type Authenticator, type AuthenticatorOptions, createAuthenticator,
+} from "./authenticate/create-authenticator.ts";
+export { canonicalJson } from "./audit/canonical-json.ts";
+export {
+  AUDIT_DECISIONS, type AuditDecision, type AuditEntry, type AuditRecord, AuditRecordSchema, type ChainHead,
+  type ChainKey, digestArguments, GENESIS_HASH, hashAuditRecord, NO_TENANT, requireChainKey, sealAuditRecord,
+} from "./audit/audit-record.ts";
+export { type AuditSink } from "./audit/audit-sink.ts";
+export { type AuditLog, type AuditLogOptions, AuditWriteError, createAuditLog } from "./audit/audit-log.ts";
+export { createJsonLinesSink, type JsonLinesSinkOptions } from "./audit/json-lines-sink.ts";
+export {
+  type AuditChainProblem, type AuditChainReport, type AuditChainVerifier, type AuditChainVerifierOptions,
+  type AuditTailDefect, type AuditUnfinishedCall, createAuditChainVerifier, parseAuditLine, verifyAuditLog,
+} from "./audit/verify-audit-chain.ts";
+export { AUDIT_TAIL_REPAIRS, createAuditLogParser, verifyAuditLogFile, type AuditLogParser, type AuditLogReport } from "./audit/audit-log-parser.ts";
+export {
+  type AuditFileHandle, type AuditFileSystem, nodeAuditFileSystem, readIntoParser, writeWhole,
+} from "./audit/audit-file.ts";
+export { formatChainHeads, isChainHeadLine, parseChainHeads } from "./audit/chain-heads.ts";
+export { acquireFileLock, type FileLockHolder, type FileLockOptions, FileLockTimeoutError } from "./audit/file-lock.ts";
+export {
+  AuditLogNotRepairableError, type AuditLogRepair, repairAuditLog, type RepairAuditLogOptions, repairOpenAuditLog,
+} from "./audit/repair-audit-log.ts";
+export { type AuditQuery, matchesAuditQuery } from "./audit/query-audit-log.ts";

@@ -1,16 +1,14 @@
 import type { AuthConfig } from "../config/read-config.ts";
-import { AuthError, InvalidTokenError } from "../errors.ts";
 import {
   DEFAULT_MAX_TOKEN_BYTES,
   extractBearerToken,
-  isBearerTokenSyntax,
   peekBearerToken,
 } from "../bearer/extract-bearer-token.ts";
 import { createRemoteKeyStore } from "../verify/create-remote-key-store.ts";
 import type { FetchLike, KeyStore } from "../verify/key-store.ts";
-import { createVerifiedTokenReader, type VerifiedTokenReader } from "../verify/verify-access-token.ts";
-import { createTokenCache, verifiedKid, type TokenCache } from "../verify/token-cache.ts";
-import { toPrincipal, type ClaimMapping, type Principal } from "../tenant/principal.ts";
+import { toAuthError } from "../verify/verify-access-token.ts";
+import type { ClaimMapping, Principal } from "../tenant/principal.ts";
+import { createPrincipalVerifier } from "./principal-verifier.ts";
 import { resolveProviderMapping } from "../tenant/provider-presets.ts";
 
 /** Options of {@link createAuthenticator}. */
@@ -86,97 +84,45 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const forms = issuer === config.issuer ? provider.issuers : resolveProviderMapping(config.provider, { ...config, issuer }).issuers;
     for (const form of [issuer, ...forms]) if (!keyStores.has(form)) keyStores.set(form, store);
   }
-  const maxTokenBytes = config.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
-  const verify: VerifiedTokenReader = createVerifiedTokenReader({
-    issuer: [...keyStores.keys()],
-    audience: config.audience,
-    audienceClaim: provider.audienceClaim,
-    algorithms: config.algorithms,
-    clockToleranceSeconds: config.clockToleranceSeconds,
-    keyStore: (issuer) => keyStores.get(issuer)!,
-    requiredTyp: config.requiredTyp,
-    maxTokenAgeSeconds: config.maxTokenAgeSeconds,
-    maxTokenBytes,
-    now: options.now,
-  });
-  const mapping: ClaimMapping = { ...provider.mapping, ...options.claims };
-  const tenancy = { mode: config.tenantMode, singleTenantId: config.singleTenantId };
-
-  const cache = createPrincipalCache(options, keyStores, {
-    issuers: [...keyStores.keys()],
-    audienceClaim: provider.audienceClaim,
-    requiredTyp: config.requiredTyp,
-    maxTokenAgeSeconds: config.maxTokenAgeSeconds,
-    maxTokenBytes,
-    mapping,
-    tenancy,
-  });
-  const maxTokenAge = config.maxTokenAgeSeconds;
-
-  /**
-   * Full verification. The result is remembered under `key` only for a token
-   * of bearer syntax, so every cache key stands for a token the bearer rules
-   * accept (which lets a hit skip them, see `peekBearerToken`).
-   */
-  const verifyFully = async (token: string, key: string | undefined): Promise<Principal> => {
-    try {
-      const { payload: claims, header } = await verify(token);
-      const principal = toPrincipal(claims, mapping, tenancy);
-      if (cache === undefined || key === undefined || !isBearerTokenSyntax(token, maxTokenBytes)) return principal;
-      const kid = verifiedKid(header);
-      if (kid !== undefined && typeof claims.iss === "string") {
-        // With AUTH_MAX_TOKEN_AGE the token also ends at iat + max age.
-        const exp = maxTokenAge !== undefined && typeof claims.iat === "number"
-          ? Math.min(claims.exp as number, claims.iat + maxTokenAge)
-          : (claims.exp as number);
-        cache.set(key, principal, { exp, nbf: claims.nbf, kid: keyRef(claims.iss, kid) });
-      }
-      return copyPrincipal(principal);
-    } catch (error) {
-      throw asAuthError(error);
-    }
-  };
-
-  /** A hit as a resolved promise, or `undefined`; anything thrown is a 401. */
-  const lookup = (key: string): Promise<Principal> | undefined => {
-    try {
-      const hit = cache!.get(key);
-      return hit === undefined ? undefined : Promise.resolve(copyPrincipal(hit));
-    } catch (error) {
-      return Promise.reject(asAuthError(error));
-    }
-  };
-
-  /**
-   * A cache hit is answered synchronously (a resolved promise), so a reused
-   * token costs a digest and a map lookup, not a verification.
-   */
-  const verifyToken = (token: string): Promise<Principal> => {
-    if (cache === undefined) return verifyFully(token, undefined);
-    let key: string;
-    try {
-      key = cache.keyOf(token);
-    } catch (error) {
-      return Promise.reject(asAuthError(error));
-    }
-    return lookup(key) ?? verifyFully(token, key);
-  };
+  // The one options object: the verifier runs on it and the cache key is
+  // derived from it (principal-verifier.ts), so neither can miss an option.
+  const verifier = createPrincipalVerifier(
+    {
+      verification: {
+        issuer: [...keyStores.keys()],
+        audience: config.audience,
+        audienceClaim: provider.audienceClaim,
+        algorithms: config.algorithms,
+        clockToleranceSeconds: config.clockToleranceSeconds,
+        keyStore: (issuer) => keyStores.get(issuer)!,
+        requiredTyp: config.requiredTyp,
+        maxTokenAgeSeconds: config.maxTokenAgeSeconds,
+        maxTokenBytes: config.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES,
+        now: options.now,
+      },
+      mapping: { ...provider.mapping, ...options.claims },
+      tenancy: { mode: config.tenantMode, singleTenantId: config.singleTenantId },
+    },
+    config.tokenCache,
+  );
+  const { caching, keyOf, lookup, verify } = verifier;
+  const maxTokenBytes = verifier.rules.verification.maxTokenBytes;
 
   return {
     get cachedTokens() {
-      return cache?.size ?? 0;
+      return verifier.size;
     },
-    verifyToken,
+    verifyToken: verifier.verifyToken,
     authenticateRequest(request) {
       // Hit first: the unvalidated header text is only a lookup key here, and
       // a hit proves it is a token extractBearerToken accepted before.
       let candidate: string | undefined;
       let candidateKey: string | undefined;
-      if (cache !== undefined) {
+      if (caching) {
         try {
           candidate = peekBearerToken(request);
           if (candidate !== undefined) {
-            candidateKey = cache.keyOf(candidate);
+            candidateKey = keyOf(candidate);
             const hit = lookup(candidateKey);
             if (hit !== undefined) return hit;
           }
@@ -188,54 +134,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       try {
         token = extractBearerToken(request, { maxTokenBytes });
       } catch (error) {
-        return Promise.reject(asAuthError(error));
+        return Promise.reject(toAuthError(error));
       }
-      if (cache === undefined) return verifyFully(token, undefined);
-      return verifyFully(token, token === candidate && candidateKey !== undefined ? candidateKey : cache.keyOf(token));
+      if (!caching) return verify(token);
+      return verify(token, token === candidate && candidateKey !== undefined ? candidateKey : keyOf(token));
     },
   };
 }
 
-/** An entry's key reference: the issuer whose store verified it, and the kid. */
-const keyRef = (issuer: string, kid: string): string => `${issuer}\u0000${kid}`;
-
-/**
- * The verified-token cache, when configured on and every key store can tell
- * whether a key is still in its set (`hasKid`): without that, a rotated-out
- * key's tokens could outlive it, so there is no cache (fail closed).
- */
-function createPrincipalCache(
-  options: AuthenticatorOptions,
-  keyStores: Map<string, KeyStore>,
-  verification: Record<string, unknown>,
-): TokenCache<Principal> | undefined {
-  const { config } = options;
-  const settings = config.tokenCache;
-  if (settings?.enabled === false) return undefined;
-  if ([...keyStores.values()].some((store) => typeof store.hasKid !== "function")) return undefined;
-  // Everything that changes what a token verifies to is part of every key.
-  const scope = JSON.stringify([config.audience, config.algorithms, config.clockToleranceSeconds, verification]);
-  return createTokenCache<Principal>({
-    scope,
-    clockToleranceSeconds: config.clockToleranceSeconds,
-    hasKid: (ref) => {
-      const split = ref.indexOf("\u0000");
-      return keyStores.get(ref.slice(0, split))?.hasKid?.(ref.slice(split + 1)) ?? false;
-    },
-    ...(settings ? { maxEntries: settings.maxEntries, maxAgeSeconds: settings.maxAgeSeconds } : {}),
-    ...(options.now ? { clock: options.now } : {}),
-  });
-}
-
-/** Each caller gets its own principal, so no one can change a cached one. */
-function copyPrincipal(principal: Principal): Principal {
-  return { ...principal, permissions: principal.permissions.slice(), roles: principal.roles.slice() };
-}
-
 const seconds = (value: number | undefined): number | undefined => (value === undefined ? undefined : value * 1000);
-
-/** The one place an unexpected error is converted: a 401, never a 500. */
-function asAuthError(error: unknown): AuthError {
-  if (error instanceof AuthError) return error;
-  return new InvalidTokenError("the token could not be verified", { cause: error });
-}

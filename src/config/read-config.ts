@@ -5,6 +5,7 @@ import { wholeNumberVariable } from "./whole-number-variable.ts";
 import { issuerListVariable, toVerificationConfig, VERIFICATION_ENV, type VerificationConfig } from "./verification-env.ts";
 import { ProviderVariables, readProviderSettings, type ProviderSettings } from "./provider-variables.ts";
 import { TokenCacheEnvSchema, toTokenCacheConfig, type TokenCacheConfig } from "./token-cache-config.ts";
+import { customRoutesVariable, type CustomRoute } from "./custom-routes-variable.ts";
 
 /** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
 export const SUPPORTED_ALGORITHMS = [
@@ -69,6 +70,12 @@ export interface AuthConfig extends VerificationConfig {
    * search the server's system assistants, never change them) or `hidden`.
    */
   systemAssistants: "visible" | "hidden";
+  /**
+   * `AUTH_CUSTOM_ROUTES`: the app's own `http.app` routes the route policy
+   * lets through (`GET /custom/tenant,POST /custom/notes`); see
+   * `custom-routes-variable.ts`. Default: none (absent).
+   */
+  customRoutes?: CustomRoute[];
 }
 
 const parsedUrl = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
@@ -164,6 +171,7 @@ const EnvSchema = z.object({
   AUTH_SYSTEM_ASSISTANTS: z
     .enum(["visible", "hidden"], { error: 'AUTH_SYSTEM_ASSISTANTS must be "visible" or "hidden"' })
     .default("visible"),
+  AUTH_CUSTOM_ROUTES: customRoutesVariable.optional(),
 });
 
 /** The environment variables this module reads. */
@@ -213,5 +221,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     server: e.AUTH_SERVER,
     studioAccess: e.AUTH_STUDIO_ACCESS,
     systemAssistants: e.AUTH_SYSTEM_ASSISTANTS,
+    customRoutes: e.AUTH_CUSTOM_ROUTES,
   };
 }

@@ -1,8 +1,8 @@
 import type { Auth } from "@langchain/langgraph-sdk/auth";
 import { createAuthenticator } from "../authenticate/create-authenticator.ts";
 import { readConfig } from "../config/read-config.ts";
-import { CUSTOM_ROUTES } from "../policy/custom-route-prefixes.ts";
-import { createRoutePolicy } from "../policy/route-policy.ts";
+import { ConfigError } from "../errors.ts";
+import { createRoutePolicy, type RoutePolicy } from "../policy/route-policy.ts";
 import { createPlatformRouteGuard } from "./create-platform-route-guard.ts";
 import { createRouteGuard } from "./create-route-guard.ts";
 import { createRunCheck } from "./create-run-check.ts";
@@ -27,8 +27,9 @@ export interface EnvAuthOptions {
  *   platform's table); the run check reads `value.kwargs` only and leaves
  *   the assistant and thread to the platform's own filters.
  *
- * The sample custom routes (`http.app`) are let through by exact method and
- * path on every host; the Hono tenant middleware guards them.
+ * The app's own routes (`http.app`) named in `AUTH_CUSTOM_ROUTES` are let
+ * through by exact method and path on every host; the app's Hono tenant
+ * middleware must guard them. None are let through by default.
  *
  * @throws {ConfigError} a bad variable, or a host that cannot be told.
  * @example
@@ -38,7 +39,14 @@ export function createAuthFromEnv(env: Record<string, string | undefined> = proc
   const config = readConfig(env);
   const resolution = resolveHost(config.server, { argv: options.argv ?? process.argv, env });
   const { host } = resolution;
-  const policy = createRoutePolicy({ operatorPermissions: config.routePermissions, extraRoutes: CUSTOM_ROUTES, host });
+  let policy: RoutePolicy;
+  try {
+    policy = createRoutePolicy({ operatorPermissions: config.routePermissions, extraRoutes: config.customRoutes ?? [], host });
+  } catch (error) {
+    // The only option not already checked by readConfig: a custom route that overlaps the server's table.
+    if (error instanceof TypeError && config.customRoutes) throw new ConfigError([`AUTH_CUSTOM_ROUTES: ${error.message}`]);
+    throw error;
+  }
   const guard =
     host === "platform" ? createPlatformRouteGuard({ policy }) : createRouteGuard({ policy, visibility: config.visibility });
   return createTenantAuth({

@@ -1,8 +1,8 @@
 import { RouteRefusedError } from "../errors.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
-import { requestTarget } from "../policy/request-target.ts";
+import { requestTarget } from "../request/request-target.ts";
 import type { Principal } from "../tenant/principal.ts";
-import type { RequestGuard } from "./create-tenant-auth.ts";
+import type { RequestGuard } from "./create-route-guard.ts";
 
 /** Options of {@link createPlatformRouteGuard}. */
 export interface PlatformRouteGuardOptions {

@@ -1,11 +1,24 @@
 import { RouteRefusedError, TenantForbiddenError } from "../errors.ts";
 import type { RouteDecision, RoutePolicy, RouteRequest } from "../policy/route-policy.ts";
-import { requestTarget } from "../policy/request-target.ts";
+import { requestTarget } from "../request/request-target.ts";
 import { isInTenant, type Visibility } from "../policy/tenant-filter.ts";
-import { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH, type JsonNestingScanner } from "../policy/json-nesting.ts";
+import { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH, type JsonNestingScanner } from "../request/json-nesting.ts";
 import type { Principal } from "../tenant/principal.ts";
-import type { RequestGuard } from "./create-tenant-auth.ts";
 import { readServerStorage, type ServerStorageSource } from "./server-storage.ts";
+import { readBoundedBody, type BoundedBody } from "../lib/read-bounded-body.ts";
+
+/**
+ * A check run after authentication on every request, with the request and the
+ * caller: the place for route policy. Throw an `AuthError` to refuse.
+ * `createTenantAuth` takes one as `guard`; this module and
+ * `create-platform-route-guard.ts` build the two this package ships.
+ *
+ * @example
+ * const guard: RequestGuard = (request) => {
+ *   if (new URL(request.url).pathname === "/internal/truncate") throw new RouteRefusedError(404, "no such route");
+ * };
+ */
+export type RequestGuard = (request: Request, principal: Principal) => void | Promise<void>;
 
 /** Options of {@link createRouteGuard}. */
 export interface RouteGuardOptions {
@@ -16,7 +29,7 @@ export interface RouteGuardOptions {
   maxBodyBytes?: number;
   /**
    * Deepest nesting of arrays and objects allowed in any request body
-   * (see `src/policy/json-nesting.ts`: deeper values crash the dev server's
+   * (see `src/request/json-nesting.ts`: deeper values crash the dev server's
    * persistence for every tenant). Default 100.
    */
   maxJsonDepth?: number;
@@ -84,31 +97,17 @@ async function readBoundedJson(request: Request, limit: number, scanner: JsonNes
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (Number.isFinite(declared) && declared > limit) return { kind: "too-large" };
   if (!request.body) return { kind: "none" };
-  const reader = request.clone().body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let read: BoundedBody;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        // Not awaited: cancelling one branch of a tee settles only once both are cancelled.
-        reader.cancel().catch(() => undefined);
-        return { kind: "too-large" };
-      }
-      if (scanner.push(value)) {
-        reader.cancel().catch(() => undefined);
-        return { kind: "too-deep" };
-      }
-      chunks.push(value);
-    }
+    read = await readBoundedBody(request.clone().body!, limit, (chunk) => scanner.push(chunk));
   } catch {
     return { kind: "none" };
   }
+  if (read.kind === "too-large") return { kind: "too-large" };
+  if (read.kind === "stopped") return { kind: "too-deep" };
   try {
     // TextDecoder strips a UTF-8 BOM like Request.text(), which Hono parses: both see the same JSON.
-    return { kind: "json", value: JSON.parse(new TextDecoder().decode(Buffer.concat(chunks))) };
+    return { kind: "json", value: JSON.parse(new TextDecoder().decode(read.bytes)) };
   } catch {
     return { kind: "none" };
   }

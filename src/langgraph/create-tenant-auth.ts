@@ -13,12 +13,7 @@ import { readPlatformAuthSection, requireNoAuthCache } from "./platform-auth-sec
 import { isPlatformStudioUser, studioDecision } from "./platform-value-rules.ts";
 import { handleTenantEvent, requirePrincipal, type HandlerRequest } from "./tenant-handlers.ts";
 import { requireStudioAuthDisabled } from "./require-studio-auth-disabled.ts";
-
-/**
- * A check run after authentication on every request, with the request and the
- * caller: the place for route policy. Throw an `AuthError` to refuse.
- */
-export type RequestGuard = (request: Request, principal: Principal) => void | Promise<void>;
+import type { RequestGuard } from "./create-route-guard.ts";
 
 /** Options of {@link createTenantAuth}. */
 export interface TenantAuthOptions {

@@ -2,8 +2,11 @@
  * The `./pg` subpath: Postgres row-level security for tenant-scoped state.
  * Type-only imports of `pg`: the caller brings its own pool.
  */
-export * from "./with-tenant.ts";
-export * from "./clean-checkout.ts";
-export * from "./tenant-scoped-pool.ts";
-export * from "./migrate.ts";
-export * from "./audit-sink.ts";
+export { type ConnectablePool, DISCARD_SESSION_SQL, resetTenantState, TENANT_SETTING, withTenant } from "./with-tenant.ts";
+export { enableCleanCheckout } from "./clean-checkout.ts";
+export { createTenantScopedPool, type TenantScopedPool } from "./tenant-scoped-pool.ts";
+export { listMigrations, migrate, type MigrateOptions, type MigrateResult, TENANT_TABLES } from "./migrate.ts";
+export {
+  applyAuditMigration, createPostgresAuditSink, type PgPoolLike, type PgQueryable, type PostgresAuditSinkOptions,
+  readTenantAuditRecords, verifyTenantAuditChain,
+} from "./audit-sink.ts";

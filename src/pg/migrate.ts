@@ -1,6 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import type pg from "pg";
 import type { ConnectablePool } from "./with-tenant.ts";
+import { rollbackForRelease } from "./rollback-for-release.ts";
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions {
@@ -73,11 +74,7 @@ export async function migrate(pool: ConnectablePool, options: MigrateOptions = {
     await client.query("COMMIT");
     return { applied };
   } catch (error) {
-    try {
-      await client.query("ROLLBACK");
-    } catch (rollbackError) {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-    }
+    broken = await rollbackForRelease(client);
     throw error;
   } finally {
     client.release(broken);

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { InvalidTenantIdError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 import { forgetPreparedStatements, resetSessionSql, TENANT_SETTING, tenantLiteral } from "./session-reset.ts";
+import { rollbackForRelease } from "./rollback-for-release.ts";
 
 export { DISCARD_SESSION_SQL, TENANT_SETTING, resetTenantState } from "./session-reset.ts";
 
@@ -71,15 +72,10 @@ export async function withTenant<T>(
     }
     return result;
   } catch (error) {
-    try {
-      // Roll back and drop the session state in one round trip: a rollback
-      // would otherwise undo the clean this call began with, and hand the
-      // pool back what an earlier borrower left.
-      await client.query(resetSessionSql(client));
-      forgetPreparedStatements(client);
-    } catch (rollbackError) {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-    }
+    // Roll back and drop the session state in one round trip: a rollback
+    // alone would undo the clean this call began with, and hand the pool
+    // back what an earlier borrower left.
+    broken = await rollbackForRelease(client, { clean: true });
     throw error;
   } finally {
     // Released with an error, pg destroys the connection instead of pooling it.

@@ -1,4 +1,4 @@
-import type { ServerRoute } from "./route-policy.ts";
+import type { ServerRoute } from "./route-table.ts";
 
 /**
  * Route table for LangGraph Platform (the platform's own API server in front

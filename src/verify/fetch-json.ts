@@ -1,4 +1,5 @@
 import type { FetchLike } from "./key-store.ts";
+import { readBoundedBody } from "../lib/read-bounded-body.ts";
 
 /** Options of {@link fetchJson}. */
 export interface FetchJsonOptions {
@@ -65,27 +66,14 @@ async function read(doFetch: FetchLike, url: string, controller: AbortController
     await response.body?.cancel().catch(() => undefined);
     throw new Error(`GET ${url}: the document is larger than ${maxBytes} bytes`);
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let bytes: Uint8Array = new Uint8Array(0);
   if (response.body) {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        controller.abort();
-        throw new Error(`GET ${url}: the document is larger than ${maxBytes} bytes`);
-      }
-      chunks.push(value);
+    const body = await readBoundedBody(response.body, maxBytes);
+    if (body.kind !== "read") {
+      controller.abort();
+      throw new Error(`GET ${url}: the document is larger than ${maxBytes} bytes`);
     }
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
+    bytes = body.bytes;
   }
   try {
     return JSON.parse(strictUtf8.decode(bytes));

@@ -7,7 +7,7 @@ import { SignJWT, base64url, exportSPKI, generateKeyPair, type JWTPayload } from
 import { createAuthenticator, type Authenticator } from "../../src/authenticate/create-authenticator.ts";
 import { readConfig } from "../../src/config/read-config.ts";
 import { AuthError, InvalidTokenError, KeysUnavailableError } from "../../src/errors.ts";
-import { startLocalIssuer, type LocalIssuer, type SigningKey } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer, type SigningKey } from "../support/local-issuer.ts";
 
 let issuer: LocalIssuer;
 let stranger: LocalIssuer;

@@ -7,7 +7,7 @@ import { createAuthenticator } from "../../src/authenticate/create-authenticator
 import { readConfig } from "../../src/config/read-config.ts";
 import { createRemoteKeyStore } from "../../src/verify/create-remote-key-store.ts";
 import type { KeyStore } from "../../src/verify/key-store.ts";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 
 let issuer: LocalIssuer;
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import type { IsolationReport } from "../../src/check-isolation/check-isolation.ts";
 import { runCheckIsolationCli } from "../../src/check-isolation/run-cli.ts";
 import type { ProbeResult } from "../../src/check-isolation/types.ts";

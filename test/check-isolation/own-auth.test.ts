@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { checkIsolation, type IsolationReport } from "../../src/check-isolation/check-isolation.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 import { ALL_SCOPES, READ_SCOPES, inventory, startCli, waitFor } from "./support.ts";

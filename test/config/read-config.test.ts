@@ -133,6 +133,8 @@ describe("readConfig", () => {
         "AUTH_JWKS_TIMEOUT_MS", "AUTH_JWKS_MAX_AGE", "AUTH_JWKS_COOLDOWN", "AUTH_JWKS_STALE_IF_ERROR",
         // the host (src/langgraph/detect-host.ts) and Studio on the platform
         "AUTH_SERVER", "AUTH_STUDIO_ACCESS", "AUTH_SYSTEM_ASSISTANTS",
+        // custom-routes-variable.ts
+        "AUTH_CUSTOM_ROUTES",
       ].sort(),
     );
   });
@@ -171,6 +173,7 @@ describe("readConfig", () => {
         AUTH_SERVER: "cloud",
         AUTH_STUDIO_ACCESS: "all",
         AUTH_SYSTEM_ASSISTANTS: "shown",
+        AUTH_CUSTOM_ROUTES: "GET custom",
       });
     } catch (caught) {
       error = caught as ConfigError;

@@ -20,8 +20,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
-import { ALL_PERMISSIONS, DEV_AUDIENCE, DEV_KEY_DIR } from "../../scripts/lib/dev-settings.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
+import { ALL_PERMISSIONS, DEV_AUDIENCE, DEV_KEY_DIR } from "../support/dev-settings.ts";
 import { PROJECT_ROOT, startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 import { codeBlocks, expectedPattern, readDocs, shellCommands, type CodeBlock } from "../support/markdown-docs.ts";
 

@@ -18,14 +18,6 @@ const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8"))
   exports: Record<string, string | { default: string }>;
 };
 
-/**
- * Named in the docs ahead of the issue 15 refactor that adds them (another
- * branch): accepted while the code lacks them, checked like any other once it
- * has them. Delete an entry once its branch is merged.
- */
-const PENDING_VARIABLES = new Set(["AUTH_CUSTOM_ROUTES"]);
-const PENDING_ENTRY_POINTS = new Set(["./langgraph", "./runtime"]);
-
 /** Variables read outside `src/config/` (samples, scripts, benches, check-isolation): found in their source. */
 const OTHER_VARIABLE = /\b(?:AUDIT|BENCH|CHECK_ISOLATION|SUPPORT_AGENT|DEV_ISSUER)_[A-Z0-9_]*[A-Z0-9]\b/g;
 const SOURCE_FILES = ["src", "scripts", "bench", "examples"].flatMap((dir) => sourceFiles(join(PROJECT_ROOT, dir)));
@@ -97,7 +89,7 @@ describe("README and docs/", () => {
       for (const match of doc.text.matchAll(/\bAUTH_[A-Z0-9_]+/g)) {
         const name = match[0];
         // `AUTH_JWKS_*` names a family: at least one variable must start with it.
-        const ok = name.endsWith("_") ? CONFIG_VARIABLES.some((v) => v.startsWith(name)) : known.has(name) || PENDING_VARIABLES.has(name);
+        const ok = name.endsWith("_") ? CONFIG_VARIABLES.some((v) => v.startsWith(name)) : known.has(name);
         if (!ok) unknown.push(`${where(doc.path, doc.text, match.index)}: ${name}`);
       }
     }
@@ -122,7 +114,7 @@ describe("README and docs/", () => {
         const entry = `.${match[2]!.slice(pkg.name.length)}`;
         const target = pkg.exports[entry];
         if (!target) {
-          if (!PENDING_ENTRY_POINTS.has(entry)) problems.push(`${block.file}:${block.line}: no entry point ${match[2]}`);
+          problems.push(`${block.file}:${block.line}: no entry point ${match[2]}`);
           continue;
         }
         const dist = typeof target === "string" ? target : target.default;

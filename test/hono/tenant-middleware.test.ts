@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Hono } from "hono";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { createAuthenticator, type Authenticator } from "../../src/authenticate/create-authenticator.ts";
 import { readConfig } from "../../src/config/read-config.ts";
 import { createTenantMiddleware, requirePermissions, type TenantEnv } from "../../src/hono/tenant-middleware.ts";

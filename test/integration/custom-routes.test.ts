@@ -1,10 +1,10 @@
 /**
- * The sample custom routes (`langgraph.json` `http.app` → `src/http/app.ts`)
+ * The sample custom routes (`langgraph.json` `http.app` → `examples/http/app.ts`)
  * inside the real `langgraph dev`: the tenant middleware gives them the
  * caller's tenant and refuses without a token or a permission.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 
 let issuer: LocalIssuer;

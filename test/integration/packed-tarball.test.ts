@@ -2,24 +2,48 @@
  * The published shape of the package: `npm pack` (which builds `dist/`
  * through `prepack`), installed into a fresh LangGraph app outside this
  * checkout, whose own `langgraph.json` points its auth at the package; that
- * app then serves two tenants apart under the real `langgraph dev`.
+ * app then serves two tenants apart under the real `langgraph dev`, run from
+ * the app's own `@langchain/langgraph-cli`.
+ *
+ * The app pins its own `@langchain/core`, another version than this
+ * package's dev pin but inside its peer range: the package's LangChain,
+ * `hono` and `pg` are peer dependencies, so the app keeps exactly one copy.
  *
  * Dependencies come from the local npm cache (`--prefer-offline`): the
- * registry is only asked for what the cache lacks.
+ * registry is only asked for what the cache lacks (in CI, the npm registry
+ * is the one outside host this test needs).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { PROJECT_ROOT, startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 
 const run = promisify(execFile);
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
+
+interface Manifest {
+  main: string;
+  types: string;
+  bin: Record<string, string>;
+  exports: Record<string, string | { types: string; default: string }>;
+  devDependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
+const OURS = JSON.parse(await readFile(join(PROJECT_ROOT, "package.json"), "utf8")) as Manifest;
+/**
+ * The app's own `@langchain/core`: compatible with the package's peer range
+ * and `@langchain/langgraph`'s, and not the version this package's tests run.
+ */
+const APP_CORE = "1.3.5";
+/** Everything `npm pack` put in the tarball (paths relative to the package). */
+let packedFiles: string[];
 
 let work: string;
 let appDir: string;
@@ -27,7 +51,19 @@ let issuer: LocalIssuer;
 let server: LangGraphDev;
 
 const APP_FILES: Record<string, string> = {
-  "package.json": JSON.stringify({ name: "fresh-langgraph-app", private: true, type: "module" }, null, 2),
+  // What a LangGraph app already has: its LangChain (core pinned at another
+  // version than our dev pin) and the CLI it runs `langgraph dev` with.
+  "package.json": JSON.stringify(
+    {
+      name: "fresh-langgraph-app",
+      private: true,
+      type: "module",
+      dependencies: { "@langchain/core": APP_CORE, "@langchain/langgraph": OURS.devDependencies["@langchain/langgraph"] },
+      devDependencies: { "@langchain/langgraph-cli": OURS.devDependencies["@langchain/langgraph-cli"] },
+    },
+    null,
+    2,
+  ),
   "langgraph.json": JSON.stringify(
     {
       node_version: "20",
@@ -53,9 +89,10 @@ const APP_FILES: Record<string, string> = {
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "lg-tenant-pack-"));
   const packed = await run(NPM, ["pack", "--json", "--pack-destination", work], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
-  const [result] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as Array<{ filename: string }>;
+  const [result] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as Array<{ filename: string; files: Array<{ path: string }> }>;
   if (!result) throw new Error(`npm pack printed no result:\n${packed.stdout}`);
   const { filename } = result;
+  packedFiles = result.files.map((file) => file.path);
 
   appDir = join(work, "app");
   await run("mkdir", ["-p", appDir]);
@@ -67,7 +104,8 @@ beforeAll(async () => {
   );
 
   issuer = await startLocalIssuer();
-  server = await startLangGraphDev({ projectRoot: appDir, env: issuer.env() });
+  const cli = createRequire(join(appDir, "package.json")).resolve("@langchain/langgraph-cli/dist/cli/cli.mjs");
+  server = await startLangGraphDev({ projectRoot: appDir, cli, env: issuer.env() });
 }, 420_000);
 
 afterAll(async () => {
@@ -77,6 +115,60 @@ afterAll(async () => {
 });
 
 describe("the packed tarball in a fresh LangGraph app", () => {
+  it("packs the built entry points, README and package.json, and nothing of the sources, tests or tooling", () => {
+    const entryPoints = [
+      OURS.main,
+      OURS.types,
+      ...Object.values(OURS.bin),
+      ...Object.values(OURS.exports).flatMap((t) => (typeof t === "string" ? [t] : [t.types, t.default])),
+    ].map((target) => target.replace(/^\.\//, ""));
+    expect(entryPoints.filter((target) => target.startsWith("dist/")).length).toBeGreaterThan(8);
+    for (const target of entryPoints) expect(packedFiles, target).toContain(target);
+    expect(packedFiles).toContain("README.md");
+    expect(packedFiles).toContain("package.json");
+    const licenses = readdirSync(PROJECT_ROOT).filter((name) => /^(LICEN[CS]E|COPYING)/i.test(name));
+    for (const license of licenses) expect(packedFiles, license).toContain(license);
+    const forbidden = packedFiles.filter((path) =>
+      /^(test|bench|scripts|examples|\.ci|src|node_modules|\.tmp|\.github)\//.test(path) ||
+      /(^|\/)[^/]*\.test\.[cm]?[jt]s$/.test(path) ||
+      /(^|\/)\.env/.test(path),
+    );
+    expect(forbidden).toEqual([]);
+    // Compiled output only: no TypeScript source beside it.
+    expect(packedFiles.filter((path) => /\.[cm]?ts$/.test(path) && !/\.d\.[cm]?ts$/.test(path))).toEqual([]);
+  });
+
+  it("declares what the app already has as peers, and keeps a single @langchain/core at the app's own version", async () => {
+    // The app's LangChain, hono and pg are peers; only jose and zod are ours.
+    expect(Object.keys(OURS.peerDependencies).sort()).toEqual(
+      ["@langchain/core", "@langchain/langgraph", "@langchain/langgraph-checkpoint", "@langchain/langgraph-sdk", "hono", "pg"],
+    );
+    expect(OURS.peerDependenciesMeta).toEqual({ hono: { optional: true }, pg: { optional: true } });
+    expect(OURS.devDependencies["@langchain/core"]).not.toBe(APP_CORE);
+
+    // `npm ls` exits non-zero on a missing or out-of-range peer anywhere in the tree.
+    const tree = await run(NPM, ["ls", "--all", "--json"], { cwd: appDir, maxBuffer: 64 * 1024 * 1024 });
+    const versions = new Set<string>();
+    const walk = (node: { dependencies?: Record<string, { version?: string; dependencies?: never }> }) => {
+      for (const [name, child] of Object.entries(node.dependencies ?? {})) {
+        if (name === "@langchain/core" && child.version) versions.add(child.version);
+        walk(child);
+      }
+    };
+    walk(JSON.parse(tree.stdout) as Parameters<typeof walk>[0]);
+    expect([...versions]).toEqual([APP_CORE]);
+    // And on disk: one @langchain/core folder, the app's, and none inside the package.
+    const copies = (await run("find", [".", "-type", "d", "-path", "*/node_modules/@langchain/core"], { cwd: appDir })).stdout
+      .split("\n")
+      .filter(Boolean);
+    expect(copies).toEqual(["./node_modules/@langchain/core"]);
+    const installed = JSON.parse(await readFile(join(appDir, "node_modules", "@langchain", "core", "package.json"), "utf8")) as { version: string };
+    expect(installed.version).toBe(APP_CORE);
+    for (const peer of Object.keys(OURS.peerDependencies)) {
+      expect(existsSync(join(appDir, "node_modules", "langgraph-tenant-auth", "node_modules", peer)), peer).toBe(false);
+    }
+  });
+
   it("resolves from the app's own node_modules, with every exports target present", async () => {
     const require = createRequire(join(appDir, "package.json"));
     const installed = join(appDir, "node_modules", "langgraph-tenant-auth");

@@ -12,7 +12,7 @@ import { emptyCheckpoint } from "@langchain/langgraph-checkpoint";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidTenantIdError, MissingTenantContextError } from "../../src/errors.ts";
-import { createTenantCheckpointer } from "../../src/langgraph/tenant-checkpointer.ts";
+import { createTenantCheckpointer } from "../../src/runtime/tenant-checkpointer.ts";
 import { enableCleanCheckout } from "../../src/pg/clean-checkout.ts";
 import { migrate } from "../../src/pg/migrate.ts";
 import { DISCARD_SESSION_SQL } from "../../src/pg/session-reset.ts";

@@ -12,8 +12,8 @@ import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/audit/audit-record.ts";
 import { parseAuditLine, verifyAuditLog } from "../../src/audit/verify-audit-chain.ts";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
-import { ALL_PERMISSIONS } from "../../scripts/lib/dev-settings.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
+import { ALL_PERMISSIONS } from "../support/dev-settings.ts";
 import { PROJECT_ROOT, startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 
 let issuer: LocalIssuer;

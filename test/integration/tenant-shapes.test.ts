@@ -11,8 +11,8 @@
  */
 import { Client, type Assistant, type Thread } from "@langchain/langgraph-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
-import { ALL_PERMISSIONS } from "../../scripts/lib/dev-settings.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
+import { ALL_PERMISSIONS } from "../support/dev-settings.ts";
 import { tenantNamespaceLabel } from "../../src/tenant/tenant-namespace-label.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 
@@ -93,7 +93,7 @@ beforeAll(async () => {
     editConfig: (config) => {
       // Paths are relative to the server's private folder: reuse the echo graph's way back to the checkout.
       const graphs = config.graphs as Record<string, string>;
-      graphs.tenant_state = graphs.echo!.replace("src/graphs/echo.ts:graph", "test/support/tenant-state-graph.ts:graph");
+      graphs.tenant_state = graphs.echo!.replace("examples/graphs/echo.ts:graph", "test/support/tenant-state-graph.ts:graph");
     },
   });
   // One after another: the wrapper graph's saved_threads then grows by one tenant per set-up.

@@ -11,8 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, type Assistant, type Thread } from "@langchain/langgraph-sdk";
 import { SignJWT, base64url } from "jose";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
-import { ALL_PERMISSIONS } from "../../scripts/lib/dev-settings.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
+import { ALL_PERMISSIONS } from "../support/dev-settings.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 
 interface Tenant {

@@ -11,7 +11,7 @@
  * the way; nothing asserts how long a step took.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 import { waitFor } from "../support/wait-for.ts";
 

@@ -15,12 +15,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { createSender } from "../../src/check-isolation/http-client.ts";
 import { PROBES } from "../../src/check-isolation/probe-table.ts";
 import { requestOf, runProbe } from "../../src/check-isolation/run-probes.ts";
 import type { World } from "../../src/check-isolation/types.ts";
-import { SERVER_ROUTES } from "../../src/policy/route-policy.ts";
+import { SERVER_ROUTES } from "../../src/policy/route-table.ts";
 import { systemAssistantId } from "../../src/policy/run-assistant.ts";
 import { PROJECT_ROOT, startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 

@@ -12,7 +12,7 @@ import { createAuthenticator } from "../../src/authenticate/create-authenticator
 import { readConfig } from "../../src/config/read-config.ts";
 import { createTenantAuth } from "../../src/langgraph/create-tenant-auth.ts";
 import { AUTH_EVENTS, PERMISSIONS, requiredPermission } from "../../src/policy/event-permission.ts";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 
 const ALL = PERMISSIONS.join(" ");
 let issuer: LocalIssuer;

@@ -10,7 +10,7 @@ import type { Authenticator } from "../../src/authenticate/create-authenticator.
 // What `langgraph dev` (langgraph-api 1.5.1 cli/spawn.mjs) passes its server process: <ppid> <options JSON>.
 const DEV_ARGV = ["node", "/x/cli/entrypoint.mjs", "4242", JSON.stringify({ port: 2024, graphs: { echo: "./echo.ts:graph" }, auth: { path: "./a.ts:auth", disable_studio_auth: true } })];
 const WORKER_ARGV = ["node", "/api/langgraph_api/js/client.mts"];
-const PLATFORM_ENV = { LANGGRAPH_AUTH: '{"path":"./src/auth.ts:auth"}', LANGSERVE_GRAPHS: '{"echo":"./src/graphs/echo.ts:graph"}' };
+const PLATFORM_ENV = { LANGGRAPH_AUTH: '{"path":"./src/auth.ts:auth"}', LANGSERVE_GRAPHS: '{"echo":"./examples/graphs/echo.ts:graph"}' };
 const CONFIG = { AUTH_ISSUER: "https://id.example.com/", AUTH_AUDIENCE: "api" };
 const authenticator = { authenticateRequest: async () => { throw new Error("unused"); } } as unknown as Authenticator;
 

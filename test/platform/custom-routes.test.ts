@@ -1,5 +1,5 @@
 /**
- * Custom routes (`langgraph.json` `http.app` → `src/http/app.ts`) on LangGraph
+ * Custom routes (`langgraph.json` `http.app` → `examples/http/app.ts`) on LangGraph
  * Platform: the platform proxies them to the worker's HTTP server, and nothing
  * says it authenticated them first. So the app is called here directly
  * (`app.fetch`), with no server and no `Auth` in front: the package's Hono
@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hono } from "hono";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
-import { CUSTOM_ROUTES } from "../../src/policy/custom-route-prefixes.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
+import { CUSTOM_ROUTES } from "../../examples/http/custom-routes.ts";
 import { createRoutePolicy } from "../../src/policy/route-policy.ts";
 import { makePrincipal } from "../support/principal.ts";
 
@@ -18,8 +18,8 @@ let app: Hono;
 beforeAll(async () => {
   issuer = await startLocalIssuer();
   // The worker's environment: the app reads its AUTH_* variables at import.
-  Object.assign(process.env, issuer.env(), { LANGSERVE_GRAPHS: '{"echo":"./src/graphs/echo.ts:graph"}' });
-  app = (await import("../../src/http/app.ts")).app as unknown as Hono;
+  Object.assign(process.env, issuer.env(), { LANGSERVE_GRAPHS: '{"echo":"./examples/graphs/echo.ts:graph"}' });
+  app = (await import("../../examples/http/app.ts")).app as unknown as Hono;
 });
 afterAll(async () => {
   await issuer?.close();

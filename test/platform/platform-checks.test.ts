@@ -7,14 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAuthMatching } from "@langchain/langgraph-api/auth";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { AUTH_EVENTS } from "../../src/policy/event-permission.ts";
 import { PLATFORM_ROUTES } from "../../src/policy/platform-routes.ts";
 import { applyPlatformValue, startPlatformWorker, type PlatformHost } from "../support/platform-host.ts";
 
 const ALL = "threads:read threads:write assistants:read assistants:write crons:read crons:write store:read store:write";
 const OPS = "ops:prune ops:mcp ops:a2a ops:crons ops:protocol ops:webhooks ops:langsmith";
-const GRAPHS = JSON.stringify({ echo: "./src/graphs/echo.ts:graph" });
+const GRAPHS = JSON.stringify({ echo: "./examples/graphs/echo.ts:graph" });
 const URL_BASE = "https://agent.example.langgraph.app";
 
 let issuer: LocalIssuer;

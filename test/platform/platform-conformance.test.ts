@@ -15,7 +15,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, writeFile } from "node:fs/promises";
 import { isAuthMatching } from "@langchain/langgraph-api/auth";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { listSdkClientEndpoints } from "../../src/langgraph/sdk-client-endpoints.ts";
 import { PLATFORM_ROUTES, type PlatformRoute } from "../../src/policy/platform-routes.ts";
 import { applyPlatformValue, startPlatformWorker, type PlatformHost } from "../support/platform-host.ts";
@@ -111,7 +111,7 @@ beforeAll(async () => {
   worker = await startPlatformWorker({
     ...issuer.env(),
     LANGGRAPH_AUTH: JSON.stringify({ path: "./src/auth.ts:auth", disable_studio_auth: false }),
-    LANGSERVE_GRAPHS: JSON.stringify({ echo: "./src/graphs/echo.ts:graph" }),
+    LANGSERVE_GRAPHS: JSON.stringify({ echo: "./examples/graphs/echo.ts:graph" }),
   });
   for (const c of CALLERS) tokens.set(c, await issuer.sign({ sub: c.ids.identity, org_id: c.ids.tenant, scope: c.scope }));
 });

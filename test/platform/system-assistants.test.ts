@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAuthMatching } from "@langchain/langgraph-api/auth";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { systemAssistantId } from "../../src/policy/run-assistant.ts";
 import { startPlatformWorker, type PlatformHost } from "../support/platform-host.ts";
 
@@ -22,7 +22,7 @@ let hidden: PlatformHost;
 
 beforeAll(async () => {
   issuer = await startLocalIssuer();
-  const env = { ...issuer.env(), LANGGRAPH_AUTH: JSON.stringify({ path: "./src/auth.ts:auth" }), LANGSERVE_GRAPHS: '{"echo":"./src/graphs/echo.ts:graph"}' };
+  const env = { ...issuer.env(), LANGGRAPH_AUTH: JSON.stringify({ path: "./src/auth.ts:auth" }), LANGSERVE_GRAPHS: '{"echo":"./examples/graphs/echo.ts:graph"}' };
   [visible, hidden] = await Promise.all([startPlatformWorker(env), startPlatformWorker({ ...env, AUTH_SYSTEM_ASSISTANTS: "hidden" })]);
 });
 afterAll(async () => {

@@ -2,7 +2,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../support/langgraph-dev.ts";
-import { createRoutePolicy, SERVER_ROUTES, type RouteRequest } from "../../src/policy/route-policy.ts";
+import { createRoutePolicy, type RouteRequest } from "../../src/policy/route-policy.ts";
+import { SERVER_ROUTES } from "../../src/policy/route-table.ts";
 import type { Principal } from "../../src/tenant/principal.ts";
 
 const principal = (permissions: string[] = []): Principal => ({

@@ -5,7 +5,7 @@
  */
 import { createHmac, createPublicKey } from "node:crypto";
 import { exportJWK, importJWK, type JWK } from "jose";
-import type { SigningKey } from "../../scripts/lib/local-issuer.ts";
+import type { SigningKey } from "./local-issuer.ts";
 
 /** base64url without padding of a string (UTF-8), bytes or JSON value. */
 export function b64u(value: unknown): string {

@@ -31,6 +31,11 @@ export interface LangGraphDevOptions {
    * Default: this checkout.
    */
   projectRoot?: string;
+  /**
+   * The `langgraph` CLI to run (`…/@langchain/langgraph-cli/dist/cli/cli.mjs`),
+   * e.g. the app's own, so the server shares the app's modules. Default: this checkout's.
+   */
+  cli?: string;
   /** Give up waiting for `/info` after this many ms. Default 150000. */
   startTimeoutMs?: number;
 }
@@ -108,7 +113,7 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
   let output = "";
   const child: ChildProcess = spawn(
     process.execPath,
-    [CLI, "dev", "--no-browser", "--port", String(port), "--host", "127.0.0.1", "--config", join(dir, "langgraph.json")],
+    [options.cli ?? CLI, "dev", "--no-browser", "--port", String(port), "--host", "127.0.0.1", "--config", join(dir, "langgraph.json")],
     {
       cwd: dir,
       detached: true,

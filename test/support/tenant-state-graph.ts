@@ -16,8 +16,8 @@
 import { AIMessage } from "@langchain/core/messages";
 import { MemorySaver, MessagesAnnotation, StateGraph, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { emptyCheckpoint, type CheckpointMetadata } from "@langchain/langgraph-checkpoint";
-import { createTenantCheckpointer } from "../../src/langgraph/tenant-checkpointer.ts";
-import { createTenantStoreForRun } from "../../src/langgraph/tenant-store.ts";
+import { createTenantCheckpointer } from "../../src/runtime/tenant-checkpointer.ts";
+import { createTenantStoreForRun } from "../../src/runtime/tenant-store.ts";
 
 const saver = new MemorySaver();
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JWTPayload } from "jose";
-import { startLocalIssuer, type LocalIssuer } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { createAuthenticator } from "../../src/authenticate/create-authenticator.ts";
 import { readConfig } from "../../src/config/read-config.ts";
 import { AuthError } from "../../src/errors.ts";

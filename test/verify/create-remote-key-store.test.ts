@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { generateSigningKey, startLocalIssuer, type LocalIssuer, type SigningKey } from "../../scripts/lib/local-issuer.ts";
+import { generateSigningKey, startLocalIssuer, type LocalIssuer, type SigningKey } from "../support/local-issuer.ts";
 import { createAuthenticator, type Authenticator } from "../../src/authenticate/create-authenticator.ts";
 import { readConfig } from "../../src/config/read-config.ts";
 import { AuthError } from "../../src/errors.ts";

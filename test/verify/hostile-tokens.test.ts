@@ -8,7 +8,7 @@
  * the RFC 6750 challenge, and that no outbound request was made because of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSigningKey, startLocalIssuer, type LocalIssuer, type SigningKey } from "../../scripts/lib/local-issuer.ts";
+import { generateSigningKey, startLocalIssuer, type LocalIssuer, type SigningKey } from "../support/local-issuer.ts";
 import { createAuthenticator, type Authenticator } from "../../src/authenticate/create-authenticator.ts";
 import { readConfig } from "../../src/config/read-config.ts";
 import { AuthError } from "../../src/errors.ts";

@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalIssuer, type LocalIssuer, type SigningKey } from "../../scripts/lib/local-issuer.ts";
+import { startLocalIssuer, type LocalIssuer, type SigningKey } from "../support/local-issuer.ts";
 import { createAuthenticator, type Authenticator } from "../../src/authenticate/create-authenticator.ts";
 import { readConfig } from "../../src/config/read-config.ts";
 import { AuthError } from "../../src/errors.ts";

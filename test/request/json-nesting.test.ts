@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH } from "../../src/policy/json-nesting.ts";
+import { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH } from "../../src/request/json-nesting.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

@@ -8,7 +8,7 @@ import { createAuditLog } from "../../src/audit/audit-log.ts";
 import type { AuditSink } from "../../src/audit/audit-sink.ts";
 import { canonicalJson } from "../../src/audit/canonical-json.ts";
 import { verifyAuditLog } from "../../src/audit/verify-audit-chain.ts";
-import { createToolGuard, readRunCaller } from "../../src/langgraph/guard-tools.ts";
+import { createToolGuard, readRunCaller } from "../../src/runtime/guard-tools.ts";
 import { createToolPolicy } from "../../src/policy/tool-policy.ts";
 
 const viewer = { identity: "vera", tenant_id: "acme", permissions: ["threads:write"], roles: ["viewer"], is_authenticated: true };

@@ -22,11 +22,9 @@ import { tool } from "@langchain/core/tools";
 import { Annotation, MessagesAnnotation, StateGraph, getStore, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { toolsCondition } from "@langchain/langgraph/prebuilt";
 import { z } from "zod";
-import { createAuditLog } from "../audit/audit-log.ts";
-import { createJsonLinesSink } from "../audit/json-lines-sink.ts";
-import { createToolGuard, readRunCaller } from "../langgraph/guard-tools.ts";
-import { createToolPolicy } from "../policy/tool-policy.ts";
-import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
+// The package's entry points, as an app imports them: "langgraph-tenant-auth" and "langgraph-tenant-auth/runtime".
+import { createAuditLog, createJsonLinesSink, createToolPolicy, tenantNamespaceLabel } from "../../src/index.ts";
+import { createToolGuard, readRunCaller } from "../../src/runtime/index.ts";
 import { ScriptedChatModel } from "./scripted-chat-model.ts";
 
 /** Who may use which tool in this agent. */

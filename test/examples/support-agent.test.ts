@@ -1,7 +1,7 @@
 import { HumanMessage } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
-import { ScriptedChatModel } from "../../src/graphs/scripted-chat-model.ts";
-import { supportModelFactory, supportToolPolicy, supportTools } from "../../src/graphs/support-agent.ts";
+import { ScriptedChatModel } from "../../examples/graphs/scripted-chat-model.ts";
+import { supportModelFactory, supportToolPolicy, supportTools } from "../../examples/graphs/support-agent.ts";
 
 const user = (roles: string[], permissions: string[] = []) => ({ identity: "u", tenant_id: "acme", roles, permissions });
 

@@ -1,15 +1,15 @@
 /**
  * A sample of the deployment's own routes (`langgraph.json` `http.app`),
- * mounted under `/custom` (the prefix the route policy lets through, see
- * `src/policy/custom-route-prefixes.ts`), every one behind the tenant
- * middleware. Copy the pattern: authenticate once for the prefix, check a
+ * mounted under `/custom`, every one behind the tenant middleware. The
+ * server's auth lets exactly these routes through because `langgraph.json`
+ * names them in `AUTH_CUSTOM_ROUTES` (see `custom-routes.ts`). Copy the pattern: authenticate once for the prefix, check a
  * permission per route, and scope every read and write by `tenant_id`.
  */
 import { Hono } from "hono";
-import { readConfig } from "../config/read-config.ts";
-import { createAuthenticator } from "../authenticate/create-authenticator.ts";
-import { createTenantMiddleware, requirePermissions, type TenantEnv } from "../hono/tenant-middleware.ts";
-import { CUSTOM_ROUTE_BASE } from "../policy/custom-route-prefixes.ts";
+// The package's entry points, as an app imports them: "langgraph-tenant-auth" and "langgraph-tenant-auth/hono".
+import { createAuthenticator, readConfig } from "../../src/index.ts";
+import { createTenantMiddleware, requirePermissions, type TenantEnv } from "../../src/hono/tenant-middleware.ts";
+import { CUSTOM_ROUTE_BASE } from "./custom-routes.ts";
 
 const authenticator = createAuthenticator({ config: readConfig(process.env) });
 

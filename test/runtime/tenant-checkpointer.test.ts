@@ -3,7 +3,7 @@ import { Annotation, MemorySaver, StateGraph, START, END } from "@langchain/lang
 import { emptyCheckpoint, type BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { describe, expect, it } from "vitest";
 import { InvalidTenantKeyError, MissingTenantContextError } from "../../src/errors.ts";
-import { createTenantCheckpointer, TenantCheckpointSaver } from "../../src/langgraph/tenant-checkpointer.ts";
+import { createTenantCheckpointer, TenantCheckpointSaver } from "../../src/runtime/tenant-checkpointer.ts";
 
 const run = (tenant: string | undefined, thread?: string, extra: Record<string, unknown> = {}): RunnableConfig => ({
   configurable: {

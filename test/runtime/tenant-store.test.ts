@@ -2,7 +2,7 @@ import { Annotation, END, InMemoryStore, START, StateGraph } from "@langchain/la
 import { BaseStore } from "@langchain/langgraph-checkpoint";
 import { describe, expect, it } from "vitest";
 import { InvalidTenantIdError, MissingTenantContextError } from "../../src/errors.ts";
-import { createTenantStore, createTenantStoreForRun } from "../../src/langgraph/tenant-store.ts";
+import { createTenantStore, createTenantStoreForRun } from "../../src/runtime/tenant-store.ts";
 
 async function seeded() {
   const inner = new InMemoryStore();

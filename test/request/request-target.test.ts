@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { requestTarget } from "../../src/policy/request-target.ts";
+import { requestTarget } from "../../src/request/request-target.ts";
 
 /** What the guard read before: the WHATWG URL parser's answer. */
 function parsed(url: string): { path: string; query: string } | undefined {

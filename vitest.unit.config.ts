@@ -1,0 +1,25 @@
+/**
+ * `npm run test:unit`: every test that needs no server, in well under a
+ * minute. The files below start `langgraph dev`, Postgres, an OpenID provider
+ * or the platform worker, or pack the package; `npm test` runs them too.
+ * test/architecture/unit-tests.test.ts fails when a test that starts a server
+ * is missing from this list.
+ */
+import { configDefaults, defineConfig, mergeConfig } from "vitest/config";
+import base from "./vitest.config.ts";
+
+export const SERVER_TESTS = [
+  "test/integration/**",
+  "test/isolation/**",
+  "test/platform/platform-checks.test.ts",
+  "test/platform/platform-conformance.test.ts",
+  "test/platform/system-assistants.test.ts",
+  "test/check-isolation/hidden-system-assistants.test.ts",
+  "test/check-isolation/naive-auth.test.ts",
+  "test/check-isolation/own-auth.test.ts",
+  "test/docs/docs-commands.test.ts",
+  "test/pg/audit-sink.test.ts",
+  "test/pg/audit-write-ahead.test.ts",
+];
+
+export default mergeConfig(base, defineConfig({ test: { exclude: [...configDefaults.exclude, ...SERVER_TESTS] } }));
