@@ -54,7 +54,10 @@ export interface Authenticator {
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { config } = options;
   // Configs built by hand before multi-issuer support carry only `issuer`.
-  const issuers = config.issuers?.length ? config.issuers : [config.issuer];
+  const issuers = config.issuers;
+  if (!Array.isArray(issuers) || issuers.length === 0 || issuers[0] !== config.issuer) {
+    throw new TypeError("config.issuers must list every trusted issuer, config.issuer first");
+  }
   if (options.keyStore && issuers.length > 1) {
     throw new TypeError('createAuthenticator: "keyStore" can be given only with a single issuer');
   }

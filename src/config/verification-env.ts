@@ -16,7 +16,7 @@ import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
  */
 export interface VerificationConfig {
   /** Every trusted issuer (`AUTH_ISSUER`, comma-separated). `issuer` is the first. */
-  issuers?: string[];
+  issuers: string[];
   /** Required `typ` header, e.g. `at+jwt` (RFC 9068). Default: any. */
   requiredTyp?: string | undefined;
   /** Refuse tokens issued (`iat`) longer ago than this many seconds. Default: no limit. */

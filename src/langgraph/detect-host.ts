@@ -72,7 +72,8 @@ export function detectHost(input: { argv: readonly string[]; env: Record<string,
  * a refusal request by request.
  *
  * @param override `config.server` (`AUTH_SERVER`), or `undefined`.
- * @throws {ConfigError} no `AUTH_SERVER` and nothing detected.
+ * @throws {ConfigError} no `AUTH_SERVER` and nothing detected, or `AUTH_SERVER`
+ * names another host than the one detected (`js` on the dev server's command line is allowed).
  * @example
  * const { host } = resolveHost(config.server);
  */
@@ -81,7 +82,22 @@ export function resolveHost(
   input: { argv: readonly string[]; env: Record<string, string | undefined> } = { argv: process.argv, env: process.env },
 ): HostResolution {
   const detected = detectHost(input);
-  if (override !== undefined) return { host: override, source: "AUTH_SERVER", detected };
+  if (override !== undefined) {
+    // An override that contradicts what the process plainly is would build the
+    // wrong checks: the platform's table on the dev server relies on assistant
+    // checks that server does not make (a tenant could run another tenant's
+    // assistant); the dev checks in the platform worker find no storage and
+    // would refuse every run, request by request. `js` on the dev CLI's
+    // command line is the same server code, checked the same way.
+    const contradicts = detected !== undefined && detected !== override && !(override === "js" && detected === "dev");
+    if (contradicts) {
+      throw new ConfigError([
+        `AUTH_SERVER: set to "${override}", but this process is ${detected === "dev" ? "the langgraph dev server (its command line)" : "the LangGraph Platform worker (LANGGRAPH_AUTH or LANGSERVE_GRAPHS is set)"}; ` +
+          `set AUTH_SERVER=${detected} or leave it unset`,
+      ]);
+    }
+    return { host: override, source: "AUTH_SERVER", detected };
+  }
   if (detected !== undefined) return { host: detected, source: "detected", detected };
   throw new ConfigError([
     "AUTH_SERVER: cannot tell which server runs this Auth. Set AUTH_SERVER=dev (langgraph dev), " +

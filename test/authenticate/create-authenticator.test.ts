@@ -354,3 +354,12 @@ describe("key set location", () => {
     }
   });
 });
+
+describe("createAuthenticator: options", () => {
+  it("refuses a config whose issuer list is empty or does not start with config.issuer (no single-issuer fallback)", () => {
+    const config = readConfig({ AUTH_ISSUER: "https://id.example.com/", AUTH_AUDIENCE: "api" });
+    expect(() => createAuthenticator({ config: { ...config, issuers: [] } })).toThrow(TypeError);
+    expect(() => createAuthenticator({ config: { ...config, issuers: ["https://other.example.com/"] } })).toThrow(/config.issuer first/);
+    expect(() => createAuthenticator({ config })).not.toThrow();
+  });
+});

@@ -29,9 +29,15 @@ describe("detectHost", () => {
 
   it("AUTH_SERVER overrides detection; an unknown host fails closed at start naming AUTH_SERVER", () => {
     expect(resolveHost("js", { argv: WORKER_ARGV, env: {} })).toEqual({ host: "js", source: "AUTH_SERVER", detected: undefined });
-    expect(resolveHost("dev", { argv: WORKER_ARGV, env: PLATFORM_ENV })).toEqual({ host: "dev", source: "AUTH_SERVER", detected: "platform" });
+    expect(resolveHost("platform", { argv: WORKER_ARGV, env: PLATFORM_ENV })).toEqual({ host: "platform", source: "AUTH_SERVER", detected: "platform" });
+    expect(resolveHost("js", { argv: DEV_ARGV, env: {} })).toEqual({ host: "js", source: "AUTH_SERVER", detected: "dev" });
     expect(resolveHost(undefined, { argv: DEV_ARGV, env: {} })).toEqual({ host: "dev", source: "detected", detected: "dev" });
     expect(() => resolveHost(undefined, { argv: WORKER_ARGV, env: {} })).toThrow(ConfigError);
+    // An override that contradicts the detected host stops the start: the platform's table on the dev
+    // server would trust assistant checks that server does not make; dev checks on the platform refuse every run.
+    expect(() => resolveHost("platform", { argv: DEV_ARGV, env: {} })).toThrow(/set to "platform", but this process is the langgraph dev server.*AUTH_SERVER=dev/);
+    expect(() => resolveHost("dev", { argv: WORKER_ARGV, env: PLATFORM_ENV })).toThrow(/set to "dev", but this process is the LangGraph Platform worker.*AUTH_SERVER=platform/);
+    expect(() => resolveHost("js", { argv: WORKER_ARGV, env: PLATFORM_ENV })).toThrow(ConfigError);
     expect(() => resolveHost(undefined, { argv: WORKER_ARGV, env: {} })).toThrow(/Set AUTH_SERVER=dev .*AUTH_SERVER=platform .*AUTH_SERVER=js/s);
   });
 });
@@ -43,9 +49,9 @@ describe("createAuthFromEnv and createTenantAuth on each host", () => {
     createAuthFromEnv({ ...CONFIG, AUTH_SERVER: "js" }, { argv: WORKER_ARGV, log: (line) => lines.push(line) });
     createAuthFromEnv(CONFIG, { argv: DEV_ARGV, log: (line) => lines.push(line) });
     createAuthFromEnv({ ...CONFIG, ...PLATFORM_ENV }, { argv: WORKER_ARGV, log: (line) => lines.push(line) });
-    createAuthFromEnv({ ...CONFIG, ...PLATFORM_ENV, AUTH_SERVER: "js", AUTH_SYSTEM_ASSISTANTS: "hidden" }, { argv: WORKER_ARGV, log: (line) => lines.push(line) });
+    createAuthFromEnv({ ...CONFIG, AUTH_SERVER: "js", AUTH_SYSTEM_ASSISTANTS: "hidden" }, { argv: DEV_ARGV, log: (line) => lines.push(line) });
     expect(lines).toHaveLength(4);
-    expect(lines[3]).toMatch(/^langgraph-tenant-auth: host=js \(AUTH_SERVER; detected platform\); package checks: .*system assistants hidden/);
+    expect(lines[3]).toMatch(/^langgraph-tenant-auth: host=js \(AUTH_SERVER; detected dev\); package checks: .*system assistants hidden/);
     expect(lines[0]).toMatch(/^langgraph-tenant-auth: host=js \(AUTH_SERVER\); package checks: .*route policy with body and storage checks/);
     expect(lines[1]).toMatch(/^langgraph-tenant-auth: host=dev \(detected\)/);
     expect(lines[2]).toMatch(/^langgraph-tenant-auth: host=platform \(detected\); package checks: .*route table \(method, path, query\).*; left to the server: /);
