@@ -17,6 +17,7 @@ export const SERVER_TESTS = [
   "test/check-isolation/hidden-system-assistants.test.ts",
   "test/check-isolation/naive-auth.test.ts",
   "test/check-isolation/own-auth.test.ts",
+  "test/docs/docs-commands.test.ts",
   "test/pg/audit-sink.test.ts",
   "test/pg/audit-write-ahead.test.ts",
 ];

@@ -18,7 +18,7 @@ export interface Ids {
   cron: string;
 }
 
-/** The permission an event needs, as the README states it (independent of `src/`). */
+/** The permission an event needs, as docs/configuration.md states it (independent of `src/`). */
 export function neededPermission(event: string): string {
   const [resource, action] = event.split(":") as [string, string];
   const write = ["create", "update", "delete", "create_run", "put"].includes(action);

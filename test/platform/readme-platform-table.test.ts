@@ -2,16 +2,16 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { PLATFORM_ROUTES } from "../../src/policy/platform-routes.ts";
 
-/** The README's "Deploying to LangGraph Platform" section, up to the next top-level section. */
+/** The "Deploying to LangGraph Platform" section of docs/deploying.md, up to the next section. */
 function platformSection(): string {
-  const readme = readFileSync("README.md", "utf8");
+  const readme = readFileSync("docs/deploying.md", "utf8");
   const start = readme.indexOf("## Deploying to LangGraph Platform");
   expect(start).toBeGreaterThan(-1);
   const end = readme.indexOf("\n## ", start + 3);
   return readme.slice(start, end === -1 ? undefined : end);
 }
 
-describe("README: Deploying to LangGraph Platform", () => {
+describe("docs/deploying.md: Deploying to LangGraph Platform", () => {
   it("names every route of the platform table with what the platform and the package check", () => {
     const section = platformSection();
     for (const route of PLATFORM_ROUTES) {
