@@ -9,12 +9,13 @@
  * through this package's tenant store and tenant checkpointer wrappers.
  * Then every tenant tries to reach every other one's state and gets nothing.
  */
-import { Client, type Assistant, type Thread } from "@langchain/langgraph-sdk";
+import type { Assistant, Client, Thread } from "@langchain/langgraph-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { ALL_PERMISSIONS } from "../support/dev-settings.ts";
 import { tenantNamespaceLabel } from "../../src/tenant/tenant-namespace-label.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
+import { httpFailure, sdkClientFor } from "../support/sdk-client.ts";
 
 const TENANTS = ["acme.eu", "acme_eu", "acme-eu", "acme"] as const;
 
@@ -44,19 +45,10 @@ let server: LangGraphDev;
 const tenants = new Map<string, Tenant>();
 
 function clientFor(token: string): Client {
-  return new Client({ apiUrl: server.url, defaultHeaders: { authorization: `Bearer ${token}` }, callerOptions: { maxRetries: 0 } });
+  return sdkClientFor(server.url, token);
 }
 
-async function failure(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const { status, text } = error as { status?: number; text?: string };
-    if (typeof status !== "number") throw error;
-    return { status, text: text ?? "" };
-  }
-  throw new Error("the call succeeded");
-}
+const failure = httpFailure;
 
 const human = (text: string) => ({ messages: [{ role: "human", content: text }] });
 

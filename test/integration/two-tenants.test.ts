@@ -9,11 +9,12 @@
  * unchanged.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client, type Assistant, type Thread } from "@langchain/langgraph-sdk";
+import type { Assistant, Client, Thread } from "@langchain/langgraph-sdk";
 import { SignJWT, base64url } from "jose";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { ALL_PERMISSIONS } from "../support/dev-settings.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
+import { httpFailure, sdkClientFor } from "../support/sdk-client.ts";
 
 interface Tenant {
   tenant: string;
@@ -32,21 +33,10 @@ let A: Tenant;
 let B: Tenant;
 
 function clientFor(token: string): Client {
-  // No retries: a refusal must be seen as the server sent it.
-  return new Client({ apiUrl: server.url, defaultHeaders: { authorization: `Bearer ${token}` }, callerOptions: { maxRetries: 0 } });
+  return sdkClientFor(server.url, token);
 }
 
-/** The HTTP error the SDK raised: status and body as the server sent them. */
-async function failure(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const { status, text } = error as { status?: number; text?: string };
-    if (typeof status !== "number") throw error;
-    return { status, text: text ?? "" };
-  }
-  throw new Error("the call succeeded");
-}
+const failure = httpFailure;
 
 const input = (text: string) => ({ messages: [{ role: "human", content: text }] });
 
