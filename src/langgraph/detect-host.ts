@@ -10,7 +10,7 @@
  * - `platform`: LangGraph Platform (managed or self-hosted images). The HTTP
  *   API, storage and queue belong to the platform's own API server; this code
  *   runs in its Node worker, reached over loopback with a body-less `Request`
- *   and JSON `{ resource, action, value, context }` (see the README section
+ *   and JSON `{ resource, action, value, context }` (see docs/deploying.md,
  *   "Deploying to LangGraph Platform").
  */
 import { ConfigError } from "../errors.ts";

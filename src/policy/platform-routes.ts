@@ -10,7 +10,7 @@ import type { ServerRoute } from "./route-table.ts";
  * reads method, path and query only. What depends on a body is decided by the
  * handlers, on the `value` the platform passes them.
  *
- * Each route names the events the platform raises for it (the README and the
+ * Each route names the events the platform raises for it (docs/deploying.md and the
  * conformance suite in `test/platform/` read them), what the platform checks
  * itself and what this package checks. The facts about the platform are those
  * of `LANGGRAPH-AUTH-NOTES.md` ("How the managed LangGraph Platform runs the

@@ -28,7 +28,7 @@ export type OperatorRoute = (typeof OPERATOR_ROUTES)[number];
  */
 export type RouteCheck = "run-in-thread" | "run-in-tenant";
 
-/** How a route is protected (the README table is generated from this). */
+/** How a route is protected (docs/security-model.md tabulates it). */
 export type RouteProtection =
   | "public"
   | "handler"

@@ -61,7 +61,7 @@ export function entraIssuerForms(issuer: string): string[] {
 const generic = (overrides: Partial<ClaimMapping>): ClaimMapping => ({ ...DEFAULT_CLAIM_MAPPING, ...overrides });
 
 /**
- * Every preset. Read the README's "Identity providers" section for what to
+ * Every preset. Read docs/identity-providers.md for what to
  * configure at each provider so its tokens carry these claims.
  *
  * @example
