@@ -4,8 +4,6 @@ import { isTenantId } from "../tenant/tenant-id.ts";
 import { cleanSession, TENANT_SETTING, tenantLiteral } from "./session-reset.ts";
 import { rollbackForRelease } from "./rollback-for-release.ts";
 
-export { DISCARD_SESSION_SQL, TENANT_SETTING, resetTenantState } from "./session-reset.ts";
-
 /** Anything `withTenant` can check a connection out of (a `pg.Pool`). */
 export interface ConnectablePool {
   connect(): Promise<pg.PoolClient>;
