@@ -23,8 +23,8 @@ import { Annotation, MessagesAnnotation, StateGraph, getStore, type LangGraphRun
 import { toolsCondition } from "@langchain/langgraph/prebuilt";
 import { z } from "zod";
 // The package's entry points, as an app imports them: "langgraph-tenant-auth" and "langgraph-tenant-auth/runtime".
-import { createAuditLog, createJsonLinesSink, createToolPolicy, tenantNamespaceLabel } from "../../src/index.ts";
-import { createToolGuard, readRunCaller } from "../../src/runtime/index.ts";
+import { createAuditLog, createJsonLinesSink, createToolPolicy } from "../../src/index.ts";
+import { createTenantStoreForRun, createToolGuard, readRunCaller } from "../../src/runtime/index.ts";
 import { ScriptedChatModel } from "./scripted-chat-model.ts";
 
 /** Who may use which tool in this agent. */
@@ -66,16 +66,17 @@ const billingLookup = tool(
 );
 
 /**
- * Issues a refund: records it in the store under `[tenant label, "refunds"]`
- * (`tenantNamespaceLabel`: `acme.eu` is `acme~2Eeu`), so
- * the refund is visible (and its absence provable) through the store API.
+ * Issues a refund: records it in the run tenant's store under `["refunds"]`
+ * (`createTenantStoreForRun`: in the store that is `[tenant label, "refunds"]`,
+ * `acme.eu` being labelled `acme~2Eeu`), so the refund is visible (and its
+ * absence provable) through the store API.
  */
 const refund = tool(
   async ({ invoice_id, amount_cents }, config: LangGraphRunnableConfig) => {
-    const { tenant_id, user_id } = readRunCaller(config);
+    const { user_id } = readRunCaller(config);
     const store = config.store ?? getStore();
     if (!store) throw new Error("no store is configured for refunds");
-    await store.put([tenantNamespaceLabel(tenant_id), "refunds"], invoice_id, { invoice_id, amount_cents, issued_by: user_id });
+    await createTenantStoreForRun(store, config).put(["refunds"], invoice_id, { invoice_id, amount_cents, issued_by: user_id });
     return `refund of ${amount_cents} cents on ${invoice_id} issued`;
   },
   {

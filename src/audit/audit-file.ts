@@ -54,8 +54,9 @@ export async function writeWhole(handle: AuditFileHandle, bytes: Uint8Array, pos
 }
 
 /**
- * Push the bytes `[from, to)` of a file into a log parser, in chunks.
- * Returns the first problem the parser finds (it stops there).
+ * Push the bytes `[from, to)` of a file into a log parser, in chunks,
+ * stopping at the first problem the parser finds (read it from the parser:
+ * `wellFormed`, `end()`).
  *
  * @example
  * await readIntoParser(handle, parser, 0, (await handle.stat()).size);

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { forgetPreparedStatements, resetSessionSql } from "./session-reset.ts";
+import { cleanSession } from "./session-reset.ts";
 
 /**
  * After a failure inside a transaction: roll it back, and return what to pass
@@ -10,7 +10,7 @@ import { forgetPreparedStatements, resetSessionSql } from "./session-reset.ts";
  * rethrows its own, first error.
  *
  * With `clean: true` the rollback also drops every piece of session state in
- * the same round trip (`resetSessionSql`: a connection is sent it whatever its
+ * the same round trip (`cleanSession`: a connection is sent it whatever its
  * transaction status), as `withTenant` needs.
  *
  * @example
@@ -22,8 +22,7 @@ import { forgetPreparedStatements, resetSessionSql } from "./session-reset.ts";
 export async function rollbackForRelease(client: pg.ClientBase, options: { clean?: boolean } = {}): Promise<Error | undefined> {
   try {
     if (options.clean) {
-      await client.query(resetSessionSql(client));
-      forgetPreparedStatements(client);
+      await cleanSession(client);
     } else if (client.getTransactionStatus() !== "I") {
       await client.query("ROLLBACK");
     }

@@ -27,6 +27,9 @@ export const DISCARD_SESSION_SQL =
   "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; " +
   "SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES";
 
+// Built once: every checkout sends one of these two texts.
+const ROLLBACK_AND_DISCARD_SQL = `ROLLBACK; ${DISCARD_SESSION_SQL}`;
+
 /**
  * Simple-query text that cleans a connection in one round trip: ends a
  * transaction an earlier borrower left open or failed, then
@@ -38,7 +41,7 @@ export const DISCARD_SESSION_SQL =
  * await client.query(`${resetSessionSql(client)}; BEGIN`);
  */
 export function resetSessionSql(client: pg.ClientBase): string {
-  return client.getTransactionStatus() === "I" ? DISCARD_SESSION_SQL : `ROLLBACK; ${DISCARD_SESSION_SQL}`;
+  return client.getTransactionStatus() === "I" ? DISCARD_SESSION_SQL : ROLLBACK_AND_DISCARD_SQL;
 }
 
 /**
@@ -83,7 +86,20 @@ export function tenantLiteral(tenantId: string): string {
  * await resetTenantState(client);
  */
 export async function resetTenantState(client: pg.ClientBase): Promise<void> {
+  await cleanSession(client);
+}
+
+/**
+ * The one way this package cleans a connection: {@link resetSessionSql},
+ * then `then` (for example `BEGIN; SELECT set_config(…)`) in the same
+ * simple query, so the clean costs no round trip of its own; then the
+ * client forgets its prepared statements (see {@link forgetPreparedStatements}).
+ *
+ * @example
+ * await cleanSession(client, "BEGIN"); // one round trip: clean, then a new transaction
+ */
+export async function cleanSession(client: pg.ClientBase, then?: string): Promise<void> {
   // One query, queued at once: nothing else the client is asked can slip in between.
-  await client.query(resetSessionSql(client));
+  await client.query(then === undefined ? resetSessionSql(client) : `${resetSessionSql(client)}; ${then}`);
   forgetPreparedStatements(client);
 }

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { MissingTenantContextError } from "../errors.ts";
 import { currentTenantId } from "../tenant/tenant-context.ts";
-import { forgetPreparedStatements, resetSessionSql, resetTenantState, TENANT_SETTING, tenantLiteral } from "./session-reset.ts";
+import { cleanSession, resetTenantState, TENANT_SETTING, tenantLiteral } from "./session-reset.ts";
 import { withTenant } from "./with-tenant.ts";
 
 /** The part of `pg.Pool` a library such as `PostgresSaver` uses. */
@@ -50,8 +50,7 @@ export function createTenantScopedPool(pool: pg.Pool): TenantScopedPool {
       const client = await pool.connect();
       try {
         // One round trip: clean what an earlier borrower left, then set the tenant.
-        await client.query(`${resetSessionSql(client)}; SELECT set_config('${TENANT_SETTING}', ${tenantLiteral(tenant)}, false)`);
-        forgetPreparedStatements(client);
+        await cleanSession(client, `SELECT set_config('${TENANT_SETTING}', ${tenantLiteral(tenant)}, false)`);
       } catch (error) {
         client.release(error instanceof Error ? error : true);
         throw error;

@@ -1,10 +1,8 @@
 import type pg from "pg";
 import { InvalidTenantIdError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
-import { forgetPreparedStatements, resetSessionSql, TENANT_SETTING, tenantLiteral } from "./session-reset.ts";
+import { cleanSession, TENANT_SETTING, tenantLiteral } from "./session-reset.ts";
 import { rollbackForRelease } from "./rollback-for-release.ts";
-
-export { DISCARD_SESSION_SQL, TENANT_SETTING, resetTenantState } from "./session-reset.ts";
 
 /** Anything `withTenant` can check a connection out of (a `pg.Pool`). */
 export interface ConnectablePool {
@@ -58,8 +56,7 @@ export async function withTenant<T>(
   try {
     // One round trip: end what an earlier user left open, drop what it left
     // in the session, begin, bind the tenant to this transaction.
-    await client.query(`${resetSessionSql(client)}; BEGIN; SELECT set_config('${TENANT_SETTING}', ${tenantLiteral(tenantId)}, true)`);
-    forgetPreparedStatements(client);
+    await cleanSession(client, `BEGIN; SELECT set_config('${TENANT_SETTING}', ${tenantLiteral(tenantId)}, true)`);
     const result = await fn(client);
     // What fn leaves in the session is dropped by the next checkout's clean,
     // not here: cleaning on both ends would cost every call server time

@@ -182,15 +182,12 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
       }
     }
 
+    // Every record of this call: the same caller, tool, call_id and digest.
+    const write = (decision: AuditDecision, reason: string | null, more: Partial<Pick<AuditEntry, "duration_ms" | "args">> = {}) =>
+      audit.record({ ...base, time: clock().toISOString(), decision, reason, duration_ms: 0, args_sha256: argsDigest, ...more });
+
     if (refusal !== undefined) {
-      await audit.record({
-        ...base,
-        time: clock().toISOString(),
-        decision: "refused",
-        reason: refusal,
-        duration_ms: 0,
-        args_sha256: argsDigest,
-      });
+      await write("refused", refusal);
       return refusalMessage({ ...call, name });
     }
 
@@ -198,15 +195,7 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
     // and the started record is on the sink before the tool runs: if the
     // process dies while it runs, the call is still on record (unfinished).
     await audit.ready();
-    await audit.record({
-      ...base,
-      time: clock().toISOString(),
-      decision: "started",
-      reason: null,
-      duration_ms: 0,
-      args_sha256: argsDigest,
-      ...(captured !== undefined ? { args: captured } : {}),
-    });
+    await write("started", null, captured !== undefined ? { args: captured } : {});
     const started = timer();
     let decision: AuditDecision = "failed";
     let reason: string | null = "the tool threw an error";
@@ -233,15 +222,7 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
       // Awaited in `finally`: a tool that throws cannot skip its record, and
       // a record that cannot be written replaces the outcome with its error.
       // The captured arguments are in the started record already.
-      const entry: AuditEntry = {
-        ...base,
-        time: clock().toISOString(),
-        decision,
-        reason,
-        duration_ms: Math.max(0, Math.round((timer() - started) * 1000) / 1000),
-        args_sha256: argsDigest,
-      };
-      await audit.record(entry);
+      await write(decision, reason, { duration_ms: Math.max(0, Math.round((timer() - started) * 1000) / 1000) });
     }
   }
 

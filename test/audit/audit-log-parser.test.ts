@@ -14,7 +14,7 @@ import { createAuditLog } from "../../src/audit/audit-log.ts";
 import { canonicalJson } from "../../src/audit/canonical-json.ts";
 import { createJsonLinesSink } from "../../src/audit/json-lines-sink.ts";
 import { parseAuditLine, verifyAuditLog } from "../../src/audit/verify-audit-chain.ts";
-import { auditCli } from "./fixtures/spawn-writer.ts";
+import { auditCli } from "../support/audit-cli.ts";
 
 let dir: string;
 beforeAll(async () => {

@@ -13,7 +13,8 @@ import { digestArguments, type AuditEntry, type AuditRecord } from "../../src/au
 import { createAuditLog } from "../../src/audit/audit-log.ts";
 import { createJsonLinesSink } from "../../src/audit/json-lines-sink.ts";
 import { parseAuditLine, verifyAuditLog } from "../../src/audit/verify-audit-chain.ts";
-import { auditCli, spawnWriter, waitFor } from "./fixtures/spawn-writer.ts";
+import { auditCli } from "../support/audit-cli.ts";
+import { spawnWriter, waitFor } from "./fixtures/spawn-writer.ts";
 
 let dir: string;
 beforeAll(async () => {

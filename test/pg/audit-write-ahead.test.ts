@@ -10,7 +10,8 @@ import { digestArguments } from "../../src/audit/audit-record.ts";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
 import { createPostgresAuditSink, readTenantAuditRecords, applyAuditMigration, verifyTenantAuditChain } from "../../src/pg/audit-sink.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
-import { auditCli, spawnWriter, waitFor } from "../audit/fixtures/spawn-writer.ts";
+import { spawnWriter, waitFor } from "../audit/fixtures/spawn-writer.ts";
+import { auditCli } from "../support/audit-cli.ts";
 
 let postgres: TestPostgres;
 let appUrl: string;

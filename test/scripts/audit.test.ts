@@ -1,32 +1,14 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digestArguments } from "../../src/audit/audit-record.ts";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
 import { createJsonLinesSink } from "../../src/audit/json-lines-sink.ts";
-import { PROJECT_ROOT } from "../support/langgraph-dev.ts";
-
-const run = promisify(execFile);
+import { auditCli } from "../support/audit-cli.ts";
 
 /** Run `npm run audit -- ...args` (the same command line, without npm's banner). */
-async function audit(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return auditWithEnv({}, ...args);
-}
-async function auditWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/audit.ts", ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const audit = (...args: string[]) => auditCli({}, ...args);
 
 let dir: string;
 let file: string;
@@ -82,7 +64,7 @@ describe("npm run audit", () => {
       tool_call_id: null, decision: "refused", reason: "no", duration_ms: 0, args_sha256: digestArguments({}),
     });
     await log.close();
-    const ok = await auditWithEnv({ TEST_CHAIN_KEY: chainKey }, "verify", keyed, "--key-env", "TEST_CHAIN_KEY");
+    const ok = await auditCli({ TEST_CHAIN_KEY: chainKey }, "verify", keyed, "--key-env", "TEST_CHAIN_KEY");
     expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/OK: 1 record/) });
     expect((await audit("verify", keyed, "--key-env", "UNSET_CHAIN_KEY_VARIABLE")).code).toBe(2);
   });
@@ -122,8 +104,8 @@ describe("npm run audit", () => {
       tool_call_id: null, decision: "refused", reason: "no", duration_ms: 0, args_sha256: digestArguments({}),
     });
     await log.close();
-    expect(await auditWithEnv({ AUDIT_CHAIN_KEY: chainKey }, "head", keyed)).toMatchObject({ code: 0, stdout: `acme 0 ${record.hash}\n` });
-    expect(await auditWithEnv({ AUDIT_CHAIN_KEY: "" }, "head", keyed)).toMatchObject({ code: 1, stderr: expect.stringMatching(/verify it with the chain key/) });
+    expect(await auditCli({ AUDIT_CHAIN_KEY: chainKey }, "head", keyed)).toMatchObject({ code: 0, stdout: `acme 0 ${record.hash}\n` });
+    expect(await auditCli({ AUDIT_CHAIN_KEY: "" }, "head", keyed)).toMatchObject({ code: 1, stderr: expect.stringMatching(/verify it with the chain key/) });
   });
 
   it("query: prints one tenant's records since a date", async () => {
