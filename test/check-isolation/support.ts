@@ -38,15 +38,6 @@ export function startCli(args: string[], env: Record<string, string>): CliRun {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Wait until `condition` holds, checking every 50 ms, or fail after `ms`. */
-export async function waitFor(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Ids of every thread and assistant, and every store item under the tenant's prefix, a token can see. */
 export async function inventory(url: string, token: string, prefix: string): Promise<Record<string, unknown>> {
   const post = async (path: string, body: unknown) => {
