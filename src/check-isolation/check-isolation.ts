@@ -35,6 +35,12 @@ export interface CheckIsolationOptions {
   probes?: readonly Probe[];
   /** Run marker. Default `ci-` and 12 random hex digits. */
   marker?: string;
+  /**
+   * The broken credentials sent as A. Default: `brokenCredentials(tokens.a)`.
+   * The command line passes the ones it redacts, so the expired copy (whose
+   * `exp` depends on the clock) is the very one that is sent.
+   */
+  broken?: ReturnType<typeof brokenCredentials>;
 }
 
 /** A progress step. */
@@ -96,7 +102,7 @@ export async function checkIsolation(options: CheckIsolationOptions): Promise<Is
     a: `Bearer ${options.tokens.a}`,
     b: `Bearer ${options.tokens.b}`,
     ...(options.tokens.a2 ? { a2: `Bearer ${options.tokens.a2}` } : {}),
-    ...brokenCredentials(options.tokens.a),
+    ...(options.broken ?? brokenCredentials(options.tokens.a)),
   };
   const send = createSender({ url: options.url, authorization, requestTimeoutMs, signal });
   // The cleanup must outlive Ctrl-C and the time limit: its own sender has only the per-request timeout.

@@ -33,7 +33,7 @@ export function excerpt(text: string, needle?: string): string {
  * @example
  * namesOfA(world); // [["A's thread id", "0192…"], ["A's tenant_id", "\"tenant-a\""], …]
  */
-export function namesOfA(w: World): Array<[what: string, text: string]> {
+function namesOfA(w: World): Array<[what: string, text: string]> {
   const ids: Array<[string, string | undefined]> = [
     ["thread", w.a.thread],
     ["run", w.a.run],

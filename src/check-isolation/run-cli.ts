@@ -40,7 +40,9 @@ export async function runCheckIsolationCli(args: string[], env: NodeJS.ProcessEn
     io.stderr.write(`check-isolation: ${error.message}\n\n${USAGE}`);
     return 2;
   }
-  const secrets = [options.tokens.a, options.tokens.b, ...(options.tokens.a2 ? [options.tokens.a2] : []), ...Object.values(brokenCredentials(options.tokens.a)).map((v) => v.replace(/^Bearer /, ""))];
+  // Derived once: what is redacted is exactly what is sent.
+  const broken = brokenCredentials(options.tokens.a);
+  const secrets = [options.tokens.a, options.tokens.b, ...(options.tokens.a2 ? [options.tokens.a2] : []), ...Object.values(broken).map((v) => v.replace(/^Bearer /, ""))];
   const say = (text: string) => io.stderr.write(redact(text, secrets));
   for (const warning of options.warnings) say(`note: ${warning}\n`);
 
@@ -80,6 +82,7 @@ export async function runCheckIsolationCli(args: string[], env: NodeJS.ProcessEn
       timeLimitMs: options.timeLimitMs,
       signal: controller.signal,
       onProgress: progress,
+      broken,
     });
   } finally {
     for (const [name, handler] of Object.entries(handlers)) signals.off(name, handler);

@@ -33,7 +33,7 @@ export function requestOf(probe: Probe, w: World): ProbeRequest {
  * @example
  * describeRequest({ method: "POST", path: "/threads/search", body: { ids: ["x"] } }); // 'POST /threads/search {"ids":["x"]}'
  */
-export function describeRequest(request: ProbeRequest): string {
+function describeRequest(request: ProbeRequest): string {
   const body = request.raw ?? (request.body === undefined ? "" : JSON.stringify(request.body));
   return `${request.method} ${request.path}${body ? ` ${body.length > 200 ? `${body.slice(0, 200)}… (${body.length} bytes)` : body}` : ""}`;
 }

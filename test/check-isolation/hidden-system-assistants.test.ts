@@ -9,32 +9,20 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import type { IsolationReport } from "../../src/check-isolation/check-isolation.ts";
 import { runCheckIsolationCli } from "../../src/check-isolation/run-cli.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
-import { ALL_SCOPES, inventory } from "./support.ts";
+import { ALL_SCOPES, inventory, textSink } from "./support.ts";
 
 let issuer: LocalIssuer;
 let server: LangGraphDev;
 let dir: string;
 let env: Record<string, string>;
 
-const sink = () => {
-  let text = "";
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-};
-
 async function run(args: string[]): Promise<{ code: number; report: IsolationReport; err: string }> {
-  const [out, err] = [sink(), sink()];
+  const [out, err] = [textSink(), textSink()];
   const file = join(dir, `${args.length}.json`);
   const code = await runCheckIsolationCli(["--url", server.url, "--json", file, ...args], env, { stdout: out.stream, stderr: err.stream });
   return { code, report: JSON.parse(await readFile(file, "utf8")) as IsolationReport, err: err.text() };

@@ -7,14 +7,13 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import type { IsolationReport } from "../../src/check-isolation/check-isolation.ts";
 import { runCheckIsolationCli } from "../../src/check-isolation/run-cli.ts";
 import type { ProbeResult } from "../../src/check-isolation/types.ts";
 import { PROJECT_ROOT, startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
-import { ALL_SCOPES, READ_SCOPES } from "./support.ts";
+import { ALL_SCOPES, READ_SCOPES, textSink } from "./support.ts";
 
 let issuer: LocalIssuer;
 let server: LangGraphDev;
@@ -25,13 +24,6 @@ let out = "";
 let err = "";
 let tokens: string[] = [];
 
-const sink = (append: (s: string) => void) =>
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      append(chunk.toString());
-      done();
-    },
-  });
 const result = (id: string): ProbeResult => {
   const found = report.results.find((r) => r.id === id);
   if (!found) throw new Error(`no result ${id}`);
@@ -49,10 +41,14 @@ describe("check-isolation against langgraph dev running the docs' naive owner-on
       CHECK_ISOLATION_TOKEN_A2: await issuer.sign({ sub: "carol", org_id: "tenant-a", scope: READ_SCOPES }),
     };
     tokens = Object.values(env);
-    const stdout = sink((s) => (out += s));
+    const stdout = textSink();
+    const stderr = textSink();
     // A terminal: progress is drawn probe by probe on one line.
-    const stderr = Object.assign(sink((s) => (err += s)), { isTTY: true });
-    code = await runCheckIsolationCli(["--url", server.url, "--graph", "echo", "--json", join(dir, "report.json")], env, { stdout, stderr });
+    code = await runCheckIsolationCli(["--url", server.url, "--graph", "echo", "--json", join(dir, "report.json")], env, {
+      stdout: stdout.stream,
+      stderr: Object.assign(stderr.stream, { isTTY: true }),
+    });
+    [out, err] = [stdout.text(), stderr.text()];
     report = JSON.parse(await readFile(join(dir, "report.json"), "utf8")) as IsolationReport;
   }, 300_000);
 

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { checkIsolation, type IsolationReport } from "../../src/check-isolation/check-isolation.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
-import { ALL_SCOPES, READ_SCOPES, inventory, startCli, waitFor } from "./support.ts";
+import { waitFor } from "../support/wait-for.ts";
+import { ALL_SCOPES, READ_SCOPES, inventory, startCli } from "./support.ts";
 
 let issuer: LocalIssuer;
 let server: LangGraphDev;
@@ -125,7 +126,7 @@ describe("check-isolation against langgraph dev running this package's Auth", ()
     expect((before.a as { assistants: unknown[] }).assistants).toEqual([]);
     const cli = startCli(["--url", server.url, "--json", join(dir, "sigint.json")], { CHECK_ISOLATION_TOKEN_A: tokens.a, CHECK_ISOLATION_TOKEN_B: tokens.b });
     // Wait until A's world exists, then interrupt.
-    await waitFor(() => cli.stderr().includes("tenant A reads its world"), 120_000, "the world to be built");
+    await waitFor(() => cli.stderr().includes("tenant A reads its world"), "the world to be built", { timeoutMs: 120_000 });
     cli.child.kill("SIGINT");
     expect(await cli.exited).toBe(130);
     expect(cli.stderr()).toContain("SIGINT: stopping the probes and deleting what was created");

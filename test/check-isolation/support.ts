@@ -4,6 +4,7 @@
  * prove that a run left nothing behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { Writable } from "node:stream";
 import { PROJECT_ROOT } from "../support/langgraph-dev.ts";
 
 /** Every scope of this package's default permission table. */
@@ -38,15 +39,6 @@ export function startCli(args: string[], env: Record<string, string>): CliRun {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Wait until `condition` holds, checking every 50 ms, or fail after `ms`. */
-export async function waitFor(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Ids of every thread and assistant, and every store item under the tenant's prefix, a token can see. */
 export async function inventory(url: string, token: string, prefix: string): Promise<Record<string, unknown>> {
   const post = async (path: string, body: unknown) => {
@@ -66,4 +58,24 @@ export async function inventory(url: string, token: string, prefix: string): Pro
     // Items, not namespaces: the dev server's in-memory store keeps listing a namespace whose last item was deleted.
     items: ((await post("/store/items/search", { namespace_prefix: [prefix], limit: 1000 })) as { items: Array<{ namespace: string[]; key: string }> }).items.map((i) => `${i.namespace.join(".")}/${i.key}`).sort(),
   };
+}
+
+/**
+ * A stream that keeps what is written to it, for `runCheckIsolationCli`'s
+ * stdout and stderr in-process.
+ *
+ * @example
+ * const out = textSink();
+ * await runCheckIsolationCli(args, env, { stdout: out.stream, stderr: textSink().stream });
+ * out.text(); // the table
+ */
+export function textSink(): { stream: Writable; text(): string } {
+  let text = "";
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { stream, text: () => text };
 }
