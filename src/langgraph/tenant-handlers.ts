@@ -7,9 +7,8 @@ import { isTenantId } from "../tenant/tenant-id.ts";
 import { isUuidV5 } from "../policy/run-assistant.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
 import { systemAssistantFilter, type SystemAssistantFilter, type SystemAssistantsSetting } from "../policy/system-assistants.ts";
-import { checkRunOptions, type RunOptionsInput } from "./create-run-check.ts";
+import { checkRunOptions, namesLangSmithProject, type RunOptionsInput } from "./create-run-check.ts";
 import {
-  namesLangSmithInConfig,
   requireCronTiedToThread,
   requireMergeSafeUpdate,
   requireStampableMetadata,
@@ -140,7 +139,7 @@ function applyPlatformRules(request: HandlerRequest, principal: Principal, polic
     return;
   }
   if (request.resource === "assistants" && (request.action === "create" || request.action === "update")) {
-    if (namesLangSmithInConfig(value.config) && !policy.allowsLangSmith(principal)) {
+    if (namesLangSmithProject(value.config) && !policy.allowsLangSmith(principal)) {
       throw new TenantForbiddenError("LangSmith feedback keys and tracing projects are not allowed");
     }
   }
