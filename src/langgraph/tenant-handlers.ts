@@ -174,6 +174,8 @@ export function handleTenantEvent(
   }
   if (options.host === "platform" && request.resource !== "store") {
     applyPlatformRules(request, principal, options.policy);
+    // Platform fact: CronCreate has no metadata, so a stamp would be dropped; the cron is tied through its thread.
+    if (request.resource === "crons" && request.action === "create") return filter;
   }
 
   if (request.resource === "store") {
@@ -188,9 +190,6 @@ export function handleTenantEvent(
   if (request.resource === "assistants" && (request.action === "create" || request.action === "update")) {
     requireTenantAssistantWrite(asObject(request.value), request.action);
   }
-
-  // Platform fact: CronCreate has no metadata, so a stamp would be dropped; the cron is tied through its thread.
-  if (options.host === "platform" && request.resource === "crons" && request.action === "create") return filter;
 
   switch (request.action) {
     case "create":
