@@ -197,7 +197,9 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
     if (target === undefined) throw new RouteRefusedError(404, "no such route");
     const input: RouteRequest = { method: request.method, path: target.path, query: target.query };
     const found = options.policy.match(request.method, target.path);
-    if (found?.route.body) return withBody(request, principal, input, found);
+    // `decide` matches again when handed no match: answer an unknown route here, as it would.
+    if (found === undefined) throw new RouteRefusedError(404, "no such route");
+    if (found.route.body) return withBody(request, principal, input, found);
     return finish(request, principal, decideOrThrow(input, principal, found), false);
   };
 }

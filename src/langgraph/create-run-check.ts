@@ -91,8 +91,12 @@ function isSet(value: unknown): boolean {
 /**
  * The server traces a run to `configurable.langsmith_project` (set from the
  * body's `langsmith_tracer`, or directly in `config`) with its own LangSmith key.
+ * Used on a run's config and on an assistant's (merged under the run's).
+ *
+ * @example
+ * namesLangSmithProject({ configurable: { langsmith_project: "theirs" } }); // true
  */
-function namesLangSmithProject(config: unknown): boolean {
+export function namesLangSmithProject(config: unknown): boolean {
   const configurable = (config as { configurable?: Record<string, unknown> } | null | undefined)?.configurable;
   if (configurable === null || typeof configurable !== "object") return false;
   return isSet(configurable.langsmith_project) || isSet(configurable.langsmith_example_id);

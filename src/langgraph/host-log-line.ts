@@ -42,7 +42,8 @@ export function hostLogLine(input: HostLogInput): string {
     if (input.checkRun) own.push("run checks (assistant, thread, run options)");
     left = ["applying filters and metadata stamps"];
   }
-  // An override that contradicts detection is allowed (detection may be wrong) but said out loud.
+  // resolveHost refuses an override that contradicts detection, except `js` on the dev CLI's
+  // command line (the same server code): that one is said out loud.
   const source = input.source === "AUTH_SERVER" && input.detected !== undefined && input.detected !== input.host
     ? `AUTH_SERVER; detected ${input.detected}`
     : input.source;

@@ -12,7 +12,7 @@ export {
 export { createRouteGuard, type RequestGuard, type RouteGuardOptions } from "./create-route-guard.ts";
 export { createPlatformRouteGuard, type PlatformRouteGuardOptions } from "./create-platform-route-guard.ts";
 export {
-  checkRunOptions, createRunCheck, type RunCheckOptions, type RunCreationCheck, type RunOptionsInput,
+  checkRunOptions, createRunCheck, namesLangSmithProject, type RunCheckOptions, type RunCreationCheck, type RunOptionsInput,
 } from "./create-run-check.ts";
 export {
   importServerContextStorage, readServerStorage, type ServerStorage, type ServerStorageSource, type StoredRun,
@@ -25,6 +25,6 @@ export { detectHost, type HostResolution, isLangGraphCliServer, resolveHost, typ
 export { type HostLogInput, hostLogLine } from "./host-log-line.ts";
 export { type PlatformAuthSection, readPlatformAuthSection, requireNoAuthCache } from "./platform-auth-section.ts";
 export {
-  isPlatformStudioUser, namesLangSmithInConfig, requireCronTiedToThread, requireMergeSafeUpdate,
+  isPlatformStudioUser, requireCronTiedToThread, requireMergeSafeUpdate,
   requireStampableMetadata, studioDecision,
 } from "./platform-value-rules.ts";

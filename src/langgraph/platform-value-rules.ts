@@ -10,7 +10,8 @@
  * - a create whose value has no metadata object (the tenant stamp would be lost);
  * - an update whose metadata names `owner` (deleting it would not be kept);
  * - an assistant whose config names a LangSmith project (dev reads it back from
- *   storage at run creation; the platform worker has no storage).
+ *   storage at run creation; the platform worker has no storage; the test is
+ *   `namesLangSmithProject` of the run check).
  */
 import { TenantForbiddenError } from "../errors.ts";
 import { isStudioUser } from "@langchain/langgraph-sdk/auth";
@@ -48,14 +49,6 @@ export function requireMergeSafeUpdate(value: Mutable): void {
   if (sent === null || sent === undefined) return;
   if (!isPlainObject(sent)) throw new TenantForbiddenError("metadata must be an object");
   if (Object.hasOwn(sent, "owner")) throw new TenantForbiddenError('the "owner" metadata key cannot be changed');
-}
-
-/** True when an assistant's `config.configurable` names a LangSmith project or example. */
-export function namesLangSmithInConfig(config: unknown): boolean {
-  const configurable = isPlainObject(config) ? config.configurable : undefined;
-  if (!isPlainObject(configurable)) return false;
-  const set = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null && v !== "");
-  return set(configurable.langsmith_project) || set(configurable.langsmith_example_id);
 }
 
 /**

@@ -57,7 +57,7 @@ function walk(dir: string): string[] {
 }
 
 /** The installed SDK's `dist/client` folder. */
-export function sdkClientDir(): string {
+function sdkClientDir(): string {
   const require = createRequire(import.meta.url);
   const entry = require.resolve("@langchain/langgraph-sdk");
   let dir = dirname(entry);

@@ -7,9 +7,8 @@ import { isTenantId } from "../tenant/tenant-id.ts";
 import { isUuidV5 } from "../policy/run-assistant.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
 import { systemAssistantFilter, type SystemAssistantFilter, type SystemAssistantsSetting } from "../policy/system-assistants.ts";
-import { checkRunOptions, type RunOptionsInput } from "./create-run-check.ts";
+import { checkRunOptions, namesLangSmithProject, type RunOptionsInput } from "./create-run-check.ts";
 import {
-  namesLangSmithInConfig,
   requireCronTiedToThread,
   requireMergeSafeUpdate,
   requireStampableMetadata,
@@ -140,7 +139,7 @@ function applyPlatformRules(request: HandlerRequest, principal: Principal, polic
     return;
   }
   if (request.resource === "assistants" && (request.action === "create" || request.action === "update")) {
-    if (namesLangSmithInConfig(value.config) && !policy.allowsLangSmith(principal)) {
+    if (namesLangSmithProject(value.config) && !policy.allowsLangSmith(principal)) {
       throw new TenantForbiddenError("LangSmith feedback keys and tracing projects are not allowed");
     }
   }
@@ -175,6 +174,8 @@ export function handleTenantEvent(
   }
   if (options.host === "platform" && request.resource !== "store") {
     applyPlatformRules(request, principal, options.policy);
+    // Platform fact: CronCreate has no metadata, so a stamp would be dropped; the cron is tied through its thread.
+    if (request.resource === "crons" && request.action === "create") return filter;
   }
 
   if (request.resource === "store") {
@@ -189,9 +190,6 @@ export function handleTenantEvent(
   if (request.resource === "assistants" && (request.action === "create" || request.action === "update")) {
     requireTenantAssistantWrite(asObject(request.value), request.action);
   }
-
-  // Platform fact: CronCreate has no metadata, so a stamp would be dropped; the cron is tied through its thread.
-  if (options.host === "platform" && request.resource === "crons" && request.action === "create") return filter;
 
   switch (request.action) {
     case "create":

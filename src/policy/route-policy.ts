@@ -208,14 +208,6 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
     return undefined;
   };
 
-  const requireTenantPrefix = (route: ServerRoute, prefix: unknown, principal: Principal): RouteDecision | undefined => {
-    if (!isTenantNamespace(prefix, principal)) {
-      // Same words as the store handler, which checks the same thing again.
-      return refuse(route, 403, storeNamespaceHint(principal.tenant_id));
-    }
-    return undefined;
-  };
-
   return {
     routes,
     match,
@@ -242,19 +234,13 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
             return refuse(route, 403, "run webhooks are not allowed");
           }
           break;
-        case "store-search": {
-          // Absent or non-JSON bodies are left to the server's validator (400).
-          if (isRecord(request.body)) {
-            const refused = requireTenantPrefix(route, request.body.namespace_prefix, principal);
-            if (refused) return refused;
-          }
-          break;
-        }
+        case "store-search":
         case "store-namespaces": {
-          if (isRecord(request.body)) {
-            const refused = requireTenantPrefix(route, request.body.prefix, principal);
-            if (refused) return refused;
-          }
+          // Absent or non-JSON bodies are left to the server's validator (400).
+          if (!isRecord(request.body)) break;
+          const prefix = route.body === "store-search" ? request.body.namespace_prefix : request.body.prefix;
+          // Same words as the store handler, which checks the same thing again.
+          if (!isTenantNamespace(prefix, principal)) return refuse(route, 403, storeNamespaceHint(principal.tenant_id));
           break;
         }
         default:

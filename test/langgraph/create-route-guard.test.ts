@@ -54,6 +54,10 @@ describe("createRouteGuard", () => {
     expect(() => check(new Request(url("/internal/truncate"), { method: "POST", body: "{}" }), bob)).toThrow(
       expect.objectContaining({ status: 404, code: "ERR_ROUTE_REFUSED" }),
     );
+    // A route the table does not have is refused at once, body or not.
+    expect(() => check(new Request(url("/no/such/route"), { method: "POST", body: "{}" }), bob)).toThrow(
+      expect.objectContaining({ status: 404, code: "ERR_ROUTE_REFUSED" }),
+    );
     // A run joined by id needs storage: that answer is a promise.
     expect(check(new Request(url(`/threads/${T_B}/runs/${R_B}/join`)), bob)).toBeInstanceOf(Promise);
   });
