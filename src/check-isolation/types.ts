@@ -80,7 +80,7 @@ export interface Probe {
   /** Route label, e.g. `threads.get`. */
   route: string;
   method: ProbeMethod;
-  /** Endpoint pattern with `:name` parameters, as in `listSdkClientEndpoints()`. */
+  /** Endpoint pattern with `:name` parameters, as the SDK client endpoints are read in tests (`test/support/sdk-client-endpoints.ts`). */
   pattern: string;
   /** What the caller tries, in words. */
   attempt: string;

@@ -8,7 +8,7 @@ import { fillPattern } from "../../src/check-isolation/probe-helpers.ts";
 import { NOT_PROBED, PROBES } from "../../src/check-isolation/probe-table.ts";
 import { orderProbes, requestOf } from "../../src/check-isolation/run-probes.ts";
 import type { World } from "../../src/check-isolation/types.ts";
-import { listSdkClientEndpoints } from "../../src/langgraph/sdk-client-endpoints.ts";
+import { listSdkClientEndpoints } from "../support/sdk-client-endpoints.ts";
 
 const world: World = {
   marker: "m",

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, writeFile } from "node:fs/promises";
 import { isAuthMatching } from "@langchain/langgraph-api/auth";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
-import { listSdkClientEndpoints } from "../../src/langgraph/sdk-client-endpoints.ts";
+import { listSdkClientEndpoints } from "../support/sdk-client-endpoints.ts";
 import { PLATFORM_ROUTES, type PlatformRoute } from "../../src/policy/platform-routes.ts";
 import { applyPlatformValue, startPlatformWorker, type PlatformHost } from "../support/platform-host.ts";
 import { neededPermission, sampleValue, STAMPED_EVENTS, type Ids } from "./platform-events.ts";

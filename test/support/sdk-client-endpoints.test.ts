@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { listSdkClientEndpoints } from "../../src/langgraph/sdk-client-endpoints.ts";
+import { listSdkClientEndpoints } from "./sdk-client-endpoints.ts";
 
 describe("listSdkClientEndpoints", () => {
   const endpoints = listSdkClientEndpoints();
