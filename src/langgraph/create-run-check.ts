@@ -81,7 +81,8 @@ export function checkRunOptions(
   }
 }
 
-const LANGSMITH_REFUSAL = "LangSmith feedback keys and tracing projects are not allowed";
+/** The refusal of LangSmith run options (feedback keys, a tracing project), the same words wherever they are checked. */
+export const LANGSMITH_REFUSAL = "LangSmith feedback keys and tracing projects are not allowed";
 
 function isSet(value: unknown): boolean {
   if (Array.isArray(value)) return value.length > 0;

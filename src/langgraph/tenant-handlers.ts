@@ -7,7 +7,7 @@ import { isTenantId } from "../tenant/tenant-id.ts";
 import { isUuidV5 } from "../policy/run-assistant.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
 import { systemAssistantFilter, type SystemAssistantFilter, type SystemAssistantsSetting } from "../policy/system-assistants.ts";
-import { checkRunOptions, namesLangSmithProject, type RunOptionsInput } from "./create-run-check.ts";
+import { checkRunOptions, LANGSMITH_REFUSAL, namesLangSmithProject, type RunOptionsInput } from "./create-run-check.ts";
 import {
   requireCronTiedToThread,
   requireMergeSafeUpdate,
@@ -140,7 +140,7 @@ function applyPlatformRules(request: HandlerRequest, principal: Principal, polic
   }
   if (request.resource === "assistants" && (request.action === "create" || request.action === "update")) {
     if (namesLangSmithProject(value.config) && !policy.allowsLangSmith(principal)) {
-      throw new TenantForbiddenError("LangSmith feedback keys and tracing projects are not allowed");
+      throw new TenantForbiddenError(LANGSMITH_REFUSAL);
     }
   }
   if (request.action === "create" || request.action === "create_run") requireStampableMetadata(value, request.event);
