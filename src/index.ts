@@ -46,9 +46,7 @@ export {
   type VerifiedToken, type VerifiedTokenReader,
 } from "./verify/verify-access-token.ts";
 export { DEFAULT_MAX_DOCUMENT_BYTES, fetchJson, type FetchJsonOptions } from "./verify/fetch-json.ts";
-export {
-  hasDuplicateMember, type InspectedToken, inspectToken, type InspectTokenOptions,
-} from "./verify/inspect-token.ts";
+export { type InspectedToken, inspectToken, type InspectTokenOptions } from "./verify/inspect-token.ts";
 export {
   createTokenCache, type TokenCache, type TokenCacheOptions, verifiedKid, type VerifiedTokenFacts,
 } from "./verify/token-cache.ts";
