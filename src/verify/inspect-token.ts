@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { InvalidTokenError } from "../errors.ts";
+import { deepFreeze } from "../lib/deep-freeze.ts";
 
 /** Options of {@link inspectToken}. */
 export interface InspectTokenOptions {
@@ -88,14 +89,6 @@ const HEADER_CACHE_MAX = 256;
 function rememberHeader(segment: string, header: Record<string, unknown>): void {
   if (headerCache.size >= HEADER_CACHE_MAX) headerCache.delete(headerCache.keys().next().value as string);
   headerCache.set(segment, deepFreeze(header));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    for (const item of Object.values(value)) deepFreeze(item);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /** Every check in the documented order: the path for a header seen for the first time, and for every malformed token. */
