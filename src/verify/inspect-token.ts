@@ -187,17 +187,25 @@ function decodeObject(segment: string, part: "header" | "payload"): Record<strin
   return value as Record<string, unknown>;
 }
 
-/** Members of every object in a parsed JSON value (`__proto__` included: JSON.parse makes it an own member). */
-function countMembers(value: object): number {
+/**
+ * Members of every object in a parsed JSON value (`__proto__` included:
+ * JSON.parse makes it an own member). A loop over a stack, not recursion:
+ * with a large `maxTokenBytes` a payload can nest deeper than the call stack.
+ */
+function countMembers(root: object): number {
   let count = 0;
-  if (Array.isArray(value)) {
-    for (const item of value) if (item !== null && typeof item === "object") count += countMembers(item as object);
-    return count;
-  }
-  for (const key in value) {
-    count++;
-    const item = (value as Record<string, unknown>)[key];
-    if (item !== null && typeof item === "object") count += countMembers(item);
+  const pending: object[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop()!;
+    if (Array.isArray(value)) {
+      for (const item of value) if (item !== null && typeof item === "object") pending.push(item as object);
+      continue;
+    }
+    for (const key in value) {
+      count++;
+      const item = (value as Record<string, unknown>)[key];
+      if (item !== null && typeof item === "object") pending.push(item);
+    }
   }
   return count;
 }
