@@ -24,7 +24,8 @@ const WRITE_ACTIONS = new Set(["create", "update", "delete", "create_run", "put"
 /**
  * The permission an event needs: `<resource>:read` for read, search, get and
  * list_namespaces; `<resource>:write` for create, update, delete, create_run
- * and put. An unknown event needs a permission nobody has (fails closed).
+ * and put. An unknown event (or anything but a string) needs a permission
+ * nobody has (fails closed): `undefined`, never a throw.
  *
  * @example
  * requiredPermission("threads:create_run"); // "threads:write"
@@ -36,6 +37,7 @@ export function requiredPermission(event: string): Permission | undefined {
 }
 
 function permissionOf(event: string): Permission | undefined {
+  if (typeof event !== "string") return undefined;
   const parts = event.split(":");
   const [resource, action] = parts;
   if (parts.length !== 2 || !resource || !action || !["threads", "assistants", "crons", "store"].includes(resource)) return undefined;
