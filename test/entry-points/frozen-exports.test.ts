@@ -21,6 +21,12 @@
  *   route of both tables for a caller with no permission and one with all,
  *   the tool policy, the provider presets and the configuration reader.
  *
+ * In process, not against `langgraph dev`: the server runs these same
+ * functions, and the tampering would have to be done by code loaded into the
+ * server's process (its own copy of the modules) to mean anything there;
+ * booting a server (about a minute on two busy cores) would add no verdict
+ * this run cannot give.
+ *
  * Functions and classes are code, exported as they are (as jose does): their
  * `prototype` is not walked. Rewriting the package's code in place is
  * monkey-patching, which a same-process attacker can do to any library and to
