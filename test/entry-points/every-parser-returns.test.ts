@@ -48,7 +48,7 @@ const CHILD_CPU_SECONDS = 300;
 
 /** The functions the child must have called: the list, and the others found. */
 const PARSERS = [
-  "inspectToken", "inspectToken (1 MiB cap)", "inspectToken (hostile payload)", "extractBearerToken", "extractBearerToken (1 MiB cap)",
+  "inspectToken", "inspectToken (64 KiB cap)", "inspectToken (hostile payload)", "extractBearerToken", "extractBearerToken (64 KiB cap)",
   "peekBearerToken", "isBearerTokenSyntax", "requestTarget", "requestTarget (URL prefix)", "createJsonNestingScanner",
   "parseAuditLine", "createAuditLogParser", "verifyAuditLog", "parseChainHeads", "isChainHeadLine", "customRoutesVariable",
   "readConfig AUTH_CUSTOM_ROUTES", "readConfig", "parseTenantKey", "tenantIdFromNamespaceLabel", "isTenantId", "isResourceId",
