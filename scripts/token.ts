@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadDevSigningKey, signToken } from "../test/support/local-issuer.ts";
-import { isTenantId, TENANT_ID_PATTERN } from "../src/tenant/tenant-id.ts";
+import { isTenantId, TENANT_ID_PATTERN_SOURCE } from "../src/tenant/tenant-id.ts";
 import { ALL_PERMISSIONS, DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_DIR } from "../test/support/dev-settings.ts";
 
 const { values } = parseArgs({
@@ -21,7 +21,7 @@ if (!values.tenant || !values.sub) {
   process.exit(2);
 }
 if (!isTenantId(values.tenant)) {
-  console.error(`--tenant must match ${TENANT_ID_PATTERN} (the server refuses any other tenant id)`);
+  console.error(`--tenant must match /${TENANT_ID_PATTERN_SOURCE}/ (the server refuses any other tenant id)`);
   process.exit(2);
 }
 const key = await loadDevSigningKey(DEV_KEY_DIR);

@@ -20,7 +20,9 @@ export type AuthErrorCode =
   | "ERR_KEYS_UNAVAILABLE"
   | "ERR_TENANT_ID_INVALID"
   | "ERR_TENANT_KEY_INVALID"
-  | "ERR_TENANT_CONTEXT_MISSING";
+  | "ERR_TENANT_CONTEXT_MISSING"
+  | "ERR_STORE_NAMESPACE_INVALID"
+  | "ERR_OPTION_INVALID";
 
 /** The realm named in every `WWW-Authenticate` challenge. */
 export const REALM = "langgraph";
@@ -197,5 +199,41 @@ export class MissingTenantContextError extends AuthError {
   override name = "MissingTenantContextError";
   constructor(description = "no tenant in the run's config (configurable.langgraph_auth_user.tenant_id)") {
     super("ERR_TENANT_CONTEXT_MISSING", 403, `forbidden: ${description}`, {});
+  }
+}
+
+// Caller mistakes found while serving a request: a function that runs per
+// request throws these, never a plain TypeError (which the server would
+// answer with a bare 500, or on the platform with its raw message). Options
+// given once to a factory at start-up stay TypeErrors naming the option.
+
+/**
+ * A store namespace a graph handed to the tenant store that LangGraph's
+ * stores refuse: not a list, an empty label, a label that is not a string or
+ * holds `.`, `:` or NUL (400). The labels are never echoed.
+ */
+export class InvalidStoreNamespaceError extends AuthError {
+  override name = "InvalidStoreNamespaceError";
+  constructor(description = "a store namespace must be a list of non-empty string labels without \".\", \":\" or NUL", options?: { cause?: unknown }) {
+    super("ERR_STORE_NAMESPACE_INVALID", 400, `invalid_namespace: ${description}`, {}, options);
+  }
+}
+
+/**
+ * An option or argument that the deployment's own code passed to a function
+ * that runs per request is invalid: a tool guard's `callId` that returns no
+ * id, the tools handed to `guard.invoke`, the store handed to
+ * `createTenantStoreForRun`, a `tenantFromConfig` that is not a function.
+ * The request is not at fault, so the status is 500; the error is coded so
+ * the server answers with this message, which names the option and nothing
+ * of the request.
+ */
+export class InvalidOptionError extends AuthError {
+  override name = "InvalidOptionError";
+  /** The option or argument at fault, e.g. `callId`. */
+  readonly option: string;
+  constructor(option: string, problem: string, options?: { cause?: unknown }) {
+    super("ERR_OPTION_INVALID", 500, `server_error: the deployment passed an invalid "${option}": ${problem}`, {}, options);
+    this.option = option;
   }
 }

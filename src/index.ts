@@ -7,7 +7,9 @@
  * and audit.
  *
  * Every name is listed: a module's new export is public only once added
- * here. The adapters have their own entry points: `./langgraph` (the `Auth`
+ * here. Every exported value is a function, a class or deeply frozen data
+ * (no `RegExp`, no zod schema): a caller can read a rule, never rewrite it
+ * (test/entry-points/frozen-exports.test.ts tries). The adapters have their own entry points: `./langgraph` (the `Auth`
  * and its pieces), `./runtime` (checkpointer, store, tool guard), `./pg`,
  * `./hono`, and `./auth` (the ready `Auth` instance).
  */
@@ -16,23 +18,20 @@ export {
   InvalidTenantKeyError, InvalidTokenError, KeysUnavailableError, MissingTenantContextError, MissingTokenError,
   quoteHeaderValue, REALM, RouteRefusedError, TenantForbiddenError,
 } from "./errors.ts";
+export { InvalidOptionError, InvalidStoreNamespaceError } from "./errors.ts";
 export {
   type Algorithm, type AuthConfig, CONFIG_VARIABLES, DEFAULT_ALGORITHMS, readConfig, SUPPORTED_ALGORITHMS,
-  TENANT_ID_PATTERN,
+  TENANT_ID_PATTERN_SOURCE,
 } from "./config/read-config.ts";
 export { isLoopbackHost, isSecureOrLoopbackUrl } from "./config/is-loopback-url.ts";
+export { toVerificationConfig, type VerificationConfig } from "./config/verification-env.ts";
 export {
-  issuerListVariable, toVerificationConfig, VERIFICATION_ENV, type VerificationConfig,
-} from "./config/verification-env.ts";
-export {
-  PROVIDER_NAMES, type ProviderName, type ProviderSettings, ProviderVariables, readProviderSettings,
-  type RequiredClaim,
+  PROVIDER_NAMES, type ProviderName, type ProviderSettings, readProviderSettings, type RequiredClaim,
 } from "./config/provider-variables.ts";
 export {
-  DEFAULT_TOKEN_CACHE_MAX_AGE_SECONDS, DEFAULT_TOKEN_CACHE_MAX_ENTRIES, type TokenCacheConfig, TokenCacheEnvSchema,
-  toTokenCacheConfig,
+  DEFAULT_TOKEN_CACHE_MAX_AGE_SECONDS, DEFAULT_TOKEN_CACHE_MAX_ENTRIES, type TokenCacheConfig, toTokenCacheConfig,
 } from "./config/token-cache-config.ts";
-export { CUSTOM_ROUTE_METHODS, type CustomRoute, customRoutesVariable } from "./config/custom-routes-variable.ts";
+export { CUSTOM_ROUTE_METHODS, type CustomRoute } from "./config/custom-routes-variable.ts";
 export {
   DEFAULT_MAX_TOKEN_BYTES, extractBearerToken, type ExtractBearerTokenOptions, isBearerTokenSyntax, peekBearerToken,
 } from "./bearer/extract-bearer-token.ts";
@@ -46,9 +45,7 @@ export {
   type VerifiedToken, type VerifiedTokenReader,
 } from "./verify/verify-access-token.ts";
 export { DEFAULT_MAX_DOCUMENT_BYTES, fetchJson, type FetchJsonOptions } from "./verify/fetch-json.ts";
-export {
-  hasDuplicateMember, type InspectedToken, inspectToken, type InspectTokenOptions,
-} from "./verify/inspect-token.ts";
+export { type InspectedToken, inspectToken, type InspectTokenOptions } from "./verify/inspect-token.ts";
 export {
   createTokenCache, type TokenCache, type TokenCacheOptions, verifiedKid, type VerifiedTokenFacts,
 } from "./verify/token-cache.ts";
@@ -90,8 +87,7 @@ export {
   SYSTEM_ASSISTANT_FILTER, systemAssistantFilter, type SystemAssistantFilter, type SystemAssistantsSetting,
 } from "./policy/system-assistants.ts";
 export {
-  createToolPolicy, type Named, readToolCaller, TOOL_NAME_PATTERN, type ToolPolicy, type ToolPolicyConfig,
-  ToolPolicySchema,
+  createToolPolicy, type Named, readToolCaller, TOOL_NAME_PATTERN_SOURCE, type ToolPolicy, type ToolPolicyConfig,
 } from "./policy/tool-policy.ts";
 export { dropCredentialHeaders, isCredentialHeaderName } from "./policy/credential-headers.ts";
 export {
@@ -99,7 +95,7 @@ export {
 } from "./authenticate/create-authenticator.ts";
 export { canonicalJson } from "./audit/canonical-json.ts";
 export {
-  AUDIT_DECISIONS, type AuditDecision, type AuditEntry, type AuditRecord, AuditRecordSchema, type ChainHead,
+  AUDIT_DECISIONS, type AuditDecision, type AuditEntry, type AuditRecord, type ChainHead,
   type ChainKey, digestArguments, GENESIS_HASH, hashAuditRecord, NO_TENANT, requireChainKey, sealAuditRecord,
 } from "./audit/audit-record.ts";
 export { type AuditSink } from "./audit/audit-sink.ts";

@@ -29,9 +29,9 @@ export interface AuditFileSystem {
  * @example
  * createJsonLinesSink({ file, fileSystem: nodeAuditFileSystem }); // the default
  */
-export const nodeAuditFileSystem: AuditFileSystem = {
+export const nodeAuditFileSystem: AuditFileSystem = Object.freeze({
   open: (path, flags, mode) => open(path, flags, mode),
-};
+} satisfies AuditFileSystem);
 
 /**
  * Write all of `bytes` (at `position`, or appended when it is undefined),

@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { deepFreeze } from "../lib/deep-freeze.ts";
 import {
   createAuditChainVerifier, parseAuditLine, type AuditChainProblem, type AuditChainReport, type AuditChainVerifierOptions,
   type AuditTailDefect,
@@ -49,7 +50,7 @@ const REPAIR = "npm run audit -- repair <file>";
  * @example
  * AUDIT_TAIL_REPAIRS["torn-line"].repair; // "cut the log back to its last whole line: npm run audit -- repair <file> …"
  */
-export const AUDIT_TAIL_REPAIRS: Readonly<Record<AuditTailDefect, { reason: string; repair: string }>> = {
+export const AUDIT_TAIL_REPAIRS: Readonly<Record<AuditTailDefect, Readonly<{ reason: string; repair: string }>>> = deepFreeze({
   "missing-newline": {
     reason: "the last line is incomplete (no newline), though its record is whole and verifies",
     repair: `append the missing newline: ${REPAIR} (keeps the record)`,
@@ -66,7 +67,7 @@ export const AUDIT_TAIL_REPAIRS: Readonly<Record<AuditTailDefect, { reason: stri
     reason: "NUL bytes at the end of the log (zero-filled blocks left by a crash)",
     repair: `cut the log back to its last whole line: ${REPAIR} (the cut bytes are saved beside the log)`,
   },
-};
+});
 
 /**
  * Build a log parser over the chain verifier.

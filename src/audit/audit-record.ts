@@ -12,7 +12,7 @@ import { canonicalJson } from "./canonical-json.ts";
  * `call_id`) has one record per call, written after it: `"allowed"`,
  * `"refused"` or `"failed"`.
  */
-export const AUDIT_DECISIONS = ["started", "finished", "allowed", "refused", "failed"] as const;
+export const AUDIT_DECISIONS = Object.freeze(["started", "finished", "allowed", "refused", "failed"] as const);
 /** One of {@link AUDIT_DECISIONS}. */
 export type AuditDecision = (typeof AUDIT_DECISIONS)[number];
 

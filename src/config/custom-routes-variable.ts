@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { deepFreeze } from "../lib/deep-freeze.ts";
 
-/** The methods a custom route may name. */
-export const CUSTOM_ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+/** The methods a custom route may name (frozen). */
+export const CUSTOM_ROUTE_METHODS = deepFreeze(["GET", "POST", "PUT", "PATCH", "DELETE"] as const);
 
 /** One route of the app's own `http.app`, as `AUTH_CUSTOM_ROUTES` names it. */
 export interface CustomRoute {

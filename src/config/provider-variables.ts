@@ -5,12 +5,13 @@
  * of `read-config.ts`, so the provider surface reads in one place.
  */
 import { z } from "zod";
+import { deepFreeze } from "../lib/deep-freeze.ts";
 import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
 
 /** Identity providers with a preset; `generic` (the default) is the package's own convention. */
-export const PROVIDER_NAMES = [
+export const PROVIDER_NAMES = deepFreeze([
   "generic", "auth0", "clerk", "supabase", "entra", "keycloak", "okta", "cognito", "workos",
-] as const;
+] as const);
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 /** A token-type check from `AUTH_REQUIRED_CLAIMS`: the claim must equal one of `oneOf`. */

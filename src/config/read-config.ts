@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
+import { deepFreeze } from "../lib/deep-freeze.ts";
 import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
 import { wholeNumberVariable } from "./whole-number-variable.ts";
 import { issuerListVariable, toVerificationConfig, VERIFICATION_ENV, type VerificationConfig } from "./verification-env.ts";
@@ -8,19 +9,32 @@ import { TokenCacheEnvSchema, toTokenCacheConfig, type TokenCacheConfig } from "
 import { customRoutesVariable, type CustomRoute } from "./custom-routes-variable.ts";
 
 /** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
-export const SUPPORTED_ALGORITHMS = [
+export const SUPPORTED_ALGORITHMS = deepFreeze([
   "RS256", "RS384", "RS512",
   "PS256", "PS384", "PS512",
   "ES256", "ES384", "ES512",
   "EdDSA", "Ed25519",
-] as const;
+] as const);
 export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 /** Default allowlist: `RS256,PS256,ES256,EdDSA`. */
-export const DEFAULT_ALGORITHMS: readonly Algorithm[] = ["RS256", "PS256", "ES256", "EdDSA"];
+export const DEFAULT_ALGORITHMS: readonly Algorithm[] = deepFreeze(["RS256", "PS256", "ES256", "EdDSA"]);
 
-/** The tenant id rule, shared with `src/tenant/`: 1–128 characters, no `::`. */
-export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/**
+ * The tenant id rule as the source text of a regular expression: 1–128
+ * ASCII letters, digits, `.`, `_` and `-`, starting with a letter or digit
+ * (so no `::`, whitespace or look-alike). A string, not a `RegExp`: an
+ * exported `RegExp` can be recompiled by anyone (`compile`), even frozen.
+ * Check ids with `isTenantId`; `new RegExp(TENANT_ID_PATTERN_SOURCE)`
+ * builds a copy of your own.
+ *
+ * @example
+ * new RegExp(TENANT_ID_PATTERN_SOURCE).test("acme-eu"); // true
+ */
+export const TENANT_ID_PATTERN_SOURCE = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
+
+/** This module's own copy of the rule: never exported. */
+const TENANT_ID = new RegExp(TENANT_ID_PATTERN_SOURCE);
 
 /** Validated options every layer below is built from. */
 export interface AuthConfig extends VerificationConfig {
@@ -144,7 +158,7 @@ const EnvSchema = z.object({
   AUTH_TENANT_MODE: z.enum(["multi", "single"], { error: 'AUTH_TENANT_MODE must be "multi" or "single"' }).default("multi"),
   AUTH_SINGLE_TENANT_ID: z
     .string()
-    .regex(TENANT_ID_PATTERN, "AUTH_SINGLE_TENANT_ID must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    .regex(TENANT_ID, `AUTH_SINGLE_TENANT_ID must match ${TENANT_ID_PATTERN_SOURCE}`)
     .default("default"),
   AUTH_VISIBILITY: z.enum(["tenant", "owner"], { error: 'AUTH_VISIBILITY must be "tenant" or "owner"' }).default("tenant"),
   ...VERIFICATION_ENV,
@@ -174,8 +188,8 @@ const EnvSchema = z.object({
   AUTH_CUSTOM_ROUTES: customRoutesVariable.optional(),
 });
 
-/** The environment variables this module reads. */
-export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);
+/** The environment variables this module reads (frozen). */
+export const CONFIG_VARIABLES: readonly string[] = deepFreeze(Object.keys(EnvSchema.shape));
 
 /**
  * Read and validate the `AUTH_*` variables. Empty strings count as unset.

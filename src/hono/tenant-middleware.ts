@@ -10,8 +10,9 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { Authenticator } from "../authenticate/create-authenticator.ts";
-import { AuthError, InsufficientScopeError } from "../errors.ts";
+import { AuthError, InsufficientScopeError, InvalidOptionError, MissingTenantContextError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
+import { isTenantId } from "../tenant/tenant-id.ts";
 
 /** Hono environment of routes behind {@link createTenantMiddleware}: `c.get("principal")`. */
 export interface TenantEnv {
@@ -42,6 +43,10 @@ function checkPermissions(permissions: readonly string[], what: string): void {
  * required permissions. Failures answer with the `AuthError`'s status,
  * `WWW-Authenticate` and body (401 no or bad token, 403 insufficient scope,
  * 503 keys unavailable); anything else propagates to Hono's error handler.
+ * A route behind it always sees a principal with a valid tenant: one without
+ * (a custom authenticator's) is refused 403 (`MissingTenantContextError`),
+ * and something that is not a principal at all answers 500
+ * (`InvalidOptionError`, the authenticator's fault), never a crash in the route.
  *
  * @throws {TypeError} at construction: no authenticator, or a bad `permissions` list.
  * @example
@@ -58,7 +63,7 @@ export function createTenantMiddleware(options: TenantMiddlewareOptions): Middle
   return async (c, next) => {
     let principal: Principal;
     try {
-      principal = await options.authenticator.authenticateRequest(c.req.raw);
+      principal = requirePrincipal(await options.authenticator.authenticateRequest(c.req.raw));
       requireAll(principal, required);
     } catch (error) {
       if (error instanceof AuthError) return authErrorResponse(error);
@@ -91,6 +96,17 @@ export function requirePermissions(...permissions: string[]): MiddlewareHandler<
     }
     await next();
   };
+}
+
+/** What the authenticator resolved to, checked before any route relies on it. */
+function requirePrincipal(value: unknown): Principal {
+  const principal = value as Partial<Principal> | null;
+  if (principal === null || typeof principal !== "object" || typeof principal.identity !== "string" || principal.identity === "" ||
+    !Array.isArray(principal.permissions) || !principal.permissions.every((p) => typeof p === "string")) {
+    throw new InvalidOptionError("authenticator", "authenticateRequest must resolve to a principal (identity, tenant_id, permissions)");
+  }
+  if (!isTenantId(principal.tenant_id)) throw new MissingTenantContextError("the authenticated caller has no valid tenant");
+  return principal as Principal;
 }
 
 function principalOf(c: Context<TenantEnv>): Principal | undefined {

@@ -22,7 +22,7 @@ export interface MigrateResult {
 }
 
 /** The tables row-level security protects. */
-export const TENANT_TABLES = ["tenant_resources", "checkpoints", "checkpoint_blobs", "checkpoint_writes"] as const;
+export const TENANT_TABLES = Object.freeze(["tenant_resources", "checkpoints", "checkpoint_blobs", "checkpoint_writes"] as const);
 
 const MIGRATIONS_DIR = new URL("./migrations/", import.meta.url);
 const LOCK_KEY = "langgraph-tenant-auth:migrate";

@@ -1,3 +1,4 @@
+import { deepFreeze } from "../lib/deep-freeze.ts";
 import type { ServerRoute } from "./route-table.ts";
 
 /**
@@ -53,7 +54,7 @@ const SYSTEM_SEARCH = `${read("assistants")}, or { created_by: "system" } when t
 const SYSTEM_READ = `${read("assistants")}, or { created_by: "system" } for a version-5 UUID (a system assistant's id)`;
 
 /** Every route of LangGraph Platform a client of this package can reach (SDK client endpoints, `/mcp`, `/a2a`). */
-export const PLATFORM_ROUTES: readonly PlatformRoute[] = [
+export const PLATFORM_ROUTES: readonly PlatformRoute[] = deepFreeze([
   route("meta.info", "GET", "/info", [], "answers without auth", "nothing", { protection: "public" }),
   route("meta.ok", "GET", "/ok", [], "health check", "a valid token"),
 
@@ -126,4 +127,4 @@ export const PLATFORM_ROUTES: readonly PlatformRoute[] = [
   route("a2a.post", "POST", "/a2a/:assistant_id", [], "not known: runs an assistant over A2A", "refused for tenants (operator: a2a)", { operator: "a2a" }),
 
   route("ui.render", "POST", "/ui/:assistant_id", [], "serves a graph's UI bundle (no tenant data)", "a valid token"),
-];
+]);

@@ -158,7 +158,7 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
     if (!["GET", "POST", "PUT", "PATCH", "DELETE"].includes(r.method) || typeof r.path !== "string" || !r.path.startsWith("/")) {
       throw new TypeError(`extraRoutes[${i}] needs a method (GET, POST, PUT, PATCH, DELETE) and a path starting with "/"`);
     }
-    return { id: `extra.${i}`, method: r.method, path: r.path, protection: "handler" };
+    return Object.freeze({ id: `extra.${i}`, method: r.method, path: r.path, protection: "handler" as const });
   });
   const host = options.host ?? "dev";
   if (host !== "dev" && host !== "js" && host !== "platform") throw new TypeError('host must be "dev", "js" or "platform"');
@@ -174,7 +174,8 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
       );
     }
   });
-  const routes = [...extra, ...table];
+  // Frozen like the tables: a decision hands out these very route objects.
+  const routes: readonly ServerRoute[] = Object.freeze([...extra, ...table]);
   const compiled = routes.map(compile);
 
   const unlocked = (group: OperatorRoute, principal: Principal): boolean => {

@@ -14,10 +14,14 @@
  *
  * This file is the data; `route-policy.ts` is the engine that decides over it
  * (and over `platform-routes.ts`, the platform's table).
+ *
+ * Both tables are deeply frozen: the policy decides over these very objects,
+ * so a caller can read them but never rewrite a route.
  */
+import { deepFreeze } from "../lib/deep-freeze.ts";
 
 /** Routes the policy refuses unless a permission unlocks them (see `operatorPermissions` of `createRoutePolicy`). */
-export const OPERATOR_ROUTES = ["truncate", "crons", "protocol", "webhooks", "delete-threads", "langsmith", "prune", "mcp", "a2a"] as const;
+export const OPERATOR_ROUTES = deepFreeze(["truncate", "crons", "protocol", "webhooks", "delete-threads", "langsmith", "prune", "mcp", "a2a"] as const);
 export type OperatorRoute = (typeof OPERATOR_ROUTES)[number];
 
 /**
@@ -58,7 +62,7 @@ const RUN = { protection: "handler+policy", body: "run" } as const;
  * Every route of `@langchain/langgraph-api` 1.5.1 (server.mjs, api/*.mjs,
  * ui/load.mjs). `GET /info` and `GET /ui/*` never reach `authenticate`.
  */
-export const SERVER_ROUTES: readonly ServerRoute[] = [
+export const SERVER_ROUTES: readonly ServerRoute[] = deepFreeze([
   { id: "meta.info", method: "GET", path: "/info", protection: "public" },
   { id: "meta.ok", method: "GET", path: "/ok", protection: "handler" },
   { id: "internal.truncate", method: "POST", path: "/internal/truncate", protection: "refused", operator: "truncate" },
@@ -124,4 +128,4 @@ export const SERVER_ROUTES: readonly ServerRoute[] = [
 
   { id: "ui.render", method: "POST", path: "/ui/:agent", protection: "handler" },
   { id: "ui.asset", method: "GET", path: "/ui/:agent/:basename", protection: "public" },
-];
+]);

@@ -1,4 +1,6 @@
+import { MissingTenantContextError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
+import { isTenantId } from "../tenant/tenant-id.ts";
 
 /** Visibility inside a tenant: shared by members, or per owner. */
 export type Visibility = "tenant" | "owner";
@@ -14,39 +16,52 @@ export type TenantFilter = { tenant_id: string; owner?: string };
  * unknown operators as "match everything", while a plain non-empty string is
  * strict equality. Both values were validated when the principal was built.
  *
- * @throws {TypeError} the principal has no tenant or identity (never a match-all filter).
+ * @throws {MissingTenantContextError} the principal has no valid tenant or no
+ * identity (403: never a match-all filter, never a plain error the server answers with 500).
  * @example
  * tenantFilter(principal, "tenant"); // { tenant_id: "acme" }
  * tenantFilter(principal, "owner");  // { tenant_id: "acme", owner: "alice" }
  */
 export function tenantFilter(principal: Principal, visibility: Visibility): TenantFilter {
-  if (!principal.tenant_id || !principal.identity) {
-    throw new TypeError("tenantFilter needs a principal with a tenant_id and an identity");
-  }
+  requireScopedPrincipal(principal);
   return visibility === "owner"
     ? { tenant_id: principal.tenant_id, owner: principal.identity }
     : { tenant_id: principal.tenant_id };
 }
 
+/** A principal a filter or a stamp can be made of: a valid tenant id and a non-empty identity. */
+function isScopedPrincipal(principal: Principal | null | undefined): principal is Principal {
+  return isTenantId(principal?.tenant_id) && typeof principal.identity === "string" && principal.identity !== "";
+}
+
+function requireScopedPrincipal(principal: Principal | null | undefined): asserts principal is Principal {
+  if (!isScopedPrincipal(principal)) {
+    throw new MissingTenantContextError("the caller has no valid tenant and identity to scope this request to");
+  }
+}
+
 /**
  * Metadata stamped on every resource a caller creates.
  *
+ * @throws {MissingTenantContextError} the principal has no valid tenant or no identity (403): nothing is stamped with a missing tenant.
  * @example
  * tenantStamp(principal); // { tenant_id: "acme", owner: "alice" }
  */
 export function tenantStamp(principal: Principal): { tenant_id: string; owner: string } {
+  requireScopedPrincipal(principal);
   return { tenant_id: principal.tenant_id, owner: principal.identity };
 }
 
 /**
  * True when stored metadata matches the caller's tenant filter, with the
  * server's semantics for plain values (strict equality on every key).
+ * False, never a throw, for a principal without a valid tenant and identity.
  *
  * @example
  * isInTenant(thread.metadata, principal, "tenant");
  */
 export function isInTenant(metadata: unknown, principal: Principal, visibility: Visibility): boolean {
-  if (metadata === null || typeof metadata !== "object") return false;
+  if (metadata === null || typeof metadata !== "object" || !isScopedPrincipal(principal)) return false;
   const record = metadata as Record<string, unknown>;
   return Object.entries(tenantFilter(principal, visibility)).every(([key, expected]) => record[key] === expected);
 }

@@ -1,18 +1,26 @@
 import { z } from "zod";
+import { deepFreeze } from "../lib/deep-freeze.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 
 /**
  * A tool name as chat-model providers accept it (OpenAI and Anthropic both
- * limit function names to `^[A-Za-z0-9_-]{1,64}$`).
+ * limit function names to `^[A-Za-z0-9_-]{1,64}$`), as the source text of a
+ * regular expression: the policy checks names with its own private copy,
+ * so no caller can widen the rule (`compile` rewrites even a frozen `RegExp`).
+ *
+ * @example
+ * new RegExp(TOOL_NAME_PATTERN_SOURCE).test("billing_lookup"); // true
  */
-export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const TOOL_NAME_PATTERN_SOURCE = "^[A-Za-z0-9_-]{1,64}$";
+
+const TOOL_NAME = new RegExp(TOOL_NAME_PATTERN_SOURCE);
 
 /** A role or permission name: the same rule the principal applies to them. */
 const GRANT_NAME_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 const toolList = z.array(
-  z.string().regex(TOOL_NAME_PATTERN, "a tool name must match ^[A-Za-z0-9_-]{1,64}$"),
+  z.string().regex(TOOL_NAME, `a tool name must match ${TOOL_NAME_PATTERN_SOURCE}`),
 );
 const grantMap = z.record(
   z.string().regex(GRANT_NAME_PATTERN, "a role or permission name must be 1-200 printable ASCII characters"),
@@ -47,7 +55,7 @@ export interface Named {
 
 /** A validated tool policy. Every method is pure and fails closed. */
 export interface ToolPolicy {
-  /** The validated configuration (defaults filled in). */
+  /** The validated configuration (defaults filled in), deeply frozen: the policy decides over exactly this. */
   readonly config: z.output<typeof ToolPolicySchema>;
   /** Tool names `user` may call; empty for anything that is not a principal. */
   allowedToolNames(user: unknown): ReadonlySet<string>;
@@ -100,7 +108,8 @@ export function createToolPolicy(input: ToolPolicyConfig): ToolPolicy {
     const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
     throw new TypeError(`toolPolicy${path}: ${issue.message}`);
   }
-  const config = parsed.data;
+  // Frozen: `policy.config.everyone.push("refund")` must not widen the policy.
+  const config = deepFreeze(parsed.data);
   // Object.hasOwn: a role named "__proto__" or "constructor" must not reach
   // the prototype (z.record builds a plain object).
   const grantsOf = (map: Record<string, string[]>, names: readonly string[]) =>

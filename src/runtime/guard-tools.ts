@@ -6,6 +6,7 @@ import { isGraphInterrupt } from "@langchain/langgraph";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
 import { NO_TENANT, digestArguments, type AuditDecision, type AuditEntry } from "../audit/audit-record.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
+import { InvalidOptionError } from "../errors.ts";
 import { canonicalJson } from "../audit/canonical-json.ts";
 import { readToolCaller, type Named, type ToolPolicy } from "../policy/tool-policy.ts";
 import type { Principal } from "../tenant/principal.ts";
@@ -79,9 +80,15 @@ export interface ToolGuard {
    *
    * @throws {AuditWriteError} a record could not be written: the started
    * record (the tool then does not run) or the outcome (after the tool ran).
+   * @throws {InvalidOptionError} `tools` is not a list of uniquely named
+   * tools, or the `callId` option returned no id (500: the deployment's mistake).
    */
   invoke(tools: readonly GuardableTool[], call: ToolCall, config: RunnableConfig | undefined): Promise<ToolMessage>;
-  /** A LangGraph `ToolNode` whose every call goes through this guard. */
+  /**
+   * A LangGraph `ToolNode` whose every call goes through this guard.
+   *
+   * @throws {TypeError} at construction: a tool without a string name, or two tools of one name.
+   */
   createToolNode(tools: GuardableTool[], options?: GuardedToolNodeOptions): ToolNode;
 }
 
@@ -101,11 +108,18 @@ export function refusalMessage(call: ToolCall): ToolMessage {
   });
 }
 
-function requireUniqueNames(tools: readonly Named[]): Set<string> {
+/**
+ * The tools' names, each once. `when`: a `ToolNode` is built once, so its
+ * tools are checked like any option (a `TypeError`); `invoke` gets them with
+ * every call, so there the mistake is a coded error of the request.
+ */
+function requireUniqueNames(tools: readonly Named[], when: "construction" | "request"): Set<string> {
+  const fail = (problem: string) => (when === "request" ? new InvalidOptionError("tools", problem) : new TypeError(`tools: ${problem}`));
+  if (!Array.isArray(tools)) throw fail("must be a list of tools");
   const names = new Set<string>();
   for (const tool of tools) {
-    if (!tool || typeof tool.name !== "string") throw new TypeError("tools: every tool needs a string name");
-    if (names.has(tool.name)) throw new TypeError(`tools: two tools are named "${tool.name}"; a call would be ambiguous`);
+    if (!tool || typeof tool.name !== "string") throw fail("every tool needs a string name");
+    if (names.has(tool.name)) throw fail(`two tools are named "${tool.name}"; a call would be ambiguous`);
     names.add(tool.name);
   }
   return names;
@@ -138,7 +152,7 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
   const callId = () => {
     const id = makeCallId();
     // The record's schema bounds it; a bad id would only surface at verify time.
-    if (typeof id !== "string" || id.length < 1 || id.length > 128) throw new TypeError("createToolGuard: options.callId must return 1 to 128 characters");
+    if (typeof id !== "string" || id.length < 1 || id.length > 128) throw new InvalidOptionError("callId", "must return 1 to 128 characters");
     return id;
   };
 
@@ -229,7 +243,7 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
   class GuardedToolNode extends ToolNode {
     private readonly names: Set<string>;
     constructor(tools: GuardableTool[], nodeOptions?: GuardedToolNodeOptions) {
-      const names = requireUniqueNames(tools);
+      const names = requireUniqueNames(tools, "construction");
       super(tools, nodeOptions);
       this.names = names;
     }
@@ -243,7 +257,7 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
   return {
     toolsFor: (config, tools) => policy.toolsFor(readRunCaller(config).user, tools),
     async invoke(tools, call, config) {
-      const names = requireUniqueNames(tools);
+      const names = requireUniqueNames(tools, "request");
       const outcome = await guarded(call, config, names, async () => {
         const tool = tools.find((t) => t.name === call.name)!;
         try {

@@ -1,5 +1,5 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { MissingTenantContextError } from "../errors.ts";
+import { InvalidOptionError, MissingTenantContextError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 
 /** Reads the tenant id out of a run's config. */
@@ -23,10 +23,12 @@ export const tenantIdOfRun: TenantFromConfig = (config) => {
  * The run's tenant id, checked with the tenant id rule; fails closed.
  *
  * @throws {MissingTenantContextError} no tenant in the config, or one that breaks the rule (403).
+ * @throws {InvalidOptionError} `read` is not a function (500: the deployment's mistake, found at request time).
  * @example
  * const tenant = requireRunTenant(config);
  */
 export function requireRunTenant(config: RunnableConfig | undefined, read: TenantFromConfig = tenantIdOfRun): string {
+  if (typeof read !== "function") throw new InvalidOptionError("tenantFromConfig", "must be a function of the run's config");
   const tenant = read(config);
   if (tenant === undefined || tenant === null || tenant === "") throw new MissingTenantContextError();
   if (!isTenantId(tenant)) throw new MissingTenantContextError("the run's tenant id is not a valid tenant id");

@@ -9,11 +9,25 @@ import {
   type OperationResults,
   type SearchItem,
 } from "@langchain/langgraph-checkpoint";
-import { InvalidTenantIdError } from "../errors.ts";
+import { InvalidOptionError, InvalidStoreNamespaceError, InvalidTenantIdError } from "../errors.ts";
 import { withTenantContext } from "../tenant/tenant-context.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
 import { requireRunTenant, type TenantFromConfig } from "./run-tenant.ts";
+
+/**
+ * LangGraph's own namespace rules, as a coded error: its `InvalidNamespaceError`
+ * is a plain error (a 500) whose message quotes the labels. Only a list is a
+ * namespace (a string would be spread into one-character labels).
+ */
+function requireNamespace(namespace: unknown, options: { allowEmpty: boolean; allowReservedRoot: boolean }): void {
+  if (!Array.isArray(namespace)) throw new InvalidStoreNamespaceError("a store namespace must be a list of labels");
+  try {
+    validateNamespace(namespace, options);
+  } catch (error) {
+    throw new InvalidStoreNamespaceError(undefined, { cause: error });
+  }
+}
 
 function isListNamespaces(op: Operation): op is ListNamespacesOperation {
   return "limit" in op && "offset" in op && !("namespacePrefix" in op) && !("namespace" in op);
@@ -50,7 +64,8 @@ export class TenantStore extends BaseStore {
 
   constructor(store: BaseStore, tenantId: string) {
     super();
-    if (!store || typeof store.batch !== "function") throw new TypeError("createTenantStore: `store` must be a BaseStore");
+    // Built per run or per request, so a bad store is a coded error (a graph compiled without a store has none in its config).
+    if (!store || typeof store.batch !== "function") throw new InvalidOptionError("store", "must be a LangGraph BaseStore (was the graph compiled with a store?)");
     if (!isTenantId(tenantId)) throw new InvalidTenantIdError();
     // Inside a run, `config.store` is LangGraph's AsyncBatchedStore, whose own
     // `batch` throws by design; wrap the store it batches for, as LangGraph does.
@@ -77,21 +92,52 @@ export class TenantStore extends BaseStore {
     return namespace ? { ...item, namespace } : null;
   }
 
+  // BaseStore's get, search, put, delete and listNamespaces check the
+  // namespace before they reach `batch`, with LangGraph's plain error: the
+  // same checks run first here, as coded errors.
+  override async get(namespace: string[], key: string): Promise<Item | null> {
+    requireNamespace(namespace, { allowEmpty: true, allowReservedRoot: true });
+    return super.get(namespace, key);
+  }
+
+  override async search(namespacePrefix: string[], options?: Parameters<BaseStore["search"]>[1]): Promise<SearchItem[]> {
+    requireNamespace(namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
+    return super.search(namespacePrefix, options);
+  }
+
+  override async put(namespace: string[], key: string, value: Record<string, unknown>, index?: false | string[]): Promise<void> {
+    requireNamespace(namespace, { allowEmpty: false, allowReservedRoot: false });
+    return super.put(namespace, key, value, index);
+  }
+
+  override async delete(namespace: string[], key: string): Promise<void> {
+    requireNamespace(namespace, { allowEmpty: true, allowReservedRoot: true });
+    return super.delete(namespace, key);
+  }
+
+  override async listNamespaces(options: Parameters<BaseStore["listNamespaces"]>[0] = {}): Promise<string[][]> {
+    if (options?.prefix) requireNamespace(options.prefix, { allowEmpty: true, allowReservedRoot: true });
+    if (options?.suffix) requireNamespace(options.suffix, { allowEmpty: true, allowReservedRoot: true });
+    return super.listNamespaces(options);
+  }
+
   override async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
     type Post = (result: unknown) => unknown;
     const inner: Operation[] = [];
     const post: Post[] = [];
+    if (!Array.isArray(operations)) throw new InvalidOptionError("operations", "TenantStore.batch takes a list of store operations");
     for (const op of operations) {
+      if (op === null || typeof op !== "object") throw new InvalidOptionError("operations", "every store operation must be an object");
       if ("namespacePrefix" in op) {
-        validateNamespace(op.namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
+        requireNamespace(op.namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
         inner.push({ ...op, namespacePrefix: this.#in(op.namespacePrefix) });
         post.push((r) => ((r as SearchItem[] | null) ?? []).map((i) => this.#item(i)).filter((i): i is SearchItem => i !== null));
       } else if ("namespace" in op && "value" in op) {
-        validateNamespace(op.namespace, { allowEmpty: op.value === null, allowReservedRoot: true });
+        requireNamespace(op.namespace, { allowEmpty: op.value === null, allowReservedRoot: true });
         inner.push({ ...op, namespace: this.#in(op.namespace) });
         post.push(() => undefined);
       } else if ("namespace" in op) {
-        validateNamespace(op.namespace, { allowEmpty: true, allowReservedRoot: true });
+        requireNamespace(op.namespace, { allowEmpty: true, allowReservedRoot: true });
         inner.push({ ...op, namespace: this.#in(op.namespace) });
         post.push((r) => this.#item(r as Item | null));
       } else if (isListNamespaces(op)) {
@@ -99,7 +145,7 @@ export class TenantStore extends BaseStore {
         inner.push(listOp);
         post.push(listPost);
       } else {
-        throw new TypeError("TenantStore: unknown store operation");
+        throw new InvalidOptionError("operations", "TenantStore.batch was given an unknown store operation");
       }
     }
     const results = await withTenantContext(this.tenantId, () => this.store.batch(inner));
@@ -108,7 +154,8 @@ export class TenantStore extends BaseStore {
 
   #listNamespaces(op: ListNamespacesOperation): { op: ListNamespacesOperation; post: (r: unknown) => string[][] } {
     const conditions = op.matchConditions ?? [];
-    for (const c of conditions) validateNamespace(c.path as string[], { allowEmpty: true, allowReservedRoot: true });
+    if (!Array.isArray(conditions)) throw new InvalidOptionError("operations", "matchConditions must be a list");
+    for (const c of conditions) requireNamespace(c?.path, { allowEmpty: true, allowReservedRoot: true });
     const prefixes = conditions.filter((c) => c.matchType === "prefix");
     const suffixes = conditions.filter((c) => c.matchType === "suffix");
     const innerConditions: MatchCondition[] = prefixes.length
@@ -154,8 +201,8 @@ export class TenantStore extends BaseStore {
 /**
  * Wrap a LangGraph store for one tenant. See {@link TenantStore}.
  *
- * @throws {TypeError} `store` is not a `BaseStore`.
- * @throws {InvalidTenantIdError} the tenant id breaks the rule.
+ * @throws {InvalidOptionError} `store` is not a `BaseStore` (500).
+ * @throws {InvalidTenantIdError} the tenant id breaks the rule (400).
  * @example
  * const store = createTenantStore(new InMemoryStore(), principal.tenant_id);
  */
@@ -168,6 +215,7 @@ export function createTenantStore(store: BaseStore, tenantId: string): TenantSto
  * tenant taken from `configurable.langgraph_auth_user.tenant_id`.
  *
  * @throws {MissingTenantContextError} no tenant in the run's config (403).
+ * @throws {InvalidOptionError} `store` is not a `BaseStore`, e.g. a graph compiled without one (500).
  * @example
  * async function remember(state, config) {
  *   const store = createTenantStoreForRun(config.store, config);

@@ -1,5 +1,6 @@
 import type { JWTPayload } from "jose";
 import { InvalidTokenError } from "../errors.ts";
+import { deepFreeze } from "../lib/deep-freeze.ts";
 import { readClaim } from "./read-claim.ts";
 import { isTenantId } from "./tenant-id.ts";
 
@@ -91,13 +92,17 @@ export interface TenantResolution {
   singleTenantId: string;
 }
 
-/** Defaults: tenant from `org_id`, permissions from `scope` and `permissions`, roles from `roles`. */
-export const DEFAULT_CLAIM_MAPPING: ClaimMapping = {
+/**
+ * Defaults: tenant from `org_id`, permissions from `scope` and `permissions`,
+ * roles from `roles`. Frozen: spread it under your overrides
+ * (`{ ...DEFAULT_CLAIM_MAPPING, tenantClaim: "tid" }`).
+ */
+export const DEFAULT_CLAIM_MAPPING: Readonly<ClaimMapping> = deepFreeze({
   tenantClaim: "org_id",
   scopeClaims: ["scope"],
   permissionClaims: ["permissions"],
   roleClaims: ["roles"],
-};
+});
 
 const NAME_RULE = /^[\x21-\x7e]{1,200}$/;
 const MAX_GRANTED = 256;

@@ -4,6 +4,7 @@
  * is spread over it, field by field (`resolveProviderMapping`).
  */
 import type { ProviderName, ProviderSettings } from "../config/provider-variables.ts";
+import { deepFreeze } from "../lib/deep-freeze.ts";
 import { DEFAULT_CLAIM_MAPPING, type ClaimCheck, type ClaimMapping } from "./principal.ts";
 
 /** One provider's conventions. */
@@ -61,13 +62,15 @@ export function entraIssuerForms(issuer: string): string[] {
 const generic = (overrides: Partial<ClaimMapping>): ClaimMapping => ({ ...DEFAULT_CLAIM_MAPPING, ...overrides });
 
 /**
- * Every preset. Read docs/identity-providers.md for what to
- * configure at each provider so its tokens carry these claims.
+ * Every preset, deeply frozen: `resolveProviderMapping` merges from these
+ * very objects, so nobody can rewrite a provider's tenant claim or grants.
+ * Read docs/identity-providers.md for what to configure at each provider so
+ * its tokens carry these claims.
  *
  * @example
  * PROVIDER_PRESETS.cognito.audienceClaim; // "client_id"
  */
-export const PROVIDER_PRESETS: Readonly<Record<ProviderName, ProviderPreset>> = {
+export const PROVIDER_PRESETS: Readonly<Record<ProviderName, ProviderPreset>> = deepFreeze({
   generic: { mapping: generic({}), audienceClaim: "aud" },
 
   // Auth0 access tokens for an API: `scope` (string) and, with RBAC and "Add
@@ -183,7 +186,7 @@ export const PROVIDER_PRESETS: Readonly<Record<ProviderName, ProviderPreset>> = 
     }),
     audienceClaim: "aud",
   },
-};
+});
 
 /**
  * Merge a preset with the variables that override it, field by field: a

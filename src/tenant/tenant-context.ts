@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { InvalidTenantIdError } from "../errors.ts";
+import { InvalidOptionError, InvalidTenantIdError } from "../errors.ts";
 import { isTenantId } from "./tenant-id.ts";
 
 const storage = new AsyncLocalStorage<string>();
@@ -13,11 +13,13 @@ const storage = new AsyncLocalStorage<string>();
  * which tenant to set on the connection the saver checks out.
  *
  * @throws {InvalidTenantIdError} `tenantId` breaks the tenant id rule (400).
+ * @throws {InvalidOptionError} `fn` is not a function (500).
  * @example
  * await withTenantContext("acme", () => saver.getTuple(config));
  */
 export function withTenantContext<T>(tenantId: string, fn: () => T): T {
   if (!isTenantId(tenantId)) throw new InvalidTenantIdError();
+  if (typeof fn !== "function") throw new InvalidOptionError("fn", "withTenantContext runs a function");
   return storage.run(tenantId, fn);
 }
 

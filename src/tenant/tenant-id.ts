@@ -1,6 +1,13 @@
-import { TENANT_ID_PATTERN } from "../config/read-config.ts";
+import { TENANT_ID_PATTERN_SOURCE } from "../config/read-config.ts";
 
-export { TENANT_ID_PATTERN };
+export { TENANT_ID_PATTERN_SOURCE };
+
+/**
+ * The rule every tenant check of this package runs: a private copy, built
+ * from the exported source text, so nothing outside this module can reach
+ * it (`compile` rewrites even a frozen `RegExp`).
+ */
+const TENANT_ID = new RegExp(TENANT_ID_PATTERN_SOURCE);
 
 /**
  * True for a well-formed tenant id: 1–128 characters of ASCII letters, digits,
@@ -13,5 +20,5 @@ export { TENANT_ID_PATTERN };
  * isTenantId("a::b");    // false
  */
 export function isTenantId(value: unknown): value is string {
-  return typeof value === "string" && TENANT_ID_PATTERN.test(value);
+  return typeof value === "string" && TENANT_ID.test(value);
 }

@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { InvalidTokenError } from "../errors.ts";
+import { deepFreeze } from "../lib/deep-freeze.ts";
 
 /** Options of {@link inspectToken}. */
 export interface InspectTokenOptions {
@@ -88,14 +89,6 @@ const HEADER_CACHE_MAX = 256;
 function rememberHeader(segment: string, header: Record<string, unknown>): void {
   if (headerCache.size >= HEADER_CACHE_MAX) headerCache.delete(headerCache.keys().next().value as string);
   headerCache.set(segment, deepFreeze(header));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    for (const item of Object.values(value)) deepFreeze(item);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /** Every check in the documented order: the path for a header seen for the first time, and for every malformed token. */
@@ -194,17 +187,25 @@ function decodeObject(segment: string, part: "header" | "payload"): Record<strin
   return value as Record<string, unknown>;
 }
 
-/** Members of every object in a parsed JSON value (`__proto__` included: JSON.parse makes it an own member). */
-function countMembers(value: object): number {
+/**
+ * Members of every object in a parsed JSON value (`__proto__` included:
+ * JSON.parse makes it an own member). A loop over a stack, not recursion:
+ * with a large `maxTokenBytes` a payload can nest deeper than the call stack.
+ */
+function countMembers(root: object): number {
   let count = 0;
-  if (Array.isArray(value)) {
-    for (const item of value) if (item !== null && typeof item === "object") count += countMembers(item as object);
-    return count;
-  }
-  for (const key in value) {
-    count++;
-    const item = (value as Record<string, unknown>)[key];
-    if (item !== null && typeof item === "object") count += countMembers(item);
+  const pending: object[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop()!;
+    if (Array.isArray(value)) {
+      for (const item of value) if (item !== null && typeof item === "object") pending.push(item as object);
+      continue;
+    }
+    for (const key in value) {
+      count++;
+      const item = (value as Record<string, unknown>)[key];
+      if (item !== null && typeof item === "object") pending.push(item);
+    }
   }
   return count;
 }
@@ -233,41 +234,4 @@ function isEscaped(text: string, quote: number): boolean {
   let backslashes = 0;
   for (let k = quote - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
   return backslashes % 2 === 1;
-}
-
-/**
- * True when some object in already-valid JSON text repeats a member name
- * (compared after unescaping, so `"a"` and `"\u0061"` are the same name).
- */
-export function hasDuplicateMember(text: string): boolean {
-  // One frame per open container: the names seen (objects) or null (arrays).
-  const stack: Array<Set<string> | null> = [];
-  let expectName = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      let j = i + 1;
-      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
-      const top = stack[stack.length - 1];
-      if (expectName && top) {
-        const name = JSON.parse(text.slice(i, j + 1)) as string;
-        if (top.has(name)) return true;
-        top.add(name);
-        expectName = false;
-      }
-      i = j;
-    } else if (c === "{") {
-      stack.push(new Set());
-      expectName = true;
-    } else if (c === "[") {
-      stack.push(null);
-      expectName = false;
-    } else if (c === "}" || c === "]") {
-      stack.pop();
-      expectName = false;
-    } else if (c === ",") {
-      expectName = stack[stack.length - 1] instanceof Set;
-    }
-  }
-  return false;
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { AUTH_EVENTS, requiredPermission } from "../../src/policy/event-permission.ts";
 import { requireTenantNamespace } from "../../src/policy/store-namespace.ts";
-import { tenantFilter, tenantStamp } from "../../src/policy/tenant-filter.ts";
-import { TenantForbiddenError } from "../../src/errors.ts";
+import { isInTenant, tenantFilter, tenantStamp } from "../../src/policy/tenant-filter.ts";
+import { MissingTenantContextError, TenantForbiddenError } from "../../src/errors.ts";
 import type { Principal } from "../../src/tenant/principal.ts";
 import { makePrincipal } from "../support/principal.ts";
 
@@ -48,9 +48,13 @@ describe("tenantFilter / tenantStamp", () => {
     expect(tenantStamp(alice)).toEqual({ tenant_id: "acme", owner: "alice" });
   });
 
-  it("refuses to build a filter from an empty tenant or identity", () => {
-    expect(() => tenantFilter({ ...alice, tenant_id: "" }, "tenant")).toThrow(TypeError);
-    expect(() => tenantFilter({ ...alice, identity: "" }, "owner")).toThrow(TypeError);
+  it("refuses to build a filter or a stamp from an empty or invalid tenant or identity, with a 403", () => {
+    for (const bad of [{ ...alice, tenant_id: "" }, { ...alice, identity: "" }, { ...alice, tenant_id: "a::b" }, { ...alice, tenant_id: undefined as never }, undefined as never]) {
+      expect(() => tenantFilter(bad, "tenant")).toThrow(expect.objectContaining({ name: "MissingTenantContextError", code: "ERR_TENANT_CONTEXT_MISSING", status: 403 }));
+      expect(() => tenantFilter(bad, "owner")).toThrow(MissingTenantContextError);
+      expect(() => tenantStamp(bad)).toThrow(MissingTenantContextError);
+      expect(isInTenant({ tenant_id: "" }, bad, "tenant")).toBe(false);
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { Annotation, END, InMemoryStore, START, StateGraph } from "@langchain/langgraph";
 import { BaseStore } from "@langchain/langgraph-checkpoint";
 import { describe, expect, it } from "vitest";
-import { InvalidTenantIdError, MissingTenantContextError } from "../../src/errors.ts";
+import { InvalidOptionError, InvalidTenantIdError, MissingTenantContextError } from "../../src/errors.ts";
 import { createTenantStore, createTenantStoreForRun } from "../../src/runtime/tenant-store.ts";
 
 async function seeded() {
@@ -62,9 +62,10 @@ describe("createTenantStore over InMemoryStore", () => {
     // A delete aimed at the other tenant's path lands in the caller's own space.
     await acme.delete(["globex", "memories"], "m1");
     expect((await globex.get(["memories"], "m1"))?.value.text).toBe("globex secret");
-    // Labels that would forge a path are refused by LangGraph's own rule.
-    await expect(acme.get(["globex:memories"], "m1")).rejects.toThrow(/colon/);
-    await expect(acme.search(["x.y"])).rejects.toThrow(/period/);
+    // Labels that would forge a path are refused by LangGraph's own rule, as a coded 400 that does not echo them.
+    const refusal = (rule: RegExp) => ({ code: "ERR_STORE_NAMESPACE_INVALID", status: 400, message: expect.not.stringContaining("globex"), cause: expect.objectContaining({ name: "InvalidNamespaceError", message: expect.stringMatching(rule) }) });
+    await expect(acme.get(["globex:memories"], "m1")).rejects.toMatchObject(refusal(/colon/));
+    await expect(acme.search(["x.y"])).rejects.toMatchObject(refusal(/period/));
   });
 
   it("delete and batch stay inside the tenant", async () => {
@@ -92,7 +93,8 @@ describe("createTenantStore over InMemoryStore", () => {
     const inner = new InMemoryStore();
     expect(() => createTenantStore(inner, "acme::x")).toThrow(InvalidTenantIdError);
     expect(() => createTenantStore(inner, "")).toThrow(InvalidTenantIdError);
-    expect(() => createTenantStore({} as BaseStore, "acme")).toThrow(/`store`/);
+    expect(() => createTenantStore({} as BaseStore, "acme")).toThrow(expect.objectContaining({ name: "InvalidOptionError", option: "store", status: 500 }));
+    expect(() => createTenantStoreForRun(undefined as never, { configurable: { langgraph_auth_user: { tenant_id: "acme" } } })).toThrow(InvalidOptionError);
     expect(() => createTenantStoreForRun(inner, { configurable: {} })).toThrow(MissingTenantContextError);
   });
 });
