@@ -20,7 +20,8 @@ export type AuthErrorCode =
   | "ERR_KEYS_UNAVAILABLE"
   | "ERR_TENANT_ID_INVALID"
   | "ERR_TENANT_KEY_INVALID"
-  | "ERR_TENANT_CONTEXT_MISSING";
+  | "ERR_TENANT_CONTEXT_MISSING"
+  | "ERR_PG_TRANSACTION_ROLLED_BACK";
 
 /** The realm named in every `WWW-Authenticate` challenge. */
 export const REALM = "langgraph";
@@ -197,5 +198,18 @@ export class MissingTenantContextError extends AuthError {
   override name = "MissingTenantContextError";
   constructor(description = "no tenant in the run's config (configurable.langgraph_auth_user.tenant_id)") {
     super("ERR_TENANT_CONTEXT_MISSING", 403, `forbidden: ${description}`, {});
+  }
+}
+
+/**
+ * A tenant transaction (`withTenant`) whose callback swallowed an SQL error:
+ * Postgres had aborted the transaction, so `COMMIT` could only roll it back
+ * and nothing the callback wrote was saved (500: the application's failure,
+ * not the client's). The message names no SQL, table or value.
+ */
+export class TransactionRolledBackError extends AuthError {
+  override name = "TransactionRolledBackError";
+  constructor(description = "the database transaction had failed and was rolled back; nothing of it was saved") {
+    super("ERR_PG_TRANSACTION_ROLLED_BACK", 500, `server_error: ${description}`, {});
   }
 }

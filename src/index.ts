@@ -16,6 +16,7 @@ export {
   InvalidTenantKeyError, InvalidTokenError, KeysUnavailableError, MissingTenantContextError, MissingTokenError,
   quoteHeaderValue, REALM, RouteRefusedError, TenantForbiddenError,
 } from "./errors.ts";
+export { TransactionRolledBackError } from "./errors.ts";
 export {
   type Algorithm, type AuthConfig, CONFIG_VARIABLES, DEFAULT_ALGORITHMS, readConfig, SUPPORTED_ALGORITHMS,
   TENANT_ID_PATTERN,
