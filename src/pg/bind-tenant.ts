@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { beginCleanSql, forgetPreparedStatements, resetSessionSql, TENANT_SETTING } from "./session-reset.ts";
-import { pipelineUntilIdle } from "./pipeline-until-idle.ts";
+import { corkWrites, pipelineUntilIdle } from "./pipeline-until-idle.ts";
 
 // The tenant reaches Postgres only as the bound parameter $1 of these two
 // constant texts, never as SQL text (test/pg/sql-text.test.ts greps src/).
@@ -70,8 +70,19 @@ export function beginTenantTransaction(client: pg.ClientBase, tenantId: string):
  */
 export async function bindSessionTenant(client: pg.ClientBase, tenantId: string): Promise<void> {
   const pipelined = pipelineUntilIdle(client);
-  const clean = client.query(resetSessionSql(client));
-  forgetPreparedStatements(client);
-  if (!pipelined) await clean;
-  await settled([clean, client.query(SET_TENANT_SESSION_SQL, [tenantId])]);
+  let clean: Promise<unknown>;
+  let bind: Promise<unknown> | undefined;
+  const flush = corkWrites(client); // both statements in one write
+  try {
+    clean = client.query(resetSessionSql(client));
+    forgetPreparedStatements(client);
+    if (pipelined) bind = client.query(SET_TENANT_SESSION_SQL, [tenantId]);
+  } finally {
+    flush();
+  }
+  if (!bind) {
+    await clean;
+    bind = client.query(SET_TENANT_SESSION_SQL, [tenantId]);
+  }
+  await settled([clean, bind]);
 }

@@ -14,9 +14,21 @@ interface PipelineState {
   _queryQueue: unknown[];
   _sentQueryQueue: unknown[];
   _getActiveQuery(): unknown;
+  connection?: { stream?: { cork?(): void; uncork?(): void } };
 }
 
 type QueryFn = (...args: unknown[]) => unknown;
+
+/** One pipeline window of one client (module-level functions bound to it: no closure per call). */
+interface Window {
+  client: pg.ClientBase;
+  query: QueryFn;
+  own: boolean;
+  held: (() => void)[];
+  shadow: QueryFn;
+  end: () => void;
+  ended: boolean;
+}
 
 /** True when `client` is a pg 8.23 JavaScript client with nothing queued or in flight. */
 function isIdleJsClient(client: object): boolean {
@@ -40,6 +52,37 @@ function isIdleJsClient(client: object): boolean {
 function needsPortal(config: unknown): boolean {
   if (config === null || typeof config !== "object") return false;
   return typeof (config as { submit?: unknown }).submit === "function" || Boolean((config as { rows?: unknown }).rows);
+}
+
+/** `client.query` while the window lasts: plain queries go through; a portal query, and all after it, wait. */
+function queryInWindow(this: Window, ...args: unknown[]): unknown {
+  const { client, query, held } = this;
+  if (held.length === 0 && !needsPortal(args[0])) return query.apply(client, args);
+  if (typeof (args[0] as { submit?: unknown } | null)?.submit === "function") {
+    held.push(() => void query.apply(client, args));
+    return args[0]; // pg returns a custom query object itself
+  }
+  if (typeof args.at(-1) === "function") {
+    held.push(() => void query.apply(client, args));
+    return undefined;
+  }
+  return new Promise((resolve, reject) => {
+    held.push(() => Promise.resolve(query.apply(client, args)).then(resolve, reject));
+  });
+}
+
+function endWindow(this: Window): void {
+  if (this.ended) return;
+  this.ended = true;
+  const { client } = this;
+  client.removeListener("drain", this.end);
+  client.removeListener("end", this.end);
+  (client as unknown as PipelineState).pipeline = false;
+  if (this.own) (client as unknown as { query: QueryFn }).query = this.query;
+  else delete (client as unknown as { query?: QueryFn }).query;
+  // Still inside pg's answer to the last query, before anyone awaiting it
+  // resumes: what was held goes first, in the order it was asked for.
+  for (const send of this.held.splice(0)) send();
 }
 
 /**
@@ -74,41 +117,39 @@ export function pipelineUntilIdle(client: pg.ClientBase): boolean {
   const state = client as unknown as PipelineState;
   if (state.pipeline === true) return true;
   if (!isIdleJsClient(client)) return false;
-
-  const own = Object.prototype.hasOwnProperty.call(client, "query");
-  const query = (client as unknown as { query: QueryFn }).query;
-  const held: (() => void)[] = [];
-  const shadow: QueryFn = function (this: unknown, ...args: unknown[]) {
-    if (held.length === 0 && !needsPortal(args[0])) return query.apply(client, args);
-    if (needsPortal(args[0]) && typeof (args[0] as { submit?: unknown }).submit === "function") {
-      held.push(() => void query.apply(client, args));
-      return args[0]; // pg returns a custom query object itself
-    }
-    if (typeof args.at(-1) === "function") {
-      held.push(() => void query.apply(client, args));
-      return undefined;
-    }
-    return new Promise((resolve, reject) => {
-      held.push(() => Promise.resolve(query.apply(client, args)).then(resolve, reject));
-    });
-  };
-
-  let ended = false;
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    client.removeListener("drain", end);
-    client.removeListener("end", end);
-    state.pipeline = false;
-    if (own) (client as unknown as { query: QueryFn }).query = query;
-    else delete (client as unknown as { query?: QueryFn }).query;
-    // Still inside pg's answer to the last query, before anyone awaiting it
-    // resumes: what was held goes first, in the order it was asked for.
-    for (const send of held.splice(0)) send();
-  };
+  const target = client as unknown as { query: QueryFn };
+  const window = {
+    client,
+    query: target.query,
+    own: Object.prototype.hasOwnProperty.call(client, "query"),
+    held: [],
+    ended: false,
+  } as unknown as Window;
+  window.shadow = queryInWindow.bind(window);
+  window.end = endWindow.bind(window);
   state.pipeline = true;
-  (client as unknown as { query: QueryFn }).query = shadow;
-  client.once("drain", end);
-  client.once("end", end);
+  target.query = window.shadow;
+  client.once("drain", window.end);
+  client.once("end", window.end);
   return true;
 }
+
+/**
+ * Hold the client's socket writes until the returned function is called, so
+ * that everything queued meanwhile leaves in one write (one system call, one
+ * packet) instead of one per statement. A no-op for a client without a Node
+ * stream. Call the returned function exactly once, synchronously after the
+ * queries (in `finally`): nothing is sent before.
+ *
+ * @example
+ * const flush = corkWrites(client);
+ * try { client.query("BEGIN"); client.query(sql, values); } finally { flush(); }
+ */
+export function corkWrites(client: pg.ClientBase): () => void {
+  const stream = (client as unknown as PipelineState).connection?.stream;
+  if (typeof stream?.cork !== "function" || typeof stream.uncork !== "function") return noop;
+  stream.cork();
+  return stream.uncork.bind(stream);
+}
+
+function noop(): void {}

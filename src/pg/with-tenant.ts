@@ -1,7 +1,8 @@
 import type pg from "pg";
 import { InvalidTenantIdError, TransactionRolledBackError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
-import { beginTenantTransaction } from "./bind-tenant.ts";
+import { beginTenantTransaction, type TenantTransactionStart } from "./bind-tenant.ts";
+import { corkWrites } from "./pipeline-until-idle.ts";
 import { rollbackForRelease } from "./rollback-for-release.ts";
 
 /** Anything `withTenant` can check a connection out of (a `pg.Pool`). */
@@ -57,20 +58,31 @@ export async function withTenant<T>(
   if (!isTenantId(tenantId)) throw new InvalidTenantIdError();
   if (typeof fn !== "function") throw new TypeError("withTenant: `fn` must be a function");
   const client = await pool.connect();
-  let broken: Error | undefined;
   // A connection that breaks while checked out emits "error" on the client;
   // with no listener that would crash the process. Note it: the connection
   // is destroyed on release, and the queries waiting on it fail on their own.
-  const onError = (error: Error) => {
-    broken ??= error;
-  };
+  const fault: Fault = { error: undefined };
+  const onError = noteFault.bind(fault);
   client.on("error", onError);
   try {
-    const { started, pipelined } = beginTenantTransaction(client, tenantId);
-    if (!pipelined) await started;
+    let start: TenantTransactionStart;
+    let pending: Promise<T> | undefined;
+    // The start and what fn sends before its first await leave in one write.
+    const flush = corkWrites(client);
+    try {
+      start = beginTenantTransaction(client, tenantId);
+      if (start.pipelined) pending = call(fn, client);
+    } finally {
+      flush();
+    }
+    const { started } = start;
+    if (!pending) {
+      await started;
+      pending = call(fn, client);
+    }
     let result: T;
     try {
-      result = await fn(client);
+      result = await pending;
     } catch (error) {
       // A failed start is why fn's queries failed: its error says more.
       await started;
@@ -86,11 +98,30 @@ export async function withTenant<T>(
     // Roll back and drop the session state in one round trip: a rollback
     // alone would undo the clean this call began with, and hand the pool
     // back what an earlier borrower left.
-    broken ??= await rollbackForRelease(client, { clean: true });
+    const rollbackError = await rollbackForRelease(client, { clean: true });
+    fault.error ??= rollbackError;
     throw error;
   } finally {
     client.removeListener("error", onError);
     // Released with an error, pg destroys the connection instead of pooling it.
-    client.release(broken);
+    client.release(fault.error);
+  }
+}
+
+/** The first error of a checked-out connection. */
+interface Fault {
+  error: Error | undefined;
+}
+
+function noteFault(this: Fault, error: Error): void {
+  this.error ??= error;
+}
+
+/** `fn(client)` called now, a synchronous throw turned into a rejection. */
+function call<T>(fn: (client: pg.PoolClient) => Promise<T>, client: pg.PoolClient): Promise<T> {
+  try {
+    return Promise.resolve(fn(client));
+  } catch (error) {
+    return Promise.reject(error);
   }
 }

@@ -258,16 +258,20 @@ describe("a connection cut while checked out", () => {
     expect(p.totalCount).toBe(1);
   });
 
-  it("while fn runs (the backend terminated by the server): no crash, the connection is destroyed", async () => {
+  it("while fn runs (the backend terminated by the server between two of fn's queries): no crash, the connection is destroyed", async () => {
     const p = pool(appUrl);
     let pid = 0;
     await expect(
       withTenant(p, "acme", async (c) => {
         pid = (await c.query("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+        const ended = new Promise((resolve) => c.once("end", resolve));
         await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+        // The server's FATAL notice reaches an idle client: pg emits "error" on
+        // it, which crashes a process where nothing listens. Then it ends.
+        await ended;
         return c.query("SELECT 1");
       }),
-    ).rejects.toThrow(/terminating connection|Connection terminated/);
+    ).rejects.toThrow(/not queryable/);
     const next = (await p.query("SELECT pg_backend_pid() AS pid")).rows[0].pid;
     expect(next).not.toBe(pid);
     expect(p.totalCount).toBe(1);
