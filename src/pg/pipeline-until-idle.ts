@@ -30,10 +30,16 @@ interface Window {
   ended: boolean;
 }
 
-/** True when `client` is a pg 8.23 JavaScript client with nothing queued or in flight. */
+/**
+ * True when `client` is a pg 8.23 JavaScript client with nothing queued or
+ * in flight, and is the client object itself (its own queue), not an object
+ * inheriting from one: pg's answers are handled by the client the
+ * connection was opened for, so the mode must be switched on that object.
+ */
 function isIdleJsClient(client: object): boolean {
   const c = client as Partial<PipelineState>;
   return (
+    Object.prototype.hasOwnProperty.call(client, "_queryQueue") &&
     c.pipeline === false &&
     c.readyForQuery === true &&
     c._queryable === true &&
