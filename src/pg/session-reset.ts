@@ -38,7 +38,7 @@ const ROLLBACK_BEGIN_AND_DISCARD_SQL = `ROLLBACK; BEGIN; ${DISCARD_SESSION_SQL}`
  * @example
  * await client.query(resetSessionSql(client));
  */
-export function resetSessionSql(client: pg.ClientBase): string {
+export function resetSessionSql(client: pg.ClientBase): typeof DISCARD_SESSION_SQL | typeof ROLLBACK_AND_DISCARD_SQL {
   return client.getTransactionStatus() === "I" ? DISCARD_SESSION_SQL : ROLLBACK_AND_DISCARD_SQL;
 }
 
@@ -56,7 +56,7 @@ export function resetSessionSql(client: pg.ClientBase): string {
  * @example
  * client.query(beginCleanSql(client)); // then the bound set_config, without waiting
  */
-export function beginCleanSql(client: pg.ClientBase): string {
+export function beginCleanSql(client: pg.ClientBase): typeof BEGIN_AND_DISCARD_SQL | typeof ROLLBACK_BEGIN_AND_DISCARD_SQL {
   return client.getTransactionStatus() === "I" ? BEGIN_AND_DISCARD_SQL : ROLLBACK_BEGIN_AND_DISCARD_SQL;
 }
 
