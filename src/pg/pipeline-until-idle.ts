@@ -135,8 +135,9 @@ export function pipelineUntilIdle(client: pg.ClientBase): boolean {
   window.end = endWindow.bind(window);
   state.pipeline = true;
   target.query = window.shadow;
-  client.once("drain", window.end);
-  client.once("end", window.end);
+  // Plain listeners (endWindow removes both): cheaper than once() on every call.
+  client.on("drain", window.end);
+  client.on("end", window.end);
   return true;
 }
 

@@ -221,9 +221,10 @@ describe("what pipeline mode cannot carry", () => {
     }
   });
 
-  it("after withTenant, the client is an ordinary client again (not in pipeline mode, its own query method)", async () => {
+  it("after withTenant, the client is an ordinary client again (not in pipeline mode, its own query method, no listener left)", async () => {
     const p = pool(appUrl);
     const c0 = await p.connect();
+    const listeners = ["drain", "end", "error"].map((e) => c0.listenerCount(e));
     c0.release();
     await withTenant(p, "acme", ids);
     const c = await p.connect();
@@ -231,6 +232,7 @@ describe("what pipeline mode cannot carry", () => {
       expect((c as unknown as { pipeline: boolean }).pipeline).toBe(false);
       expect(Object.prototype.hasOwnProperty.call(c, "query")).toBe(false);
       expect(c).toBe(c0);
+      expect(["drain", "end", "error"].map((e) => c.listenerCount(e))).toEqual(listeners);
     } finally {
       c.release();
     }
