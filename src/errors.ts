@@ -22,7 +22,8 @@ export type AuthErrorCode =
   | "ERR_TENANT_KEY_INVALID"
   | "ERR_TENANT_CONTEXT_MISSING"
   | "ERR_STORE_NAMESPACE_INVALID"
-  | "ERR_OPTION_INVALID";
+  | "ERR_OPTION_INVALID"
+  | "ERR_PG_TRANSACTION_ROLLED_BACK";
 
 /** The realm named in every `WWW-Authenticate` challenge. */
 export const REALM = "langgraph";
@@ -235,5 +236,18 @@ export class InvalidOptionError extends AuthError {
   constructor(option: string, problem: string, options?: { cause?: unknown }) {
     super("ERR_OPTION_INVALID", 500, `server_error: the deployment passed an invalid "${option}": ${problem}`, {}, options);
     this.option = option;
+  }
+}
+
+/**
+ * A tenant transaction (`withTenant`) whose callback swallowed an SQL error:
+ * Postgres had aborted the transaction, so `COMMIT` could only roll it back
+ * and nothing the callback wrote was saved (500: the application's failure,
+ * not the client's). The message names no SQL, table or value.
+ */
+export class TransactionRolledBackError extends AuthError {
+  override name = "TransactionRolledBackError";
+  constructor(description = "the database transaction had failed and was rolled back; nothing of it was saved") {
+    super("ERR_PG_TRANSACTION_ROLLED_BACK", 500, `server_error: ${description}`, {});
   }
 }

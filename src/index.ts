@@ -19,6 +19,7 @@ export {
   quoteHeaderValue, REALM, RouteRefusedError, TenantForbiddenError,
 } from "./errors.ts";
 export { InvalidOptionError, InvalidStoreNamespaceError } from "./errors.ts";
+export { TransactionRolledBackError } from "./errors.ts";
 export {
   type Algorithm, type AuthConfig, CONFIG_VARIABLES, DEFAULT_ALGORITHMS, readConfig, SUPPORTED_ALGORITHMS,
   TENANT_ID_PATTERN_SOURCE,

@@ -1,8 +1,11 @@
 -- Audit records of agent tool calls: append-only, one tenant visible at a time.
 --
 -- Run as the table owner (a migration role), never as the application role.
--- :"app_role" is the application's login role (psql: -v app_role=my_app;
--- applyAuditMigration() checks it and substitutes it as a quoted identifier).
+-- The setting tenant_auth.app_role names the application's login role:
+-- applyAuditMigration() checks the role and binds its name as a parameter
+-- (set_config('tenant_auth.app_role', $1, true)); with psql, run
+-- PGOPTIONS='-c tenant_auth.app_role=my_app' psql -1 -f audit-migration.sql.
+-- The name is quoted here by format('%I'), never written into this text.
 -- That role must not be the owner, a superuser or have BYPASSRLS.
 
 CREATE TABLE IF NOT EXISTS tool_audit_records (
@@ -34,8 +37,15 @@ CREATE POLICY tool_audit_tenant_append ON tool_audit_records FOR INSERT
 -- The application may insert and read (its own tenant's rows), nothing else:
 -- no UPDATE, DELETE or TRUNCATE, so it cannot rewrite history.
 REVOKE ALL ON tool_audit_records FROM PUBLIC;
-REVOKE ALL ON tool_audit_records FROM :"app_role";
-GRANT SELECT, INSERT ON tool_audit_records TO :"app_role";
+DO $$
+DECLARE r text := nullif(current_setting('tenant_auth.app_role', true), '');
+BEGIN
+  IF r IS NULL THEN
+    RAISE EXCEPTION 'set tenant_auth.app_role to the application role before this migration';
+  END IF;
+  EXECUTE format('REVOKE ALL ON tool_audit_records FROM %I', r);
+  EXECUTE format('GRANT SELECT, INSERT ON tool_audit_records TO %I', r);
+END $$;
 
 -- A second lock for roles that are granted more later (or the owner): any
 -- change to a stored record is refused.

@@ -8,6 +8,7 @@ import {
 } from "../audit/verify-audit-chain.ts";
 import { NO_TENANT } from "../audit/audit-record.ts";
 import { AuditWriteError } from "../audit/audit-log.ts";
+import { InvalidTenantIdError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 import { withTenant, type ConnectablePool } from "./with-tenant.ts";
 
@@ -22,11 +23,14 @@ export interface PgQueryable {
 const MIGRATION_URL = new URL("./audit-migration.sql", import.meta.url);
 
 const ROLE_RULE = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
+const SET_APP_ROLE_SQL = "SELECT set_config('tenant_auth.app_role', $1, true)";
 
 /**
- * Apply `audit-migration.sql` (idempotent, one implicit transaction): the
+ * Apply `audit-migration.sql` (idempotent, one transaction): the
  * `tool_audit_records` table, its RLS policies, grants to `appRole` (SELECT,
- * INSERT only) and the append-only triggers. Run it as the table owner.
+ * INSERT only) and the append-only triggers. Run it as the table owner, on
+ * a client (a `pg.Client` or `await pool.connect()`), not a pool: the
+ * transaction needs one connection.
  *
  * @throws {TypeError} `appRole` is malformed, does not exist, is a superuser
  * or has BYPASSRLS (either would skip row-level security), or is the role
@@ -51,9 +55,19 @@ export async function applyAuditMigration(client: PgQueryable, options: { appRol
   if (role.is_current) {
     throw new TypeError("applyAuditMigration: run it as the table owner, not as options.appRole (an owner can change its rows)");
   }
-  // ROLE_RULE admits no quote, so the quoted identifier cannot be broken out of.
-  const sql = (await readFile(MIGRATION_URL, "utf8")).replaceAll(':"app_role"', `"${appRole}"`);
-  await client.query(sql);
+  const sql = await readFile(MIGRATION_URL, "utf8");
+  // The role reaches Postgres as the bound parameter $1 and is quoted there
+  // by format('%I') (see the file): it is never part of the SQL text. One
+  // transaction, so the setting cannot outlive it.
+  await client.query("BEGIN");
+  try {
+    await client.query(SET_APP_ROLE_SQL, [appRole]);
+    await client.query(sql);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  }
 }
 
 /** Options of {@link createPostgresAuditSink}. */
@@ -73,7 +87,8 @@ function requireAuditTenant(tenantId: string): void {
   if (tenantId === NO_TENANT) {
     throw new AuditWriteError("the Postgres audit sink stores tenant records only: this run has no authenticated user");
   }
-  if (!isTenantId(tenantId)) throw new TypeError("not a valid tenant id");
+  // A caller's mistake, not the sink's failure: a coded 400, before any SQL.
+  if (!isTenantId(tenantId)) throw new InvalidTenantIdError();
 }
 
 /**
@@ -105,7 +120,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Audi
         const row = last.rows[0];
         const head: ChainHead | undefined = row ? { seq: Number(row.seq_text), hash: row.hash } : undefined;
         const record: AuditRecord = seal(head);
-        if (record.tenant_id !== tenantId) throw new TypeError("the sealed record belongs to another tenant");
+        if (record.tenant_id !== tenantId) throw new AuditWriteError("the sealed record belongs to another tenant than the chain it was sealed onto");
         await client.query(
           "INSERT INTO tool_audit_records (tenant_id, seq, time, prev_hash, hash, record) VALUES ($1, $2, $3, $4, $5, $6)",
           [tenantId, record.seq, record.time, record.prev_hash, record.hash, canonicalJson(record)],

@@ -7,6 +7,7 @@ export { DISCARD_SESSION_SQL, resetTenantState, TENANT_SETTING } from "./session
 export { enableCleanCheckout } from "./clean-checkout.ts";
 export { createTenantScopedPool, type TenantScopedPool } from "./tenant-scoped-pool.ts";
 export { listMigrations, migrate, type MigrateOptions, type MigrateResult, TENANT_TABLES } from "./migrate.ts";
+export { eraseTenant, type EraseTenantResult, type TenantTable } from "./erase-tenant.ts";
 export {
   applyAuditMigration, createPostgresAuditSink, type PgPoolLike, type PgQueryable, type PostgresAuditSinkOptions,
   readTenantAuditRecords, verifyTenantAuditChain,

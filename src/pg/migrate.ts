@@ -21,7 +21,13 @@ export interface MigrateResult {
   applied: string[];
 }
 
-/** The tables row-level security protects. */
+/**
+ * The tables row-level security protects (frozen: a caller can read the
+ * list, never change it).
+ *
+ * @example
+ * TENANT_TABLES.includes("checkpoints"); // true
+ */
 export const TENANT_TABLES = Object.freeze(["tenant_resources", "checkpoints", "checkpoint_blobs", "checkpoint_writes"] as const);
 
 const MIGRATIONS_DIR = new URL("./migrations/", import.meta.url);

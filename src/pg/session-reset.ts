@@ -1,6 +1,4 @@
 import type pg from "pg";
-import { InvalidTenantIdError } from "../errors.ts";
-import { isTenantId } from "../tenant/tenant-id.ts";
 
 /** The Postgres setting row-level security policies read the tenant from. */
 export const TENANT_SETTING = "app.current_tenant";
@@ -24,24 +22,42 @@ export const TENANT_SETTING = "app.current_tenant";
  * await client.query(DISCARD_SESSION_SQL); // one round trip
  */
 export const DISCARD_SESSION_SQL =
-  "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; " +
-  "SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES";
+  "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES";
 
-// Built once: every checkout sends one of these two texts.
-const ROLLBACK_AND_DISCARD_SQL = `ROLLBACK; ${DISCARD_SESSION_SQL}`;
+// Constant texts, built once: no value of a caller is ever part of them.
+const ROLLBACK_AND_DISCARD_SQL = `ROLLBACK; ${DISCARD_SESSION_SQL}` as const;
+const BEGIN_AND_DISCARD_SQL = `BEGIN; ${DISCARD_SESSION_SQL}` as const;
+const ROLLBACK_BEGIN_AND_DISCARD_SQL = `ROLLBACK; BEGIN; ${DISCARD_SESSION_SQL}` as const;
 
 /**
  * Simple-query text that cleans a connection in one round trip: ends a
  * transaction an earlier borrower left open or failed, then
- * {@link DISCARD_SESSION_SQL}. Outside a transaction the statements run in
- * one implicit transaction of their own; followed by `BEGIN` in the same
- * text they become the start of that transaction.
+ * {@link DISCARD_SESSION_SQL}. The statements run in one implicit
+ * transaction of their own.
  *
  * @example
- * await client.query(`${resetSessionSql(client)}; BEGIN`);
+ * await client.query(resetSessionSql(client));
  */
-export function resetSessionSql(client: pg.ClientBase): string {
+export function resetSessionSql(client: pg.ClientBase): typeof DISCARD_SESSION_SQL | typeof ROLLBACK_AND_DISCARD_SQL {
   return client.getTransactionStatus() === "I" ? DISCARD_SESSION_SQL : ROLLBACK_AND_DISCARD_SQL;
+}
+
+/**
+ * Simple-query text that starts a clean transaction in one round trip: ends
+ * a transaction an earlier borrower left open or failed, `BEGIN`s, then
+ * {@link DISCARD_SESSION_SQL} inside the new transaction.
+ *
+ * `BEGIN` comes before the clean on purpose. If any statement of the clean
+ * fails, the new transaction is aborted, so every statement queued behind
+ * this one (the bound tenant, the caller's first query) fails too instead of
+ * running outside a transaction on a half-cleaned session. With the clean
+ * first, a failure would skip the `BEGIN` and let them run (autocommitted).
+ *
+ * @example
+ * client.query(beginCleanSql(client)); // then the bound set_config, without waiting
+ */
+export function beginCleanSql(client: pg.ClientBase): typeof BEGIN_AND_DISCARD_SQL | typeof ROLLBACK_BEGIN_AND_DISCARD_SQL {
+  return client.getTransactionStatus() === "I" ? BEGIN_AND_DISCARD_SQL : ROLLBACK_BEGIN_AND_DISCARD_SQL;
 }
 
 /**
@@ -61,22 +77,6 @@ export function forgetPreparedStatements(client: pg.ClientBase): void {
 }
 
 /**
- * The tenant as an SQL string literal, for the one place it shares a
- * simple query (where `$1` parameters do not exist) with the reset and
- * `BEGIN`. Checked against the tenant rule right here, whatever the caller
- * checked: only ASCII letters, digits, `.`, `_` and `-` can pass, so no
- * quote, backslash or separator ever reaches the SQL text.
- *
- * @throws {InvalidTenantIdError} anything that breaks the tenant rule (400).
- * @example
- * tenantLiteral("acme.eu"); // "'acme.eu'"
- */
-export function tenantLiteral(tenantId: string): string {
-  if (!isTenantId(tenantId)) throw new InvalidTenantIdError();
-  return `'${tenantId}'`;
-}
-
-/**
  * Make a connection just taken from a pool clean: end a transaction an
  * earlier user left open or failed (`ROLLBACK`), then drop every piece of
  * session state it left ({@link DISCARD_SESSION_SQL}), in one round trip.
@@ -90,16 +90,16 @@ export async function resetTenantState(client: pg.ClientBase): Promise<void> {
 }
 
 /**
- * The one way this package cleans a connection: {@link resetSessionSql},
- * then `then` (for example `BEGIN; SELECT set_config(…)`) in the same
- * simple query, so the clean costs no round trip of its own; then the
- * client forgets its prepared statements (see {@link forgetPreparedStatements}).
+ * The one way this package cleans a connection outside a transaction:
+ * {@link resetSessionSql} in one round trip, and the client forgets its
+ * prepared statements (see {@link forgetPreparedStatements}) as the clean
+ * is queued, so that a named query queued behind it is prepared again.
  *
  * @example
- * await cleanSession(client, "BEGIN"); // one round trip: clean, then a new transaction
+ * await cleanSession(client);
  */
-export async function cleanSession(client: pg.ClientBase, then?: string): Promise<void> {
-  // One query, queued at once: nothing else the client is asked can slip in between.
-  await client.query(then === undefined ? resetSessionSql(client) : `${resetSessionSql(client)}; ${then}`);
+export async function cleanSession(client: pg.ClientBase): Promise<void> {
+  const cleaned = client.query(resetSessionSql(client));
   forgetPreparedStatements(client);
+  await cleaned;
 }

@@ -1,7 +1,8 @@
 import type pg from "pg";
 import { MissingTenantContextError } from "../errors.ts";
 import { currentTenantId } from "../tenant/tenant-context.ts";
-import { cleanSession, resetTenantState, TENANT_SETTING, tenantLiteral } from "./session-reset.ts";
+import { bindSessionTenant } from "./bind-tenant.ts";
+import { resetTenantState } from "./session-reset.ts";
 import { withTenant } from "./with-tenant.ts";
 
 /** The part of `pg.Pool` a library such as `PostgresSaver` uses. */
@@ -25,10 +26,11 @@ function requireTenant(): string {
  * - `query(text, values)` runs in {@link withTenant} (its own transaction).
  * - `connect()` hands out a clean connection (no session state of an
  *   earlier borrower) with the tenant set at session level (the library may
- *   `BEGIN` itself, so a transaction-local setting would not last), in one
- *   round trip; its `release()` drops all session state, the tenant
- *   included, before the connection goes back, and destroys the connection
- *   when that reset fails.
+ *   `BEGIN` itself, so a transaction-local setting would not last), the
+ *   tenant bound as `$1` (`bindSessionTenant`: one round trip when pg can
+ *   pipeline, two otherwise); its `release()` drops all session state, the
+ *   tenant included, before the connection goes back, and destroys the
+ *   connection when that reset fails or the connection broke while out.
  * - With no ambient tenant both refuse, before touching the pool.
  *
  * The tenant checkpointer (`createTenantCheckpointer`) runs the wrapped saver
@@ -48,10 +50,18 @@ export function createTenantScopedPool(pool: pg.Pool): TenantScopedPool {
     async connect() {
       const tenant = requireTenant();
       const client = await pool.connect();
+      // A connection that breaks while the library holds it emits "error" on
+      // the client; with no listener that would crash the process. Note it,
+      // and destroy the connection when it comes back.
+      let broken: Error | undefined;
+      const onError = (error: Error) => {
+        broken ??= error;
+      };
+      client.on("error", onError);
       try {
-        // One round trip: clean what an earlier borrower left, then set the tenant.
-        await cleanSession(client, `SELECT set_config('${TENANT_SETTING}', ${tenantLiteral(tenant)}, false)`);
+        await bindSessionTenant(client, tenant);
       } catch (error) {
+        client.removeListener("error", onError);
         client.release(error instanceof Error ? error : true);
         throw error;
       }
@@ -60,11 +70,16 @@ export function createTenantScopedPool(pool: pg.Pool): TenantScopedPool {
       client.release = (err?: Error | boolean) => {
         if (released) return release(err);
         released = true;
-        if (err) return release(err);
+        // The error listener stays until the reset is answered: the connection can break during it too.
+        const done = (error?: Error | boolean) => {
+          client.removeListener("error", onError);
+          release(error || broken);
+        };
+        if (err || broken) return done(err);
         // Clean before the connection can be handed to anyone else.
         resetTenantState(client).then(
-          () => release(),
-          (resetError: unknown) => release(resetError instanceof Error ? resetError : true),
+          () => done(),
+          (resetError: unknown) => done(resetError instanceof Error ? resetError : true),
         );
       };
       return client;

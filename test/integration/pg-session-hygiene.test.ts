@@ -6,8 +6,9 @@
  * prepared statement, a session advisory lock, a setting, a `LISTEN`), and
  * tenant "globex", on the same backend, must see none of it and lose no
  * write to it, through every entry point: withTenant, clean checkout
- * (`pool.query` and `pool.connect`) and the tenant-scoped pool. A control
- * shows that each check catches the leak on a plain pool.
+ * (`pool.query` and `pool.connect`) and the tenant-scoped pool, also with
+ * 40 concurrent calls on 2 backends, half of them failing. A control shows
+ * that each check catches the leak on a plain pool.
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
@@ -58,12 +59,12 @@ afterAll(async () => {
 });
 
 /** Everything a borrower can leave behind in its session. Runs with tenant "acme" set. */
-async function leaveState(c: pg.ClientBase): Promise<number> {
+async function leaveState(c: pg.ClientBase, lockKey = LOCK_KEY): Promise<number> {
   await c.query("CREATE TEMP TABLE tenant_resources (LIKE public.tenant_resources INCLUDING DEFAULTS)");
   await c.query("DECLARE leaked CURSOR WITH HOLD FOR SELECT id FROM public.tenant_resources");
   await c.query("PREPARE leaked_statement AS SELECT id FROM public.tenant_resources");
   await c.query({ name: "by-id", text: "SELECT id FROM public.tenant_resources WHERE id LIKE $1", values: ["%"] });
-  await c.query("SELECT pg_advisory_lock($1)", [LOCK_KEY]);
+  await c.query("SELECT pg_advisory_lock($1)", [lockKey]);
   await c.query("SET search_path TO pg_temp, nowhere");
   await c.query("SET app.leaked = 'acme-was-here'");
   await c.query("LISTEN acme_channel");
@@ -226,7 +227,64 @@ describe("a pooled connection carries nothing from one tenant to the next", () =
     await expectNothingLost();
   });
 
-  it("a tenant id of every legal character survives the literal it is written as", async () => {
+  it("under concurrency: 40 withTenant calls of 8 tenants on 2 backends, every other one failing after leaving all of it, each starts clean", async () => {
+    const two = new pg.Pool({ connectionString: appUrl, max: 2 });
+    two.on("error", () => {});
+    pools.push(two);
+    const dirty: string[] = [];
+    const pids = new Set<number>();
+    const calls = Array.from({ length: 40 }, (_, i) =>
+      withTenant(two, `t${i % 8}`, async (c) => {
+        const seen = (await c.query(
+          `SELECT pg_backend_pid() AS pid, current_setting('app.current_tenant') AS tenant,
+                  to_regclass('pg_temp.tenant_resources') IS NOT NULL AS temp_table,
+                  (SELECT count(*)::int FROM pg_cursors) AS cursors,
+                  (SELECT count(*)::int FROM pg_prepared_statements) AS prepared,
+                  current_setting('search_path') AS search_path,
+                  coalesce(current_setting('app.leaked', true), '') AS leaked_setting,
+                  (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS advisory_locks`,
+        )).rows[0];
+        pids.add(seen.pid);
+        const expected = { pid: seen.pid, tenant: `t${i % 8}`, temp_table: false, cursors: 0, prepared: 0, search_path: initialSearchPath, leaked_setting: "", advisory_locks: 0 };
+        if (JSON.stringify(seen) !== JSON.stringify(expected)) dirty.push(`call ${i}: ${JSON.stringify(seen)}`);
+        // The same named statement on every call: prepared again after each clean, never "does not exist".
+        await c.query({ name: "by-id", text: "SELECT id FROM public.tenant_resources WHERE id LIKE $1", values: ["%"] });
+        await leaveState(c, 10_000 + i); // a lock key of its own: the other backend must not wait for it
+        if (i % 2 === 1) throw new Error(`call ${i} fails after leaving state`);
+        return i;
+      }).then(
+        (value) => ({ ok: true, value }),
+        (error: Error) => ({ ok: false, value: error.message }),
+      ),
+    );
+    const outcomes = await Promise.all(calls);
+    expect(dirty).toEqual([]);
+    expect(outcomes.filter((o) => o.ok).map((o) => o.value)).toEqual(Array.from({ length: 20 }, (_, k) => 2 * k));
+    expect(outcomes.filter((o) => !o.ok).map((o) => o.value)).toEqual(Array.from({ length: 20 }, (_, k) => `call ${2 * k + 1} fails after leaving state`));
+    expect(pids.size).toBe(2);
+    expect(two.totalCount).toBe(2); // nothing destroyed: failures of fn are rolled back and cleaned, not fatal
+
+    // Both backends, borrowed at the same time after one more withTenant each: no LISTEN left either.
+    let arrived = 0;
+    let bothIn!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothIn = resolve));
+    const meet = async () => {
+      if (++arrived === 2) bothIn();
+      await barrier;
+    };
+    await Promise.all([0, 1].map(() => withTenant(two, "globex", meet)));
+    const raw = await Promise.all([two.connect(), two.connect()]);
+    try {
+      expect(new Set(await Promise.all(raw.map(async (c) => (await c.query("SELECT pg_backend_pid() AS pid")).rows[0].pid)))).toEqual(pids);
+      expect(await Promise.all(raw.map((c) => listening(c)))).toEqual([0, 0]);
+    } finally {
+      for (const c of raw) c.release();
+    }
+    const lock = await admin.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = ANY($1)", [[...pids]]);
+    expect(lock.rows[0].n).toBe(0);
+  });
+
+  it("a tenant id of every legal character is set exactly as given", async () => {
     const one = onePool();
     for (const tenant of ["a", "acme.eu", "acme_eu", "acme-eu", "A.b_C-9", "x".repeat(128)]) {
       const seen = await withTenant(one, tenant, async (c) => (await c.query("SELECT current_setting('app.current_tenant') AS t")).rows[0].t);

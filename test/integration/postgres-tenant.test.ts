@@ -15,7 +15,7 @@ import { InvalidTenantIdError, MissingTenantContextError } from "../../src/error
 import { createTenantCheckpointer } from "../../src/runtime/tenant-checkpointer.ts";
 import { enableCleanCheckout } from "../../src/pg/clean-checkout.ts";
 import { migrate } from "../../src/pg/migrate.ts";
-import { DISCARD_SESSION_SQL } from "../../src/pg/session-reset.ts";
+import { beginTenantTransaction, bindSessionTenant } from "../../src/pg/bind-tenant.ts";
 import { createTenantScopedPool } from "../../src/pg/tenant-scoped-pool.ts";
 import { withTenant, type ConnectablePool } from "../../src/pg/with-tenant.ts";
 import { withTenantContext } from "../../src/tenant/tenant-context.ts";
@@ -35,6 +35,21 @@ function pool(url: string, max: number): pg.Pool {
   pools.push(p);
   return p;
 }
+
+/** Strings a hostile caller (or a loosened tenant rule) could hand over as a tenant. */
+const HOSTILE_TENANTS = [
+  "acme'; DROP TABLE tenant_resources; --",
+  "acme' OR '1'='1",
+  "x', false); SELECT set_config('app.current_tenant', 'globex",
+  "acme\u0000globex",
+  "$1",
+  "acme;RESET ALL",
+  "globex --",
+  "' || (SELECT string_agg(tenant_id, ',') FROM tenant_resources) || '",
+  "$$; DROP TABLE tenant_resources; $$",
+  "a\\'b",
+  "",
+];
 
 /** A pool wrapper that records the SQL text and values sent on its connections. */
 function recording(target: pg.Pool) {
@@ -202,44 +217,73 @@ describe("withTenant", () => {
     expect(one.totalCount).toBe(1);
   });
 
-  it("writes the tenant into SQL only as a literal the tenant rule passed, and refuses hostile tenant strings before any SQL", async () => {
+  it("sends the tenant only as a bound value, and refuses hostile tenant strings before any SQL", async () => {
     const rec = recording(app);
     await withTenant(rec.pool, "acme", (c) => c.query("SELECT count(*) FROM tenant_resources"));
-    // The one statement naming the tenant: clean + BEGIN + set_config share one round trip.
-    expect(rec.sent.filter((s) => s.text.includes("acme"))).toEqual([
-      { text: `${DISCARD_SESSION_SQL}; BEGIN; SELECT set_config('app.current_tenant', 'acme', true)`, values: undefined },
+    // No SQL text names the tenant; it travels once, as $1 of set_config.
+    expect(rec.sent.filter((s) => s.text.includes("acme"))).toEqual([]);
+    expect(rec.sent.filter((s) => s.values !== undefined)).toEqual([
+      { text: "SELECT set_config('app.current_tenant', $1, true)", values: ["acme"] },
     ]);
 
-    const hostile = [
-      "acme'; DROP TABLE tenant_resources; --",
-      "acme' OR '1'='1",
-      "x', false); SELECT set_config('app.current_tenant', 'globex",
-      "acme\u0000globex",
-      "$1",
-      "acme;RESET ALL",
-      "globex --",
-      "' || (SELECT string_agg(tenant_id, ',') FROM tenant_resources) || '",
-      "",
-    ];
     const before = rec.checkouts();
-    for (const tenant of hostile) {
+    for (const tenant of HOSTILE_TENANTS) {
       await expect(withTenant(rec.pool, tenant, async () => "ran")).rejects.toBeInstanceOf(InvalidTenantIdError);
     }
     expect(rec.checkouts()).toBe(before);
+  });
 
-    // Even set directly (bypassing withTenant's check), such a setting matches no row and breaks nothing.
-    for (const tenant of hostile.filter((t) => !t.includes("\u0000"))) {
-      const c = await app.connect();
+  it("even past the tenant rule, the package's own binding carries a hostile string as a value: set byte for byte, matching no row, breaking nothing", async () => {
+    // The tenant rule is not what keeps the SQL safe. These calls skip it and
+    // take the very path withTenant and the tenant-scoped pool take after it
+    // (beginTenantTransaction, bindSessionTenant) on a real connection, as a
+    // rule that a dependency loosened (TENANT_ID_PATTERN.compile(".*")) would.
+    const bindAs = async (scope: "transaction" | "session", tenant: string) => {
+      const rec = recording(app);
+      const c = await rec.pool.connect();
       try {
-        await c.query("BEGIN");
-        await c.query("SELECT set_config('app.current_tenant', $1, true)", [tenant]);
-        expect((await c.query("SELECT count(*)::int AS n FROM tenant_resources")).rows[0].n).toBe(0);
-        await c.query("ROLLBACK");
+        if (scope === "transaction") await beginTenantTransaction(c, tenant).started;
+        else await bindSessionTenant(c, tenant);
+        const sent = [...rec.sent];
+        const seen = await c.query("SELECT current_setting('app.current_tenant') AS t, (SELECT count(*)::int FROM tenant_resources) AS n");
+        if (scope === "transaction") await c.query("ROLLBACK");
+        return { sent, seen: seen.rows[0] };
       } finally {
-        c.release();
+        c.release(true); // destroy: a session-level tenant must not go back to the pool
+      }
+    };
+    for (const scope of ["transaction", "session"] as const) {
+      const reference = (await bindAs(scope, "reference-tenant")).sent;
+      for (const tenant of HOSTILE_TENANTS.filter((t) => !t.includes("\u0000"))) {
+        const { sent, seen } = await bindAs(scope, tenant);
+        expect(seen).toEqual({ t: tenant, n: 0 });
+        // The same SQL text as for any other tenant; the string only ever as the bound value.
+        expect(sent.map((q) => q.text)).toEqual(reference.map((q) => q.text));
+        expect(sent.map((q) => q.values)).toEqual(reference.map((q) => (q.values ? [tenant] : undefined)));
       }
     }
-    expect((await admin.query("SELECT count(*)::int AS n FROM tenant_resources WHERE tenant_id IN ('acme', 'globex')")).rows[0].n).toBe(2);
+    const intact = await admin.query(
+      "SELECT to_regclass('public.tenant_resources') IS NOT NULL AS table_there, (SELECT count(*)::int FROM tenant_resources WHERE tenant_id IN ('acme', 'globex')) AS n",
+    );
+    expect(intact.rows[0]).toEqual({ table_there: true, n: 2 });
+  });
+
+  it("a start that Postgres refuses aborts the transaction: a query queued behind it in the same round trip never runs", async () => {
+    await admin.query("CREATE TABLE IF NOT EXISTS start_probe (note text)");
+    await admin.query(`GRANT INSERT ON start_probe TO ${pg.escapeIdentifier(appRole)}`);
+    const c = await app.connect();
+    try {
+      // A NUL byte is refused by Postgres when it binds $1: the start fails on the server.
+      const { started, pipelined } = beginTenantTransaction(c, "acme\u0000globex");
+      expect(pipelined).toBe(true);
+      const probe = c.query("INSERT INTO start_probe VALUES ('ran without the tenant')");
+      await expect(started).rejects.toThrow(/invalid byte sequence|0x00/);
+      await expect(probe).rejects.toThrow(/current transaction is aborted/);
+      await c.query("ROLLBACK");
+    } finally {
+      c.release();
+    }
+    expect((await admin.query("SELECT count(*)::int AS n FROM start_probe")).rows[0].n).toBe(0);
   });
 });
 

@@ -6,7 +6,8 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NO_TENANT, digestArguments, type AuditEntry } from "../../src/audit/audit-record.ts";
-import { createAuditLog } from "../../src/audit/audit-log.ts";
+import { AuditWriteError, createAuditLog } from "../../src/audit/audit-log.ts";
+import { InvalidTenantIdError } from "../../src/errors.ts";
 import {
   applyAuditMigration, createPostgresAuditSink, readTenantAuditRecords, verifyTenantAuditChain,
 } from "../../src/pg/audit-sink.ts";
@@ -121,12 +122,62 @@ describe("createPostgresAuditSink", () => {
     await log.record(entry("initech", 2, "2026-06-01T00:00:00.000Z"));
     const since = await readTenantAuditRecords(pool, "initech", { since: new Date("2026-03-01T00:00:00Z") });
     expect(since.map((r) => r.user_id)).toEqual(["u2"]);
-    await expect(readTenantAuditRecords(pool, "a::b")).rejects.toThrow(TypeError);
+    await expect(readTenantAuditRecords(pool, "a::b")).rejects.toThrow(InvalidTenantIdError);
+  });
+
+  it("answers a bad tenant with a coded 400 before any SQL, at write time too (not a TypeError, which would be a 500)", async () => {
+    let checkouts = 0;
+    const counting = { connect: () => ((checkouts += 1), appPool().connect()) };
+    const sink = createPostgresAuditSink({ pool: counting });
+    for (const tenant of ["a::b", "", "acme' --", "é"]) {
+      for (const call of [
+        () => sink.append(tenant, () => { throw new Error("never sealed"); }),
+        () => readTenantAuditRecords(counting, tenant),
+        () => verifyTenantAuditChain(counting, tenant),
+      ]) {
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidTenantIdError);
+        expect(error).toMatchObject({ code: "ERR_TENANT_ID_INVALID", status: 400 });
+      }
+    }
+    expect(checkouts).toBe(0);
+  });
+
+  it("refuses a sealed record of another tenant with a coded write error, and stores nothing", async () => {
+    const pool = appPool();
+    const sink = createPostgresAuditSink({ pool });
+    const forged = await createAuditLog({ sink: { append: async (_t, seal) => seal(undefined) } }).record(entry("globex", 1));
+    const before = (await readTenantAuditRecords(pool, "acme")).length;
+    const error = await sink.append("acme", () => forged).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuditWriteError);
+    expect(error).toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/another tenant/) });
+    expect((await readTenantAuditRecords(pool, "acme")).length).toBe(before);
   });
 
   it("refuses to store a record of a run without a user (it has no tenant to be bound to)", async () => {
     const log = createAuditLog({ sink: createPostgresAuditSink({ pool: appPool() }) });
     await expect(log.record(entry(NO_TENANT, 1))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/no authenticated user/) });
+  });
+
+  it("sends the application role's name only as a bound value, never in SQL text", async () => {
+    const sent: { text: string; values?: unknown[] }[] = [];
+    const recording = {
+      query: (text: string, values?: unknown[]) => {
+        sent.push(values === undefined ? { text } : { text, values });
+        return owner.query(text, values);
+      },
+    };
+    await applyAuditMigration(recording, { appRole: "audit_app" });
+    expect(sent.filter((q) => q.text.includes("audit_app"))).toEqual([]);
+    expect(sent.filter((q) => q.values?.includes("audit_app")).map((q) => q.text)).toEqual([
+      "SELECT rolsuper, rolbypassrls, rolname = current_user AS is_current FROM pg_roles WHERE rolname = $1",
+      "SELECT set_config('tenant_auth.app_role', $1, true)",
+    ]);
+    const grants = await owner.query(
+      "SELECT privilege_type FROM information_schema.role_table_grants WHERE grantee = 'audit_app' AND table_name = 'tool_audit_records' ORDER BY 1",
+    );
+    expect(grants.rows.map((r) => r.privilege_type)).toEqual(["INSERT", "SELECT"]);
+    expect((await owner.query("SELECT current_setting('tenant_auth.app_role', true) AS r")).rows[0].r ?? "").toBe("");
   });
 
   it("refuses an application role that would skip RLS or own the table", async () => {

@@ -3,6 +3,7 @@
  * real-Postgres behaviour (PostgresSaver under RLS) is in
  * test/integration/postgres-tenant.test.ts.
  */
+import { EventEmitter } from "node:events";
 import type pg from "pg";
 import { describe, expect, it } from "vitest";
 import { InvalidTenantIdError, MissingTenantContextError } from "../../src/errors.ts";
@@ -23,7 +24,7 @@ function scripted(failReset = false) {
   };
   let checkouts = 0;
   let resets = 0;
-  const client = {
+  const client = Object.assign(new EventEmitter(), {
     getTransactionStatus: () => "I",
     async query(text: string, values?: unknown[]) {
       sent.push(values === undefined ? { text } : { text, values });
@@ -36,7 +37,7 @@ function scripted(failReset = false) {
     release(err?: unknown) {
       record(err);
     },
-  };
+  });
   const pool = {
     connect: async () => {
       checkouts += 1;
@@ -46,24 +47,40 @@ function scripted(failReset = false) {
     },
     end: async () => {},
   } as unknown as pg.Pool;
-  return { pool, sent, released, nextRelease, checkouts: () => checkouts };
+  return { pool, sent, released, nextRelease, checkouts: () => checkouts, client };
 }
 
 /** Let pending callbacks run (no clock involved). */
 const yieldTurn = () => new Promise((r) => setImmediate(r));
 
 describe("createTenantScopedPool", () => {
-  it("cleans the session and sets the ambient tenant at session level in one round trip, and cleans again before the connection goes back", async () => {
-    const { pool, sent, released, nextRelease } = scripted();
+  it("cleans the session, binds the ambient tenant as $1 at session level, and cleans again before the connection goes back", async () => {
+    const { pool, sent, released, nextRelease, client: raw } = scripted();
     const scoped = createTenantScopedPool(pool);
     const client = await withTenantContext("acme", () => scoped.connect());
     const releasing = nextRelease();
-    expect(sent).toEqual([{ text: `${DISCARD_SESSION_SQL}; SELECT set_config('app.current_tenant', 'acme', false)` }]);
+    expect(sent).toEqual([
+      { text: DISCARD_SESSION_SQL },
+      { text: "SELECT set_config('app.current_tenant', $1, false)", values: ["acme"] },
+    ]);
+    expect(raw.listenerCount("error")).toBe(1); // a broken connection while the library holds it must not crash
     client.release();
     expect(released).toEqual([]); // not before the reset has run
     await releasing;
     expect(sent.at(-1)).toEqual({ text: DISCARD_SESSION_SQL });
     expect(released).toEqual([undefined]);
+    expect(raw.listenerCount("error")).toBe(0);
+  });
+
+  it("destroys a connection that broke while the library held it, without resetting it", async () => {
+    const { pool, sent, released, client: raw } = scripted();
+    const client = await withTenantContext("acme", () => createTenantScopedPool(pool).connect());
+    const lost = new Error("Connection terminated unexpectedly");
+    raw.emit("error", lost);
+    const before = sent.length;
+    client.release();
+    expect(released).toEqual([lost]);
+    expect(sent.length).toBe(before);
   });
 
   it("destroys the connection when the reset on release fails", async () => {

@@ -1,0 +1,162 @@
+import type pg from "pg";
+
+/**
+ * The parts of node-postgres's JavaScript `Client` (pg 8.23) that decide
+ * whether it can be switched to pipeline mode right now. They are not in
+ * pg's typed API: a client without them (the native client, an older pg, a
+ * wrapper) is simply not pipelined.
+ */
+interface PipelineState {
+  pipeline: boolean;
+  readyForQuery: boolean;
+  _queryable: boolean;
+  _ending: boolean;
+  _queryQueue: unknown[];
+  _sentQueryQueue: unknown[];
+  _getActiveQuery(): unknown;
+  connection?: { stream?: { cork?(): void; uncork?(): void } };
+}
+
+type QueryFn = (...args: unknown[]) => unknown;
+
+/** One pipeline window of one client (module-level functions bound to it: no closure per call). */
+interface Window {
+  client: pg.ClientBase;
+  query: QueryFn;
+  own: boolean;
+  held: (() => void)[];
+  shadow: QueryFn;
+  end: () => void;
+  ended: boolean;
+}
+
+/**
+ * True when `client` is a pg 8.23 JavaScript client with nothing queued or
+ * in flight, and is the client object itself (its own queue), not an object
+ * inheriting from one: pg's answers are handled by the client the
+ * connection was opened for, so the mode must be switched on that object.
+ */
+function isIdleJsClient(client: object): boolean {
+  const c = client as Partial<PipelineState>;
+  return (
+    Object.prototype.hasOwnProperty.call(client, "_queryQueue") &&
+    c.pipeline === false &&
+    c.readyForQuery === true &&
+    c._queryable === true &&
+    !c._ending &&
+    Array.isArray(c._queryQueue) && c._queryQueue.length === 0 &&
+    Array.isArray(c._sentQueryQueue) && c._sentQueryQueue.length === 0 &&
+    typeof c._getActiveQuery === "function" && c._getActiveQuery() == null
+  );
+}
+
+/**
+ * A query pg refuses in pipeline mode: a custom query object (`pg-cursor`,
+ * `pg-query-stream`, `pg-copy-streams`) or a config with `rows`, which
+ * keeps a portal open across round trips.
+ */
+function needsPortal(config: unknown): boolean {
+  if (config === null || typeof config !== "object") return false;
+  return typeof (config as { submit?: unknown }).submit === "function" || Boolean((config as { rows?: unknown }).rows);
+}
+
+/** `client.query` while the window lasts: plain queries go through; a portal query, and all after it, wait. */
+function queryInWindow(this: Window, ...args: unknown[]): unknown {
+  const { client, query, held } = this;
+  if (held.length === 0 && !needsPortal(args[0])) return query.apply(client, args);
+  if (typeof (args[0] as { submit?: unknown } | null)?.submit === "function") {
+    held.push(() => void query.apply(client, args));
+    return args[0]; // pg returns a custom query object itself
+  }
+  if (typeof args.at(-1) === "function") {
+    held.push(() => void query.apply(client, args));
+    return undefined;
+  }
+  return new Promise((resolve, reject) => {
+    held.push(() => Promise.resolve(query.apply(client, args)).then(resolve, reject));
+  });
+}
+
+function endWindow(this: Window): void {
+  if (this.ended) return;
+  this.ended = true;
+  const { client } = this;
+  client.removeListener("drain", this.end);
+  client.removeListener("end", this.end);
+  (client as unknown as PipelineState).pipeline = false;
+  if (this.own) (client as unknown as { query: QueryFn }).query = this.query;
+  else delete (client as unknown as { query?: QueryFn }).query;
+  // Still inside pg's answer to the last query, before anyone awaiting it
+  // resumes: what was held goes first, in the order it was asked for.
+  for (const send of this.held.splice(0)) send();
+}
+
+/**
+ * Switch `client` to node-postgres's pipeline mode (the `pipeline` client
+ * option of pg 8.23) until everything queued on it has been answered, so
+ * that the statements queued next go out back to back, each with its own
+ * `Sync`, without waiting for the answer of the one before: N statements
+ * cost one round trip. pg matches the answers to the queries in order, and
+ * an error fails only its own query (inside a transaction, the ones behind
+ * it fail with "current transaction is aborted").
+ *
+ * The mode ends by itself when the client's queue first drains (pg's
+ * `drain` event, which fires before any caller sees the last answer), or
+ * when the connection ends: the client is then an ordinary client again.
+ * While it lasts, a query pg refuses in pipeline mode (a cursor, a stream,
+ * `rows`) is held, together with every query after it so that their order
+ * is kept, and sent as soon as the mode ends.
+ *
+ * Returns `true` when the statements queued next are pipelined (also for a
+ * client created with `pipeline: true`), `false` when the client cannot be
+ * switched (not pg's JavaScript client of 8.23 or later, or not idle); then
+ * nothing is changed, and the caller should wait for each answer as usual.
+ *
+ * @example
+ * if (pipelineUntilIdle(client)) {
+ *   const a = client.query("BEGIN");
+ *   const b = client.query("SELECT set_config('app.current_tenant', $1, true)", [tenant]);
+ *   await Promise.all([a, b]); // one round trip
+ * }
+ */
+export function pipelineUntilIdle(client: pg.ClientBase): boolean {
+  const state = client as unknown as PipelineState;
+  if (state.pipeline === true) return true;
+  if (!isIdleJsClient(client)) return false;
+  const target = client as unknown as { query: QueryFn };
+  const window = {
+    client,
+    query: target.query,
+    own: Object.prototype.hasOwnProperty.call(client, "query"),
+    held: [],
+    ended: false,
+  } as unknown as Window;
+  window.shadow = queryInWindow.bind(window);
+  window.end = endWindow.bind(window);
+  state.pipeline = true;
+  target.query = window.shadow;
+  // Plain listeners (endWindow removes both): cheaper than once() on every call.
+  client.on("drain", window.end);
+  client.on("end", window.end);
+  return true;
+}
+
+/**
+ * Hold the client's socket writes until the returned function is called, so
+ * that everything queued meanwhile leaves in one write (one system call, one
+ * packet) instead of one per statement. A no-op for a client without a Node
+ * stream. Call the returned function exactly once, synchronously after the
+ * queries (in `finally`): nothing is sent before.
+ *
+ * @example
+ * const flush = corkWrites(client);
+ * try { client.query("BEGIN"); client.query(sql, values); } finally { flush(); }
+ */
+export function corkWrites(client: pg.ClientBase): () => void {
+  const stream = (client as unknown as PipelineState).connection?.stream;
+  if (typeof stream?.cork !== "function" || typeof stream.uncork !== "function") return noop;
+  stream.cork();
+  return stream.uncork.bind(stream);
+}
+
+function noop(): void {}

@@ -1,0 +1,247 @@
+/**
+ * No caller value in SQL text, anywhere in src/: a tenant id, a user id, a
+ * role name or any other value reaches Postgres only as a bound parameter.
+ *
+ * The TypeScript compiler reads every file of src/ and finds each template
+ * literal, string concatenation (`+`, `+=`) and `.replace`/`.replaceAll`
+ * that builds SQL: its text looks like SQL, or it is handed to a function
+ * named like `query`/`sql`, or it rewrites SQL read from a file. Every value
+ * spliced into one must be a compile-time constant (the type checker gives
+ * it a literal type: a `const` string, `as const` text built from such).
+ * Anything else (a parameter, a function's `string` result) is a finding.
+ *
+ * The scanner's own self-test plants the patterns it must catch (the
+ * literal tenant of the last release among them, verbatim) and the ones it
+ * must let through, so a scanner that finds nothing cannot pass.
+ */
+import { readdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+
+const ROOT = join(import.meta.dirname, "../..");
+const SQL_WORDS =
+  /\b(SELECT|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|BEGIN|COMMIT|ROLLBACK|DISCARD|DEALLOCATE|RESET|GRANT|REVOKE|CREATE|ALTER|DROP|TRUNCATE|EXPLAIN|LISTEN|NOTIFY|VALUES)\b|\bset_config\s*\(|\bcurrent_setting\s*\(|\bDO\s+\$\$/;
+const SQL_CALLEE = /query|sql/i;
+
+interface Finding {
+  file: string;
+  line: number;
+  text: string;
+  why: string;
+}
+
+const OPTIONS: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  allowImportingTsExtensions: true,
+  noEmit: true,
+  strict: true,
+  skipLibCheck: true,
+  noResolve: false,
+  types: [],
+};
+
+/** The literal text parts of a template or a concatenation (what it says, without its values). */
+function literalText(node: ts.Node): string {
+  if (ts.isStringLiteralLike(node)) return node.text;
+  if (ts.isTemplateExpression(node)) return [node.head.text, ...node.templateSpans.map((s) => s.literal.text)].join(" ");
+  if (ts.isBinaryExpression(node)) return `${literalText(node.left)} ${literalText(node.right)}`;
+  if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node)) return literalText(node.expression);
+  return "";
+}
+
+/** True when the checker knows the value at compile time (a literal type, or a union of them). */
+function isConstant(checker: ts.TypeChecker, node: ts.Expression): boolean {
+  if (ts.isStringLiteralLike(node) || ts.isNumericLiteral(node)) return true;
+  const type = checker.getTypeAtLocation(node);
+  const members = type.isUnion() ? type.types : [type];
+  return members.every((t) => t.isStringLiteral() || t.isNumberLiteral() || (t.flags & ts.TypeFlags.TemplateLiteral) !== 0 || (t.flags & ts.TypeFlags.BooleanLiteral) !== 0);
+}
+
+/** The values a template or a `+` chain splices in. */
+function splicedValues(node: ts.Node): ts.Expression[] {
+  if (ts.isTemplateExpression(node)) return node.templateSpans.map((s) => s.expression);
+  if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken) {
+    return [node.left, node.right].flatMap((side) =>
+      ts.isBinaryExpression(side) && side.operatorToken.kind === ts.SyntaxKind.PlusToken ? splicedValues(side) : ts.isStringLiteralLike(side) ? [] : [side],
+    );
+  }
+  return [];
+}
+
+/** Is `node` handed to a call named like `query`/`sql` (directly, or through a variable declared with it)? */
+function flowsIntoSqlCall(node: ts.Node): boolean {
+  let n: ts.Node = node;
+  while (ts.isParenthesizedExpression(n.parent) || ts.isAsExpression(n.parent)) n = n.parent;
+  const parent = n.parent;
+  if (ts.isCallExpression(parent) && parent.arguments.includes(n as ts.Expression)) {
+    const callee = ts.isPropertyAccessExpression(parent.expression) ? parent.expression.name.text : parent.expression.getText();
+    return SQL_CALLEE.test(callee);
+  }
+  if (ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return SQL_CALLEE.test(parent.name.text);
+  return false;
+}
+
+/** What the scan found, and where it looked: every SQL-building expression it checked (file:line). */
+interface Scan {
+  findings: Finding[];
+  checked: string[];
+}
+
+function scan(program: ts.Program, files: readonly string[]): Scan {
+  const checker = program.getTypeChecker();
+  const findings: Finding[] = [];
+  const checked: string[] = [];
+  for (const file of files) {
+    const source = program.getSourceFile(file);
+    if (!source) throw new Error(`not in the program: ${file}`);
+    const report = (node: ts.Node, why: string) => {
+      const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
+      findings.push({ file: relative(ROOT, file), line: line + 1, text: node.getText(source).slice(0, 160), why });
+    };
+    const visit = (node: ts.Node): void => {
+      const isTemplate = ts.isTemplateExpression(node);
+      const isConcat =
+        ts.isBinaryExpression(node) &&
+        node.operatorToken.kind === ts.SyntaxKind.PlusToken &&
+        !(ts.isBinaryExpression(node.parent) && node.parent.operatorToken.kind === ts.SyntaxKind.PlusToken) &&
+        (checker.getTypeAtLocation(node).flags & ts.TypeFlags.StringLike) !== 0;
+      if (isTemplate || isConcat) {
+        const sqlish = SQL_WORDS.test(literalText(node)) || flowsIntoSqlCall(node);
+        if (sqlish) {
+          checked.push(`${relative(ROOT, file)}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}`);
+          for (const value of splicedValues(node)) {
+            if (!isConstant(checker, value)) report(value, `a value that is not a compile-time constant, spliced into SQL text: ${node.getText(source).slice(0, 80)}`);
+          }
+        }
+      }
+      // sql += value
+      if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken) {
+        const target = node.left.getText(source);
+        const declared = checker.getSymbolAtLocation(node.left)?.valueDeclaration;
+        const initial = declared && ts.isVariableDeclaration(declared) && declared.initializer ? literalText(declared.initializer) : "";
+        if ((SQL_CALLEE.test(target) || SQL_WORDS.test(initial)) && !isConstant(checker, node.right)) {
+          report(node.right, `a value appended to SQL text with +=: ${node.getText(source).slice(0, 80)}`);
+        }
+      }
+      // sql.replace(placeholder, value): a value substituted into SQL text
+      if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && /^replace(All)?$/.test(node.expression.name.text)) {
+        const receiver = node.expression.expression.getText(source);
+        const replacement = node.arguments[1];
+        if (replacement && (SQL_CALLEE.test(receiver) || /readFile|\.sql\b|MIGRATION/.test(receiver)) && !isConstant(checker, replacement)) {
+          report(replacement, `a value substituted into SQL text: ${node.getText(source).slice(0, 80)}`);
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return { findings, checked };
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts"))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+/** Scan in-memory files (the self-test), with the real file system behind them for imports. */
+function scanPlanted(files: Record<string, string>): Finding[] {
+  const paths = Object.fromEntries(Object.entries(files).map(([name, text]) => [join(ROOT, "planted", name), text]));
+  const host = ts.createCompilerHost(OPTIONS);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, language, ...rest) =>
+    name in paths ? ts.createSourceFile(name, paths[name]!, language, true) : getSourceFile(name, language, ...rest);
+  const fileExists = host.fileExists.bind(host);
+  host.fileExists = (name) => name in paths || fileExists(name);
+  const program = ts.createProgram(Object.keys(paths), OPTIONS, host);
+  return scan(program, Object.keys(paths)).findings;
+}
+
+describe("the SQL-text scanner (self-test)", () => {
+  it("catches every way a value can be spliced into SQL text, the last release's literal tenant among them", () => {
+    const findings = scanPlanted({
+      "last-release.ts": `
+        declare const client: { query(text: string): Promise<unknown> };
+        declare function cleanSession(client: unknown, then?: string): Promise<void>;
+        declare function isTenantId(value: string): boolean;
+        const TENANT_SETTING = "app.current_tenant";
+        function tenantLiteral(tenantId: string): string {
+          if (!isTenantId(tenantId)) throw new Error("invalid");
+          return \`'\${tenantId}'\`;
+        }
+        export async function start(tenantId: string) {
+          await cleanSession(client, \`BEGIN; SELECT set_config('\${TENANT_SETTING}', \${tenantLiteral(tenantId)}, true)\`);
+        }`,
+      "concatenation.ts": `
+        declare const client: { query(text: string): Promise<unknown> };
+        export const byId = (id: string) => client.query("SELECT * FROM tenant_resources WHERE id = '" + id + "'");`,
+      "variable.ts": `
+        declare const pool: { query(text: string): Promise<unknown> };
+        export async function erase(tenant: string) {
+          const text = \`DELETE FROM tenant_resources WHERE tenant_id = '\${tenant}'\`;
+          await pool.query(text);
+        }`,
+      "appended.ts": `
+        export function build(userId: string) {
+          let sql = "SELECT 1 FROM tool_audit_records WHERE user_id = ";
+          sql += userId;
+          return sql;
+        }`,
+      "passed-to-query.ts": `
+        declare const client: { query(text: string): Promise<unknown> };
+        export const run = (what: string) => client.query(\`\${what}\`);`,
+      "replaced.ts": `
+        import { readFile } from "node:fs/promises";
+        declare const client: { query(text: string): Promise<unknown> };
+        export async function apply(appRole: string) {
+          const sql = (await readFile(new URL("./audit-migration.sql", import.meta.url), "utf8")).replaceAll(':"app_role"', \`"\${appRole}"\`);
+          await client.query(sql);
+        }`,
+    });
+    const caught = (file: string) => findings.filter((f) => f.file === `planted/${file}`).map((f) => f.text);
+    expect(caught("last-release.ts")).toEqual(["tenantLiteral(tenantId)"]);
+    expect(caught("concatenation.ts")).toEqual(["id"]);
+    expect(caught("variable.ts")).toEqual(["tenant"]);
+    expect(caught("appended.ts")).toEqual(["userId"]);
+    expect(caught("passed-to-query.ts")).toEqual(["what"]);
+    expect(caught("replaced.ts")).toEqual(["`\"${appRole}\"`"]);
+  });
+
+  it("lets through constants, bound parameters, and templates that are not SQL", () => {
+    const findings = scanPlanted({
+      "clean.ts": `
+        declare const client: { query(text: string, values?: unknown[]): Promise<unknown> };
+        export const TENANT_SETTING = "app.current_tenant";
+        const DISCARD = "CLOSE ALL; RESET ALL";
+        const SET_TENANT = \`SELECT set_config('\${TENANT_SETTING}', $1, true)\` as const;
+        const START = \`BEGIN; \${DISCARD}\` as const;
+        const LIMIT = 20;
+        export async function run(tenant: string, i: number) {
+          await client.query(START);
+          await client.query(SET_TENANT, [tenant]);
+          await client.query(\`SELECT id FROM tenant_resources LIMIT \${LIMIT}\`);
+          await client.query("SELECT " + "1");
+          throw new TypeError(\`extraRoutes[\${i}] needs a method (GET, POST, PUT, PATCH, DELETE)\`);
+        }`,
+    });
+    expect(findings).toEqual([]);
+  });
+});
+
+describe("src/", () => {
+  it("splices no caller value into SQL text: tenant, user and role only ever travel as bound parameters", () => {
+    const files = sourceFiles(join(ROOT, "src"));
+    expect(files.length).toBeGreaterThan(50);
+    const program = ts.createProgram(files, OPTIONS);
+    const { findings, checked } = scan(program, files);
+    expect(findings).toEqual([]);
+    // Not vacuous: the texts that carry the tenant setting and the clean were checked (and found constant).
+    const checkedFiles = new Set(checked.map((c) => c.split(":")[0]));
+    expect(checkedFiles).toContain("src/pg/bind-tenant.ts");
+    expect(checkedFiles).toContain("src/pg/session-reset.ts");
+  });
+});
