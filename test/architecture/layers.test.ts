@@ -29,12 +29,19 @@ const LAYERS: ReadonlyArray<{ name: string; rank: number; libraries?: RegExp }> 
   { name: "src/runtime", rank: 9, libraries: /^@langchain\// },
   { name: "src/pg", rank: 9, libraries: /^pg$/ },
   { name: "src/hono", rank: 9, libraries: /^hono(\/|$)/ },
-  { name: "src/check-isolation", rank: 10 },
-  { name: "src/index.ts", rank: 11 },
-  { name: "src/auth.ts", rank: 11, libraries: /^@langchain\/langgraph-sdk\/auth$/ },
-  { name: "src/cli.ts", rank: 11 },
+  // What the commands share; it loads pg only with a dynamic import, when a command is asked to use a database (checked below).
+  { name: "src/cli-kit", rank: 10, libraries: /^pg$/ },
+  // The commands of the bin (tools): each reaches the core, the adapters' library-free parts and cli-kit, never another tool.
+  { name: "src/check-isolation", rank: 11 },
+  { name: "src/offboard", rank: 11 },
+  { name: "src/audit-cli", rank: 11 },
+  { name: "src/dev", rank: 11 },
+  { name: "src/index.ts", rank: 12 },
+  { name: "src/auth.ts", rank: 12, libraries: /^@langchain\/langgraph-sdk\/auth$/ },
+  { name: "src/cli.ts", rank: 12 },
 ];
 const ADAPTER = 9;
+const TOOL = 11;
 /** Libraries only an adapter may load: importing the core must not pull them in. */
 const ADAPTER_LIBRARIES = /^(@langchain\/|hono(\/|$)|pg$)/;
 
@@ -69,6 +76,7 @@ function srcImportProblem(from: string, specifier: string): string | undefined {
   if (theirs === own) return undefined;
   if (theirs.rank > own.rank) return `${from} (${own.name}) imports ${to.file} (${theirs.name}), a higher layer`;
   if (theirs.rank === own.rank && own.rank === ADAPTER) return `${from} imports ${to.file}: adapters do not import each other`;
+  if (theirs.rank === own.rank && own.rank === TOOL) return `${from} imports ${to.file}: commands do not import each other (share through src/cli-kit/)`;
   return undefined;
 }
 
@@ -103,6 +111,13 @@ describe("layers (docs/architecture.md)", () => {
     expect(problems(["src"], srcImportProblem)).toEqual([]);
   });
 
+  it("src/cli-kit loads pg only with a dynamic import, so the bin runs without the optional peer", () => {
+    const files = filesUnder("src/cli-kit");
+    const text = files.map((file) => readFileSync(join(PROJECT_ROOT, file), "utf8")).join("\n");
+    expect(text).toMatch(/await import\("pg"\)/);
+    expect(text).not.toMatch(/^import(?!\s+type\b)[^;]*from\s+"pg"/m);
+  });
+
   it("tests, benches and scripts share helpers through test/support/ and bench/lib/ only", () => {
     expect(problems(["test", "bench", "scripts", "examples"], helperImportProblem)).toEqual([]);
   });
@@ -118,6 +133,10 @@ describe("layers (docs/architecture.md)", () => {
     expect(srcImportProblem("src/langgraph/create-env-auth.ts", "../../examples/http/custom-routes.ts")).toMatch(/outside src/);
     expect(srcImportProblem("src/langgraph/create-env-auth.ts", "../policy/route-policy.ts")).toBeUndefined();
     expect(srcImportProblem("src/pg/with-tenant.ts", "pg")).toBeUndefined();
+    expect(srcImportProblem("src/offboard/preflight.ts", "../check-isolation/world.ts")).toMatch(/commands do not import each other/);
+    expect(srcImportProblem("src/offboard/tenant-api.ts", "../cli-kit/http-client.ts")).toBeUndefined();
+    expect(srcImportProblem("src/cli-kit/http-client.ts", "../offboard/tenant-api.ts")).toMatch(/a higher layer/);
+    expect(srcImportProblem("src/offboard/offboard.ts", "pg")).toMatch(/only its adapter folder/);
     expect(helperImportProblem("bench/server.ts", "../scripts/lib/x.ts")).toMatch(/not scripts/);
     expect(helperImportProblem("test/verify/x.test.ts", "../../bench/lib/markdown-table.ts")).toMatch(/benches only/);
     expect(helperImportProblem("test/support/postgres.ts", "../../scripts/dev.ts")).toMatch(/not scripts/);
