@@ -1,10 +1,10 @@
 /**
- * The command line of `check-isolation`, read with `node:util` `parseArgs`.
+ * The command line of `check-isolation`, read with `node:util` `parseArgs`
+ * (`parseFlags`).
  * Tokens come from a flag, a file or an environment variable, so CI can keep
  * them out of the command line (where other local users see them).
  */
-import { parseArgs } from "node:util";
-import { readSeconds, readToken, requireDeploymentUrl, UsageError } from "../cli-kit/command-line.ts";
+import { parseFlags, readSeconds, readToken, requireDeploymentUrl, UsageError } from "../cli-kit/command-line.ts";
 
 export { UsageError };
 
@@ -58,32 +58,22 @@ Exit code: 0 nothing leaked and nothing errored; 1 a leak, an error or a failed 
  * const options = readCliOptions(["--url", "https://preview.example.com", "--token-a-file", "a.jwt", "--token-b-file", "b.jwt"], process.env);
  */
 export function readCliOptions(args: string[], env: NodeJS.ProcessEnv): CliOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        url: { type: "string" },
-        "token-a": { type: "string" },
-        "token-a-file": { type: "string" },
-        "token-b": { type: "string" },
-        "token-b-file": { type: "string" },
-        "token-a2": { type: "string" },
-        "token-a2-file": { type: "string" },
-        graph: { type: "string" },
-        json: { type: "string" },
-        junit: { type: "string" },
-        "namespace-a": { type: "string" },
-        "namespace-b": { type: "string" },
-        "request-timeout": { type: "string" },
-        "time-limit": { type: "string" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(args, {
+    url: "string",
+    "token-a": "string",
+    "token-a-file": "string",
+    "token-b": "string",
+    "token-b-file": "string",
+    "token-a2": "string",
+    "token-a2-file": "string",
+    graph: "string",
+    json: "string",
+    junit: "string",
+    "namespace-a": "string",
+    "namespace-b": "string",
+    "request-timeout": "string",
+    "time-limit": "string",
+  });
   const problems: string[] = [];
   const warnings: string[] = [];
   const str = (name: string) => values[name] as string | undefined;

@@ -5,10 +5,32 @@
  * the command line, where other local users see it).
  */
 import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
 
 /** The command line is wrong: the message names every problem. Exit code 2. */
 export class UsageError extends Error {
   override name = "UsageError";
+}
+
+/**
+ * Parse a command's flags with `node:util` `parseArgs` (strict, no
+ * positional arguments): each flag takes a string or is a boolean.
+ *
+ * @throws {UsageError} an unknown flag, a missing value, a positional argument.
+ * @example
+ * const values = parseFlags(args, { url: "string", yes: "boolean" });
+ */
+export function parseFlags(args: string[], flags: Readonly<Record<string, "string" | "boolean">>): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(Object.entries(flags).map(([name, type]) => [name, { type }])),
+    }).values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /**
