@@ -4,7 +4,6 @@
  * prove that a run left nothing behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { Writable } from "node:stream";
 import { PROJECT_ROOT } from "../support/langgraph-dev.ts";
 
 /** Every scope of this package's default permission table. */
@@ -60,22 +59,4 @@ export async function inventory(url: string, token: string, prefix: string): Pro
   };
 }
 
-/**
- * A stream that keeps what is written to it, for `runCheckIsolationCli`'s
- * stdout and stderr in-process.
- *
- * @example
- * const out = textSink();
- * await runCheckIsolationCli(args, env, { stdout: out.stream, stderr: textSink().stream });
- * out.text(); // the table
- */
-export function textSink(): { stream: Writable; text(): string } {
-  let text = "";
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
+export { textSink } from "../support/text-sink.ts";
