@@ -8,6 +8,7 @@
 /** The commands and what each is for (the order of `--help`). */
 const COMMANDS = {
   "check-isolation": "prove a live deployment keeps two tenants apart",
+  offboard: "export everything a tenant owns, erase it, and prove nothing is left",
   audit: "verify, anchor, repair, query and export the audit trail (verify | head | repair | query | export)",
   dev: "run this app's langgraph dev with the package's auth on a local issuer",
   token: "mint a token for the local issuer of `dev`",
@@ -29,6 +30,8 @@ async function run(command: CommandName, args: string[]): Promise<number> {
   switch (command) {
     case "check-isolation":
       return (await import("./check-isolation/run-cli.ts")).runCheckIsolationCli(args, process.env);
+    case "offboard":
+      return (await import("./offboard/run-offboard-cli.ts")).runOffboardCli(args, process.env);
     case "audit":
       return (await import("./audit-cli/run-audit-cli.ts")).runAuditCli(args, process.env);
     case "dev":
