@@ -4,7 +4,7 @@
  */
 import type { OffboardReport } from "./offboard.ts";
 
-const SINGULAR: Record<string, string> = { crons: "cron", runs: "run in flight", threads: "thread", assistants: "assistant", store: "store item" };
+const PLURAL: Record<string, string> = { crons: "crons", runs: "runs cancelled", threads: "threads", assistants: "assistants", store: "store items" };
 
 /**
  * The person's view: what was found, exported, erased and left, and the audit record.
@@ -32,9 +32,9 @@ export function formatOffboardReport(report: OffboardReport): string {
   if (report.erased) {
     const e = report.erased;
     const kinds = Object.keys(e.deleted) as Array<keyof typeof e.deleted>;
-    lines.push(`erased: ${kinds.map((k) => `${SINGULAR[k]}s ${e.deleted[k]}`).join(", ")}`);
+    lines.push(`erased: ${kinds.map((k) => `${PLURAL[k]} ${e.deleted[k]}`).join(", ")}`);
     const gone = kinds.filter((k) => e.already_gone[k] > 0);
-    if (gone.length) lines.push(`already gone: ${gone.map((k) => `${SINGULAR[k]}s ${e.already_gone[k]}`).join(", ")} (deleted meanwhile, or by an earlier run)`);
+    if (gone.length) lines.push(`already gone: ${gone.map((k) => `${PLURAL[k]} ${e.already_gone[k]}`).join(", ")} (deleted meanwhile, or by an earlier run)`);
     for (const failure of e.failures) lines.push(`FAILED: ${failure}`);
     for (const run of e.runs_not_stopped) lines.push(`note: ${run} was still running when its thread was deleted (the second search looks for a late write)`);
   }
