@@ -20,6 +20,7 @@ export const SERVER_TESTS = [
   "test/check-isolation/own-auth.test.ts",
   "test/docs/docs-commands.test.ts",
   "test/pg/audit-sink.test.ts",
+  "test/audit-cli/audit-cli-postgres.test.ts",
   "test/pg/audit-write-ahead.test.ts",
   "test/audit/event-records-postgres.test.ts",
 ];
