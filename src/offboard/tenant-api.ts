@@ -1,7 +1,7 @@
 /**
  * The deployment's API as `offboard` uses it, acting as the tenant: each
  * call named for what it does (so an error says which step failed), lists
- * read page by page, and the transient answers of a busy server (429, 502,
+ * read page by page until an empty page, and the transient answers of a busy server (429, 502,
  * 503, 504, a dropped connection) tried again a few times.
  */
 import { describeError, type HttpAnswer, type HttpRequest, type Send } from "../cli-kit/http-client.ts";
@@ -28,7 +28,7 @@ export interface TenantApiOptions {
   attempts?: number;
   /** The first pause between tries, ms, doubled each time (a `Retry-After` is not read: the client keeps no headers). Default 500. */
   backoffMs?: number;
-  /** Items per page of a list. Default 100. */
+  /** Items asked for per page of a list; a list is read until a page comes back empty, so a server that caps pages lower loses nothing. Default 100. */
   pageSize?: number;
   /** Stops the pauses between tries (Ctrl-C). */
   signal?: AbortSignal;
@@ -105,19 +105,19 @@ export function createTenantApi(send: Send<"tenant">, options: TenantApiOptions 
     json,
     async search(step, path, body = {}) {
       const all: Json[] = [];
-      for (let offset = 0; ; offset += pageSize) {
-        const entries = page(step, await json(step, { method: "POST", path, body: { ...body, limit: pageSize, offset } }));
+      for (;;) {
+        const entries = page(step, await json(step, { method: "POST", path, body: { ...body, limit: pageSize, offset: all.length } }));
+        if (entries.length === 0) return all;
         all.push(...entries);
-        if (entries.length < pageSize) return all;
       }
     },
     async runs(threadId) {
       const step = `listing the runs of thread ${threadId}`;
       const all: Json[] = [];
-      for (let offset = 0; ; offset += pageSize) {
-        const entries = page(step, await json(step, { method: "GET", path: `/threads/${encodeURIComponent(threadId)}/runs?limit=${pageSize}&offset=${offset}` }));
+      for (;;) {
+        const entries = page(step, await json(step, { method: "GET", path: `/threads/${encodeURIComponent(threadId)}/runs?limit=${pageSize}&offset=${all.length}` }));
+        if (entries.length === 0) return all;
         all.push(...entries);
-        if (entries.length < pageSize) return all;
       }
     },
     async history(threadId) {
@@ -127,9 +127,9 @@ export function createTenantApi(send: Send<"tenant">, options: TenantApiOptions 
       for (;;) {
         const body = { limit: pageSize, ...(before ? { before } : {}) };
         const entries = page(step, await json(step, { method: "POST", path: `/threads/${encodeURIComponent(threadId)}/history`, body }));
-        all.push(...entries);
         const last = (entries.at(-1)?.checkpoint as { checkpoint_id?: unknown } | undefined)?.checkpoint_id;
-        if (entries.length < pageSize || typeof last !== "string" || last === before) return all;
+        if (entries.length === 0 || typeof last !== "string" || last === before) return all;
+        all.push(...entries);
         before = last;
       }
     },
