@@ -165,7 +165,9 @@ describe("offboard on langgraph dev", () => {
     // Plain progress lines (no terminal): crons, runs, threads, assistants, store, in that order.
     const order = [...result.stderr.matchAll(/^(?:deleted|cancelled) (run|thread|assistant|store item) /gm)].map((m) => m[1]);
     expect([...new Set(order)]).toEqual(["run", "thread", "assistant", "store item"]);
-    const report = JSON.parse(await readFile(json, "utf8")) as OffboardReport;
+    const reportText = await readFile(json, "utf8");
+    for (const secret of Object.values(token)) expect(reportText.includes(secret)).toBe(false);
+    const report = JSON.parse(reportText) as OffboardReport;
     expect(report.erased).toMatchObject({ deleted: { crons: 0, runs: 1, threads: 4, assistants: 2, store: 6 }, failures: [], runs_not_stopped: [] });
 
     // A sees nothing; the server's files hold nothing of A (emptied store namespaces keep their names in the dev server's in-memory store).

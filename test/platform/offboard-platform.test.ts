@@ -222,4 +222,19 @@ describe("offboard against the platform stand-in (the worker decides every call)
     expect(stored(api, "acme.eu", "acme~2Eeu")).toEqual({ threads: [], checkpoints: 0, runs: [], crons: [], assistants: [], versions: 0, store: [] });
     expect(api.log.filter((line) => line.endsWith(" 503"))).toHaveLength(3);
   });
+
+  it("on a terminal, progress is one line rewritten in place with the counts per kind", async () => {
+    const api = await platform();
+    const acme = await tokenOf("acme.eu", "alice");
+    await buildWorld(api.url, acme, "acme~2Eeu", 2);
+    const stderr = textSink();
+    Object.assign(stderr.stream, { isTTY: true });
+    const code = await runOffboardCli(["--url", api.url, "--token-file", await tokenFile("tty", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0"], {}, { stdout: textSink().stream, stderr: stderr.stream });
+    expect(code).toBe(0);
+    expect(stderr.text()).toContain("\r\x1b[K[threads 1/2] deleted ");
+    expect(stderr.text()).toContain("\r\x1b[K[threads 2/2] deleted ");
+    expect(stderr.text()).toContain("\r\x1b[K[store items 4/4] deleted acme~2Eeu.prefs.ui/k2");
+    expect(stderr.text()).not.toMatch(/^deleted thread /m);
+    expect(stderr.text().includes(acme)).toBe(false);
+  });
 });
