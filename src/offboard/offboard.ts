@@ -99,7 +99,7 @@ async function writeExport(api: TenantApi, inventory: Inventory, preflight: Pref
     }
     for (const assistant of inventory.assistants) {
       const id = idOf(assistant, "assistant_id");
-      const list = await api.search(`reading the versions of assistant ${id}`, `/assistants/${id}/versions`);
+      const list = await api.versions(id);
       versions += list.length;
       await writer.write("assistants", { assistant, versions: list });
     }

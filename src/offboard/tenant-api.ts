@@ -55,6 +55,8 @@ export interface TenantApi {
   runs(threadId: string): Promise<Json[]>;
   /** Every checkpoint of a thread's history, newest first (`POST /threads/{id}/history`, paged with `before`). */
   history(threadId: string): Promise<Json[]>;
+  /** Every version of an assistant (`POST /assistants/{id}/versions`, paged). */
+  versions(assistantId: string): Promise<Json[]>;
 }
 
 /**
@@ -87,12 +89,13 @@ export function createTenantApi(send: Send<"tenant">, options: TenantApiOptions 
     }
   };
 
-  const json = async (step: string, request: HttpRequest): Promise<unknown> => {
-    const answer = await call(step, request);
+  /** The JSON of a 2xx answer; anything else throws {@link TenantApiError}. */
+  const checked = (step: string, answer: HttpAnswer): unknown => {
     if (answer.status < 200 || answer.status >= 300) throw new TenantApiError(step, answer.status, excerptOf(answer));
     if (answer.truncated) throw new TenantApiError(step, answer.status, "the answer was larger than the command reads at once (256 MiB)");
     return answer.json;
   };
+  const json = async (step: string, request: HttpRequest): Promise<unknown> => checked(step, await call(step, request));
 
   const page = (step: string, value: unknown): Json[] => {
     const list = Array.isArray(value) ? value : (value as { items?: unknown } | null)?.items;
@@ -100,17 +103,24 @@ export function createTenantApi(send: Send<"tenant">, options: TenantApiOptions 
     return list.filter((entry): entry is Json => entry !== null && typeof entry === "object");
   };
 
+  /** Read a paged POST list until an empty page (or, when `pastEndIs404`, a 404 after the first page). */
+  const pages = async (step: string, path: string, body: Json, pastEndIs404: boolean): Promise<Json[]> => {
+    const all: Json[] = [];
+    for (;;) {
+      const answer = await call(step, { method: "POST", path, body: { ...body, limit: pageSize, offset: all.length } });
+      if (pastEndIs404 && all.length > 0 && answer.status === 404) return all;
+      const entries = page(step, checked(step, answer));
+      if (entries.length === 0) return all;
+      all.push(...entries);
+    }
+  };
+
   return {
     call,
     json,
-    async search(step, path, body = {}) {
-      const all: Json[] = [];
-      for (;;) {
-        const entries = page(step, await json(step, { method: "POST", path, body: { ...body, limit: pageSize, offset: all.length } }));
-        if (entries.length === 0) return all;
-        all.push(...entries);
-      }
-    },
+    search: (step, path, body = {}) => pages(step, path, body, false),
+    // The dev server answers a page past an assistant's last version with 404, not an empty list.
+    versions: (assistantId) => pages(`reading the versions of assistant ${assistantId}`, `/assistants/${encodeURIComponent(assistantId)}/versions`, {}, true),
     async runs(threadId) {
       const step = `listing the runs of thread ${threadId}`;
       const all: Json[] = [];
