@@ -9,7 +9,12 @@ import { isChainHeadLine, parseChainHeads } from "../audit/chain-heads.ts";
 import { UsageError } from "../cli-kit/command-line.ts";
 import { readChainKey, readDatabaseUrl } from "../cli-kit/audit-destination.ts";
 
-/** The help text of `audit`. */
+/**
+ * The help text of `audit`.
+ *
+ * @example
+ * process.stdout.write(AUDIT_USAGE);
+ */
 export const AUDIT_USAGE = `Usage: langgraph-tenant-auth audit <verify|head|repair|query|export> ...
 
   audit verify <file> [--expect-head <heads file | "<tenant> <seq> <hash>">]... [--key-env <VARIABLE>]
@@ -40,7 +45,12 @@ Exit code: 0 intact; 1 broken (or unreadable lines in query); 2 a usage error
 or a log that cannot be read.
 `;
 
-/** A log that cannot be read, or another failure that is not the chain's: exit 2 without the usage text. */
+/**
+ * A log that cannot be read, or another failure that is not the chain's: exit 2 without the usage text.
+ *
+ * @example
+ * throw new AuditReadError(`cannot read ${file}: ENOENT`);
+ */
 export class AuditReadError extends Error {
   override name = "AuditReadError";
 }

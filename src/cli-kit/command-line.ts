@@ -7,7 +7,12 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
-/** The command line is wrong: the message names every problem. Exit code 2. */
+/**
+ * The command line is wrong: the message names every problem. Exit code 2.
+ *
+ * @example
+ * if (problems.length) throw new UsageError(problems.join("\n"));
+ */
 export class UsageError extends Error {
   override name = "UsageError";
 }

@@ -64,6 +64,8 @@ export function describeError(error: unknown): string {
   return detail ? `${error.message} (${detail})` : error.message;
 }
 
+const NOT_SERVED: ReadonlySet<number> = new Set([404, 405, 500, 501]);
+
 /**
  * Statuses of a caller's own, well-formed request that mean the server has no
  * such endpoint: the JS dev server answers its unimplemented cron routes
@@ -77,7 +79,6 @@ export function isNotServed(status: number): boolean {
   return NOT_SERVED.has(status);
 }
 
-const NOT_SERVED: ReadonlySet<number> = new Set([404, 405, 500, 501]);
 
 /** The default of `maxBodyBytes`. */
 const MAX_BODY = 256 * 1024;

@@ -4,7 +4,12 @@
  * finished; a second one exits at once.
  */
 
-/** The exit code of a command stopped by each signal (128 + its number). */
+/**
+ * The exit code of a command stopped by each signal (128 + its number).
+ *
+ * @example
+ * SIGNAL_EXIT.SIGINT; // 130
+ */
 export const SIGNAL_EXIT: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 130, SIGTERM: 143 });
 
 /** What the command says on the first and on a second signal. */

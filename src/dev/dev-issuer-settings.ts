@@ -4,10 +4,20 @@
  */
 import { PERMISSIONS } from "../policy/event-permission.ts";
 
-/** `aud` of the local issuer's tokens (and `AUTH_AUDIENCE` of the server `dev` starts). */
+/**
+ * `aud` of the local issuer's tokens (and `AUTH_AUDIENCE` of the server `dev` starts).
+ *
+ * @example
+ * startLocalIssuer({ audience: DEV_AUDIENCE });
+ */
 export const DEV_AUDIENCE = "langgraph-dev";
 
-/** The local issuer's port unless `DEV_ISSUER_PORT` says otherwise. */
+/**
+ * The local issuer's port unless `DEV_ISSUER_PORT` says otherwise.
+ *
+ * @example
+ * devIssuerPort({}) === DEFAULT_DEV_ISSUER_PORT; // 9400
+ */
 export const DEFAULT_DEV_ISSUER_PORT = 9400;
 
 /**
@@ -15,10 +25,18 @@ export const DEFAULT_DEV_ISSUER_PORT = 9400;
  * unless `--key-dir` says otherwise: a cache folder npm and git already
  * leave alone, so the key is never committed, and kept between runs so
  * minted tokens stay valid across restarts.
+ *
+ * @example
+ * resolve(appDir, DEFAULT_DEV_KEY_DIR); // "<app>/node_modules/.cache/langgraph-tenant-auth/dev-issuer"
  */
 export const DEFAULT_DEV_KEY_DIR = "node_modules/.cache/langgraph-tenant-auth/dev-issuer";
 
-/** Every permission of the default table: what a minted token carries unless `--scope` says otherwise. */
+/**
+ * Every permission of the default table: what a minted token carries unless `--scope` says otherwise.
+ *
+ * @example
+ * ALL_PERMISSIONS.split(" ").length; // 8
+ */
 export const ALL_PERMISSIONS = PERMISSIONS.join(" ");
 
 /**

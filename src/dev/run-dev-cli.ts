@@ -17,7 +17,12 @@ import { ConfigError } from "../errors.ts";
 import { DEFAULT_DEV_KEY_DIR, DEV_AUDIENCE, devIssuerPort } from "./dev-issuer-settings.ts";
 import { startLocalIssuer, type LocalIssuer } from "./local-issuer.ts";
 
-/** The help text of `dev`. */
+/**
+ * The help text of `dev`.
+ *
+ * @example
+ * process.stdout.write(DEV_USAGE);
+ */
 export const DEV_USAGE = `Usage: langgraph-tenant-auth dev [--key-dir <dir>] [langgraph dev options]
 
 Runs this app's own \`langgraph dev\` (from its node_modules/@langchain/langgraph-cli)

@@ -10,7 +10,12 @@ import { isTenantId } from "../tenant/tenant-id.ts";
 import { ALL_PERMISSIONS, DEFAULT_DEV_KEY_DIR, DEV_AUDIENCE, devIssuerPort, devIssuerUrl } from "./dev-issuer-settings.ts";
 import { loadDevSigningKey, signToken } from "./local-issuer.ts";
 
-/** The help text of `token`. */
+/**
+ * The help text of `token`.
+ *
+ * @example
+ * process.stdout.write(TOKEN_USAGE);
+ */
 export const TOKEN_USAGE = `Usage: langgraph-tenant-auth token --tenant <tenant> --sub <user> [options]
 
 Prints a token signed by the local issuer of \`langgraph-tenant-auth dev\` (the

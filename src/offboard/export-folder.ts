@@ -11,7 +11,12 @@ import { open, stat, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { OffboardRefusedError } from "./preflight.ts";
 
-/** The files of an export, by what they hold. */
+/**
+ * The files of an export, by what they hold.
+ *
+ * @example
+ * join(dir, EXPORT_FILES.manifest); // "<dir>/manifest.json"
+ */
 export const EXPORT_FILES = Object.freeze({
   threads: "threads.jsonl",
   assistants: "assistants.jsonl",

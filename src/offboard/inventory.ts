@@ -9,7 +9,12 @@ import { systemAssistantId } from "../policy/run-assistant.ts";
 import type { Preflight } from "./preflight.ts";
 import type { Json, TenantApi } from "./tenant-api.ts";
 
-/** The kinds, in the order they are erased. */
+/**
+ * The kinds, in the order they are erased.
+ *
+ * @example
+ * ERASE_ORDER[0]; // "crons": no new work starts while the rest is deleted
+ */
 export const ERASE_ORDER = ["crons", "runs", "threads", "assistants", "store"] as const;
 /** One kind of the tenant's state (`runs` are the runs in flight). */
 export type Kind = (typeof ERASE_ORDER)[number];
@@ -42,10 +47,22 @@ export interface Inventory {
 
 const IN_FLIGHT = new Set(["pending", "running"]);
 
-/** The id of an entry (`thread_id`, `assistant_id`, `cron_id`). */
+/**
+ * The id of an entry (`thread_id`, `assistant_id`, `cron_id`); `""` when it has none.
+ *
+ * @example
+ * idOf({ thread_id: "t-1" }, "thread_id"); // "t-1"
+ */
 export const idOf = (entry: Json, field: string): string => (typeof entry[field] === "string" ? (entry[field] as string) : "");
 
-/** True for a system assistant (one per graph, created by the server, shared by every tenant). */
+/**
+ * True for a system assistant (one per graph, created by the server, shared
+ * by every tenant): `metadata.created_by` is `"system"`, or its id is the
+ * graph's `uuid5`.
+ *
+ * @example
+ * isSystemAssistant({ assistant_id: systemAssistantId("echo"), graph_id: "echo", metadata: {} }); // true
+ */
 export function isSystemAssistant(assistant: Json): boolean {
   const metadata = (assistant.metadata ?? {}) as Json;
   if (metadata.created_by === "system") return true;
@@ -54,7 +71,12 @@ export function isSystemAssistant(assistant: Json): boolean {
 
 const tenantOf = (entry: Json): unknown => ((entry.metadata ?? {}) as Json).tenant_id;
 
-/** The store items under the tenant's label (prefix search: every namespace below it). */
+/**
+ * The store items under the tenant's label (prefix search: every namespace below it).
+ *
+ * @example
+ * const items = await listStoreItems(api, "acme~2Eeu"); // [{ namespace: ["acme~2Eeu", "notes"], key: "k1", value: … }]
+ */
 export async function listStoreItems(api: TenantApi, label: string): Promise<Array<StoreItemRef & Json>> {
   const items = await api.search("listing store items", "/store/items/search", { namespace_prefix: [label] });
   return items.filter((item): item is StoreItemRef & Json => Array.isArray(item.namespace) && item.namespace[0] === label && typeof item.key === "string");

@@ -31,10 +31,21 @@ export interface OffboardOptions {
   warnings: string[];
 }
 
-/** The settle pause unless `--settle` says otherwise, seconds. */
+/**
+ * The settle pause unless `--settle` says otherwise, seconds: long enough
+ * for a cancelled run's last checkpoint write on a busy server.
+ *
+ * @example
+ * readOffboardOptions(args, env).settleMs === DEFAULT_SETTLE_SECONDS * 1000; // without --settle
+ */
 export const DEFAULT_SETTLE_SECONDS = 10;
 
-/** The help text. */
+/**
+ * The help text of `offboard`.
+ *
+ * @example
+ * process.stdout.write(OFFBOARD_USAGE);
+ */
 export const OFFBOARD_USAGE = `Usage: langgraph-tenant-auth offboard --url <deployment> --token-file <file> [--tenant <id> --yes] [options]
 
 Finds everything one tenant owns on a LangGraph deployment, acting as that

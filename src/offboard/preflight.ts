@@ -11,7 +11,13 @@ import { isTenantId } from "../tenant/tenant-id.ts";
 import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
 import { excerptOf, type TenantApi } from "./tenant-api.ts";
 
-/** The job cannot be done with this token on this deployment: nothing was deleted. */
+/**
+ * The job cannot be done with this token on this deployment (or with this
+ * export folder or audit destination): nothing was deleted. Exit code 3.
+ *
+ * @example
+ * if (error instanceof OffboardRefusedError) process.exitCode = 3;
+ */
 export class OffboardRefusedError extends Error {
   override name = "OffboardRefusedError";
 }

@@ -10,7 +10,12 @@ import { pause } from "../cli-kit/pause.ts";
 /** A JSON object as the server sent it. */
 export type Json = Record<string, unknown>;
 
-/** A call failed: which step, the status (0 when no answer came) and what the server said. */
+/**
+ * A call failed: which step, the status (0 when no answer came) and what the server said.
+ *
+ * @example
+ * new TenantApiError("deleting a thread", 500, "boom").message; // "deleting a thread: answered 500: boom"
+ */
 export class TenantApiError extends Error {
   override name = "TenantApiError";
   constructor(
@@ -36,7 +41,13 @@ export interface TenantApiOptions {
 
 const TRANSIENT = new Set([429, 502, 503, 504]);
 
-/** The first 300 characters of an answer, on one line. */
+/**
+ * What an answer says, on one line and at most 300 characters: its `detail`
+ * or `message` when it is JSON, else its text.
+ *
+ * @example
+ * excerptOf({ status: 404, text: '{"detail":"Thread not found"}', json: { detail: "Thread not found" }, contentType: null }); // "Thread not found"
+ */
 export function excerptOf(answer: HttpAnswer): string {
   const detail = (answer.json as { detail?: unknown; message?: unknown } | null)?.detail ?? (answer.json as { message?: unknown } | null)?.message;
   const text = typeof detail === "string" ? detail : answer.text;
