@@ -104,8 +104,16 @@ export async function takeInventory(api: TenantApi, preflight: Preflight): Promi
       if (typeof run.status === "string" && IN_FLIGHT.has(run.status)) inventory.runsInFlight.push({ thread_id: id, run_id: idOf(run, "run_id"), status: run.status });
     }
   }
-  // The deployment's cron filter decides: a cron carries no tenant stamp of its own on every host.
-  if (preflight.cronsServed) inventory.crons = await api.search("listing crons", "/runs/crons/search");
+  if (preflight.cronsServed) {
+    // A cron carries no tenant stamp of its own on every host: it is the tenant's when it is stamped so, or when it
+    // runs on one of the tenant's threads. Any other cron the deployment shows is reported, never deleted.
+    const threadIds = new Set(inventory.threads.map((t) => idOf(t, "thread_id")));
+    for (const cron of await api.search("listing crons", "/runs/crons/search")) {
+      const stamp = tenantOf(cron);
+      if (stamp === preflight.tenant || (stamp === undefined && threadIds.has(idOf(cron, "thread_id")))) inventory.crons.push(cron);
+      else inventory.foreign.push(`cron ${idOf(cron, "cron_id")} (${stamp === undefined ? "not on one of the tenant's threads" : `stamped ${JSON.stringify(stamp)}`})`);
+    }
+  }
   for (const assistant of await api.search("listing assistants", "/assistants/search")) {
     if (isSystemAssistant(assistant)) continue;
     if (tenantOf(assistant) !== preflight.tenant) {

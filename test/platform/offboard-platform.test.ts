@@ -23,6 +23,7 @@ import { sdkClientFor } from "../support/sdk-client.ts";
 import { textSink } from "../support/text-sink.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { EventEmitter } from "node:events";
+import { systemAssistantId } from "../../src/policy/run-assistant.ts";
 
 const GRAPHS = JSON.stringify({ echo: "./examples/graphs/echo.ts:graph" });
 const AUTH = JSON.stringify({ path: "./src/auth.ts:auth" });
@@ -236,5 +237,41 @@ describe("offboard against the platform stand-in (the worker decides every call)
     expect(stderr.text()).toContain("\r\x1b[K[store items 4/4] deleted acme~2Eeu.prefs.ui/k2");
     expect(stderr.text()).not.toMatch(/^deleted thread /m);
     expect(stderr.text().includes(acme)).toBe(false);
+  });
+
+  it("on a deployment whose auth filters nothing, it deletes nothing stamped with another tenant (or not stamped), and says what it saw", async () => {
+    // A host that lets every token through with no filter and no stamp: the naive deployment this package exists to prevent.
+    const leaky: PlatformHost = {
+      authenticate: async () => ({ ok: true, context: { user: { identity: "anyone" }, scopes: [] } }),
+      authorize: async (_event, value) => ({ ok: true, filters: undefined, value }),
+      output: () => "",
+      stop: async () => undefined,
+    };
+    const api = await platform({}, leaky);
+    const acme = await tokenOf("acme.eu", "alice");
+    const client = sdkClientFor(api.url, acme);
+    const mine = await client.threads.create({ metadata: { tenant_id: "acme.eu" } });
+    const theirs = await client.threads.create({ metadata: { tenant_id: "globex" } });
+    const unstamped = await client.threads.create({ metadata: {} });
+    const theirCron = await client.crons.createForThread(theirs.thread_id, systemAssistantId("echo"), { schedule: "0 0 * * *", input: {} });
+    const theirAssistant = await client.assistants.create({ graphId: "echo", metadata: { tenant_id: "globex" } });
+
+    const json = join(dir, "leaky.json");
+    const result = await run(["--url", api.url, "--token-file", await tokenFile("leaky", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0", "--json", json], [acme]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(await readFile(json, "utf8")) as OffboardReport;
+    expect(report.erased?.deleted).toMatchObject({ threads: 1, crons: 0, assistants: 0 });
+    expect(report.foreign).toEqual(expect.arrayContaining([
+      `thread ${theirs.thread_id} (stamped "globex")`,
+      `thread ${unstamped.thread_id} (stamped null)`,
+      `cron ${theirCron.cron_id} (not on one of the tenant's threads)`,
+      `assistant ${theirAssistant.assistant_id} (stamped "globex")`,
+    ]));
+    expect(result.stdout).toMatch(/WARNING: the deployment shows this tenant thread .* never touched/);
+    expect(result.stdout).toMatch(/search after erasing: LEFT \d+: .*thread /);
+    expect(api.storage.threads.has(mine.thread_id)).toBe(false);
+    expect([...api.storage.threads.keys()].sort()).toEqual([theirs.thread_id, unstamped.thread_id].sort());
+    expect(api.storage.crons.has(theirCron.cron_id)).toBe(true);
+    expect(api.storage.assistants.has(theirAssistant.assistant_id)).toBe(true);
   });
 });
