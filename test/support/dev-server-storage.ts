@@ -5,10 +5,12 @@
  * their versions (`.langgraphjs_ops.json`), checkpoints and pending writes
  * (`.langgraphjs_api.checkpointer.json`), store items
  * (`.langgraphjs_api.store.json`). The server writes them about 3 s after a
- * change (and on exit), so a test waits for the condition it expects.
+ * change (and on exit), in place: a read that catches a file half written
+ * reads it again; a test waits for the condition it expects.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { waitFor } from "./wait-for.ts";
 
 type Json = Record<string, unknown>;
 
@@ -25,13 +27,26 @@ export interface DevServerStorage {
   storeNamespaces: Array<{ namespace: string; keys: string[] }>;
 }
 
+/** One persisted file's plain JSON; `{}` when it does not exist yet. The server rewrites a file in place, so a read can catch it half written: read again until it parses. */
 async function readJson(dir: string, name: string): Promise<Json> {
-  try {
-    return ((JSON.parse(await readFile(join(dir, ".langgraph_api", name), "utf8")) as { json?: Json }).json ?? {}) as Json;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
-    throw error;
-  }
+  let parsed: Json = {};
+  await waitFor(async () => {
+    let text: string;
+    try {
+      text = await readFile(join(dir, ".langgraph_api", name), "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      parsed = {};
+      return true;
+    }
+    try {
+      parsed = ((JSON.parse(text) as { json?: Json }).json ?? {}) as Json;
+      return true;
+    } catch {
+      return false;
+    }
+  }, `${name} to be whole (the server was writing it)`, { timeoutMs: 10_000, intervalMs: 20 });
+  return parsed;
 }
 
 /**
