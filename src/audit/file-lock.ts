@@ -2,6 +2,7 @@ import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { readFile, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
+import { AuditShortWriteError } from "./audit-errors.ts";
 
 /** Who holds a lock file (its JSON content). */
 export interface FileLockHolder {
@@ -92,7 +93,7 @@ function create(path: string): boolean {
     const bytes = Buffer.from(JSON.stringify(holder));
     for (let done = 0; done < bytes.length; ) {
       const written = writeSync(fd, bytes, done, bytes.length - done);
-      if (!(written > 0)) throw new Error(`the lock file ${path} accepted ${done} of ${bytes.length} bytes, then none`);
+      if (!(written > 0)) throw new AuditShortWriteError(`the lock file ${path} accepted ${done} of ${bytes.length} bytes, then none`);
       done += written;
     }
   } catch (error) {

@@ -95,16 +95,16 @@ interface FileState {
  * const sink = createJsonLinesSink({ file: process.env.AUDIT_LOG_FILE }); // stdout when unset
  */
 export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSink {
-  const { file, fsync = false, repair = false } = options;
+  const { file, fsync = false, repair = false } = options ?? {};
   if (file !== undefined && (typeof file !== "string" || file.trim() === "")) {
     throw new TypeError("createJsonLinesSink: options.file must be a non-empty path");
   }
-  const stream = options.stream ?? process.stdout;
-  const key = options.chainKey === undefined ? undefined : requireChainKey(options.chainKey, "createJsonLinesSink: options.chainKey");
-  const fileSystem = options.fileSystem ?? nodeAuditFileSystem;
-  const log = options.log ?? ((message: string) => process.stderr.write(`audit: ${message}\n`));
+  const stream = options?.stream ?? process.stdout;
+  const key = options?.chainKey === undefined ? undefined : requireChainKey(options.chainKey, "createJsonLinesSink: options.chainKey");
+  const fileSystem = options?.fileSystem ?? nodeAuditFileSystem;
+  const log = options?.log ?? ((message: string) => process.stderr.write(`audit: ${message}\n`));
   const lockFile = `${file}.lock`;
-  const lock = () => acquireFileLock(lockFile, { timeoutMs: options.lockTimeoutMs }).catch((error: unknown) => {
+  const lock = () => acquireFileLock(lockFile, { timeoutMs: options?.lockTimeoutMs }).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException)?.code;
     throw new AuditWriteError(
       error instanceof FileLockTimeoutError

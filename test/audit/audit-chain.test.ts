@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { NoJsonFormError } from "../../src/audit/audit-errors.ts";
 import { canonicalJson } from "../../src/audit/canonical-json.ts";
 import {
   GENESIS_HASH, digestArguments, hashAuditRecord, sealAuditRecord, type AuditEntry, type AuditRecord, type AuditToolCallRecord,
@@ -47,7 +48,7 @@ describe("canonicalJson", () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     for (const bad of [Number.NaN, Infinity, 1n, () => 1, Symbol("s"), cyclic, [undefined]]) {
-      expect(() => canonicalJson(bad)).toThrow(TypeError);
+      expect(() => canonicalJson(bad)).toThrow(NoJsonFormError);
     }
   });
 });
