@@ -2,8 +2,8 @@
  * The layers of docs/architecture.md, enforced: every import specifier of
  * every file under src/ is mapped to the layer it points at, and an import
  * that points the wrong way (to a higher layer, to a sibling adapter, out of
- * src/, or to an adapter's library from the core) fails. The same for the
- * helper folders: tests, benches and scripts share helpers through
+ * src/, or to an adapter's library from the core) fails, and so does any
+ * import cycle inside src/. The same for the helper folders: tests, benches and scripts share helpers through
  * test/support/ (and bench/lib/ for benches only), never through scripts/.
  */
 import { describe, expect, it } from "vitest";
@@ -93,6 +93,57 @@ function helperImportProblem(from: string, specifier: string): string | undefine
   return undefined;
 }
 
+/**
+ * Every import cycle in a graph (file → the files it imports), each as its
+ * files in one strongly connected component (Tarjan), sorted; a file that
+ * imports itself is a cycle too. Type-only imports count: a cycle of types
+ * is still two files that cannot be read one after the other.
+ */
+function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (file: string) => {
+    index.set(file, index.size);
+    low.set(file, index.get(file)!);
+    stack.push(file);
+    onStack.add(file);
+    for (const next of graph.get(file) ?? []) {
+      if (!graph.has(next)) continue;
+      if (!index.has(next)) {
+        visit(next);
+        low.set(file, Math.min(low.get(file)!, low.get(next)!));
+      } else if (onStack.has(next)) {
+        low.set(file, Math.min(low.get(file)!, index.get(next)!));
+      }
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const component: string[] = [];
+    for (let member = stack.pop()!; ; member = stack.pop()!) {
+      onStack.delete(member);
+      component.push(member);
+      if (member === file) break;
+    }
+    if (component.length > 1 || graph.get(file)!.includes(file)) cycles.push(component.sort());
+  };
+  for (const file of graph.keys()) if (!index.has(file)) visit(file);
+  return cycles;
+}
+
+/** The import graph of src/: each file and the src files its relative imports name. */
+function srcImportGraph(): Map<string, string[]> {
+  const files = filesUnder("src");
+  const known = new Set(files);
+  return new Map(files.map((file) => [
+    file,
+    specifiersOf(readFileSync(join(PROJECT_ROOT, file), "utf8"))
+      .map((specifier) => target(file, specifier))
+      .flatMap((to) => ("file" in to && known.has(to.file) ? [to.file] : [])),
+  ]));
+}
+
 function filesUnder(dir: string): string[] {
   return readdirSync(join(PROJECT_ROOT, dir), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && /\.(ts|mts)$/.test(e.name) && !e.name.endsWith(".d.ts"))
@@ -116,6 +167,29 @@ describe("layers (docs/architecture.md)", () => {
     const text = files.map((file) => readFileSync(join(PROJECT_ROOT, file), "utf8")).join("\n");
     expect(text).toMatch(/await import\("pg"\)/);
     expect(text).not.toMatch(/^import(?!\s+type\b)[^;]*from\s+"pg"/m);
+  });
+
+  it("no import cycle inside src/, not even within one folder (STYLE 18: a parser below, the verifier above it)", () => {
+    const graph = srcImportGraph();
+    // The graph is really read: every relative import of src/ resolves to a file of it.
+    expect([...graph.values()].flat().length).toBeGreaterThan(200);
+    expect(graph.get("src/audit/audit-log-parser.ts")).toContain("src/audit/audit-chain-verifier.ts");
+    expect(importCycles(graph)).toEqual([]);
+  });
+
+  it("finds a cycle planted in the real import graph, however long, and a file importing itself", () => {
+    const graph = srcImportGraph();
+    const planted = (from: string, to: string) => new Map([...graph].map(([file, imports]) => [file, file === from ? [...imports, to] : imports]));
+    // The cycle this test was written for: the log parser and the verifier importing each other.
+    expect(importCycles(planted("src/audit/audit-chain-verifier.ts", "src/audit/audit-log-parser.ts"))).toEqual([
+      ["src/audit/audit-chain-verifier.ts", "src/audit/audit-log-parser.ts"],
+    ]);
+    // A long one, across layers: errors.ts → index.ts → … → errors.ts.
+    const long = importCycles(planted("src/errors.ts", "src/index.ts"));
+    expect(long).toHaveLength(1);
+    expect(long[0]).toEqual(expect.arrayContaining(["src/errors.ts", "src/index.ts"]));
+    expect(long[0]!.length).toBeGreaterThan(2);
+    expect(importCycles(planted("src/audit/canonical-json.ts", "src/audit/canonical-json.ts"))).toEqual([["src/audit/canonical-json.ts"]]);
   });
 
   it("tests, benches and scripts share helpers through test/support/ and bench/lib/ only", () => {
