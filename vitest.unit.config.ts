@@ -14,12 +14,15 @@ export const SERVER_TESTS = [
   "test/platform/platform-checks.test.ts",
   "test/platform/platform-conformance.test.ts",
   "test/platform/system-assistants.test.ts",
+  "test/platform/offboard-platform.test.ts",
   "test/check-isolation/hidden-system-assistants.test.ts",
   "test/check-isolation/naive-auth.test.ts",
   "test/check-isolation/own-auth.test.ts",
   "test/docs/docs-commands.test.ts",
   "test/pg/audit-sink.test.ts",
+  "test/audit-cli/audit-cli-postgres.test.ts",
   "test/pg/audit-write-ahead.test.ts",
+  "test/audit/event-records-postgres.test.ts",
 ];
 
 export default mergeConfig(base, defineConfig({ test: { exclude: [...configDefaults.exclude, ...SERVER_TESTS] } }));

@@ -1,69 +1,14 @@
 /**
- * `npm run dev`: `langgraph dev` with this package's auth, on a local
- * development issuer when no `AUTH_ISSUER` is set (a fresh machine has no
- * identity provider). Offline: no browser, no analytics.
+ * `npm run dev`: the bin's `dev` command (`npx langgraph-tenant-auth dev` in
+ * an app) run from the sources on this repository's `langgraph.json`, with
+ * the local issuer's key kept in `.dev-issuer/` (git-ignored), where the
+ * tests and `npm run token` find it too.
  */
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
-import { startLocalIssuer, type LocalIssuer } from "../test/support/local-issuer.ts";
-import { DEV_AUDIENCE, DEV_ISSUER_PORT, DEV_KEY_DIR } from "../test/support/dev-settings.ts";
-import { readConfig } from "../src/config/read-config.ts";
-import { ConfigError } from "../src/errors.ts";
+import { runDevCli } from "../src/dev/run-dev-cli.ts";
+import { DEV_KEY_DIR } from "../test/support/dev-settings.ts";
+import { PROJECT_ROOT } from "../test/support/langgraph-dev.ts";
 
-const require = createRequire(import.meta.url);
-const cli = require.resolve("@langchain/langgraph-cli/dist/cli/cli.mjs");
-
-let issuer: LocalIssuer | undefined;
-const env: NodeJS.ProcessEnv = { ...process.env, LANGGRAPH_CLI_NO_ANALYTICS: "1", BROWSER: "none" };
-if (!process.env.AUTH_ISSUER) {
-  issuer = await startLocalIssuer({ port: DEV_ISSUER_PORT, keyDir: DEV_KEY_DIR, audience: DEV_AUDIENCE });
-  Object.assign(env, issuer.env());
-  console.log(`local issuer: ${issuer.issuer} (key in .dev-issuer/)`);
-  console.log(`get a token:  npm run token -- --tenant acme --sub alice`);
-}
-
-// Check the AUTH_* values before starting: langgraph dev would print the same
-// message but then sit in watch mode without serving anything. The server
-// adds langgraph.json's `env` (AUTH_CUSTOM_ROUTES for the sample app) under
-// the shell's, so the check does too.
-const configEnv = (JSON.parse(readFileSync(new URL("../langgraph.json", import.meta.url), "utf8")) as { env?: unknown }).env;
-try {
-  readConfig({ ...(typeof configEnv === "object" && configEnv !== null ? (configEnv as Record<string, string>) : {}), ...env });
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  await issuer?.close();
-  process.exit(1);
-}
-
-const port = String(process.env.PORT ?? (await firstFreePort(2024)));
-console.log(`API:          http://localhost:${port}`);
-const child = spawn(process.execPath, [cli, "dev", "--no-browser", "--port", port, ...process.argv.slice(2)], {
-  env,
-  stdio: "inherit",
+process.exitCode = await runDevCli(["--key-dir", DEV_KEY_DIR, ...process.argv.slice(2)], process.env, undefined, {
+  cwd: PROJECT_ROOT,
+  tokenCommand: "npm run token --",
 });
-const stop = async () => {
-  child.kill("SIGTERM");
-  await issuer?.close();
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
-child.on("exit", async (code) => {
-  await issuer?.close();
-  process.exit(code ?? 0);
-});
-
-/** LangGraph's usual port, or the next free one when something already holds it. */
-async function firstFreePort(from: number): Promise<number> {
-  for (let port = from; port < from + 20; port++) {
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer()
-        .once("error", () => resolve(false))
-        .listen(port, "localhost", () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error(`no free port from ${from} to ${from + 19}; set PORT`);
-}

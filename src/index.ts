@@ -96,17 +96,26 @@ export {
 } from "./authenticate/create-authenticator.ts";
 export { canonicalJson } from "./audit/canonical-json.ts";
 export {
-  AUDIT_DECISIONS, type AuditDecision, type AuditEntry, type AuditRecord, type ChainHead,
-  type ChainKey, digestArguments, GENESIS_HASH, hashAuditRecord, NO_TENANT, requireChainKey, sealAuditRecord,
+  AUDIT_DECISIONS, AUDIT_EVENT_DATA_LIMITS, AUDIT_EVENT_KINDS, type AuditDecision, type AuditEntry, type AuditEventEntry,
+  type AuditEventKind, type AuditEventRecord, type AuditJsonValue, type AuditRecord, type AuditToolCallRecord,
+  type ChainHead, type ChainKey, checkAuditRecord, digestArguments, GENESIS_HASH, hashAuditRecord, NO_TENANT, requireChainKey,
+  sealAuditEvent, sealAuditRecord, type UnsealedAuditRecord,
 } from "./audit/audit-record.ts";
+export {
+  type AuditErrorCode, AuditShortWriteError, InvalidAuditEntryError, InvalidAuditLineError, InvalidAuditQueryError,
+  InvalidChainHeadError, NoJsonFormError,
+} from "./audit/audit-errors.ts";
 export { type AuditSink } from "./audit/audit-sink.ts";
 export { type AuditLog, type AuditLogOptions, AuditWriteError, createAuditLog } from "./audit/audit-log.ts";
 export { createJsonLinesSink, type JsonLinesSinkOptions } from "./audit/json-lines-sink.ts";
+export { parseAuditLine } from "./audit/parse-audit-line.ts";
 export {
   type AuditChainProblem, type AuditChainReport, type AuditChainVerifier, type AuditChainVerifierOptions,
-  type AuditTailDefect, type AuditUnfinishedCall, createAuditChainVerifier, parseAuditLine, verifyAuditLog,
-} from "./audit/verify-audit-chain.ts";
-export { AUDIT_TAIL_REPAIRS, createAuditLogParser, verifyAuditLogFile, type AuditLogParser, type AuditLogReport } from "./audit/audit-log-parser.ts";
+  type AuditTailDefect, type AuditUnfinishedCall, createAuditChainVerifier,
+} from "./audit/audit-chain-verifier.ts";
+export {
+  AUDIT_TAIL_REPAIRS, createAuditLogParser, type AuditLogParser, type AuditLogReport, verifyAuditLog, verifyAuditLogFile,
+} from "./audit/audit-log-parser.ts";
 export {
   type AuditFileHandle, type AuditFileSystem, nodeAuditFileSystem, readIntoParser, writeWhole,
 } from "./audit/audit-file.ts";

@@ -1,5 +1,6 @@
 import { open } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
+import { AuditShortWriteError } from "./audit-errors.ts";
 import type { AuditLogParser } from "./audit-log-parser.ts";
 
 /**
@@ -37,8 +38,9 @@ export const nodeAuditFileSystem: AuditFileSystem = Object.freeze({
  * Write all of `bytes` (at `position`, or appended when it is undefined),
  * continuing after short writes (which POSIX allows).
  *
- * @throws what the file system throws, or an `Error` when it accepts no
- * byte at all; then part of `bytes` may already be in the file.
+ * @throws what the file system throws, or an {@link AuditShortWriteError}
+ * when it stops accepting bytes without an error; then part of `bytes` may
+ * already be in the file.
  * @example
  * await writeWhole(handle, Buffer.from(`${line}\n`));
  */
@@ -48,7 +50,7 @@ export async function writeWhole(handle: AuditFileHandle, bytes: Uint8Array, pos
     const { bytesWritten } = await (position === undefined
       ? handle.write(bytes, done, bytes.length - done)
       : handle.write(bytes, done, bytes.length - done, position + done));
-    if (!(bytesWritten > 0)) throw new Error(`the file system accepted ${done} of ${bytes.length} bytes, then none`);
+    if (!(bytesWritten > 0)) throw new AuditShortWriteError(`the file system accepted ${done} of ${bytes.length} bytes, then none`);
     done += bytesWritten;
   }
 }

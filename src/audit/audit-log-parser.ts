@@ -1,9 +1,9 @@
 import { createReadStream } from "node:fs";
 import { deepFreeze } from "../lib/deep-freeze.ts";
 import {
-  createAuditChainVerifier, parseAuditLine, type AuditChainProblem, type AuditChainReport, type AuditChainVerifierOptions,
-  type AuditTailDefect,
-} from "./verify-audit-chain.ts";
+  createAuditChainVerifier, type AuditChainProblem, type AuditChainReport, type AuditChainVerifierOptions, type AuditTailDefect,
+} from "./audit-chain-verifier.ts";
+import { parseAuditLine } from "./parse-audit-line.ts";
 import type { AuditRecord, ChainHead } from "./audit-record.ts";
 
 /**

@@ -1,3 +1,4 @@
+import { InvalidChainHeadError } from "./audit-errors.ts";
 import type { ChainHead } from "./audit-record.ts";
 
 /**
@@ -35,7 +36,7 @@ export function isChainHeadLine(text: string): boolean {
  * Parse heads written by {@link formatChainHeads}. Empty lines and lines
  * starting with `#` are skipped; a tenant may appear once.
  *
- * @throws {TypeError} naming the first line that is not a head.
+ * @throws {InvalidChainHeadError} naming the first line that is not a head.
  * @example
  * const heads = parseChainHeads(await readFile("heads.txt", "utf8"));
  * verifyAuditLog(text, { expectHeads: heads });
@@ -46,11 +47,11 @@ export function parseChainHeads(text: string): Map<string, ChainHead> {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
     const match = HEAD_LINE.exec(line);
-    if (!match) throw new TypeError(`line ${index + 1} is not a chain head ("<tenant> <seq> <64 hex hash>")`);
+    if (!match) throw new InvalidChainHeadError(`line ${index + 1} is not a chain head ("<tenant> <seq> <64 hex hash>")`);
     const [, tenant, seq, hash] = match;
-    if (heads.has(tenant!)) throw new TypeError(`line ${index + 1}: a second head for tenant "${tenant}"`);
+    if (heads.has(tenant!)) throw new InvalidChainHeadError(`line ${index + 1}: a second head for tenant "${tenant}"`);
     const position = Number(seq);
-    if (!Number.isSafeInteger(position)) throw new TypeError(`line ${index + 1}: seq is too large`);
+    if (!Number.isSafeInteger(position)) throw new InvalidChainHeadError(`line ${index + 1}: seq is too large`);
     heads.set(tenant!, { seq: position, hash: hash! });
   }
   return heads;

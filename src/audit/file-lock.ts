@@ -2,6 +2,7 @@ import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { readFile, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
+import { AuditShortWriteError } from "./audit-errors.ts";
 
 /** Who holds a lock file (its JSON content). */
 export interface FileLockHolder {
@@ -87,10 +88,29 @@ function create(path: string): boolean {
     throw error;
   }
   try {
-    writeSync(fd, JSON.stringify(holder));
-  } finally {
+    // A short write (allowed by POSIX) is continued: the next write then
+    // fails with the reason, or completes the holder.
+    const bytes = Buffer.from(JSON.stringify(holder));
+    for (let done = 0; done < bytes.length; ) {
+      const written = writeSync(fd, bytes, done, bytes.length - done);
+      if (!(written > 0)) throw new AuditShortWriteError(`the lock file ${path} accepted ${done} of ${bytes.length} bytes, then none`);
+      done += written;
+    }
+  } catch (error) {
+    // A full disk (ENOSPC, EFBIG under a file size limit) fails the write
+    // after the file exists. An empty lock file would stall every writer
+    // until it looks abandoned, and holding it anyway would let another
+    // writer take it over as abandoned while it is held: remove it (O_EXCL
+    // made it ours) and fail this attempt; the caller tries again later.
     closeSync(fd);
+    try {
+      unlinkSync(path);
+    } catch {
+      // Already gone; or left for the unreadable-lock grace period to clear.
+    }
+    throw error;
   }
+  closeSync(fd);
   return true;
 }
 

@@ -1,11 +1,12 @@
 import { requireChainKey, type AuditRecord, type ChainHead, type ChainKey } from "./audit-record.ts";
+import { InvalidAuditEntryError } from "./audit-errors.ts";
 import { AuditWriteError } from "./audit-log.ts";
 import type { AuditSink } from "./audit-sink.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { nodeAuditFileSystem, readIntoParser, writeWhole, type AuditFileHandle, type AuditFileSystem } from "./audit-file.ts";
 import { createAuditLogParser, type AuditLogParser } from "./audit-log-parser.ts";
 import { FileLockTimeoutError, acquireFileLock } from "./file-lock.ts";
-import { repairOpenAuditLog } from "./repair-audit-log.ts";
+import { AuditLogNotRepairableError, repairOpenAuditLog } from "./repair-audit-log.ts";
 
 /** Options of {@link createJsonLinesSink}. */
 export interface JsonLinesSinkOptions {
@@ -66,17 +67,26 @@ interface FileState {
  *   writers appended since, then seals onto the current head. So writers
  *   share one chain per tenant and never fork it.
  * - An append resolves only when its whole line is written (and synced with
- *   `fsync`). A short or failed write rejects it, and the sink stops: every
- *   later append rejects, because a record written after a torn line would
- *   be hidden behind it. It logs why. It resumes by itself once the file is
- *   whole again after its last acknowledged record (the write failed
- *   before its first byte, or `npm run audit -- repair <file>` cut the torn
- *   line off), even if other writers appended since. After a failed sync
- *   only a reopen goes on (what the disk holds is unknown); reopening with
- *   `repair: true` also repairs the tail first.
- * - A file found broken by any writer (a torn line another writer left, a
- *   tampered record) is not appended to; its problem is reported without
- *   reading the file again until it changes.
+ *   `fsync`). A write that fails (a full disk: `ENOSPC`, `EFBIG` under a
+ *   file size limit, or a short write that cannot be completed) rejects
+ *   that append, and the sink heals at once: holding the lock, it cuts the
+ *   file back to where the append began, so the file ends at its last
+ *   acknowledged record and nothing is ever glued onto a torn line. The
+ *   next append simply tries again, so appends go on by themselves once
+ *   there is space. The first failure of a run is logged, and so is its end.
+ *   A lock file that cannot be written (a full disk) is removed again, so
+ *   no writer is left waiting on it.
+ * - Only when that cut fails may the file end in a torn line: then the sink
+ *   stops (every append rejects, because a record after a torn line would
+ *   be hidden behind it) until `npm run audit -- repair <file>` cuts the
+ *   line off; it then resumes by itself, even if other writers appended
+ *   since. After a failed sync only a reopen goes on (what the disk holds
+ *   is unknown); reopening with `repair: true` also repairs the tail first.
+ * - A file found broken by any writer (a torn line a crashed writer left,
+ *   a tampered record) is not appended to; its problem is reported without
+ *   reading the file again until it changes. A torn tail the sink did not
+ *   write itself is never cut by it: that needs `audit repair` (or
+ *   `repair: true` when opening), which saves the cut bytes.
  *
  * On stdout each process starts new chains (seq 0), so `verify` is meant
  * for files; ship stdout to a collector that keeps it per process.
@@ -85,23 +95,28 @@ interface FileState {
  * const sink = createJsonLinesSink({ file: process.env.AUDIT_LOG_FILE }); // stdout when unset
  */
 export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSink {
-  const { file, fsync = false, repair = false } = options;
+  const { file, fsync = false, repair = false } = options ?? {};
   if (file !== undefined && (typeof file !== "string" || file.trim() === "")) {
     throw new TypeError("createJsonLinesSink: options.file must be a non-empty path");
   }
-  const stream = options.stream ?? process.stdout;
-  const key = options.chainKey === undefined ? undefined : requireChainKey(options.chainKey, "createJsonLinesSink: options.chainKey");
-  const fileSystem = options.fileSystem ?? nodeAuditFileSystem;
-  const log = options.log ?? ((message: string) => process.stderr.write(`audit: ${message}\n`));
+  const stream = options?.stream ?? process.stdout;
+  const key = options?.chainKey === undefined ? undefined : requireChainKey(options.chainKey, "createJsonLinesSink: options.chainKey");
+  const fileSystem = options?.fileSystem ?? nodeAuditFileSystem;
+  const log = options?.log ?? ((message: string) => process.stderr.write(`audit: ${message}\n`));
   const lockFile = `${file}.lock`;
-  const lock = () => acquireFileLock(lockFile, { timeoutMs: options.lockTimeoutMs }).catch((error: unknown) => {
+  const lock = () => acquireFileLock(lockFile, { timeoutMs: options?.lockTimeoutMs }).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException)?.code;
     throw new AuditWriteError(
       error instanceof FileLockTimeoutError
         ? `the audit log ${file} is locked by another writer`
-        : `the audit log's lock file ${lockFile} cannot be created (${(error as NodeJS.ErrnoException)?.code ?? String(error)}): its folder must be writable`,
+        : code === "ENOSPC" || code === "EFBIG" || code === "EDQUOT"
+          ? `the audit log's lock file ${lockFile} cannot be written (${code}: the disk is full); the next append tries again`
+          : `the audit log's lock file ${lockFile} cannot be created (${code ?? String(error)}): its folder must be writable`,
       { cause: error },
     );
   });
+
+  const why = (error: unknown) => (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message ?? "unknown error";
 
   // Set once the file cannot be trusted to end at a whole record; every
   // later append rejects with it. A resumable stop ends when the file is
@@ -188,12 +203,46 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
         }
       } catch (error) {
         await handle.close();
-        // Another writer holding the lock for long is no defect of the file:
-        // the next append tries to open again.
-        if (error instanceof AuditWriteError && error.cause instanceof FileLockTimeoutError) opened = undefined;
+        // Another writer holding the lock for long, a full disk (the lock
+        // file or a repair's saved tail could not be written), a folder not
+        // yet writable: none is a defect of the log, so the next append
+        // tries to open again. Only a log broken inside stays refused.
+        if (!(error instanceof AuditLogNotRepairableError)) opened = undefined;
         throw error;
       }
     })());
+
+  /**
+   * Appends to the file rejected in a row (a full disk, a lock held too
+   * long): the first is logged, and so is the end of the run, so a full
+   * disk gives two lines, not one per refused tool call.
+   */
+  let failures = 0;
+
+  /**
+   * A write failed (a full disk: `ENOSPC`, `EFBIG` under a file size limit,
+   * or a short write the file system did not complete). The lock is held,
+   * so every byte after `state.end` is this append's own: cut them off, so
+   * the file ends at its last acknowledged record again, and reject the
+   * append. The next append simply tries again, so the sink goes on by
+   * itself once there is space. Only when the cut itself fails may the
+   * file end in a torn line: then the sink stops until it is repaired.
+   */
+  async function cutBack(state: FileState, error: unknown): Promise<never> {
+    try {
+      await state.handle.truncate(state.end);
+    } catch (cutError) {
+      stop(`had a failed write (${why(error)}) and its partial record could not be cut off (${why(cutError)}): it may end in a torn line`, error, true);
+    }
+    // Best effort: the acknowledged records are on disk already, and the
+    // next append's sync also carries the cut. A crash before that may
+    // leave the partial record on disk: found at open, as a torn line.
+    if (fsync) await state.handle.datasync().catch(() => undefined);
+    throw new AuditWriteError(
+      `the audit log ${file} had a failed write (${why(error)}): the record was not written (any partial bytes were cut off); the next append tries again`,
+      { cause: error },
+    );
+  }
 
   // The lock is kept while more appends of this process are queued (at most
   // HOLD_LIMIT in a row, so other writers get their turn): a burst pays for
@@ -212,11 +261,10 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
       }
       const record = seal(state.parser.head(tenantId));
       const bytes = Buffer.from(`${canonicalJson(record)}\n`);
-      const why = (error: unknown) => (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message ?? "unknown error";
       try {
         await writeWhole(state.handle, bytes);
       } catch (error) {
-        stop(`had a failed write (${why(error)}): it may end in a torn line`, error, true);
+        await cutBack(state, error);
       }
       if (fsync) {
         // After a failed sync the kernel may have dropped the dirty pages:
@@ -254,10 +302,21 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
     append(tenantId, seal) {
       pending += 1;
       const step = queue.then(async () => {
-        const state = await openOnce();
-        if (state) {
-          await resumeIfRepaired(state);
-          return appendToFile(state, tenantId, seal);
+        if (file !== undefined) {
+          try {
+            const state = (await openOnce())!;
+            await resumeIfRepaired(state);
+            const record = await appendToFile(state, tenantId, seal);
+            if (failures > 0) log(`the audit log ${file} is written again after ${failures} failed append(s)`);
+            failures = 0;
+            return record;
+          } catch (error) {
+            // A stop says why itself; an entry that cannot be sealed is no failure of the sink.
+            if (!stopped && !(error instanceof InvalidAuditEntryError) && ++failures === 1) {
+              log(error instanceof AuditWriteError ? error.message : `the audit log ${file} cannot be written (${why(error)})`);
+            }
+            throw error;
+          }
         }
         const record: AuditRecord = seal(heads.get(tenantId));
         await writeStream(`${canonicalJson(record)}\n`);

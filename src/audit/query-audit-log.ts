@@ -1,3 +1,4 @@
+import { InvalidAuditQueryError } from "./audit-errors.ts";
 import type { AuditRecord } from "./audit-record.ts";
 
 /** Which records `query` returns. */
@@ -13,16 +14,16 @@ export interface AuditQuery {
 /**
  * True when a record matches a query.
  *
- * @throws {TypeError} the query has no tenant or an invalid date.
+ * @throws {InvalidAuditQueryError} the query has no tenant or an invalid date.
  * @example
  * records.filter((r) => matchesAuditQuery(r, { tenant: "acme", since: new Date("2026-01-01") }));
  */
 export function matchesAuditQuery(record: AuditRecord, query: AuditQuery): boolean {
-  if (typeof query.tenant !== "string" || query.tenant === "") throw new TypeError("query.tenant is required");
+  if (typeof query?.tenant !== "string" || query.tenant === "") throw new InvalidAuditQueryError("query.tenant is required");
   for (const key of ["since", "until"] as const) {
     const value = query[key];
     if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) {
-      throw new TypeError(`query.${key} must be a valid Date`);
+      throw new InvalidAuditQueryError(`query.${key} must be a valid Date`);
     }
   }
   if (record.tenant_id !== query.tenant) return false;

@@ -3,7 +3,7 @@ import { nodeAuditFileSystem, readIntoParser, writeWhole, type AuditFileHandle, 
 import { createAuditLogParser, type AuditLogReport } from "./audit-log-parser.ts";
 import type { ChainKey } from "./audit-record.ts";
 import { acquireFileLock } from "./file-lock.ts";
-import type { AuditTailDefect } from "./verify-audit-chain.ts";
+import type { AuditTailDefect } from "./audit-chain-verifier.ts";
 
 /** What {@link repairAuditLog} did. */
 export interface AuditLogRepair {

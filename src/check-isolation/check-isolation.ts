@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { CreatedResources, cleanUp, type CleanupReport } from "./cleanup.ts";
 import { brokenCredentials } from "./derived-tokens.ts";
-import { createSender, describeError } from "./http-client.ts";
+import { createSender, describeError } from "../cli-kit/http-client.ts";
 import { PROBES } from "./probe-table.ts";
 import { orderProbes, runProbe } from "./run-probes.ts";
 import type { Caller, Probe, ProbeResult, World } from "./types.ts";

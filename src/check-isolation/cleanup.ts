@@ -5,7 +5,7 @@
  * without the command knowing its id) and deletes that too: nothing that
  * lacks the marker, or that the command did not create, is ever touched.
  */
-import { describeError } from "./http-client.ts";
+import { describeError } from "../cli-kit/http-client.ts";
 import { MARKER_KEY } from "./probe-helpers.ts";
 import type { Caller, SendAs } from "./types.ts";
 

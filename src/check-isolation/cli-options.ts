@@ -1,10 +1,12 @@
 /**
- * The command line of `check-isolation`, read with `node:util` `parseArgs`.
+ * The command line of `check-isolation`, read with `node:util` `parseArgs`
+ * (`parseFlags`).
  * Tokens come from a flag, a file or an environment variable, so CI can keep
  * them out of the command line (where other local users see them).
  */
-import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { parseFlags, readSeconds, readToken, requireDeploymentUrl, UsageError } from "../cli-kit/command-line.ts";
+
+export { UsageError };
 
 /** The command's settings. */
 export interface CliOptions {
@@ -19,11 +21,6 @@ export interface CliOptions {
   timeLimitMs: number;
   /** Notes for stderr (a token passed as a flag, for example). */
   warnings: string[];
-}
-
-/** The command line is wrong: the message names every problem. Exit code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
 }
 
 /** The help text. */
@@ -53,16 +50,6 @@ Exit code: 0 nothing leaked and nothing errored; 1 a leak, an error or a failed 
 2 a usage error; 130/143 interrupted (everything created was still deleted).
 `;
 
-function seconds(name: string, value: string | undefined, fallback: number, problems: string[]): number {
-  if (value === undefined) return fallback * 1000;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) {
-    problems.push(`--${name} must be a positive number of seconds`);
-    return fallback * 1000;
-  }
-  return Math.round(n * 1000);
-}
-
 /**
  * Read the options of `check-isolation` from its arguments and environment.
  *
@@ -71,78 +58,44 @@ function seconds(name: string, value: string | undefined, fallback: number, prob
  * const options = readCliOptions(["--url", "https://preview.example.com", "--token-a-file", "a.jwt", "--token-b-file", "b.jwt"], process.env);
  */
 export function readCliOptions(args: string[], env: NodeJS.ProcessEnv): CliOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        url: { type: "string" },
-        "token-a": { type: "string" },
-        "token-a-file": { type: "string" },
-        "token-b": { type: "string" },
-        "token-b-file": { type: "string" },
-        "token-a2": { type: "string" },
-        "token-a2-file": { type: "string" },
-        graph: { type: "string" },
-        json: { type: "string" },
-        junit: { type: "string" },
-        "namespace-a": { type: "string" },
-        "namespace-b": { type: "string" },
-        "request-timeout": { type: "string" },
-        "time-limit": { type: "string" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(args, {
+    url: "string",
+    "token-a": "string",
+    "token-a-file": "string",
+    "token-b": "string",
+    "token-b-file": "string",
+    "token-a2": "string",
+    "token-a2-file": "string",
+    graph: "string",
+    json: "string",
+    junit: "string",
+    "namespace-a": "string",
+    "namespace-b": "string",
+    "request-timeout": "string",
+    "time-limit": "string",
+  });
   const problems: string[] = [];
   const warnings: string[] = [];
   const str = (name: string) => values[name] as string | undefined;
 
-  const token = (who: "a" | "b" | "a2", required: boolean): string | undefined => {
-    const envName = `CHECK_ISOLATION_TOKEN_${who.toUpperCase()}`;
-    const sources: Array<[string, () => string]> = [];
-    if (str(`token-${who}`) !== undefined) sources.push([`--token-${who}`, () => str(`token-${who}`)!]);
-    if (str(`token-${who}-file`) !== undefined) sources.push([`--token-${who}-file`, () => readFileSync(str(`token-${who}-file`)!, "utf8")]);
-    if (sources.length === 0 && env[envName]) sources.push([envName, () => env[envName]!]);
-    if (sources.length === 0 && env[`${envName}_FILE`]) sources.push([`${envName}_FILE`, () => readFileSync(env[`${envName}_FILE`]!, "utf8")]);
-    if (sources.length > 1) {
-      problems.push(`give tenant ${who.toUpperCase()}'s token once: ${sources.map((s) => s[0]).join(" and ")} both set`);
-      return undefined;
-    }
-    const [source, read] = sources[0] ?? [];
-    if (!source || !read) {
-      if (required) problems.push(`tenant ${who.toUpperCase()}'s token is missing: set --token-${who}-file, ${envName} or --token-${who}`);
-      return undefined;
-    }
-    let value: string;
-    try {
-      value = read().trim().replace(/^Bearer\s+/i, "");
-    } catch (error) {
-      problems.push(`${source}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-      return undefined;
-    }
-    if (value === "" || /\s/.test(value)) {
-      problems.push(`${source}: the token is empty or contains whitespace`);
-      return undefined;
-    }
-    if (source === `--token-${who}`) warnings.push(`--token-${who} is visible to other local users in the process list; prefer ${envName} or --token-${who}-file`);
-    return value;
-  };
+  const token = (who: "a" | "b" | "a2", required: boolean): string | undefined =>
+    readToken(
+      {
+        flag: `--token-${who}`,
+        flagValue: str(`token-${who}`),
+        fileFlag: `--token-${who}-file`,
+        fileValue: str(`token-${who}-file`),
+        envName: `CHECK_ISOLATION_TOKEN_${who.toUpperCase()}`,
+        whose: `tenant ${who.toUpperCase()}'s token`,
+      },
+      env,
+      required,
+      problems,
+      warnings,
+    );
 
   const url = str("url") ?? env.CHECK_ISOLATION_URL;
-  if (!url) problems.push("--url is missing (or set CHECK_ISOLATION_URL)");
-  else {
-    try {
-      const parsed = new URL(url);
-      if (parsed.protocol !== "http:" && parsed.protocol !== "https:") problems.push("--url must be an http(s) URL");
-      if (parsed.username || parsed.password) problems.push("--url must not carry credentials");
-    } catch {
-      problems.push("--url is not a URL");
-    }
-  }
+  requireDeploymentUrl(url, problems, "--url is missing (or set CHECK_ISOLATION_URL)");
   const a = token("a", true);
   const b = token("b", true);
   const a2 = token("a2", false);
@@ -156,8 +109,8 @@ export function readCliOptions(args: string[], env: NodeJS.ProcessEnv): CliOptio
   };
   const namespaceA = namespace("namespace-a");
   const namespaceB = namespace("namespace-b");
-  const requestTimeoutMs = seconds("request-timeout", str("request-timeout"), 30, problems);
-  const timeLimitMs = seconds("time-limit", str("time-limit"), 600, problems);
+  const requestTimeoutMs = readSeconds("request-timeout", str("request-timeout"), 30, problems);
+  const timeLimitMs = readSeconds("time-limit", str("time-limit"), 600, problems);
   if (problems.length) throw new UsageError(problems.join("\n"));
   return {
     url: url!,

@@ -1,23 +1,11 @@
 /**
  * The three outputs of a run: a table per route group for a person, JSON for
- * machines and JUnit XML so CI systems show each probe as a test. Every
- * output goes through {@link redact} so no token is ever written.
+ * machines and JUnit XML so CI systems show each probe as a test. The
+ * command passes every output through `redact` (`src/cli-kit/redact.ts`) so
+ * no token is ever written.
  */
 import type { IsolationReport } from "./check-isolation.ts";
 import type { ProbeResult } from "./types.ts";
-
-/**
- * Replace every occurrence of a secret (the tokens and what is derived from
- * them) with `[redacted]`.
- *
- * @example
- * redact(`Bearer ${token}`, [token]); // "Bearer [redacted]"
- */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join("[redacted]");
-  return out;
-}
 
 const MARK: Record<ProbeResult["verdict"], string> = { pass: "ok", leak: "LEAK", error: "ERROR", "not-served": "n/s" };
 

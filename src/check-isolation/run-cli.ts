@@ -8,17 +8,13 @@ import { writeFile } from "node:fs/promises";
 import { brokenCredentials } from "./derived-tokens.ts";
 import { checkIsolation, isClean, type IsolationReport, type ProgressEvent } from "./check-isolation.ts";
 import { readCliOptions, USAGE, UsageError } from "./cli-options.ts";
-import { formatJson, formatJunit, formatTable, redact } from "./reports.ts";
+import type { CommandIo } from "../cli-kit/command-io.ts";
+import { listenForInterrupts, SIGNAL_EXIT } from "../cli-kit/interrupts.ts";
+import { redact } from "../cli-kit/redact.ts";
+import { formatJson, formatJunit, formatTable } from "./reports.ts";
 
 /** Where the command writes; the process's own streams by default. */
-export interface CliIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Signals to listen to (tests pass an EventEmitter). Default: `process`. */
-  signals?: Pick<NodeJS.Process, "on" | "off">;
-}
-
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+export type CliIo = CommandIo;
 
 /**
  * Run `check-isolation` with these arguments (after the subcommand name).
@@ -46,20 +42,10 @@ export async function runCheckIsolationCli(args: string[], env: NodeJS.ProcessEn
   const say = (text: string) => io.stderr.write(redact(text, secrets));
   for (const warning of options.warnings) say(`note: ${warning}\n`);
 
-  const controller = new AbortController();
-  const signals = io.signals ?? process;
-  let signalled: string | undefined;
-  const onSignal = (name: string) => () => {
-    if (signalled) {
-      say(`\n${name} again: exiting without finishing the cleanup\n`);
-      process.exit(SIGNAL_EXIT[name] ?? 1);
-    }
-    signalled = name;
-    say(`\n${name}: stopping the probes and deleting what was created (press again to exit at once)\n`);
-    controller.abort(new Error(name));
-  };
-  const handlers = Object.fromEntries(Object.keys(SIGNAL_EXIT).map((name) => [name, onSignal(name)]));
-  for (const [name, handler] of Object.entries(handlers)) signals.on(name, handler);
+  const interrupts = listenForInterrupts(io.signals ?? process, say, {
+    first: "stopping the probes and deleting what was created",
+    again: "exiting without finishing the cleanup",
+  });
 
   const tty = Boolean(io.stderr.isTTY);
   const progress = (event: ProgressEvent) => {
@@ -80,18 +66,19 @@ export async function runCheckIsolationCli(args: string[], env: NodeJS.ProcessEn
       namespaceB: options.namespaceB,
       requestTimeoutMs: options.requestTimeoutMs,
       timeLimitMs: options.timeLimitMs,
-      signal: controller.signal,
+      signal: interrupts.signal,
       onProgress: progress,
       broken,
     });
   } finally {
-    for (const [name, handler] of Object.entries(handlers)) signals.off(name, handler);
+    interrupts.stop();
   }
   if (tty) say("\r\x1b[K");
   say(`run marker: ${report.marker}\n`);
   io.stdout.write(redact(formatTable(report), secrets));
   if (options.json) await writeFile(options.json, redact(formatJson(report), secrets));
   if (options.junit) await writeFile(options.junit, redact(formatJunit(report), secrets));
+  const signalled = interrupts.signalled();
   if (signalled) return SIGNAL_EXIT[signalled]!;
   return isClean(report) ? 0 : 1;
 }

@@ -5,8 +5,7 @@
 import type { CreatedResources } from "./cleanup.ts";
 import { fillPattern } from "./probe-helpers.ts";
 import { excerpt, judge } from "./judge.ts";
-import { describeError } from "./http-client.ts";
-import { NOT_SERVED } from "./world.ts";
+import { describeError, isNotServed } from "../cli-kit/http-client.ts";
 import type { Answer, Caller, ControlName, Probe, ProbeRequest, ProbeResult, SendAs, World } from "./types.ts";
 
 /** A sender that can also open a WebSocket handshake. */
@@ -89,7 +88,7 @@ export async function runProbe(probe: Probe, w: World, send: ProbeSender, contro
     if (leak) [verdict, detail] = ["leak", leak];
   }
   const control = probe.servedBy ? controls.get(probe.servedBy) : undefined;
-  if (control !== undefined && NOT_SERVED.has(control) && !accepted && verdict !== "leak") {
+  if (control !== undefined && isNotServed(control) && !accepted && verdict !== "leak") {
     [verdict, detail] = ["not-served", `A's own request answered ${control} too; B got ${answer.status}: ${excerpt(answer.text).slice(0, 120)}`];
   }
   return { ...base, status: answer.status, verdict, ...(detail ? { detail } : {}), answer };

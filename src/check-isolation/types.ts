@@ -2,12 +2,13 @@
  * The shapes shared by the probe table, the engine and the report writers of
  * `check-isolation`.
  */
+import type { HttpAnswer, HttpMethod, HttpRequest, Send } from "../cli-kit/http-client.ts";
 
 /** Who sends a request: the two tenants, tenant A's read-only second user, or a broken credential. */
 export type Caller = "a" | "b" | "a2" | "none" | "malformed" | "expired" | "alg-none";
 
 /** HTTP methods the probes use. */
-export type ProbeMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+export type ProbeMethod = HttpMethod;
 
 /**
  * What tenant A built (and tenant B owns) for one run. Ids are the server's;
@@ -59,14 +60,7 @@ export interface World {
 }
 
 /** A request a probe sends. */
-export interface ProbeRequest {
-  method: ProbeMethod;
-  /** Path with query, already filled in. */
-  path: string;
-  body?: unknown;
-  /** A body sent verbatim (malformed or oversized JSON). */
-  raw?: string;
-}
+export type ProbeRequest = HttpRequest;
 
 /**
  * One probe: a request by a caller against tenant A's world, and what counts
@@ -120,15 +114,10 @@ export type FollowUp = (w: World, send: SendAs, json: unknown, request: ProbeReq
 export type ControlName = "crons" | "threads.stream" | "runs.cancel" | "threads.prune" | "protocol" | "ui" | "internal.truncate" | "assistants.schemas";
 
 /** What one request answered. */
-export interface Answer {
-  status: number;
-  text: string;
-  json: unknown;
-  contentType: string | null;
-}
+export type Answer = HttpAnswer;
 
 /** Send a request as a caller (the engine's client). */
-export type SendAs = (as: Caller, request: ProbeRequest) => Promise<Answer>;
+export type SendAs = Send<Caller>;
 
 /** The verdict of one probe. */
 export type Verdict = "pass" | "leak" | "error" | "not-served";

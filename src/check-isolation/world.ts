@@ -9,12 +9,13 @@ import { isTenantId } from "../tenant/tenant-id.ts";
 import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
 import { randomUUID } from "node:crypto";
 import type { CreatedResources } from "./cleanup.ts";
-import { decodeClaims } from "./derived-tokens.ts";
+import { decodeClaims } from "../cli-kit/decode-claims.ts";
 import { GraphNotFoundError, discoverGraph } from "./discover-graph.ts";
 import { systemAssistantId } from "../policy/run-assistant.ts";
 import { MARKER_KEY } from "./probe-helpers.ts";
 import { WIPE_NOTHING } from "./probes-other.ts";
 import type { Answer, Caller, ControlName, SendAs, World } from "./types.ts";
+import { isNotServed } from "../cli-kit/http-client.ts";
 
 /** A step of building the world failed: the run cannot prove anything. */
 export class WorldError extends Error {
@@ -186,22 +187,13 @@ export async function buildWorld(send: SendAs, created: CreatedResources, option
 }
 
 /**
- * Statuses of A's own request that mean the server has no such endpoint (the
- * JS dev server answers its unimplemented cron routes with 500).
- *
- * @example
- * NOT_SERVED.has(404); // true
- */
-export const NOT_SERVED: ReadonlySet<number> = new Set([404, 405, 500, 501]);
-
-/**
  * Ask, as A on A's own resources, which optional endpoints the server
- * serves: the status of A's own request per control (see {@link NOT_SERVED}).
+ * serves: the status of A's own request per control (see `isNotServed`).
  * A cron is created for A when crons are served.
  *
  * @example
  * const controls = await probeControls(send, world, created);
- * NOT_SERVED.has(controls.get("crons")!); // true on langgraph dev
+ * isNotServed(controls.get("crons")!); // true on langgraph dev
  */
 export async function probeControls(send: SendAs, w: World, created: CreatedResources): Promise<Map<ControlName, number>> {
   const controls: Array<[ControlName, "GET" | "POST", string, unknown]> = [
@@ -217,7 +209,7 @@ export async function probeControls(send: SendAs, w: World, created: CreatedReso
   ];
   const served = new Map<ControlName, number>();
   for (const [name, method, path, body] of controls) served.set(name, (await send("a", { method, path, body })).status);
-  if (!NOT_SERVED.has(served.get("crons")!)) {
+  if (!isNotServed(served.get("crons")!)) {
     const cron = await send("a", { method: "POST", path: "/runs/crons", body: { assistant_id: w.a.assistant, schedule: "0 0 1 1 *", input: {}, metadata: { [MARKER_KEY]: w.marker } } });
     const id = (cron.json as { cron_id?: unknown } | null)?.cron_id;
     if (ok(cron) && typeof id === "string") {

@@ -2,8 +2,8 @@
  * The layers of docs/architecture.md, enforced: every import specifier of
  * every file under src/ is mapped to the layer it points at, and an import
  * that points the wrong way (to a higher layer, to a sibling adapter, out of
- * src/, or to an adapter's library from the core) fails. The same for the
- * helper folders: tests, benches and scripts share helpers through
+ * src/, or to an adapter's library from the core) fails, and so does any
+ * import cycle inside src/. The same for the helper folders: tests, benches and scripts share helpers through
  * test/support/ (and bench/lib/ for benches only), never through scripts/.
  */
 import { describe, expect, it } from "vitest";
@@ -29,12 +29,19 @@ const LAYERS: ReadonlyArray<{ name: string; rank: number; libraries?: RegExp }> 
   { name: "src/runtime", rank: 9, libraries: /^@langchain\// },
   { name: "src/pg", rank: 9, libraries: /^pg$/ },
   { name: "src/hono", rank: 9, libraries: /^hono(\/|$)/ },
-  { name: "src/check-isolation", rank: 10 },
-  { name: "src/index.ts", rank: 11 },
-  { name: "src/auth.ts", rank: 11, libraries: /^@langchain\/langgraph-sdk\/auth$/ },
-  { name: "src/cli.ts", rank: 11 },
+  // What the commands share; it loads pg only with a dynamic import, when a command is asked to use a database (checked below).
+  { name: "src/cli-kit", rank: 10, libraries: /^pg$/ },
+  // The commands of the bin (tools): each reaches the core, the adapters' library-free parts and cli-kit, never another tool.
+  { name: "src/check-isolation", rank: 11 },
+  { name: "src/offboard", rank: 11 },
+  { name: "src/audit-cli", rank: 11 },
+  { name: "src/dev", rank: 11 },
+  { name: "src/index.ts", rank: 12 },
+  { name: "src/auth.ts", rank: 12, libraries: /^@langchain\/langgraph-sdk\/auth$/ },
+  { name: "src/cli.ts", rank: 12 },
 ];
 const ADAPTER = 9;
+const TOOL = 11;
 /** Libraries only an adapter may load: importing the core must not pull them in. */
 const ADAPTER_LIBRARIES = /^(@langchain\/|hono(\/|$)|pg$)/;
 
@@ -69,6 +76,7 @@ function srcImportProblem(from: string, specifier: string): string | undefined {
   if (theirs === own) return undefined;
   if (theirs.rank > own.rank) return `${from} (${own.name}) imports ${to.file} (${theirs.name}), a higher layer`;
   if (theirs.rank === own.rank && own.rank === ADAPTER) return `${from} imports ${to.file}: adapters do not import each other`;
+  if (theirs.rank === own.rank && own.rank === TOOL) return `${from} imports ${to.file}: commands do not import each other (share through src/cli-kit/)`;
   return undefined;
 }
 
@@ -83,6 +91,57 @@ function helperImportProblem(from: string, specifier: string): string | undefine
     return `${from} imports ${to.file}: test/support/ depends on src/ and itself only`;
   }
   return undefined;
+}
+
+/**
+ * Every import cycle in a graph (file → the files it imports), each as its
+ * files in one strongly connected component (Tarjan), sorted; a file that
+ * imports itself is a cycle too. Type-only imports count: a cycle of types
+ * is still two files that cannot be read one after the other.
+ */
+function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (file: string) => {
+    index.set(file, index.size);
+    low.set(file, index.get(file)!);
+    stack.push(file);
+    onStack.add(file);
+    for (const next of graph.get(file) ?? []) {
+      if (!graph.has(next)) continue;
+      if (!index.has(next)) {
+        visit(next);
+        low.set(file, Math.min(low.get(file)!, low.get(next)!));
+      } else if (onStack.has(next)) {
+        low.set(file, Math.min(low.get(file)!, index.get(next)!));
+      }
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const component: string[] = [];
+    for (let member = stack.pop()!; ; member = stack.pop()!) {
+      onStack.delete(member);
+      component.push(member);
+      if (member === file) break;
+    }
+    if (component.length > 1 || graph.get(file)!.includes(file)) cycles.push(component.sort());
+  };
+  for (const file of graph.keys()) if (!index.has(file)) visit(file);
+  return cycles;
+}
+
+/** The import graph of src/: each file and the src files its relative imports name. */
+function srcImportGraph(): Map<string, string[]> {
+  const files = filesUnder("src");
+  const known = new Set(files);
+  return new Map(files.map((file) => [
+    file,
+    specifiersOf(readFileSync(join(PROJECT_ROOT, file), "utf8"))
+      .map((specifier) => target(file, specifier))
+      .flatMap((to) => ("file" in to && known.has(to.file) ? [to.file] : [])),
+  ]));
 }
 
 function filesUnder(dir: string): string[] {
@@ -103,6 +162,36 @@ describe("layers (docs/architecture.md)", () => {
     expect(problems(["src"], srcImportProblem)).toEqual([]);
   });
 
+  it("src/cli-kit loads pg only with a dynamic import, so the bin runs without the optional peer", () => {
+    const files = filesUnder("src/cli-kit");
+    const text = files.map((file) => readFileSync(join(PROJECT_ROOT, file), "utf8")).join("\n");
+    expect(text).toMatch(/await import\("pg"\)/);
+    expect(text).not.toMatch(/^import(?!\s+type\b)[^;]*from\s+"pg"/m);
+  });
+
+  it("no import cycle inside src/, not even within one folder (STYLE 18: a parser below, the verifier above it)", () => {
+    const graph = srcImportGraph();
+    // The graph is really read: every relative import of src/ resolves to a file of it.
+    expect([...graph.values()].flat().length).toBeGreaterThan(200);
+    expect(graph.get("src/audit/audit-log-parser.ts")).toContain("src/audit/audit-chain-verifier.ts");
+    expect(importCycles(graph)).toEqual([]);
+  });
+
+  it("finds a cycle planted in the real import graph, however long, and a file importing itself", () => {
+    const graph = srcImportGraph();
+    const planted = (from: string, to: string) => new Map([...graph].map(([file, imports]) => [file, file === from ? [...imports, to] : imports]));
+    // The cycle this test was written for: the log parser and the verifier importing each other.
+    expect(importCycles(planted("src/audit/audit-chain-verifier.ts", "src/audit/audit-log-parser.ts"))).toEqual([
+      ["src/audit/audit-chain-verifier.ts", "src/audit/audit-log-parser.ts"],
+    ]);
+    // A long one, across layers: errors.ts → index.ts → … → errors.ts.
+    const long = importCycles(planted("src/errors.ts", "src/index.ts"));
+    expect(long).toHaveLength(1);
+    expect(long[0]).toEqual(expect.arrayContaining(["src/errors.ts", "src/index.ts"]));
+    expect(long[0]!.length).toBeGreaterThan(2);
+    expect(importCycles(planted("src/audit/canonical-json.ts", "src/audit/canonical-json.ts"))).toEqual([["src/audit/canonical-json.ts"]]);
+  });
+
   it("tests, benches and scripts share helpers through test/support/ and bench/lib/ only", () => {
     expect(problems(["test", "bench", "scripts", "examples"], helperImportProblem)).toEqual([]);
   });
@@ -118,6 +207,10 @@ describe("layers (docs/architecture.md)", () => {
     expect(srcImportProblem("src/langgraph/create-env-auth.ts", "../../examples/http/custom-routes.ts")).toMatch(/outside src/);
     expect(srcImportProblem("src/langgraph/create-env-auth.ts", "../policy/route-policy.ts")).toBeUndefined();
     expect(srcImportProblem("src/pg/with-tenant.ts", "pg")).toBeUndefined();
+    expect(srcImportProblem("src/offboard/preflight.ts", "../check-isolation/world.ts")).toMatch(/commands do not import each other/);
+    expect(srcImportProblem("src/offboard/tenant-api.ts", "../cli-kit/http-client.ts")).toBeUndefined();
+    expect(srcImportProblem("src/cli-kit/http-client.ts", "../offboard/tenant-api.ts")).toMatch(/a higher layer/);
+    expect(srcImportProblem("src/offboard/offboard.ts", "pg")).toMatch(/only its adapter folder/);
     expect(helperImportProblem("bench/server.ts", "../scripts/lib/x.ts")).toMatch(/not scripts/);
     expect(helperImportProblem("test/verify/x.test.ts", "../../bench/lib/markdown-table.ts")).toMatch(/benches only/);
     expect(helperImportProblem("test/support/postgres.ts", "../../scripts/dev.ts")).toMatch(/not scripts/);

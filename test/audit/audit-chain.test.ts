@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { NoJsonFormError } from "../../src/audit/audit-errors.ts";
 import { canonicalJson } from "../../src/audit/canonical-json.ts";
 import {
-  GENESIS_HASH, digestArguments, hashAuditRecord, sealAuditRecord, type AuditEntry, type AuditRecord,
+  GENESIS_HASH, digestArguments, hashAuditRecord, sealAuditRecord, type AuditEntry, type AuditRecord, type AuditToolCallRecord,
 } from "../../src/audit/audit-record.ts";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
 import type { AuditSink } from "../../src/audit/audit-sink.ts";
@@ -17,9 +18,9 @@ function entry(tenant: string, tool: string, extra: Partial<AuditEntry> = {}): A
 }
 
 /** A log of `n` records over two interleaved tenants. */
-function sampleLog(n = 6): AuditRecord[] {
+function sampleLog(n = 6): AuditToolCallRecord[] {
   const heads = new Map<string, AuditRecord>();
-  const out: AuditRecord[] = [];
+  const out: AuditToolCallRecord[] = [];
   for (let i = 0; i < n; i++) {
     const tenant = i % 2 === 0 ? "acme" : "globex";
     const record = sealAuditRecord(entry(tenant, `tool_${i}`), heads.get(tenant));
@@ -47,7 +48,7 @@ describe("canonicalJson", () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     for (const bad of [Number.NaN, Infinity, 1n, () => 1, Symbol("s"), cyclic, [undefined]]) {
-      expect(() => canonicalJson(bad)).toThrow(TypeError);
+      expect(() => canonicalJson(bad)).toThrow(NoJsonFormError);
     }
   });
 });
@@ -116,7 +117,7 @@ describe("verifyAuditLog", () => {
 
 describe("keyed chains (HMAC-SHA256)", () => {
   const key = "k".repeat(32);
-  function keyedLog(n = 4): AuditRecord[] {
+  function keyedLog(n = 4): AuditToolCallRecord[] {
     let head: AuditRecord | undefined;
     return Array.from({ length: n }, (_, i) => (head = sealAuditRecord(entry("acme", `tool_${i}`), head, key)));
   }
@@ -129,17 +130,26 @@ describe("keyed chains (HMAC-SHA256)", () => {
     expect(verifyAuditLog(text(records), { key: "x".repeat(32) }).problem).toMatchObject({ line: 1, reason: expect.stringMatching(/edited/) });
   });
 
-  it("catches an edit whose hashes were all recomputed without the key", () => {
+  it("catches an edit whose hashes were all recomputed without the key: the forged record is the one named", () => {
     const records = keyedLog();
     // The forger edits record 1 and re-seals it and everything after it with plain SHA-256 ...
     let head: AuditRecord | undefined = records[0];
     const forged = [records[0]!, ...records.slice(1).map((r, i) => (head = sealAuditRecord({ ...r, decision: i === 0 ? "refused" : r.decision }, head)))];
-    expect(verifyAuditLog(text(forged)).ok).toBe(false);
-    expect(verifyAuditLog(text(forged), { key }).problem).toMatchObject({ line: 2, reason: expect.stringMatching(/not keyed/) });
+    // ... a forgery every plain check accepts: each hash matches its content, and it links onto the genuine record 0.
+    expect(forged.slice(1).every((r) => r.hash === hashAuditRecord(r))).toBe(true);
+    expect(forged[1]).toMatchObject({ seq: 1, prev_hash: records[0]!.hash });
+    // With the key, the genuine record 0 passes and the forged record 1 is the one found.
+    expect(verifyAuditLog(text(forged), { key })).toMatchObject({
+      ok: false, records: 1, problem: { line: 2, tenant_id: "acme", seq: 1, reason: expect.stringMatching(/not keyed/) },
+    });
+    // Without the key nothing can be judged: the verifier stops at record 0 and asks for the key (it says nothing of the forgery).
+    expect(verifyAuditLog(text(forged))).toMatchObject({ records: 0, problem: { line: 1, seq: 0, reason: expect.stringMatching(/verify it with the chain key/) } });
     // ... or keyed with a guessed key.
     head = records[0];
     const guessed = [records[0]!, ...records.slice(1).map((r) => (head = sealAuditRecord({ ...r, decision: "refused" }, head, "g".repeat(32))))];
-    expect(verifyAuditLog(text(guessed), { key }).problem).toMatchObject({ line: 2, reason: expect.stringMatching(/edited/) });
+    expect(verifyAuditLog(text(guessed), { key })).toMatchObject({
+      ok: false, records: 1, problem: { line: 2, tenant_id: "acme", seq: 1, reason: expect.stringMatching(/edited/) },
+    });
   });
 
   it("refuses a short key", () => {

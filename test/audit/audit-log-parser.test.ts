@@ -60,6 +60,7 @@ describe("one parser for every reader of a log", () => {
 
     const sink = createAuditLog({ sink: createJsonLinesSink({ file }) });
     await expect(sink.record(entry("acme"))).rejects.toThrow(`broken at line ${line}: ${inMemory.problem!.reason}`);
+    await sink.close();
     expect(await readFile(file, "utf8")).toBe(content);
 
     const cli = await auditCli({}, "verify", file);

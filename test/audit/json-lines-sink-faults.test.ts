@@ -1,8 +1,10 @@
 /**
  * The JSON-lines sink on a file system that fills up: writes are made short
  * or fail with ENOSPC through an injected file system (no real disk is
- * filled). No append may resolve unless its whole line is on disk, and no
- * record may be written behind a torn line.
+ * filled; json-lines-sink-full-disk.test.ts does it for real under a file
+ * size limit). No append may resolve unless its whole line is on disk, the
+ * sink cuts off its own partial records, and no record may be written
+ * behind a torn line.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -32,17 +34,21 @@ const entry = (tenant: string, i: number): AuditEntry => ({
 /**
  * A real file system with a quota: `free` bytes may still be written (a
  * write beyond it is cut short, the next one fails with ENOSPC);
- * `maxPerWrite` makes every write short; `failSync` fails `datasync`.
+ * `maxPerWrite` makes every write short; `failSync` fails `datasync`;
+ * `failTruncate` fails `truncate` (so a partial record cannot be cut off).
  */
 function fullDisk() {
-  const disk = { free: Infinity, maxPerWrite: Infinity, failSync: false };
+  const disk = { free: Infinity, maxPerWrite: Infinity, failSync: false, failTruncate: false };
   const fileSystem: AuditFileSystem = {
     async open(path, flags, mode) {
       const handle = await nodeAuditFileSystem.open(path, flags, mode);
       return {
         read: (...args) => handle.read(...args),
         stat: () => handle.stat(),
-        truncate: (length) => handle.truncate(length),
+        async truncate(length) {
+          if (disk.failTruncate) throw Object.assign(new Error("EIO: i/o error, ftruncate"), { code: "EIO" });
+          await handle.truncate(length);
+        },
         close: () => handle.close(),
         async datasync() {
           if (disk.failSync) throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
@@ -64,7 +70,7 @@ function fullDisk() {
 const lines = (records: AuditRecord[]) => records.map((r) => `${canonicalJson(r)}\n`).join("");
 
 describe("createJsonLinesSink on a file system that fills up", () => {
-  it("rejects a torn append, stops until repaired, and loses no acknowledged record", async () => {
+  it("cuts its own partial record off at once, rejects that append, and goes on by itself when space returns", async () => {
     const file = join(dir, "full.jsonl");
     const { disk, fileSystem } = fullDisk();
     const messages: string[] = [];
@@ -73,15 +79,56 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     for (let i = 0; i < 3; i++) acknowledged.push(await log.record(entry(i % 2 ? "globex" : "acme", i)));
 
     disk.free = 30; // the next record only half fits
-    await expect(log.record(entry("acme", 3))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/failed write \(ENOSPC\)/) });
+    await expect(log.record(entry("acme", 3))).rejects.toMatchObject({
+      code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/failed write \(ENOSPC\): the record was not written \(any partial bytes were cut off\); the next append tries again/),
+    });
+    // The 30 bytes written were cut off: the file ends at its last acknowledged record.
+    expect(disk.free).toBe(0);
+    expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
+    await expect(log.ready()).resolves.toBeUndefined();
+
+    // Still full: every append is rejected, the file stays whole, and the sink says so once.
+    for (let i = 4; i < 7; i++) await expect(log.record(entry(i % 2 ? "globex" : "acme", i))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
+    expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
+    expect(messages).toEqual([expect.stringMatching(/failed write \(ENOSPC\)/)]);
+
+    disk.free = Infinity; // space freed: the next append goes on, after the last acknowledged record
+    acknowledged.push(await log.record(entry("acme", 7)));
+    expect(acknowledged.at(-1)).toMatchObject({ seq: 2, prev_hash: acknowledged[2]!.hash });
+    expect(messages.at(-1)).toMatch(/is written again after 4 failed append\(s\)/);
+    await log.close();
+    expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
+    expect(verifyAuditLog(await readFile(file, "utf8"))).toMatchObject({ ok: true, records: 4 });
+
+    // And a new writer continues it.
+    const reopened = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem }) });
+    acknowledged.push(await reopened.record(entry("globex", 8)));
+    await reopened.close();
+    expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
+  });
+
+  it("when its partial record cannot be cut off: stops until repaired, and loses no acknowledged record", async () => {
+    const file = join(dir, "uncuttable.jsonl");
+    const { disk, fileSystem } = fullDisk();
+    const messages: string[] = [];
+    const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync: true, log: (m) => messages.push(m) }) });
+    const acknowledged: AuditRecord[] = [];
+    for (let i = 0; i < 3; i++) acknowledged.push(await log.record(entry(i % 2 ? "globex" : "acme", i)));
+
+    disk.free = 30;
+    disk.failTruncate = true;
+    await expect(log.record(entry("acme", 3))).rejects.toMatchObject({
+      code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/failed write \(ENOSPC\) and its partial record could not be cut off \(EIO\)/),
+    });
     const torn = await readFile(file, "utf8");
     expect(torn.length).toBe(lines(acknowledged).length + 30);
 
     disk.free = Infinity; // space freed: the sink still refuses, so nothing lands behind the torn line
+    disk.failTruncate = false;
     await expect(log.record(entry("globex", 4))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/broken at line 4: a torn last line .*npm run audit -- repair/) });
     await expect(log.ready()).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
     expect(await readFile(file, "utf8")).toBe(torn);
-    expect(messages).toEqual([expect.stringMatching(/failed write \(ENOSPC\).*npm run audit -- repair/)]);
+    expect(messages).toEqual([expect.stringMatching(/failed write \(ENOSPC\) and its partial record could not be cut off.*npm run audit -- repair/)]);
 
     // Every reader agrees: the acknowledged records, then a torn line.
     expect(verifyAuditLog(torn)).toMatchObject({ ok: false, records: 3, problem: { line: 4, defect: "torn-line" } });
@@ -98,23 +145,19 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     expect(acknowledged.at(-1)).toMatchObject({ seq: 2, prev_hash: acknowledged[2]!.hash });
     expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
     expect(verifyAuditLog(await readFile(file, "utf8"))).toMatchObject({ ok: true, records: 4 });
-
-    // And a new writer continues it.
-    const reopened = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem }) });
-    acknowledged.push(await reopened.record(entry("globex", 6)));
-    await reopened.close();
-    expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
   });
 
-  it("stops every writer of a shared file at another writer's torn line; after the repair all of them go on", async () => {
+  it("stops every writer of a shared file at a torn line another writer could not cut off; after the repair all of them go on", async () => {
     const file = join(dir, "shared-torn.jsonl");
     const { disk, fileSystem } = fullDisk();
     const tearing = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, log: () => {} }) });
-    const other = createAuditLog({ sink: createJsonLinesSink({ file }) });
+    const other = createAuditLog({ sink: createJsonLinesSink({ file, log: () => {} }) });
     const acknowledged = [await tearing.record(entry("acme", 0)), await other.record(entry("acme", 1))];
     disk.free = 25;
+    disk.failTruncate = true;
     await expect(tearing.record(entry("acme", 2))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
     disk.free = Infinity;
+    disk.failTruncate = false;
     await expect(other.record(entry("acme", 3))).rejects.toThrow(/broken at line 3: a torn last line .*npm run audit -- repair .*shared-torn\.jsonl/);
     await expect(other.ready()).rejects.toThrow(/broken at line 3/);
 
@@ -131,9 +174,11 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, log: () => {} }) });
     const first = await log.record(entry("acme", 0));
     disk.free = 10;
+    disk.failTruncate = true;
     await expect(log.record(entry("acme", 1))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
     await log.close();
     disk.free = Infinity;
+    disk.failTruncate = false;
 
     const plain = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem }) });
     await expect(plain.ready()).rejects.toThrow(/broken at line 2: a torn last line/);
@@ -189,6 +234,6 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     await log.close();
     expect(next).toMatchObject({ seq: 1, prev_hash: kept.hash });
     expect(await readFile(file, "utf8")).toBe(lines([kept, next]));
-    expect(messages).toEqual([expect.stringMatching(/ENOSPC/), expect.stringMatching(/appending resumes/)]);
+    expect(messages).toEqual([expect.stringMatching(/ENOSPC/), expect.stringMatching(/written again after 1 failed append/)]);
   });
 });

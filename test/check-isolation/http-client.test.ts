@@ -7,7 +7,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSender } from "../../src/check-isolation/http-client.ts";
+import { createSender } from "../../src/cli-kit/http-client.ts";
 import { probe } from "../../src/check-isolation/probe-helpers.ts";
 import { runProbe } from "../../src/check-isolation/run-probes.ts";
 import type { World } from "../../src/check-isolation/types.ts";

@@ -6,10 +6,12 @@
 import { describe, expect, it } from "vitest";
 import type { IsolationReport } from "../../src/check-isolation/check-isolation.ts";
 import { isClean } from "../../src/check-isolation/check-isolation.ts";
-import { brokenCredentials, decodeClaims } from "../../src/check-isolation/derived-tokens.ts";
+import { brokenCredentials } from "../../src/check-isolation/derived-tokens.ts";
+import { decodeClaims } from "../../src/cli-kit/decode-claims.ts";
 import { judge } from "../../src/check-isolation/judge.ts";
 import { isEmptyList, noItemOfA, probe } from "../../src/check-isolation/probe-helpers.ts";
-import { formatJson, formatJunit, formatTable, redact } from "../../src/check-isolation/reports.ts";
+import { formatJson, formatJunit, formatTable } from "../../src/check-isolation/reports.ts";
+import { redact } from "../../src/cli-kit/redact.ts";
 import type { Answer, World } from "../../src/check-isolation/types.ts";
 
 const world: World = {

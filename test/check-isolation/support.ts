@@ -3,41 +3,18 @@
  * the real command line, and list everything a tenant can see, so a test can
  * prove that a run left nothing behind.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { Writable } from "node:stream";
-import { PROJECT_ROOT } from "../support/langgraph-dev.ts";
+import { startCommand, type CliRun } from "../support/command-line.ts";
 
 /** Every scope of this package's default permission table. */
 export const ALL_SCOPES = "threads:read threads:write assistants:read assistants:write store:read store:write";
 /** Tenant A's second, read-only user. */
 export const READ_SCOPES = "threads:read assistants:read store:read";
 
-/** A started command line. */
-export interface CliRun {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the exit code (a signal's name when it died of one). */
-  exited: Promise<number | string>;
-}
-
 /**
  * Start `node --import tsx src/cli.ts check-isolation …` from this checkout,
  * the same line `npm run check:isolation` runs.
  */
-export function startCli(args: string[], env: Record<string, string>): CliRun {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "check-isolation", ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "?")));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
+export const startCli = (args: string[], env: Record<string, string>): CliRun => startCommand("check-isolation", args, env);
 
 /** Ids of every thread and assistant, and every store item under the tenant's prefix, a token can see. */
 export async function inventory(url: string, token: string, prefix: string): Promise<Record<string, unknown>> {
@@ -60,22 +37,5 @@ export async function inventory(url: string, token: string, prefix: string): Pro
   };
 }
 
-/**
- * A stream that keeps what is written to it, for `runCheckIsolationCli`'s
- * stdout and stderr in-process.
- *
- * @example
- * const out = textSink();
- * await runCheckIsolationCli(args, env, { stdout: out.stream, stderr: textSink().stream });
- * out.text(); // the table
- */
-export function textSink(): { stream: Writable; text(): string } {
-  let text = "";
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
+export { textSink } from "../support/text-sink.ts";
+export type { CliRun };

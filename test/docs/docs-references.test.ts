@@ -18,8 +18,8 @@ const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8"))
   exports: Record<string, string | { default: string }>;
 };
 
-/** Variables read outside `src/config/` (samples, scripts, benches, check-isolation): found in their source. */
-const OTHER_VARIABLE = /\b(?:AUDIT|BENCH|CHECK_ISOLATION|SUPPORT_AGENT|DEV_ISSUER)_[A-Z0-9_]*[A-Z0-9]\b/g;
+/** Variables read outside `src/config/` (samples, scripts, benches, the commands): found in their source. */
+const OTHER_VARIABLE = /\b(?:AUDIT|BENCH|CHECK_ISOLATION|OFFBOARD|SUPPORT_AGENT|DEV_ISSUER)_[A-Z0-9_]*[A-Z0-9]\b/g;
 const SOURCE_FILES = ["src", "scripts", "bench", "examples"].flatMap((dir) => sourceFiles(join(PROJECT_ROOT, dir)));
 
 function sourceFiles(dir: string): string[] {

@@ -65,4 +65,12 @@ describe("entry points", () => {
     expect(adapterLibraries(await modulesLoadedBy("src/langgraph/index.ts"))).toContain("@langchain/langgraph-sdk");
     expect(adapterLibraries(await modulesLoadedBy("src/runtime/index.ts"))).toContain("@langchain/core");
   }, 60_000);
+
+  it("the bin's commands load neither @langchain/*, hono nor pg (pg only when a database is asked for)", async () => {
+    for (const command of ["src/check-isolation/run-cli.ts", "src/offboard/run-offboard-cli.ts", "src/audit-cli/run-audit-cli.ts", "src/dev/run-dev-cli.ts", "src/dev/run-token-cli.ts"]) {
+      const urls = await modulesLoadedBy(command);
+      expect(urls.some((u) => u.endsWith(`/${command}`)), command).toBe(true);
+      expect(adapterLibraries(urls), command).toEqual([]);
+    }
+  }, 120_000);
 });

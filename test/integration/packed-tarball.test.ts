@@ -14,7 +14,7 @@
  * is the one outside host this test needs).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -22,7 +22,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
-import { PROJECT_ROOT, startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
+import { freePort, PROJECT_ROOT, startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 const run = promisify(execFile);
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -260,5 +261,97 @@ describe("the packed tarball in a fresh LangGraph app", () => {
       input: { text: "theirs" },
     });
     expect(foreign.status).toBe(404);
+  });
+
+  describe("the bin's command family, as a user of the package runs it", () => {
+    const bin = () => join(appDir, "node_modules", ".bin", "langgraph-tenant-auth");
+    /** Run the installed bin in the app; the exit code and output, whatever the code. */
+    const npx = (args: string[], env: Record<string, string> = {}) =>
+      run(bin(), args, { cwd: appDir, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }).then(
+        (done) => ({ code: 0, stdout: done.stdout, stderr: done.stderr }),
+        (failed: { code: number; stdout: string; stderr: string }) => ({ code: failed.code, stdout: failed.stdout, stderr: failed.stderr }),
+      );
+    const COMMANDS = ["check-isolation", "offboard", "audit", "dev", "token"];
+
+    it("--help lists every command, and each command has its own --help", async () => {
+      const help = await npx(["--help"]);
+      expect(help.code).toBe(0);
+      for (const command of COMMANDS) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+      for (const command of COMMANDS) {
+        const own = await npx([command, "--help"]);
+        expect([own.code, own.stdout.split("\n")[0]]).toEqual([0, expect.stringMatching(new RegExp(`^Usage: langgraph-tenant-auth ${command}\\b`))]);
+      }
+      expect((await npx(["wipe-everything"])).code).toBe(2);
+    });
+
+    it("offboard and audit: a tenant is listed, exported, erased and recorded, and the trail verifies; --database-env says pg is missing", async () => {
+      const tenant = "pack-offboard";
+      const token = await issuer.sign({ sub: "olivia", org_id: tenant, scope: "threads:read threads:write assistants:read assistants:write crons:read crons:write store:read store:write" });
+      const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      const created = (await (await fetch(`${server.url}/threads`, { method: "POST", headers, body: "{}" })).json()) as { thread_id: string };
+      expect((await fetch(`${server.url}/store/items`, { method: "PUT", headers, body: JSON.stringify({ namespace: [tenant, "notes"], key: "k", value: { t: 1 } }) })).status).toBe(204);
+      const tokenFile = join(work, "offboard.jwt");
+      await writeFile(tokenFile, token);
+
+      const dry = await npx(["offboard", "--url", server.url, "--token-file", tokenFile]);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toMatch(/threads\s+1 /);
+      expect(dry.stdout).toMatch(/store items\s+1 /);
+      const exportDir = join(work, "export");
+      await run("mkdir", ["-p", exportDir]);
+      const audit = join(work, "audit.jsonl");
+      const erased = await npx(["offboard", "--url", server.url, "--token-file", tokenFile, "--tenant", tenant, "--yes", "--export", exportDir, "--audit-file", audit, "--settle", "1"]);
+      expect(erased.code, `${erased.stdout}\n${erased.stderr}`).toBe(0);
+      expect(erased.stdout).toContain(`DONE: tenant "${tenant}"`);
+      expect((await fetch(`${server.url}/threads/${created.thread_id}`, { headers })).status).toBe(404);
+      for (const output of [dry.stdout, dry.stderr, erased.stdout, erased.stderr]) expect(output.includes(token)).toBe(false);
+
+      expect(await npx(["audit", "verify", audit])).toMatchObject({ code: 0, stdout: expect.stringMatching(/OK: 1 record\(s\), 1 tenant chain/) });
+      const trail = await npx(["audit", "export", "--tenant", tenant, "--file", audit]);
+      expect(trail.code).toBe(0);
+      expect(JSON.parse(trail.stdout.trim())).toMatchObject({ v: 3, kind: "offboarding", tenant_id: tenant, user_id: "olivia" });
+      // pg is an optional peer the fresh app does not have: the command says so, and nothing crashes.
+      expect(existsSync(join(appDir, "node_modules", "pg"))).toBe(false);
+      const pg = await npx(["audit", "verify", "--database-env", "AUDIT_DATABASE_URL", "--tenant", tenant], { AUDIT_DATABASE_URL: "postgres://app@127.0.0.1:1/none" });
+      expect(pg).toMatchObject({ code: 2, stderr: expect.stringMatching(/needs the "pg" package: npm install pg/) });
+    });
+
+    it("dev runs the app's own langgraph dev on a local issuer, and token mints tokens it accepts", async () => {
+      const env = { DEV_ISSUER_PORT: String(await freePort()), PORT: String(await freePort()), LANGGRAPH_CLI_NO_ANALYTICS: "1" };
+      const dev = spawn(bin(), ["dev"], { cwd: appDir, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      dev.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      dev.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<void>((resolve) => dev.once("exit", () => resolve()));
+      const url = `http://127.0.0.1:${env.PORT}`;
+      try {
+        await waitFor(
+          async () => {
+            if (dev.exitCode !== null) throw new Error(`dev exited:\n${output}`);
+            return (await fetch(`${url}/info`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.ok === true;
+          },
+          "the app's langgraph dev to answer",
+          { timeoutMs: 240_000, intervalMs: 300 },
+        );
+        expect(output).toContain(`local issuer: http://127.0.0.1:${env.DEV_ISSUER_PORT}`);
+        const minted = await npx(["token", "--tenant", "acme", "--sub", "alice"], env);
+        expect(minted.code, minted.stderr).toBe(0);
+        const token = minted.stdout.trim();
+        const search = (authorization?: string) =>
+          fetch(`${url}/threads/search`, { method: "POST", headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) }, body: "{}" });
+        expect((await search(`Bearer ${token}`)).status).toBe(200);
+        expect((await search()).status).toBe(401);
+        // The key is kept in the app's cache folder, so tokens stay valid across restarts.
+        expect(existsSync(join(appDir, "node_modules", ".cache", "langgraph-tenant-auth", "dev-issuer", "signing-key.json"))).toBe(true);
+        expect((await npx(["token", "--tenant", "not a tenant", "--sub", "alice"], env)).code).toBe(2);
+      } finally {
+        try {
+          process.kill(-dev.pid!, "SIGTERM");
+        } catch {
+          /* already gone */
+        }
+        await exited;
+      }
+    }, 300_000);
   });
 });

@@ -63,7 +63,7 @@ async function auditRecords(): Promise<AuditRecord[]> {
 const run = promisify(execFile);
 async function verify(file: string): Promise<{ code: number; out: string }> {
   try {
-    const { stdout } = await run(process.execPath, ["--import", "tsx", "scripts/audit.ts", "verify", file], { cwd: PROJECT_ROOT });
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "src/cli.ts", "audit", "verify", file], { cwd: PROJECT_ROOT });
     return { code: 0, out: stdout };
   } catch (error) {
     const e = error as { code: number; stderr: string };

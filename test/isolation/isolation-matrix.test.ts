@@ -15,7 +15,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
-import { createSender } from "../../src/check-isolation/http-client.ts";
+import { createSender } from "../../src/cli-kit/http-client.ts";
 import { PROBES } from "../../src/check-isolation/probe-table.ts";
 import { requestOf, runProbe } from "../../src/check-isolation/run-probes.ts";
 import type { World } from "../../src/check-isolation/types.ts";

@@ -1,4 +1,4 @@
-/** Run the audit command line from a test, as `npm run audit` does. */
+/** Run the audit command line from a test, as `npm run audit` does (the bin's `audit` command, from the sources). */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { PROJECT_ROOT } from "./langgraph-dev.ts";
@@ -6,8 +6,8 @@ import { PROJECT_ROOT } from "./langgraph-dev.ts";
 const run = promisify(execFile);
 
 /**
- * Run `npm run audit -- ...args` (the same command line, without npm's
- * banner) with `env` added to this process's environment. A non-zero exit
+ * Run `npm run audit -- ...args` (the same command line, `src/cli.ts audit`,
+ * without npm's banner) with `env` added to this process's environment. A non-zero exit
  * is returned as `code`, not thrown, so a test can assert on it.
  *
  * @example
@@ -15,7 +15,7 @@ const run = promisify(execFile);
  */
 export async function auditCli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/audit.ts", ...args], {
+    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "src/cli.ts", "audit", ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...env },
     });

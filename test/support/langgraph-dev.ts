@@ -43,6 +43,8 @@ export interface LangGraphDevOptions {
 /** A running server. */
 export interface LangGraphDev {
   url: string;
+  /** The server's own folder: its state is persisted under `.langgraph_api/` there (removed by `stop()`). */
+  dir: string;
   /** Everything the server printed so far. */
   output(): string;
   stop(): Promise<void>;
@@ -177,7 +179,7 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
     try {
       const response = await fetch(`${url}/info`, { signal: AbortSignal.timeout(2000) });
       // Ours, not a server of another test file that got the port first: ours says it listens.
-      if (response.ok && output.includes(`Server running at 127.0.0.1:${port}`)) return { url, output: () => output, stop };
+      if (response.ok && output.includes(`Server running at 127.0.0.1:${port}`)) return { url, dir, output: () => output, stop };
     } catch {
       /* not up yet */
     }

@@ -1,24 +1,52 @@
 /**
- * The command's HTTP client: every request carries the caller's credential
- * (never logged), a per-request timeout and the run's abort signal. Streams
- * are read only for a moment, enough to see what a caller was given.
+ * The commands' HTTP client (SDK-free, so the bin needs no LangGraph
+ * package): every request carries the caller's credential (never logged), a
+ * per-request timeout and the run's abort signal. Streams are read only for
+ * a moment, enough to see what a caller was given.
  */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import type { Answer, Caller, ProbeRequest, SendAs } from "./types.ts";
+
+/** HTTP methods the commands send. */
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** A request a command sends. */
+export interface HttpRequest {
+  method: HttpMethod;
+  /** Path with query, already filled in. */
+  path: string;
+  body?: unknown;
+  /** A body sent verbatim (malformed or oversized JSON). */
+  raw?: string;
+}
+
+/** What one request answered. */
+export interface HttpAnswer {
+  status: number;
+  text: string;
+  json: unknown;
+  contentType: string | null;
+  /** The body was longer than `maxBodyBytes` and was cut (so `json` is usually `undefined`). */
+  truncated?: true;
+}
+
+/** Send a request as one of the callers `C`. */
+export type Send<C extends string> = (as: C, request: HttpRequest) => Promise<HttpAnswer>;
 
 /** Options of {@link createSender}. */
-export interface SenderOptions {
+export interface SenderOptions<C extends string> {
   /** Deployment base URL. */
   url: string;
   /** `Authorization` value per caller; a caller missing here sends no credential. */
-  authorization: Partial<Record<Caller, string>>;
+  authorization: Partial<Record<C, string>>;
   /** Per request, ms. */
   requestTimeoutMs: number;
   /** Aborts every request (Ctrl-C, overall time limit). */
   signal?: AbortSignal;
   /** How long a stream is read before it is cut, ms. Default 1500. */
   streamReadMs?: number;
+  /** At most this much of an answer is kept; the rest is cut and the answer marked `truncated`. Default 256 KiB (a leak shows in the first bytes). */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -36,29 +64,51 @@ export function describeError(error: unknown): string {
   return detail ? `${error.message} (${detail})` : error.message;
 }
 
-/** At most this much of an answer is kept (a leak shows in the first bytes). */
+const NOT_SERVED: ReadonlySet<number> = new Set([404, 405, 500, 501]);
+
+/**
+ * Statuses of a caller's own, well-formed request that mean the server has no
+ * such endpoint: the JS dev server answers its unimplemented cron routes
+ * with 500 "Not implemented", and this package's route guard refuses the
+ * routes it does not offer with 404.
+ *
+ * @example
+ * isNotServed(404); // true
+ */
+export function isNotServed(status: number): boolean {
+  return NOT_SERVED.has(status);
+}
+
+
+/** The default of `maxBodyBytes`. */
 const MAX_BODY = 256 * 1024;
 
-async function readBody(response: Response, streamReadMs: number): Promise<string> {
-  if (!response.body) return "";
+async function readBody(response: Response, streamReadMs: number, maxBody: number): Promise<{ text: string; truncated: boolean }> {
+  if (!response.body) return { text: "", truncated: false };
   const reader = response.body.getReader();
   const isStream = (response.headers.get("content-type") ?? "").includes("text/event-stream");
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let truncated = false;
   let timer: NodeJS.Timeout | undefined;
   const cut = isStream ? new Promise<"cut">((resolve) => (timer = setTimeout(() => resolve("cut"), streamReadMs))) : undefined;
   try {
-    while (size < MAX_BODY) {
+    for (;;) {
       const next = cut ? await Promise.race([reader.read(), cut]) : await reader.read();
       if (next === "cut" || next.done) break;
       chunks.push(next.value);
       size += next.value.byteLength;
+      if (size > maxBody) {
+        truncated = true;
+        break;
+      }
     }
   } finally {
     clearTimeout(timer);
     await reader.cancel().catch(() => undefined);
   }
-  return Buffer.concat(chunks).toString("utf8").slice(0, MAX_BODY);
+  const bytes = Buffer.concat(chunks);
+  return { text: (truncated ? bytes.subarray(0, maxBody) : bytes).toString("utf8"), truncated };
 }
 
 function parse(text: string): unknown {
@@ -70,7 +120,7 @@ function parse(text: string): unknown {
 }
 
 /** A WebSocket upgrade handshake (fetch cannot send `Upgrade`): 101 when the server accepted it. */
-function upgrade(options: SenderOptions, as: Caller, path: string, signal: AbortSignal): Promise<Answer> {
+function upgrade<C extends string>(options: SenderOptions<C>, as: C, path: string, signal: AbortSignal): Promise<HttpAnswer> {
   // Joined as text, like every other request: a deployment under a path prefix keeps it.
   const target = new URL(`${options.url.replace(/\/+$/, "")}${path}`);
   const send = target.protocol === "https:" ? httpsRequest : httpRequest;
@@ -110,11 +160,11 @@ function upgrade(options: SenderOptions, as: Caller, path: string, signal: Abort
  * const send = createSender({ url, authorization: { a: `Bearer ${tokenA}` }, requestTimeoutMs: 30_000 });
  * const answer = await send("a", { method: "GET", path: "/info" });
  */
-export function createSender(options: SenderOptions): SendAs & { upgrade(as: Caller, path: string): Promise<Answer> } {
+export function createSender<C extends string = string>(options: SenderOptions<NoInfer<C>>): Send<C> & { upgrade(as: C, path: string): Promise<HttpAnswer> } {
   const base = options.url.replace(/\/+$/, "");
   const signalFor = () =>
     options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(options.requestTimeoutMs)]) : AbortSignal.timeout(options.requestTimeoutMs);
-  const send = async (as: Caller, request: ProbeRequest): Promise<Answer> => {
+  const send = async (as: C, request: HttpRequest): Promise<HttpAnswer> => {
     const auth = options.authorization[as];
     const hasBody = request.raw !== undefined || request.body !== undefined;
     const response = await fetch(`${base}${request.path}`, {
@@ -124,8 +174,8 @@ export function createSender(options: SenderOptions): SendAs & { upgrade(as: Cal
       signal: signalFor(),
       redirect: "manual",
     });
-    const text = await readBody(response, options.streamReadMs ?? 1500);
-    return { status: response.status, text, json: parse(text), contentType: response.headers.get("content-type") };
+    const { text, truncated } = await readBody(response, options.streamReadMs ?? 1500, options.maxBodyBytes ?? MAX_BODY);
+    return { status: response.status, text, json: truncated ? undefined : parse(text), contentType: response.headers.get("content-type"), ...(truncated ? { truncated: true as const } : {}) };
   };
-  return Object.assign(send, { upgrade: (as: Caller, path: string) => upgrade(options, as, path, signalFor()) });
+  return Object.assign(send, { upgrade: (as: C, path: string) => upgrade(options, as, path, signalFor()) });
 }

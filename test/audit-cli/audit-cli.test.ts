@@ -5,10 +5,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digestArguments } from "../../src/audit/audit-record.ts";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
 import { createJsonLinesSink } from "../../src/audit/json-lines-sink.ts";
+import { runAuditCli } from "../../src/audit-cli/run-audit-cli.ts";
 import { auditCli } from "../support/audit-cli.ts";
+import { textSink } from "../support/text-sink.ts";
 
 /** Run `npm run audit -- ...args` (the same command line, without npm's banner). */
 const audit = (...args: string[]) => auditCli({}, ...args);
+
+/** The same command in this process (faster; the child-process tests above prove the command line). */
+async function inProcess(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = textSink();
+  const stderr = textSink();
+  const code = await runAuditCli(args, env, { stdout: stdout.stream, stderr: stderr.stream });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
 
 let dir: string;
 let file: string;
@@ -31,7 +41,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("npm run audit", () => {
+describe("the audit command (npm run audit, npx langgraph-tenant-auth audit)", () => {
   it("verify: accepts an intact log and exits 0", async () => {
     const result = await audit("verify", file);
     expect(result.code).toBe(0);
@@ -118,5 +128,64 @@ describe("npm run audit", () => {
   it("query: refuses a missing tenant or a bad date", async () => {
     expect((await audit("query", "--file", file)).code).toBe(2);
     expect((await audit("query", "--tenant", "acme", "--since", "yesterday", "--file", file)).code).toBe(2);
+  });
+
+  it("export: writes one tenant's records, verifies its chain, and names the log's own line of a broken record", async () => {
+    const out = join(dir, "acme-trail.jsonl");
+    const done = await inProcess({}, "export", "--tenant", "acme", "--file", file, "--out", out);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toMatch(/exported 3 record\(s\) of tenant "acme"[\s\S]*OK: the chain of tenant "acme" is intact: 3 record\(s\), head 2 [0-9a-f]{64}/);
+    const lines = (await readFile(file, "utf8")).split("\n").filter(Boolean);
+    expect(await readFile(out, "utf8")).toBe(`${lines.filter((l) => JSON.parse(l).tenant_id === "acme").join("\n")}\n`);
+    // Never overwrites: a second export to the same file is refused before anything is read.
+    expect(await inProcess({}, "export", "--tenant", "acme", "--file", file, "--out", out)).toMatchObject({ code: 2, stderr: expect.stringMatching(/EEXIST/) });
+
+    // acme's second record edited (line 3 of the log): exit 1, at the log's line 3; globex's export is still whole.
+    const tampered = join(dir, "export-tampered.jsonl");
+    const edited = [...lines];
+    edited[2] = edited[2]!.replace('"user_id":"user-1"', '"user_id":"someone-else"');
+    await writeFile(tampered, `${edited.join("\n")}\n`);
+    const broken = await inProcess({}, "export", "--tenant", "acme", "--file", tampered);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout.split("\n").filter(Boolean)).toHaveLength(3);
+    expect(broken.stderr).toMatch(/BROKEN at line 3 \(tenant "acme", seq 1\)/);
+    expect((await inProcess({}, "export", "--tenant", "globex", "--file", tampered)).code).toBe(0);
+  });
+
+  it("export: a line that is not JSON may be the tenant's, so the trail is not called whole; reads AUDIT_LOG_FILE by default", async () => {
+    const torn = join(dir, "export-torn.jsonl");
+    await writeFile(torn, `${(await readFile(file, "utf8")).trimEnd()}\n{"v":2,"seq":3,"tena\n`);
+    const result = await inProcess({ AUDIT_LOG_FILE: torn }, "export", "--tenant", "globex");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/UNREADABLE line 7 .*not JSON/);
+    expect(result.stdout.split("\n").filter(Boolean)).toHaveLength(3);
+    expect(await inProcess({}, "export", "--file", file)).toMatchObject({ code: 2, stderr: expect.stringMatching(/export needs --tenant/) });
+    expect((await inProcess({ AUDIT_LOG_FILE: join(dir, "absent.jsonl") }, "export", "--tenant", "acme")).code).toBe(2);
+  });
+
+  it("export and verify: an event record (an offboarding) is on the tenant's chain as its last record", async () => {
+    const events = join(dir, "events.jsonl");
+    const log = createAuditLog({ sink: createJsonLinesSink({ file: events }) });
+    await log.record({
+      time: "2026-01-01T00:00:00.000Z", tenant_id: "acme", user_id: "u", thread_id: "t", run_id: "r", tool: "search_docs",
+      tool_call_id: "c", decision: "allowed", reason: null, duration_ms: 1, args_sha256: digestArguments({}),
+    });
+    await log.recordEvent({ kind: "offboarding", time: "2026-01-02T00:00:00.000Z", tenant_id: "acme", user_id: "alice", data: { deleted: { threads: 2 } } });
+    await log.close();
+    expect(await inProcess({}, "verify", events)).toMatchObject({ code: 0, stdout: expect.stringMatching(/OK: 2 record\(s\), 1 tenant chain/) });
+    const exported = await inProcess({}, "export", "--tenant", "acme", "--file", events);
+    expect(exported.code).toBe(0);
+    const last = JSON.parse(exported.stdout.trim().split("\n").at(-1)!) as { v: number; kind: string; seq: number; user_id: string };
+    expect(last).toMatchObject({ v: 3, kind: "offboarding", seq: 1, user_id: "alice" });
+  });
+
+  it("--help lists every subcommand; no subcommand or an unknown one is a usage error", async () => {
+    const help = await inProcess({}, "--help");
+    expect(help.code).toBe(0);
+    for (const sub of ["verify", "head", "repair", "query", "export"]) expect(help.stdout).toContain(`audit ${sub}`);
+    expect((await inProcess({})).code).toBe(2);
+    expect(await inProcess({}, "vacuum")).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command "vacuum"/) });
+    // The Postgres table needs its variable, and the package's optional pg (loaded only then).
+    expect(await inProcess({}, "verify", "--database-env", "NO_SUCH_DATABASE_VARIABLE", "--tenant", "acme")).toMatchObject({ code: 2, stderr: expect.stringMatching(/NO_SUCH_DATABASE_VARIABLE is not set/) });
   });
 });

@@ -1,0 +1,277 @@
+/**
+ * `offboard` against the platform's contract: the in-memory platform API of
+ * `test/support/platform-api.ts`, which authenticates and authorizes every
+ * call through the platform worker running this package's `Auth` (403 for
+ * every handler refusal, filters applied with the server's matcher, only
+ * `metadata` of a returned value kept). The platform serves crons, so a
+ * tenant's crons are found, exported and deleted first here. Also: owner
+ * visibility stops the command, a late write after the deletions is found by
+ * the second search, a busy platform's 503s are tried again, and Ctrl-C
+ * stops half way and a second run finishes.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runOffboardCli } from "../../src/offboard/run-offboard-cli.ts";
+import type { OffboardReport } from "../../src/offboard/offboard.ts";
+import { ALL_PERMISSIONS } from "../support/dev-settings.ts";
+import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
+import { startPlatformApi, type PlatformApi, type PlatformApiOptions } from "../support/platform-api.ts";
+import { startPlatformWorker, type PlatformHost } from "../support/platform-host.ts";
+import { sdkClientFor } from "../support/sdk-client.ts";
+import { textSink } from "../support/text-sink.ts";
+import { waitFor } from "../support/wait-for.ts";
+import { EventEmitter } from "node:events";
+import { systemAssistantId } from "../../src/policy/run-assistant.ts";
+
+const GRAPHS = JSON.stringify({ echo: "./examples/graphs/echo.ts:graph" });
+const AUTH = JSON.stringify({ path: "./src/auth.ts:auth" });
+
+let issuer: LocalIssuer;
+let worker: PlatformHost;
+let ownerWorker: PlatformHost;
+let dir: string;
+const platforms: PlatformApi[] = [];
+
+beforeAll(async () => {
+  issuer = await startLocalIssuer();
+  const env = { ...issuer.env(), LANGSERVE_GRAPHS: GRAPHS, LANGGRAPH_AUTH: AUTH };
+  [worker, ownerWorker] = await Promise.all([startPlatformWorker(env), startPlatformWorker({ ...env, AUTH_VISIBILITY: "owner" })]);
+  dir = await mkdtemp(join(tmpdir(), "offboard-platform-"));
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(platforms.map((p) => p.stop()));
+  await worker?.stop();
+  await ownerWorker?.stop();
+  await issuer?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function platform(options: Partial<PlatformApiOptions> = {}, host = worker): Promise<PlatformApi> {
+  const started = await startPlatformApi(host, { graphs: ["echo"], ...options });
+  platforms.push(started);
+  return started;
+}
+
+const tokenOf = (tenant: string, sub: string, scope = ALL_PERMISSIONS) => issuer.sign({ sub, org_id: tenant, scope });
+
+/** A tenant's world on the stand-in: threads with checkpoints, a pending run, a cron, two assistants, store items. */
+async function buildWorld(url: string, token: string, label: string, threads = 2) {
+  const client = sdkClientFor(url, token);
+  const assistants = [];
+  for (const n of [1, 2]) {
+    const assistant = await client.assistants.create({ graphId: "echo", name: `a${n}`, metadata: { n } });
+    await client.assistants.update(assistant.assistant_id, { name: `a${n} v2` });
+    assistants.push(assistant.assistant_id);
+  }
+  const threadIds = [];
+  for (let n = 0; n < threads; n++) {
+    const thread = await client.threads.create({ metadata: { n } });
+    await client.threads.updateState(thread.thread_id, { values: { text: `${label} first ${n}` } });
+    await client.threads.updateState(thread.thread_id, { values: { text: `${label} second ${n}` } });
+    threadIds.push(thread.thread_id);
+  }
+  const run = await client.runs.create(threadIds[0]!, assistants[0]!, { input: { text: "later" } });
+  const cron = await client.crons.createForThread(threadIds[0]!, assistants[0]!, { schedule: "0 0 * * *", input: {} });
+  for (const namespace of [["notes"], ["prefs", "ui"]]) {
+    for (const key of ["k1", "k2"]) await client.store.putItem([label, ...namespace], key, { text: `${label} ${key}` });
+  }
+  return { assistants, threads: threadIds, run: run.run_id, cron: cron.cron_id };
+}
+
+/** Everything of a tenant in the stand-in's own storage (not through the API). */
+function stored(api: PlatformApi, tenant: string, label: string) {
+  const threads = [...api.storage.threads.values()].filter((t) => t.metadata.tenant_id === tenant).map((t) => t.thread_id).sort();
+  return {
+    threads,
+    checkpoints: threads.flatMap((t) => api.storage.checkpoints.get(t) ?? []).length,
+    runs: [...api.storage.runs.values()].filter((r) => threads.includes(r.thread_id)).map((r) => `${r.run_id}:${r.status}`).sort(),
+    crons: [...api.storage.crons.values()].filter((c) => threads.includes(c.thread_id)).map((c) => c.cron_id).sort(),
+    assistants: [...api.storage.assistants.values()].filter((a) => a.metadata.tenant_id === tenant).map((a) => `${a.assistant_id}:${a.version}`).sort(),
+    versions: api.storage.versions.filter((v) => v.metadata.tenant_id === tenant).length,
+    store: [...api.storage.store.entries()].filter(([ns]) => ns.split(".")[0] === label).flatMap(([ns, items]) => [...items.keys()].map((k) => `${ns}/${k}`)).sort(),
+  };
+}
+
+/** Run the command in-process; no output may hold a token. */
+async function run(args: string[], tokens: string[], signals?: EventEmitter) {
+  const stdout = textSink();
+  const stderr = textSink();
+  const code = await runOffboardCli(args, {}, { stdout: stdout.stream, stderr: stderr.stream, ...(signals ? { signals: signals as never } : {}) });
+  for (const token of tokens) expect(stdout.text().includes(token) || stderr.text().includes(token)).toBe(false);
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+async function tokenFile(name: string, token: string) {
+  const file = join(dir, `${name}.jwt`);
+  await writeFile(file, token);
+  return file;
+}
+
+describe("offboard against the platform stand-in (the worker decides every call)", () => {
+  it("finds crons and runs in flight, exports everything, deletes crons first, and leaves the other tenant as it was", async () => {
+    const api = await platform();
+    const [acme, globex] = [await tokenOf("acme.eu", "alice"), await tokenOf("globex", "bob")];
+    const a = await buildWorld(api.url, acme, "acme~2Eeu", 3);
+    await buildWorld(api.url, globex, "globex");
+    const beforeA = stored(api, "acme.eu", "acme~2Eeu");
+    const beforeB = stored(api, "globex", "globex");
+    expect(beforeA).toMatchObject({ checkpoints: 6, crons: [a.cron], runs: [`${a.run}:pending`], versions: 4, store: expect.arrayContaining(["acme~2Eeu.notes/k1"]) });
+
+    const file = await tokenFile("acme", acme);
+    const dry = await run(["--url", api.url, "--token-file", file], [acme]);
+    expect(dry.code, dry.stdout).toBe(0);
+    expect(dry.stdout).toMatch(/crons\s+1\n/);
+    expect(dry.stdout).toMatch(/runs in flight\s+1\n/);
+    expect(dry.stdout).toMatch(/threads\s+3 /);
+    expect(dry.stdout).toMatch(/assistants\s+2 /);
+    expect(dry.stdout).toMatch(/store items\s+4 {2}in 2 namespace/);
+    expect(stored(api, "acme.eu", "acme~2Eeu")).toEqual(beforeA);
+
+    const exportDir = join(dir, "platform-export");
+    await mkdir(exportDir);
+    const json = join(dir, "platform.json");
+    const logFrom = api.log.length;
+    const done = await run(["--url", api.url, "--token-file", file, "--tenant", "acme.eu", "--yes", "--export", exportDir, "--settle", "0.2", "--audit-file", join(dir, "platform-audit.jsonl"), "--json", json], [acme]);
+    expect(done.code, `${done.stdout}\n${done.stderr}`).toBe(0);
+    const report = JSON.parse(await readFile(json, "utf8")) as OffboardReport;
+    expect(report.erased?.deleted).toEqual({ crons: 1, runs: 1, threads: 3, assistants: 2, store: 4 });
+    expect(report.crons_served).toBe(true);
+    // The order: the cron, then the run's cancel, before any thread, assistant or store item. Before
+    // them, only the permission checks: random ids (404) and a random key in an existing namespace (204).
+    const deletions = api.log.slice(logFrom).filter((line) => /^(DELETE|POST \/threads\/:thread_id\/runs\/:run_id\/cancel)/.test(line) && !/ (403|404)$/.test(line));
+    expect(deletions.map((line) => line.split(" ").slice(0, 2).join(" "))).toEqual([
+      "DELETE /store/items",
+      "DELETE /runs/crons/:cron_id",
+      "POST /threads/:thread_id/runs/:run_id/cancel",
+      ...Array(3).fill("DELETE /threads/:thread_id"),
+      ...Array(2).fill("DELETE /assistants/:assistant_id"),
+      ...Array(4).fill("DELETE /store/items"),
+    ]);
+    expect(stored(api, "acme.eu", "acme~2Eeu")).toEqual({ threads: [], checkpoints: 0, runs: [], crons: [], assistants: [], versions: 0, store: [] });
+    expect(stored(api, "globex", "globex")).toEqual(beforeB);
+    expect(api.storage.assistants.size).toBe(3); // globex's two and the system assistant
+    const crons = (await readFile(join(exportDir, "crons.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { cron_id: string });
+    expect(crons.map((c) => c.cron_id)).toEqual([a.cron]);
+  });
+
+  it("refuses another tenant's token with the platform's 403 and its reason, before anything is deleted", async () => {
+    const api = await platform();
+    const acme = await tokenOf("acme.eu", "alice");
+    const globex = await tokenOf("globex", "bob");
+    await buildWorld(api.url, acme, "acme~2Eeu", 1);
+    const before = stored(api, "acme.eu", "acme~2Eeu");
+    const refused = await run(["--url", api.url, "--token-file", await tokenFile("globex", globex), "--tenant", "acme.eu", "--yes", "--no-audit-record"], [globex]);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toMatch(/REFUSED: the deployment refuses tenant "acme\.eu"'s store to this token \(POST \/store\/items\/search answered 403: .*globex/);
+    expect(stored(api, "acme.eu", "acme~2Eeu")).toEqual(before);
+  });
+
+  it("with owner visibility says plainly that a user's token cannot offboard the tenant, and deletes nothing", async () => {
+    const api = await platform({}, ownerWorker);
+    const acme = await tokenOf("acme.eu", "alice");
+    const client = sdkClientFor(api.url, acme);
+    await client.threads.create({ metadata: {} });
+    await client.store.putItem(["acme~2Eeu", "alice", "notes"], "k", { text: "mine" });
+    const before = stored(api, "acme.eu", "acme~2Eeu");
+    const refused = await run(["--url", api.url, "--token-file", await tokenFile("owner", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record"], [acme]);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toMatch(/REFUSED: this deployment runs with owner visibility \(AUTH_VISIBILITY=owner\): the token of "alice" sees only that user's own threads, assistants and store items, not the rest of tenant "acme\.eu"\. It cannot offboard the whole tenant/);
+    expect(stored(api, "acme.eu", "acme~2Eeu")).toEqual(before);
+    // The dry run says it too.
+    expect((await run(["--url", api.url, "--token-file", await tokenFile("owner", acme)], [acme])).code).toBe(3);
+  });
+
+  it("a late write after the deletions is found by the search after --settle: exit 1 naming it; a second run finishes", async () => {
+    const api = await platform({ lateWriteAfterMs: 300 });
+    const acme = await tokenOf("acme.eu", "alice");
+    const a = await buildWorld(api.url, acme, "acme~2Eeu", 1);
+    const file = await tokenFile("late", acme);
+    const first = await run(["--url", api.url, "--token-file", file, "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "1.5"], [acme]);
+    expect(first.code).toBe(1);
+    expect(first.stdout).toContain("search after erasing: nothing left");
+    expect(first.stdout).toContain(`search after 1.5 s: LEFT 1: thread ${a.threads[0]}`);
+    expect(first.stdout).not.toContain("DONE");
+    const second = await run(["--url", api.url, "--token-file", file, "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "1"], [acme]);
+    expect(second.code, second.stdout).toBe(0);
+    expect(stored(api, "acme.eu", "acme~2Eeu").threads).toEqual([]);
+  });
+
+  it("tries a busy platform's 503 again, and Ctrl-C stops between deletions; a second run finishes", async () => {
+    const api = await platform({ faults: { "POST /threads/search": 2, "DELETE /assistants/:assistant_id": 1 }, deleteDelayMs: 40 });
+    const acme = await tokenOf("acme.eu", "alice");
+    await buildWorld(api.url, acme, "acme~2Eeu", 6);
+    const file = await tokenFile("busy", acme);
+    const signals = new EventEmitter();
+    const stderr = textSink();
+    const stdout = textSink();
+    const interrupted = runOffboardCli(["--url", api.url, "--token-file", file, "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0"], {}, { stdout: stdout.stream, stderr: stderr.stream, signals: signals as never });
+    await waitFor(() => /^deleted thread /m.test(stderr.text()), "the first thread deletion");
+    signals.emit("SIGINT");
+    expect(await interrupted).toBe(130);
+    expect(stdout.text()).toContain("INTERRUPTED: run the same command again to finish");
+    expect(stderr.text()).toMatch(/SIGINT: stopping before the next deletion/);
+    const half = stored(api, "acme.eu", "acme~2Eeu");
+    expect(half.threads.length).toBeGreaterThan(0);
+    expect(half.threads.length).toBeLessThan(6);
+    expect(half.store.length).toBe(4);
+
+    const second = await run(["--url", api.url, "--token-file", file, "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0"], [acme]);
+    expect(second.code, second.stdout).toBe(0);
+    expect(stored(api, "acme.eu", "acme~2Eeu")).toEqual({ threads: [], checkpoints: 0, runs: [], crons: [], assistants: [], versions: 0, store: [] });
+    expect(api.log.filter((line) => line.endsWith(" 503"))).toHaveLength(3);
+  });
+
+  it("on a terminal, progress is one line rewritten in place with the counts per kind", async () => {
+    const api = await platform();
+    const acme = await tokenOf("acme.eu", "alice");
+    await buildWorld(api.url, acme, "acme~2Eeu", 2);
+    const stderr = textSink();
+    Object.assign(stderr.stream, { isTTY: true });
+    const code = await runOffboardCli(["--url", api.url, "--token-file", await tokenFile("tty", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0"], {}, { stdout: textSink().stream, stderr: stderr.stream });
+    expect(code).toBe(0);
+    expect(stderr.text()).toContain("\r\x1b[K[threads 1/2] deleted ");
+    expect(stderr.text()).toContain("\r\x1b[K[threads 2/2] deleted ");
+    expect(stderr.text()).toContain("\r\x1b[K[store items 4/4] deleted acme~2Eeu.prefs.ui/k2");
+    expect(stderr.text()).not.toMatch(/^deleted thread /m);
+    expect(stderr.text().includes(acme)).toBe(false);
+  });
+
+  it("on a deployment whose auth filters nothing, it deletes nothing stamped with another tenant (or not stamped), and says what it saw", async () => {
+    // A host that lets every token through with no filter and no stamp: the naive deployment this package exists to prevent.
+    const leaky: PlatformHost = {
+      authenticate: async () => ({ ok: true, context: { user: { identity: "anyone" }, scopes: [] } }),
+      authorize: async (_event, value) => ({ ok: true, filters: undefined, value }),
+      output: () => "",
+      stop: async () => undefined,
+    };
+    const api = await platform({}, leaky);
+    const acme = await tokenOf("acme.eu", "alice");
+    const client = sdkClientFor(api.url, acme);
+    const mine = await client.threads.create({ metadata: { tenant_id: "acme.eu" } });
+    const theirs = await client.threads.create({ metadata: { tenant_id: "globex" } });
+    const unstamped = await client.threads.create({ metadata: {} });
+    const theirCron = await client.crons.createForThread(theirs.thread_id, systemAssistantId("echo"), { schedule: "0 0 * * *", input: {} });
+    const theirAssistant = await client.assistants.create({ graphId: "echo", metadata: { tenant_id: "globex" } });
+
+    const json = join(dir, "leaky.json");
+    const result = await run(["--url", api.url, "--token-file", await tokenFile("leaky", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0", "--json", json], [acme]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(await readFile(json, "utf8")) as OffboardReport;
+    expect(report.erased?.deleted).toMatchObject({ threads: 1, crons: 0, assistants: 0 });
+    expect(report.foreign).toEqual(expect.arrayContaining([
+      `thread ${theirs.thread_id} (stamped "globex")`,
+      `thread ${unstamped.thread_id} (stamped null)`,
+      `cron ${theirCron.cron_id} (not on one of the tenant's threads)`,
+      `assistant ${theirAssistant.assistant_id} (stamped "globex")`,
+    ]));
+    expect(result.stdout).toMatch(/WARNING: the deployment shows this tenant thread .* never touched/);
+    expect(result.stdout).toMatch(/search after erasing: LEFT \d+: .*thread /);
+    expect(api.storage.threads.has(mine.thread_id)).toBe(false);
+    expect([...api.storage.threads.keys()].sort()).toEqual([theirs.thread_id, unstamped.thread_id].sort());
+    expect(api.storage.crons.has(theirCron.cron_id)).toBe(true);
+    expect(api.storage.assistants.has(theirAssistant.assistant_id)).toBe(true);
+  });
+});
