@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { TenantForbiddenError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
-import { isInTenant, type Visibility } from "./tenant-filter.ts";
+import { isInTenant, outsideReason, type Visibility } from "./tenant-filter.ts";
 
 /**
  * The namespace the LangGraph server derives system assistant ids from
@@ -95,6 +95,6 @@ export function requireRunnableAssistant(
   visibility: Visibility,
 ): void {
   if (!isRunnableAssistant(assistant, principal, visibility)) {
-    throw new TenantForbiddenError("this assistant cannot be run by your tenant");
+    throw new TenantForbiddenError("this assistant cannot be run by your tenant", assistant ? outsideReason(assistant.metadata, principal) : "not_found");
   }
 }

@@ -45,6 +45,7 @@ describe("readConfig", () => {
       server: undefined,
       studioAccess: "none",
       systemAssistants: "visible",
+      decisionLog: { mode: "refusals", sink: "stderr" },
     });
     expect(DEFAULT_ALGORITHMS).toEqual(["RS256", "PS256", "ES256", "EdDSA"]);
   });
@@ -76,6 +77,8 @@ describe("readConfig", () => {
       AUTH_SERVER: "platform",
       AUTH_STUDIO_ACCESS: "operator",
       AUTH_SYSTEM_ASSISTANTS: "hidden",
+      AUTH_DECISION_LOG: " ALL ",
+      AUTH_DECISION_LOG_SINK: "audit",
     });
     expect(config).toEqual({
       issuer: "https://tenant.eu.auth0.com/",
@@ -115,6 +118,7 @@ describe("readConfig", () => {
       server: "platform",
       studioAccess: "operator",
       systemAssistants: "hidden",
+      decisionLog: { mode: "all", sink: "audit" },
     });
   });
 
@@ -135,6 +139,8 @@ describe("readConfig", () => {
         "AUTH_SERVER", "AUTH_STUDIO_ACCESS", "AUTH_SYSTEM_ASSISTANTS",
         // custom-routes-variable.ts
         "AUTH_CUSTOM_ROUTES",
+        // decision-log-config.ts
+        "AUTH_DECISION_LOG", "AUTH_DECISION_LOG_SINK",
       ].sort(),
     );
   });
@@ -174,6 +180,8 @@ describe("readConfig", () => {
         AUTH_STUDIO_ACCESS: "all",
         AUTH_SYSTEM_ASSISTANTS: "shown",
         AUTH_CUSTOM_ROUTES: "GET custom",
+        AUTH_DECISION_LOG: "errors",
+        AUTH_DECISION_LOG_SINK: "syslog",
       });
     } catch (caught) {
       error = caught as ConfigError;
@@ -195,6 +203,8 @@ describe("readConfig", () => {
     expect(message).toContain('AUTH_SERVER must be "dev" (langgraph dev), "platform" (LangGraph Platform) or "js" (startServer)');
     expect(message).toContain('AUTH_STUDIO_ACCESS must be "none" or "operator"');
     expect(message).toContain('AUTH_SYSTEM_ASSISTANTS must be "visible" or "hidden"');
+    expect(message).toContain('AUTH_DECISION_LOG must be "refusals", "all" or "off"');
+    expect(message).toContain('AUTH_DECISION_LOG_SINK must be "stderr" or "audit"');
     // One line per problem, each starting with the variable it is about.
     for (const problem of error!.problems) expect(problem).toMatch(/^AUTH_[A-Z_]+/);
   });
