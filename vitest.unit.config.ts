@@ -20,6 +20,7 @@ export const SERVER_TESTS = [
   "test/docs/docs-commands.test.ts",
   "test/pg/audit-sink.test.ts",
   "test/pg/audit-write-ahead.test.ts",
+  "test/audit/event-records-postgres.test.ts",
 ];
 
 export default mergeConfig(base, defineConfig({ test: { exclude: [...configDefaults.exclude, ...SERVER_TESTS] } }));

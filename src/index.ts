@@ -99,9 +99,12 @@ export {
 } from "./authenticate/create-authenticator.ts";
 export { canonicalJson } from "./audit/canonical-json.ts";
 export {
-  AUDIT_DECISIONS, type AuditDecision, type AuditEntry, type AuditRecord, AuditRecordSchema, type ChainHead,
-  type ChainKey, digestArguments, GENESIS_HASH, hashAuditRecord, NO_TENANT, requireChainKey, sealAuditRecord,
+  AUDIT_DECISIONS, AUDIT_EVENT_DATA_LIMITS, AUDIT_EVENT_KINDS, type AuditDecision, type AuditEntry, type AuditEventEntry,
+  type AuditEventKind, type AuditEventRecord, type AuditJsonValue, type AuditRecord, AuditRecordSchema, type AuditToolCallRecord,
+  type ChainHead, type ChainKey, checkAuditRecord, digestArguments, GENESIS_HASH, hashAuditRecord, NO_TENANT, requireChainKey,
+  sealAuditEvent, sealAuditRecord, type UnsealedAuditRecord,
 } from "./audit/audit-record.ts";
+export { type AuditErrorCode, InvalidAuditEntryError } from "./audit/audit-errors.ts";
 export { type AuditSink } from "./audit/audit-sink.ts";
 export { type AuditLog, type AuditLogOptions, AuditWriteError, createAuditLog } from "./audit/audit-log.ts";
 export { createJsonLinesSink, type JsonLinesSinkOptions } from "./audit/json-lines-sink.ts";

@@ -1,4 +1,8 @@
-import { requireChainKey, sealAuditRecord, type AuditEntry, type AuditRecord, type ChainKey } from "./audit-record.ts";
+import { InvalidAuditEntryError } from "./audit-errors.ts";
+import {
+  AUDIT_EVENT_KINDS, requireChainKey, sealAuditEvent, sealAuditRecord, type AuditEntry, type AuditEventEntry, type AuditRecord,
+  type ChainHead, type ChainKey,
+} from "./audit-record.ts";
 import type { AuditSink } from "./audit-sink.ts";
 
 /**
@@ -28,16 +32,33 @@ export interface AuditLogOptions {
   chainKey?: ChainKey | undefined;
 }
 
-/** The tamper-evident audit trail of tool calls. */
+/** The tamper-evident audit trail of tool calls and events. */
 export interface AuditLog {
   /**
-   * Seal `entry` onto its tenant's chain and store it. Calls for one tenant
-   * run one after another in call order (a chain has one head); tenants do
-   * not wait for each other.
+   * Seal a tool-call `entry` onto its tenant's chain and store it. Calls for
+   * one tenant run one after another in call order (a chain has one head);
+   * tenants do not wait for each other.
    *
-   * @throws {AuditWriteError} the sink did not store the record.
+   * @throws {AuditWriteError} the record was not stored: the sink failed, or
+   * the entry cannot be sealed (`cause` is then an `InvalidAuditEntryError`).
    */
   record(entry: AuditEntry): Promise<AuditRecord>;
+  /**
+   * Seal an event (a format-3 record: a security decision, an offboarding)
+   * onto its tenant's chain and store it, in the same per-tenant order as
+   * {@link AuditLog.record} and with the same errors. Events and tool calls
+   * of a tenant share one chain, so `verify` checks them together.
+   *
+   * @throws {AuditWriteError} the record was not stored: the sink failed, or
+   * the entry cannot be sealed (`cause` is then an `InvalidAuditEntryError`:
+   * an unknown kind, or `data` that is not a small plain JSON object).
+   * @example
+   * await audit.recordEvent({
+   *   kind: "offboarding", time: new Date().toISOString(), tenant_id: "acme", user_id: "alice",
+   *   data: { counts: { threads: 12 }, manifest_sha256: "9f86d0…" },
+   * });
+   */
+  recordEvent(entry: AuditEventEntry): Promise<AuditRecord>;
   /**
    * Resolve when the sink can write. Call it before running a tool, so a
    * broken sink stops the call before anything happens.
@@ -66,25 +87,48 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   // settles, so two overlapping calls never seal onto the same head.
   const tails = new Map<string, Promise<unknown>>();
 
+  /**
+   * Store one record of `tenant` after the tenant's pending ones; `what`
+   * names it in the error (never a value a caller controls beyond the tool
+   * name the guard already bounds).
+   */
+  function append(tenant: string, what: string, seal: (head: ChainHead | undefined) => AuditRecord): Promise<AuditRecord> {
+    const previous = tails.get(tenant) ?? Promise.resolve();
+    const write = previous
+      .catch(() => undefined)
+      .then(() => sink.append(tenant, seal))
+      .catch((error: unknown) => {
+        throw error instanceof AuditWriteError ? error : new AuditWriteError(`${what} could not be written`, { cause: error });
+      });
+    tails.set(tenant, write);
+    // Forget a settled tail so idle tenants hold no memory.
+    const forget = () => {
+      if (tails.get(tenant) === write) tails.delete(tenant);
+    };
+    write.then(forget, forget);
+    return write;
+  }
+
+  /** The tenant of an entry; a rejected write (never a thrown `TypeError`) for an entry without one. */
+  function tenantOf(entry: unknown, what: string): string | Promise<never> {
+    const tenant = (entry as { tenant_id?: unknown } | null | undefined)?.tenant_id;
+    if (typeof tenant === "string" && tenant !== "") return tenant;
+    return Promise.reject(new AuditWriteError(`${what} could not be written`, {
+      cause: new InvalidAuditEntryError("tenant_id", "the audit entry has no tenant_id"),
+    }));
+  }
+
   return {
     record(entry) {
-      const tenant = entry.tenant_id;
-      const previous = tails.get(tenant) ?? Promise.resolve();
-      const write = previous
-        .catch(() => undefined)
-        .then(() => sink.append(tenant, (head) => sealAuditRecord(entry, head, key)))
-        .catch((error: unknown) => {
-          throw error instanceof AuditWriteError
-            ? error
-            : new AuditWriteError(`the audit record of a "${entry.tool}" call could not be written`, { cause: error });
-        });
-      tails.set(tenant, write);
-      // Forget a settled tail so idle tenants hold no memory.
-      const forget = () => {
-        if (tails.get(tenant) === write) tails.delete(tenant);
-      };
-      write.then(forget, forget);
-      return write;
+      const what = `the audit record of a "${String((entry as Partial<AuditEntry> | undefined)?.tool).slice(0, 256)}" call`;
+      const tenant = tenantOf(entry, what);
+      return typeof tenant === "string" ? append(tenant, what, (head) => sealAuditRecord(entry, head, key)) : tenant;
+    },
+    recordEvent(entry) {
+      const kind = (entry as Partial<AuditEventEntry> | undefined)?.kind;
+      const what = `the audit event${AUDIT_EVENT_KINDS.includes(kind!) ? ` "${kind}"` : ""}`;
+      const tenant = tenantOf(entry, what);
+      return typeof tenant === "string" ? append(tenant, what, (head) => sealAuditEvent(entry, head, key)) : tenant;
     },
     async ready() {
       try {

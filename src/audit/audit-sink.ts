@@ -8,7 +8,12 @@ import type { AuditRecord, ChainHead } from "./audit-record.ts";
  * `append` must, atomically for the tenant: read the tenant's chain head,
  * call `seal(head)` exactly once, store the record it returns, and resolve
  * with it. It rejects when the record was not stored: a lost audit record
- * must surface, never vanish.
+ * must surface, never vanish. When `seal` throws (an entry that cannot be
+ * sealed), nothing is stored and `append` rejects with that error.
+ *
+ * A sink stores records of every format (tool calls and events) alike: it
+ * reads only the fields every record has (`tenant_id`, `seq`, `time`,
+ * `prev_hash`, `hash`).
  *
  * @example
  * const sink: AuditSink = createJsonLinesSink({ file: "audit.jsonl" });

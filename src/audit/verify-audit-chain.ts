@@ -146,9 +146,13 @@ export function createAuditChainVerifier(options: AuditChainVerifierOptions = {}
 
   const fail = (p: AuditChainProblem) => (problem = p);
 
-  /** Follow a record's call; a reason when its call makes no sense. */
+  /**
+   * Follow a record's call; a reason when its call makes no sense. Only
+   * format 2 pairs records (started, then an outcome): format 1 has one
+   * record per call, and events (format 3) are no calls.
+   */
   function followCall(record: AuditRecord, line: number): string | undefined {
-    if (record.call_id === undefined) return undefined;
+    if (record.v !== 2 || record.call_id === undefined) return undefined;
     const id = `${record.tenant_id}\u0000${record.call_id}`;
     const started = open.get(id);
     if (record.decision === "started") {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { canonicalJson } from "../../src/audit/canonical-json.ts";
 import {
-  GENESIS_HASH, digestArguments, hashAuditRecord, sealAuditRecord, type AuditEntry, type AuditRecord,
+  GENESIS_HASH, digestArguments, hashAuditRecord, sealAuditRecord, type AuditEntry, type AuditRecord, type AuditToolCallRecord,
 } from "../../src/audit/audit-record.ts";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
 import type { AuditSink } from "../../src/audit/audit-sink.ts";
@@ -17,9 +17,9 @@ function entry(tenant: string, tool: string, extra: Partial<AuditEntry> = {}): A
 }
 
 /** A log of `n` records over two interleaved tenants. */
-function sampleLog(n = 6): AuditRecord[] {
+function sampleLog(n = 6): AuditToolCallRecord[] {
   const heads = new Map<string, AuditRecord>();
-  const out: AuditRecord[] = [];
+  const out: AuditToolCallRecord[] = [];
   for (let i = 0; i < n; i++) {
     const tenant = i % 2 === 0 ? "acme" : "globex";
     const record = sealAuditRecord(entry(tenant, `tool_${i}`), heads.get(tenant));
@@ -116,7 +116,7 @@ describe("verifyAuditLog", () => {
 
 describe("keyed chains (HMAC-SHA256)", () => {
   const key = "k".repeat(32);
-  function keyedLog(n = 4): AuditRecord[] {
+  function keyedLog(n = 4): AuditToolCallRecord[] {
     let head: AuditRecord | undefined;
     return Array.from({ length: n }, (_, i) => (head = sealAuditRecord(entry("acme", `tool_${i}`), head, key)));
   }

@@ -91,7 +91,7 @@ describe("createToolGuard: ToolNode", () => {
 
   it("writes the started record before the tool runs, and the outcome after it", async () => {
     const sink = memorySink();
-    const seenWhileRunning: string[] = [];
+    const seenWhileRunning: (string | undefined)[] = [];
     const probe = tool(async () => { seenWhileRunning.push(...sink.records.map((r) => r.decision)); return "ok"; }, {
       name: "search_docs", description: "probe", schema: z.object({}),
     });
