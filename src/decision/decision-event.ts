@@ -70,7 +70,7 @@ export interface DecisionEvent {
   time: string;
   /**
    * Random UUID; a refusal counted into an aggregate (past the flood bound)
-   * gets `<aggregate decision_id>/<n>`, the n-th refusal that aggregate counts.
+   * gets `<aggregate decision_id>:<n>`, the n-th refusal that aggregate counts.
    */
   decision_id: string;
   host: DecisionHost;
@@ -94,7 +94,7 @@ export interface DecisionAggregate {
   type: "auth.decision.aggregate";
   /** When the aggregate was written (the end of its window, or a flush). */
   time: string;
-  /** The id the counted refusals' ids start with (`<decision_id>/<n>`). */
+  /** The id the counted refusals' ids start with (`<decision_id>:<n>`). */
   decision_id: string;
   host: DecisionHost;
   source: DecisionSource;

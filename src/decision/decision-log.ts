@@ -137,7 +137,7 @@ export function createDecisionLog(options: DecisionLogOptions = {}): DecisionLog
           event.decision_id = newId();
           write(event);
         } else {
-          event.decision_id = `${verdict.aggregateId}/${verdict.seq}`;
+          event.decision_id = `${verdict.aggregateId}:${verdict.seq}`;
           schedule();
         }
         id = event.decision_id;

@@ -28,7 +28,7 @@ export interface FloodBoundOptions {
 /** What the bound says about one refusal. */
 export type FloodVerdict =
   | { write: true }
-  /** Counted: the refusal's id is `<aggregateId>/<seq>`. */
+  /** Counted: the refusal's id is `<aggregateId>:<seq>`. */
   | { write: false; aggregateId: string; seq: number };
 
 /** The flood bound of one decision log. */

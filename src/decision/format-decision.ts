@@ -16,7 +16,7 @@ export function formatDecision(record: DecisionRecord): string {
   const head = `auth ${record.outcome}${record.status === null ? "" : ` ${record.status}`}${record.reason === null ? "" : ` ${record.reason}`}`;
   if (record.type === "auth.decision.aggregate") {
     const routes = Object.entries(record.routes).map(([route, n]) => `${route}×${n}`).join(" ");
-    return `${head} ×${record.count} (flood bound: counted, not written one by one)  routes ${routes}  ${caller}  decision ${record.decision_id}/1…${record.count}`;
+    return `${head} ×${record.count} (flood bound: counted, not written one by one)  routes ${routes}  ${caller}  decision ${record.decision_id}:1…${record.count}`;
   }
   const where = [record.route, record.event === null ? null : record.route === null ? record.event : `(${record.event})`].filter(Boolean).join(" ");
   const resources = Object.entries(record.resources)

@@ -61,6 +61,6 @@ export function createAuthFromEnv(env: Record<string, string | undefined> = proc
     systemAssistants: config.systemAssistants,
     log: options.log,
     env,
-    decisions: sharedDecisionLog(config.decisionLog ?? { mode: "refusals", sink: "stderr" }),
+    decisions: sharedDecisionLog(config.decisionLog ?? { mode: "refusals", sink: "stderr" }, env),
   });
 }
