@@ -1,16 +1,21 @@
 /**
  * `npm run dev`: `langgraph dev` with this package's auth, on a local
  * development issuer when no `AUTH_ISSUER` is set (a fresh machine has no
- * identity provider). Offline: no browser, no analytics.
+ * identity provider). Offline: no browser, no analytics. Each decision event
+ * the server writes on standard error (a JSON line) is shown as one readable
+ * line instead: reason, route and caller, never a token.
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { startLocalIssuer, type LocalIssuer } from "../test/support/local-issuer.ts";
 import { DEV_AUDIENCE, DEV_ISSUER_PORT, DEV_KEY_DIR } from "../test/support/dev-settings.ts";
 import { readConfig } from "../src/config/read-config.ts";
 import { ConfigError } from "../src/errors.ts";
+import { formatDecision } from "../src/decision/format-decision.ts";
+import type { DecisionRecord } from "../src/decision/decision-event.ts";
 
 const require = createRequire(import.meta.url);
 const cli = require.resolve("@langchain/langgraph-cli/dist/cli/cli.mjs");
@@ -42,8 +47,19 @@ const port = String(process.env.PORT ?? (await firstFreePort(2024)));
 console.log(`API:          http://localhost:${port}`);
 const child = spawn(process.execPath, [cli, "dev", "--no-browser", "--port", port, ...process.argv.slice(2)], {
   env,
-  stdio: "inherit",
+  stdio: ["inherit", "inherit", "pipe"],
 });
+createInterface({ input: child.stderr! }).on("line", (line) => process.stderr.write(`${readable(line)}\n`));
+
+/** A decision event's line as one readable line (see docs/observability.md); any other line as it is. */
+function readable(line: string): string {
+  if (!line.startsWith('{"type":"auth.decision')) return line;
+  try {
+    return formatDecision(JSON.parse(line) as DecisionRecord);
+  } catch {
+    return line;
+  }
+}
 const stop = async () => {
   child.kill("SIGTERM");
   await issuer?.close();

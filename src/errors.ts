@@ -131,6 +131,11 @@ export interface ResourceIds {
   run_id?: string;
   cron_id?: string;
   namespace?: readonly string[];
+  /**
+   * The tenant those resources belong to, where the rule looked it up (a
+   * cross-tenant refusal): recorded as the event's `target_tenant_id`.
+   */
+  tenant_id?: string;
 }
 
 /** Options every {@link AuthError} takes. */

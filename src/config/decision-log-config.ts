@@ -1,5 +1,11 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
+import { wholeNumberVariable } from "./whole-number-variable.ts";
+
+/** Default flood window, seconds: 60. */
+export const DEFAULT_DECISION_LOG_WINDOW_SECONDS = 60;
+/** Default refusals of one reason and source written one by one per window: 20. */
+export const DEFAULT_DECISION_LOG_BURST = 20;
 
 /** `AUTH_DECISION_LOG`: which decisions are logged. */
 export const DECISION_LOG_MODES = Object.freeze(["refusals", "all", "off"] as const);
@@ -24,6 +30,14 @@ export interface DecisionLogConfig {
    * event records in the tamper-evident audit trail (`AUDIT_LOG_FILE`).
    */
   sink: DecisionLogSinkName;
+  /**
+   * The flood bound (`src/decision/flood-bound.ts`): `AUTH_DECISION_LOG_WINDOW`,
+   * seconds per window (1 to 3600, default 60), and `AUTH_DECISION_LOG_BURST`,
+   * refusals of one reason and source written one by one per window (0 to
+   * 1000, default 20); the rest are counted into one aggregate event.
+   */
+  windowSeconds?: number;
+  burst?: number;
 }
 
 /** The decision log's variables, merged into the schema of `readConfig`. */
@@ -40,16 +54,23 @@ export const DecisionLogEnvSchema = z.object({
     .toLowerCase()
     .pipe(z.enum(DECISION_LOG_SINKS, { error: 'AUTH_DECISION_LOG_SINK must be "stderr" or "audit"' }))
     .default("stderr"),
+  AUTH_DECISION_LOG_WINDOW: wholeNumberVariable("AUTH_DECISION_LOG_WINDOW", 1, 3600, "seconds").default(DEFAULT_DECISION_LOG_WINDOW_SECONDS),
+  AUTH_DECISION_LOG_BURST: wholeNumberVariable("AUTH_DECISION_LOG_BURST", 0, 1000).default(DEFAULT_DECISION_LOG_BURST),
 });
 
 /**
  * Turn the parsed variables into {@link DecisionLogConfig}.
  *
  * @example
- * toDecisionLogConfig(DecisionLogEnvSchema.parse({})); // { mode: "refusals", sink: "stderr" }
+ * toDecisionLogConfig(DecisionLogEnvSchema.parse({})); // { mode: "refusals", sink: "stderr", windowSeconds: 60, burst: 20 }
  */
 export function toDecisionLogConfig(parsed: z.output<typeof DecisionLogEnvSchema>): DecisionLogConfig {
-  return { mode: parsed.AUTH_DECISION_LOG, sink: parsed.AUTH_DECISION_LOG_SINK };
+  return {
+    mode: parsed.AUTH_DECISION_LOG,
+    sink: parsed.AUTH_DECISION_LOG_SINK,
+    windowSeconds: parsed.AUTH_DECISION_LOG_WINDOW,
+    burst: parsed.AUTH_DECISION_LOG_BURST,
+  };
 }
 
 /**

@@ -84,6 +84,12 @@ export interface DecisionEvent {
   /** From a verified token only; `null` when the refusal came before verification. */
   tenant_id: string | null;
   subject: string | null;
+  /**
+   * The tenant the named resource belongs to, when the package looked it up
+   * (a `cross_tenant` refusal on `langgraph dev` or `js`, a store namespace
+   * of another tenant); `null` otherwise (the platform cannot tell).
+   */
+  target_tenant_id: string | null;
 }
 
 /**
@@ -183,5 +189,6 @@ export function buildDecisionEvent(input: DecisionInput, decisionId: string, tim
     resources: decisionResources(input.resources),
     tenant_id: input.caller?.tenant_id ?? null,
     subject: input.caller?.subject ?? null,
+    target_tenant_id: safeId(input.resources?.tenant_id) ?? null,
   };
 }

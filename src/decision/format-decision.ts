@@ -22,5 +22,6 @@ export function formatDecision(record: DecisionRecord): string {
   const resources = Object.entries(record.resources)
     .map(([key, value]) => `${key.replace(/_id$/, "")} ${Array.isArray(value) ? value.join(".") : short(value)}`)
     .join("  ");
-  return [head, where || "-", caller, resources, `decision ${record.decision_id}`].filter(Boolean).join("  ");
+  const target = record.target_tenant_id === null ? "" : `resource of ${record.target_tenant_id}`;
+  return [head, where || "-", caller, target, resources, `decision ${record.decision_id}`].filter(Boolean).join("  ");
 }

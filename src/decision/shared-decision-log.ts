@@ -6,7 +6,12 @@
 import { createAuditLog } from "../audit/audit-log.ts";
 import { requireChainKey, type ChainKey } from "../audit/audit-record.ts";
 import { createJsonLinesSink } from "../audit/json-lines-sink.ts";
-import { readDecisionLogConfig, type DecisionLogConfig } from "../config/decision-log-config.ts";
+import {
+  DEFAULT_DECISION_LOG_BURST,
+  DEFAULT_DECISION_LOG_WINDOW_SECONDS,
+  readDecisionLogConfig,
+  type DecisionLogConfig,
+} from "../config/decision-log-config.ts";
 import { ConfigError } from "../errors.ts";
 import { createAuditDecisionSink } from "./audit-decision-sink.ts";
 import { createDecisionLog, type DecisionLog } from "./decision-log.ts";
@@ -50,11 +55,13 @@ function auditSinkFromEnv(env: Record<string, string | undefined>): DecisionSink
  * const decisions = sharedDecisionLog(readConfig().decisionLog ?? { mode: "refusals", sink: "stderr" });
  */
 export function sharedDecisionLog(config: DecisionLogConfig, env: Record<string, string | undefined> = process.env): DecisionLog {
-  const key = config.sink === "audit" ? `${config.mode}|audit|${env.AUDIT_LOG_FILE ?? ""}` : `${config.mode}|stderr`;
+  const windowMs = (config.windowSeconds ?? DEFAULT_DECISION_LOG_WINDOW_SECONDS) * 1000;
+  const burst = config.burst ?? DEFAULT_DECISION_LOG_BURST;
+  const key = [config.mode, config.sink, windowMs, burst, config.sink === "audit" ? (env.AUDIT_LOG_FILE ?? "") : ""].join("|");
   let log = shared.get(key);
   if (log !== undefined) return log;
   const sink = config.sink === "audit" ? auditSinkFromEnv(env) : createStderrDecisionSink();
-  log = createDecisionLog({ mode: config.mode, sink });
+  log = createDecisionLog({ mode: config.mode, sink, flood: { windowMs, burst } });
   shared.set(key, log);
   const last = log;
   process.once("exit", () => last.flush());

@@ -21,7 +21,7 @@ import type { DecisionLog } from "../decision/decision-log.ts";
 import { exposeHeaders } from "../decision/expose-headers.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
 import { isSystemAssistant } from "../policy/run-assistant.ts";
-import { isInTenant, outsideReason, type Visibility } from "../policy/tenant-filter.ts";
+import { isInTenant, outsideReason, tenantOf, type Visibility } from "../policy/tenant-filter.ts";
 import { requestTarget } from "../request/request-target.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { currentServerContext, storageOfContext, type ServerOutgoing, type ServerRequestContext } from "./server-storage.ts";
@@ -144,15 +144,17 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
         (found) => {
           if (found === undefined) return;
           const { route, ids } = routeOf(context.req.raw);
+          const resources = merge(idsOfValue(value), ids);
+          if (found.tenant !== undefined) resources.tenant_id = found.tenant;
           decisions.record({
             host,
             source: "server_filter",
             outcome: "refused",
             status: 404,
-            reason: found,
+            reason: found.reason,
             route,
             event: request.event,
-            resources: merge(idsOfValue(value), ids),
+            resources,
             caller: decisionCaller(principal),
           });
         },
@@ -161,24 +163,37 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
     });
   };
 
-  /** Why the resource a 404 request named is not the caller's, or `undefined` when it is theirs or exists nowhere. */
-  const namedOutside = async (context: ServerRequestContext, value: unknown, action: string, principal: Principal): Promise<RefusalReason | undefined> => {
+  /**
+   * Why the resource a 404 request named is not the caller's (and whose it
+   * is), or `undefined` when it is theirs or exists nowhere.
+   */
+  const namedOutside = async (
+    context: ServerRequestContext,
+    value: unknown,
+    action: string,
+    principal: Principal,
+  ): Promise<{ reason: RefusalReason; tenant: string | undefined } | undefined> => {
     const storage = storageOfContext(context);
     if (storage === undefined) return undefined;
     const ids = merge(idsOfValue(value), routeOf(context.req.raw).ids);
+    const outside = (metadata: unknown) =>
+      isInTenant(metadata, principal, visibility) ? undefined : { reason: outsideReason(metadata, principal), tenant: tenantOf(metadata) };
     if (ids.thread_id !== undefined) {
       const thread = await storage.getThread(ids.thread_id);
-      if (thread && !isInTenant(thread.metadata, principal, visibility)) return outsideReason(thread.metadata, principal);
+      const found = thread && outside(thread.metadata);
+      if (found) return found;
     }
     if (ids.assistant_id !== undefined) {
       const assistant = await storage.getAssistant(ids.assistant_id);
-      if (assistant && isSystemAssistant(assistant)) return action === "read" ? undefined : "system_assistant_write";
-      if (assistant && !isInTenant(assistant.metadata, principal, visibility)) return outsideReason(assistant.metadata, principal);
+      if (assistant && isSystemAssistant(assistant)) return action === "read" ? undefined : { reason: "system_assistant_write", tenant: undefined };
+      const found = assistant && outside(assistant.metadata);
+      if (found) return found;
     }
     if (ids.run_id !== undefined) {
       const run = await storage.getRun(ids.run_id);
       const thread = run ? await storage.getThread(run.thread_id) : undefined;
-      if (thread && !isInTenant(thread.metadata, principal, visibility)) return outsideReason(thread.metadata, principal);
+      const found = thread && outside(thread.metadata);
+      if (found) return found;
     }
     return undefined;
   };

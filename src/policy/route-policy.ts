@@ -1,7 +1,7 @@
 import type { RefusalReason, ResourceIds } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { PLATFORM_ROUTES } from "./platform-routes.ts";
-import { isTenantNamespace, refusedNamespaceReason, storeNamespaceHint } from "./store-namespace.ts";
+import { isTenantNamespace, namespaceResources, refusedNamespaceReason, storeNamespaceHint } from "./store-namespace.ts";
 import { OPERATOR_ROUTES, SERVER_ROUTES, type OperatorRoute, type RouteCheck, type ServerRoute } from "./route-table.ts";
 
 /**
@@ -252,8 +252,7 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
           const prefix = route.body === "store-search" ? request.body.namespace_prefix : request.body.prefix;
           // Same words as the store handler, which checks the same thing again.
           if (!isTenantNamespace(prefix, principal)) {
-            const labels = Array.isArray(prefix) && prefix.every((label) => typeof label === "string") ? { namespace: prefix as string[] } : undefined;
-            return refuse(route, 403, storeNamespaceHint(principal.tenant_id), refusedNamespaceReason(prefix), labels);
+            return refuse(route, 403, storeNamespaceHint(principal.tenant_id), refusedNamespaceReason(prefix), namespaceResources(prefix));
           }
           break;
         }

@@ -25,13 +25,13 @@ export function requireTenantNamespace(
   options: { owner?: boolean } = {},
 ): void {
   if (!isTenantNamespace(namespace, principal)) {
-    throw new TenantForbiddenError(storeNamespaceHint(principal.tenant_id), refusedNamespaceReason(namespace), namespaceOf(namespace));
+    throw new TenantForbiddenError(storeNamespaceHint(principal.tenant_id), refusedNamespaceReason(namespace), { resources: namespaceResources(namespace) });
   }
   if (namespace.some((label) => typeof label !== "string" || label.includes(":"))) {
     throw new RouteRefusedError(400, 'store namespace labels cannot contain ":"', "store_namespace_refused");
   }
   if (options.owner && namespace[1] !== principal.identity) {
-    throw new TenantForbiddenError("store namespaces must be [tenant, user, ...] with owner visibility", "cross_owner", namespaceOf(namespace));
+    throw new TenantForbiddenError("store namespaces must be [tenant, user, ...] with owner visibility", "cross_owner", { resources: namespaceResources(namespace) });
   }
 }
 
@@ -48,10 +48,20 @@ export function refusedNamespaceReason(namespace: unknown): Extract<RefusalReaso
   return typeof first === "string" && tenantIdFromNamespaceLabel(first) !== undefined ? "cross_tenant" : "store_namespace_refused";
 }
 
-/** The namespace as a refusal records it (its string labels), for the decision log. */
-function namespaceOf(namespace: unknown): { resources: ResourceIds } | undefined {
-  if (!Array.isArray(namespace) || !namespace.every((label) => typeof label === "string")) return undefined;
-  return { resources: { namespace: namespace as string[] } };
+/**
+ * A namespace as a refusal records it, for the decision log: its labels
+ * (when all are strings) and the tenant its first label names.
+ *
+ * @example
+ * namespaceResources(["globex", "notes"]); // { namespace: ["globex", "notes"], tenant_id: "globex" }
+ */
+export function namespaceResources(namespace: unknown): ResourceIds {
+  if (!Array.isArray(namespace)) return {};
+  const tenant = tenantIdFromNamespaceLabel(namespace[0]);
+  return {
+    ...(namespace.every((label) => typeof label === "string") ? { namespace: namespace as string[] } : {}),
+    ...(tenant !== undefined ? { tenant_id: tenant } : {}),
+  };
 }
 
 /**

@@ -53,6 +53,17 @@ export function isInTenant(metadata: unknown, principal: Principal, visibility: 
 }
 
 /**
+ * The tenant stored metadata names (`tenant_id`), or `undefined`.
+ *
+ * @example
+ * tenantOf(thread.metadata); // "acme"
+ */
+export function tenantOf(metadata: unknown): string | undefined {
+  const tenant = metadata !== null && typeof metadata === "object" ? (metadata as Record<string, unknown>).tenant_id : undefined;
+  return typeof tenant === "string" && tenant !== "" ? tenant : undefined;
+}
+
+/**
  * Why stored metadata that fails {@link isInTenant} is not the caller's: it
  * belongs to another tenant (`cross_tenant`), or, with `owner` visibility,
  * to another member of the caller's own tenant (`cross_owner`).

@@ -45,7 +45,7 @@ describe("readConfig", () => {
       server: undefined,
       studioAccess: "none",
       systemAssistants: "visible",
-      decisionLog: { mode: "refusals", sink: "stderr" },
+      decisionLog: { mode: "refusals", sink: "stderr", windowSeconds: 60, burst: 20 },
     });
     expect(DEFAULT_ALGORITHMS).toEqual(["RS256", "PS256", "ES256", "EdDSA"]);
   });
@@ -79,6 +79,8 @@ describe("readConfig", () => {
       AUTH_SYSTEM_ASSISTANTS: "hidden",
       AUTH_DECISION_LOG: " ALL ",
       AUTH_DECISION_LOG_SINK: "audit",
+      AUTH_DECISION_LOG_WINDOW: "5",
+      AUTH_DECISION_LOG_BURST: "0",
     });
     expect(config).toEqual({
       issuer: "https://tenant.eu.auth0.com/",
@@ -118,7 +120,7 @@ describe("readConfig", () => {
       server: "platform",
       studioAccess: "operator",
       systemAssistants: "hidden",
-      decisionLog: { mode: "all", sink: "audit" },
+      decisionLog: { mode: "all", sink: "audit", windowSeconds: 5, burst: 0 },
     });
   });
 
@@ -140,7 +142,7 @@ describe("readConfig", () => {
         // custom-routes-variable.ts
         "AUTH_CUSTOM_ROUTES",
         // decision-log-config.ts
-        "AUTH_DECISION_LOG", "AUTH_DECISION_LOG_SINK",
+        "AUTH_DECISION_LOG", "AUTH_DECISION_LOG_SINK", "AUTH_DECISION_LOG_WINDOW", "AUTH_DECISION_LOG_BURST",
       ].sort(),
     );
   });
@@ -182,6 +184,8 @@ describe("readConfig", () => {
         AUTH_CUSTOM_ROUTES: "GET custom",
         AUTH_DECISION_LOG: "errors",
         AUTH_DECISION_LOG_SINK: "syslog",
+        AUTH_DECISION_LOG_WINDOW: "0",
+        AUTH_DECISION_LOG_BURST: "many",
       });
     } catch (caught) {
       error = caught as ConfigError;
@@ -205,6 +209,8 @@ describe("readConfig", () => {
     expect(message).toContain('AUTH_SYSTEM_ASSISTANTS must be "visible" or "hidden"');
     expect(message).toContain('AUTH_DECISION_LOG must be "refusals", "all" or "off"');
     expect(message).toContain('AUTH_DECISION_LOG_SINK must be "stderr" or "audit"');
+    expect(message).toContain("AUTH_DECISION_LOG_WINDOW must be a whole number of seconds from 1 to 3600");
+    expect(message).toContain("AUTH_DECISION_LOG_BURST must be a whole number from 0 to 1000");
     // One line per problem, each starting with the variable it is about.
     for (const problem of error!.problems) expect(problem).toMatch(/^AUTH_[A-Z_]+/);
   });
