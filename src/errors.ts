@@ -145,6 +145,12 @@ export interface AuthErrorOptions {
   reason?: RefusalReason;
   /** The resources the refused request named, for the decision log. */
   resources?: ResourceIds;
+  /**
+   * Default true. False for a refusal whose answer must be the server's own
+   * answer for something that exists nowhere (byte for byte): it is recorded,
+   * but its `decision_id` is not sent back, since an id would tell the two apart.
+   */
+  sendsDecisionId?: boolean;
 }
 
 /** The realm named in every `WWW-Authenticate` challenge. */
@@ -184,6 +190,8 @@ export class AuthError extends Error {
   readonly resources?: ResourceIds;
   /** Set on the copy {@link AuthError.withDecisionId} returns. */
   readonly decisionId?: string;
+  /** False when the answer must look like the server's own for a missing resource (see {@link AuthErrorOptions}). */
+  readonly sendsDecisionId: boolean;
 
   constructor(
     code: AuthErrorCode,
@@ -200,6 +208,7 @@ export class AuthError extends Error {
     if (!isRefusalReason(reason)) throw new TypeError(`AuthError: "${String(reason)}" is not one of REFUSAL_REASONS`);
     this.reason = reason;
     if (options?.resources !== undefined) this.resources = options.resources;
+    this.sendsDecisionId = options?.sendsDecisionId ?? true;
   }
 
   /**

@@ -65,7 +65,7 @@ function refuse(c: Context, error: AuthError, decisions: DecisionLog, host: Deci
     resources: error.resources,
     caller: decisionCaller(principal),
   });
-  if (id === undefined) return authErrorResponse(error);
+  if (id === undefined || !error.sendsDecisionId) return authErrorResponse(error);
   // An app's CORS middleware that ran first set its exposed headers on the
   // response being built; Hono merges them over ours, so the names go there too.
   c.res.headers.set("Access-Control-Expose-Headers", exposeHeaders(c.res.headers.get("Access-Control-Expose-Headers")));

@@ -66,11 +66,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object";
 }
 
-/** The ids a handler's `value` names (never any other field of it). */
-function idsOfValue(value: unknown): ResourceIds {
+/**
+ * The ids a handler's `value` names (never any other field of it). The
+ * `run_id` of `threads:create_run` is the server's id for the run it would
+ * create, not one the request named: left out.
+ */
+function idsOfValue(value: unknown, event?: string): ResourceIds {
   const ids: ResourceIds = {};
   if (!isRecord(value)) return ids;
   for (const key of ID_FIELDS) {
+    if (key === "run_id" && event === "threads:create_run") continue;
     const id = value[key];
     if (typeof id === "string" && id !== "") ids[key] = id;
   }
@@ -118,7 +123,8 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
       reason: coded ? error.reason : "internal_error",
       resources: merge(coded ? error.resources : undefined, input.resources ?? {}),
     });
-    if (id === undefined || !coded) return error;
+    // An answer that must match the server's own for a missing resource gets no id (it would tell them apart).
+    if (id === undefined || !coded || !error.sendsDecisionId) return error;
     if (context !== undefined) {
       // The server's CORS middleware set its exposed headers on the response
       // being built; the refusal is merged under them, so the names go there.
@@ -217,7 +223,7 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
       const { route, ids } = routeOf(context?.req.raw);
       return refuse(
         error,
-        { host, source: "handler", route, event: request.event, resources: merge(idsOfValue(request.value), ids), caller: caller(request.user) },
+        { host, source: "handler", route, event: request.event, resources: merge(idsOfValue(request.value, request.event), ids), caller: caller(request.user) },
         context,
       );
     },
@@ -225,7 +231,7 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
       const recordAllowed = decisions.recordsAllowed;
       if (platform) {
         if (recordAllowed) {
-          decisions.record({ host, source: "handler", outcome: "allowed", status: null, reason: null, event: request.event, resources: idsOfValue(request.value), caller: caller(request.user) });
+          decisions.record({ host, source: "handler", outcome: "allowed", status: null, reason: null, event: request.event, resources: idsOfValue(request.value, request.event), caller: caller(request.user) });
         }
         return;
       }
@@ -242,7 +248,7 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
           reason: null,
           route,
           event: request.event,
-          resources: merge(idsOfValue(request.value), ids),
+          resources: merge(idsOfValue(request.value, request.event), ids),
           caller: caller(request.user),
         });
       }

@@ -165,6 +165,9 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
         { "Content-Type": "text/plain;charset=UTF-8" },
         {
           // Same answer, but the decision log tells another tenant's assistant from one that exists nowhere.
+          // The server answers an id it has no assistant for itself, before any handler, with no decision
+          // id: so this answer carries none either.
+          sendsDecisionId: false,
           reason: assistant ? outsideReason(assistant.metadata, principal) : "not_found",
           resources: {
             ...(typeof assistantId === "string" ? { assistant_id: assistantId } : {}),
