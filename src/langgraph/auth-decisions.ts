@@ -9,10 +9,11 @@
  *   its `decision_id` (header, message) and, in the server's request
  *   context, CORS headers that let a browser read it.
  * - On `langgraph dev` and `js`, a read, update or delete by id that the
- *   server's own tenant filter answers with 404 is looked up in the server's
- *   storage after the answer: another tenant's resource is recorded as
- *   `cross_tenant` (source `server_filter`), and the client's answer is the
- *   server's, untouched. Only requests answered 404 pay for the lookup.
+ *   server's own tenant filter answers with 404 (or a create that names an
+ *   id, answered 409) is looked up in the server's storage after the answer:
+ *   another tenant's resource is recorded as `cross_tenant` (source
+ *   `server_filter`), and the client's answer is the server's, untouched.
+ *   Only requests answered 404 or 409 pay for the lookup.
  */
 import { AuthError, type RefusalReason, type ResourceIds } from "../errors.ts";
 import type { DecisionCaller, DecisionHost, DecisionInput } from "../decision/decision-event.ts";
@@ -50,15 +51,25 @@ export interface AuthDecisions {
   readonly allowedRecorded: boolean;
 }
 
-/** Events that name one resource by id, whose 404 the server's filter may produce. */
+/**
+ * Events that name one resource by id, whose refusal the server's filter
+ * may produce: a 404 for a read, update or delete (and a join, copy or
+ * cancel, which raise these events), a 409 for a create or copy that names
+ * another tenant's id.
+ */
 const WATCHED = new Set([
   "threads:read",
   "threads:update",
   "threads:delete",
+  "threads:create",
   "assistants:read",
   "assistants:update",
   "assistants:delete",
+  "assistants:create",
 ]);
+
+/** The statuses the server answers such a refusal with. */
+const FILTERED = new Set([404, 409]);
 
 const ID_FIELDS = ["thread_id", "assistant_id", "run_id", "cron_id"] as const;
 
@@ -145,7 +156,8 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
     watched.add(outgoing);
     const value = request.value;
     outgoing.once("close", () => {
-      if (outgoing.statusCode !== 404) return;
+      const status = outgoing.statusCode;
+      if (!FILTERED.has(status)) return;
       void namedOutside(context, value, request.action, principal).then(
         (found) => {
           if (found === undefined) return;
@@ -156,7 +168,7 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
             host,
             source: "server_filter",
             outcome: "refused",
-            status: 404,
+            status,
             reason: found.reason,
             route,
             event: request.event,
