@@ -109,7 +109,10 @@ export interface DecisionAggregate {
   status: number | null;
   reason: RefusalReason | null;
   tenant_id: string | null;
+  /** `*` for the overflow aggregate of callers past the key bound. */
   subject: string | null;
+  /** The tenant whose resources the counted refusals named (cross-tenant attempts), when known. */
+  target_tenant_id: string | null;
   /** Refusals counted (none of them written one by one). */
   count: number;
   /** The first and last counted refusal's time. */

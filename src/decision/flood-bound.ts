@@ -1,7 +1,9 @@
 /**
  * The flood bound: a flood of refusals must not become a denial of service
  * of its own, nor fill the disk. Refusals are keyed by reason and source
- * (host, wrapper, outcome and caller: tenant and subject, or "unauthenticated");
+ * (host, wrapper, outcome and caller: tenant and subject, or "unauthenticated";
+ * and the tenant whose resource it was, when known, so an aggregate of
+ * cross-tenant attempts still says against whom);
  * in each window the first `burst` refusals of a key are written one by one
  * and the rest are counted into one aggregate event per key, written when the
  * window ends (or on `flush`). At most `maxKeys` keys are tracked per window;
@@ -105,6 +107,7 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
         reason: template.reason,
         tenant_id: tally.overflow ? null : template.tenant_id,
         subject: tally.overflow ? "*" : template.subject,
+        target_tenant_id: tally.overflow ? null : template.target_tenant_id,
         count: tally.counted,
         first: tally.first,
         last: tally.last,
@@ -164,7 +167,7 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
       const ended = windowEnd !== undefined && now >= windowEnd ? endWindow(now) : [];
       windowEnd ??= now + windowMs;
       const caller = event.tenant_id === null ? "-" : `${event.tenant_id}\u0000${event.subject ?? ""}`;
-      const key = `${event.reason ?? ""}\u0000${event.outcome}\u0000${event.host}\u0000${event.source}\u0000${caller}`;
+      const key = `${event.reason ?? ""}\u0000${event.outcome}\u0000${event.host}\u0000${event.source}\u0000${caller}\u0000${event.target_tenant_id ?? ""}`;
       let tally = keys.get(key);
       if (tally === undefined) {
         if (tracked >= maxKeys) {

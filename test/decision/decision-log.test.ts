@@ -223,6 +223,7 @@ describe("the flood bound", () => {
         reason: "invalid_token",
         tenant_id: null,
         subject: null,
+        target_tenant_id: null,
         count: 7,
         first: "2026-12-06T09:00:00.000Z",
         last: "2026-12-06T09:00:00.000Z",
@@ -242,6 +243,18 @@ describe("the flood bound", () => {
     log.record(refusal({ caller: { tenant_id: "acme", subject: "bob" }, reason: "insufficient_scope", status: 403 }));
     log.record(refusal());
     expect(events(written)).toHaveLength(4);
+  });
+
+  it("keeps the target of cross-tenant attempts in their aggregates (who was probed, not only who probed)", () => {
+    const { log, written } = memoryLog({ flood: { burst: 0 } });
+    for (const target of ["acme", "acme", "initech"]) {
+      log.record(refusal({ reason: "cross_tenant", status: 404, caller: { tenant_id: "globex", subject: "bob" }, resources: { tenant_id: target } }));
+    }
+    log.flush();
+    expect(aggregates(written).map((a) => [a.tenant_id, a.subject, a.target_tenant_id, a.count])).toEqual([
+      ["globex", "bob", "acme", 2],
+      ["globex", "bob", "initech", 1],
+    ]);
   });
 
   it("bounds the keys too: callers past the bound share one overflow aggregate per reason", () => {
