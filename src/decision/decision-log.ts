@@ -103,8 +103,10 @@ export function createDecisionLog(options: DecisionLogOptions = {}): DecisionLog
   };
 
   const schedule = (): void => {
+    // One timer at a time (checked first: under a flood this runs for every counted refusal).
+    if (timer !== undefined) return;
     const until = bound.pendingUntil;
-    if (timer !== undefined || until === undefined) return;
+    if (until === undefined) return;
     timer = setTimer(expire, Math.max(0, until - now()));
   };
 
