@@ -71,6 +71,9 @@ const WATCHED = new Set([
 /** The statuses the server answers such a refusal with. */
 const FILTERED = new Set([404, 409]);
 
+/** The request variable that says a request's answer is watched already. */
+const WATCHING = "langgraph-tenant-auth.watching";
+
 const ID_FIELDS = ["thread_id", "assistant_id", "run_id", "cron_id"] as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -109,7 +112,6 @@ function merge(first: ResourceIds | undefined, second: ResourceIds): ResourceIds
 export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecisions {
   const { decisions, host, policy, visibility } = options;
   const platform = host === "platform";
-  const watched = new WeakSet<object>();
 
   /** Route id and path ids of a request (method, raw path and query only). */
   const routeOf = (request: Request | undefined): { route: string | null; ids: ResourceIds } => {
@@ -152,8 +154,9 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
   /** After the server answered: a 404 on another tenant's resource is a cross-tenant attempt its filter refused. */
   const watchServerFilter = (request: HandlerRequest, principal: Principal, context: ServerRequestContext): void => {
     const outgoing: ServerOutgoing | undefined = context.env?.outgoing;
-    if (outgoing === undefined || typeof outgoing.once !== "function" || watched.has(outgoing)) return;
-    watched.add(outgoing);
+    // One watch per request (a copy raises two events): marked in the request's own variables.
+    if (outgoing === undefined || typeof outgoing.once !== "function" || context.get(WATCHING) === true) return;
+    context.set(WATCHING, true);
     const value = request.value;
     outgoing.once("close", () => {
       const status = outgoing.statusCode;

@@ -97,6 +97,9 @@ export interface ServerRequestContext {
   res: Response;
   env?: { outgoing?: ServerOutgoing } | undefined;
   var?: Record<string, unknown>;
+  /** Hono's per-request variables (a `Map` inside the context). */
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
 }
 
 /** The Node `ServerResponse` behind a request: its status once answered, and its `close`. */
@@ -109,7 +112,9 @@ let resolvedServerTryGetContext: TryGetContext | undefined;
 
 function asRequestContext(value: unknown): ServerRequestContext | undefined {
   const c = value as Partial<ServerRequestContext> | null | undefined;
-  return c !== null && typeof c === "object" && c.req?.raw instanceof Request ? (c as ServerRequestContext) : undefined;
+  return c !== null && typeof c === "object" && c.req?.raw instanceof Request && typeof c.get === "function" && typeof c.set === "function"
+    ? (c as ServerRequestContext)
+    : undefined;
 }
 
 /**
