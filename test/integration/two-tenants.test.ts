@@ -14,7 +14,7 @@ import { SignJWT, base64url } from "jose";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { ALL_PERMISSIONS } from "../support/dev-settings.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
-import { httpFailure, sdkClientFor } from "../support/sdk-client.ts";
+import { httpRefusal, sdkClientFor } from "../support/sdk-client.ts";
 
 interface Tenant {
   tenant: string;
@@ -36,17 +36,8 @@ function clientFor(token: string): Client {
   return sdkClientFor(server.url, token);
 }
 
-/**
- * The SDK's HTTP error. A refusal the package answers itself ends with its
- * decision id (every 401 and 403 here): checked, and taken off so the words
- * can be compared.
- */
-async function failure(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
-  const { status, text } = await httpFailure(promise);
-  const id = / \(decision_id: [0-9a-f-]{36}\)$/.exec(text);
-  if (status === 401 || status === 403) expect(id, `${status} ${text}`).not.toBeNull();
-  return { status, text: id ? text.slice(0, id.index) : text };
-}
+/** The SDK's HTTP error, a refusal's decision id checked and taken off. */
+const failure = httpRefusal;
 
 const input = (text: string) => ({ messages: [{ role: "human", content: text }] });
 
