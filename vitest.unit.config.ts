@@ -11,6 +11,7 @@ import base from "./vitest.config.ts";
 export const SERVER_TESTS = [
   "test/integration/**",
   "test/isolation/**",
+  "test/platform/decision-log.test.ts",
   "test/platform/platform-checks.test.ts",
   "test/platform/platform-conformance.test.ts",
   "test/platform/system-assistants.test.ts",

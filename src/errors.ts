@@ -25,6 +25,140 @@ export type AuthErrorCode =
   | "ERR_OPTION_INVALID"
   | "ERR_PG_TRANSACTION_ROLLED_BACK";
 
+/**
+ * Why a request (or a tool call) was refused: one closed list, the same on
+ * every host and in every sink. `docs/observability.md` documents each
+ * code. Every {@link AuthError} carries one (`reason`); the decision log
+ * (`src/decision/`) records it, and the tool guard writes it with a refused
+ * tool call. Frozen: a caller can read the list, never change it.
+ *
+ * - authentication: `missing_token`, `invalid_request`, `invalid_token`,
+ *   `expired_token`, `invalid_tenant_claim`, `key_set_unavailable`;
+ * - the caller's rights: `insufficient_scope`, `no_tenant`, `cross_tenant`,
+ *   `cross_owner`, `not_found`, `event_not_allowed`, `system_assistant_write`,
+ *   `run_option_refused`, `store_namespace_refused`, `invalid_value`,
+ *   `platform_value_refused`, `studio_access_refused`, `check_unavailable`;
+ * - routes: `unknown_route`, `operator_only`, `body_too_large`, `body_too_deep`;
+ * - inside a graph: `invalid_tenant_id`, `invalid_tenant_key`,
+ *   `tenant_context_missing`, and the tool guard's `tool_arguments_unreadable`,
+ *   `tool_run_unauthenticated`, `tool_unknown`, `tool_not_allowed`, `tool_capture_failed`;
+ * - `internal_error`: a check threw something that is not a refusal (the server answers 500).
+ *
+ * @example
+ * REFUSAL_REASONS.includes("cross_tenant"); // true
+ */
+export const REFUSAL_REASONS = Object.freeze([
+  "missing_token",
+  "invalid_request",
+  "invalid_token",
+  "expired_token",
+  "invalid_tenant_claim",
+  "key_set_unavailable",
+  "insufficient_scope",
+  "no_tenant",
+  "cross_tenant",
+  "cross_owner",
+  "not_found",
+  "event_not_allowed",
+  "system_assistant_write",
+  "run_option_refused",
+  "store_namespace_refused",
+  "invalid_value",
+  "platform_value_refused",
+  "studio_access_refused",
+  "check_unavailable",
+  "unknown_route",
+  "operator_only",
+  "body_too_large",
+  "body_too_deep",
+  "invalid_tenant_id",
+  "invalid_tenant_key",
+  "tenant_context_missing",
+  "tool_arguments_unreadable",
+  "tool_run_unauthenticated",
+  "tool_unknown",
+  "tool_not_allowed",
+  "tool_capture_failed",
+  "internal_error",
+] as const);
+/** One of {@link REFUSAL_REASONS}. */
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+const REASONS: ReadonlySet<string> = new Set(REFUSAL_REASONS);
+
+/**
+ * True for a code of {@link REFUSAL_REASONS}.
+ *
+ * @example
+ * isRefusalReason("cross_tenant"); // true
+ */
+export function isRefusalReason(value: unknown): value is RefusalReason {
+  return typeof value === "string" && REASONS.has(value);
+}
+
+/**
+ * The reason an error of each code carries when its thrower names none.
+ * Classes that serve several reasons (`TenantForbiddenError`,
+ * `RouteRefusedError`) are given one explicitly wherever this package throws
+ * them (test/decision/reason-codes.test.ts checks every `new` in `src/`).
+ */
+const DEFAULT_REASON: Readonly<Record<AuthErrorCode, RefusalReason>> = Object.freeze({
+  ERR_BEARER_MISSING: "missing_token",
+  ERR_BEARER_INVALID_REQUEST: "invalid_request",
+  ERR_TOKEN_INVALID: "invalid_token",
+  ERR_SCOPE_INSUFFICIENT: "insufficient_scope",
+  ERR_TENANT_FORBIDDEN: "cross_tenant",
+  ERR_ROUTE_REFUSED: "unknown_route",
+  ERR_KEYS_UNAVAILABLE: "key_set_unavailable",
+  ERR_TENANT_ID_INVALID: "invalid_tenant_id",
+  ERR_TENANT_KEY_INVALID: "invalid_tenant_key",
+  ERR_TENANT_CONTEXT_MISSING: "tenant_context_missing",
+  ERR_STORE_NAMESPACE_INVALID: "invalid_value",
+  ERR_OPTION_INVALID: "internal_error",
+  ERR_PG_TRANSACTION_ROLLED_BACK: "internal_error",
+});
+
+/**
+ * The response header that carries a refusal's `decision_id` (also appended
+ * to the body as ` (decision_id: …)`), so a support ticket can be matched to
+ * the decision log. Browsers may read it: refusals name it in
+ * `Access-Control-Expose-Headers`.
+ */
+export const DECISION_ID_HEADER = "X-Decision-Id";
+
+/**
+ * The ids of the resources a request named, as a refusal records them
+ * (`decision_id`, thread, assistant, run, cron, store namespace). Set by the
+ * rule that looked at them; never a body, a header or a token.
+ */
+export interface ResourceIds {
+  thread_id?: string;
+  assistant_id?: string;
+  run_id?: string;
+  cron_id?: string;
+  namespace?: readonly string[];
+  /**
+   * The tenant those resources belong to, where the rule looked it up (a
+   * cross-tenant refusal): recorded as the event's `target_tenant_id`.
+   */
+  tenant_id?: string;
+}
+
+/** Options every {@link AuthError} takes. */
+export interface AuthErrorOptions {
+  cause?: unknown;
+  /** Why the request was refused. Default: the one of the error's code. */
+  reason?: RefusalReason;
+  /** The resources the refused request named, for the decision log. */
+  resources?: ResourceIds;
+  /**
+   * Default true. False for a refusal whose answer must be the server's own
+   * answer for something that exists nowhere (byte for byte): it is recorded,
+   * but its `decision_id` is not sent back, since an id would tell the two apart.
+   */
+  sendsDecisionId?: boolean;
+}
+
 /** The realm named in every `WWW-Authenticate` challenge. */
 export const REALM = "langgraph";
 
@@ -56,18 +190,60 @@ export class AuthError extends Error {
   readonly code: AuthErrorCode;
   readonly status: number;
   readonly headers: Record<string, string>;
+  /** Why, from {@link REFUSAL_REASONS}: what the decision log records. */
+  readonly reason: RefusalReason;
+  /** The resources the request named, when the rule that refused knows them. */
+  readonly resources?: ResourceIds;
+  /** Set on the copy {@link AuthError.withDecisionId} returns. */
+  readonly decisionId?: string;
+  /** False when the answer must look like the server's own for a missing resource (see {@link AuthErrorOptions}). */
+  readonly sendsDecisionId: boolean;
 
   constructor(
     code: AuthErrorCode,
     status: number,
     message: string,
     headers: Record<string, string>,
-    options?: { cause?: unknown },
+    options?: AuthErrorOptions,
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = status;
     this.headers = { "Content-Type": "text/plain; charset=utf-8", ...headers };
+    const reason = options?.reason ?? DEFAULT_REASON[code];
+    if (!isRefusalReason(reason)) throw new TypeError(`AuthError: "${String(reason)}" is not one of REFUSAL_REASONS`);
+    this.reason = reason;
+    if (options?.resources !== undefined) this.resources = options.resources;
+    this.sendsDecisionId = options?.sendsDecisionId ?? true;
+  }
+
+  /**
+   * A copy of this error that names its decision: the id in the
+   * {@link DECISION_ID_HEADER} header and at the end of the message (the
+   * body the server answers with; on LangGraph Platform, where headers of an
+   * `authenticate` error are lost and a handler's error becomes a 403 with
+   * its message, the message is what reaches the client). The original is
+   * left as it was.
+   *
+   * @example
+   * throw error.withDecisionId("2b0c9a6e-…"); // body: "… (decision_id: 2b0c9a6e-…)"
+   */
+  withDecisionId(decisionId: string): this {
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(this) as object) as this, this);
+    for (const key of ["stack", "cause"] as const) {
+      const own = Object.getOwnPropertyDescriptor(this, key);
+      if (own) Object.defineProperty(copy, key, own);
+    }
+    Object.defineProperty(copy, "message", {
+      value: `${this.message} (decision_id: ${decisionId})`,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+    const writable = copy as { headers: Record<string, string>; decisionId?: string };
+    writable.headers = { ...this.headers, [DECISION_ID_HEADER]: decisionId };
+    writable.decisionId = decisionId;
+    return copy;
   }
 }
 
@@ -82,7 +258,7 @@ export class MissingTokenError extends AuthError {
 /** RFC 6750 §3.1 `invalid_request`: malformed or ambiguous request (400). */
 export class InvalidRequestError extends AuthError {
   override name = "InvalidRequestError";
-  constructor(description: string, options?: { cause?: unknown }) {
+  constructor(description: string, options?: AuthErrorOptions) {
     super(
       "ERR_BEARER_INVALID_REQUEST",
       400,
@@ -93,10 +269,14 @@ export class InvalidRequestError extends AuthError {
   }
 }
 
-/** RFC 6750 §3.1 `invalid_token`: expired, revoked, malformed or otherwise invalid (401). */
+/**
+ * RFC 6750 §3.1 `invalid_token`: expired, revoked, malformed or otherwise
+ * invalid (401). Reason `invalid_token` unless given: `expired_token`,
+ * `invalid_tenant_claim`.
+ */
 export class InvalidTokenError extends AuthError {
   override name = "InvalidTokenError";
-  constructor(description: string, options?: { cause?: unknown }) {
+  constructor(description: string, options?: AuthErrorOptions) {
     super(
       "ERR_TOKEN_INVALID",
       401,
@@ -119,20 +299,29 @@ export class InsufficientScopeError extends AuthError {
   }
 }
 
-/** The caller is authenticated but the resource is outside its tenant (403, no challenge). */
+/**
+ * The caller is authenticated but may not do this (403, no challenge): the
+ * resource is outside its tenant (`cross_tenant`, the default), or another
+ * rule refused (`run_option_refused`, `system_assistant_write`,
+ * `event_not_allowed`, …): name the reason wherever it is not `cross_tenant`.
+ */
 export class TenantForbiddenError extends AuthError {
   override name = "TenantForbiddenError";
-  constructor(description: string) {
-    super("ERR_TENANT_FORBIDDEN", 403, `forbidden: ${description}`, {});
+  constructor(description: string, reason: RefusalReason = "cross_tenant", options?: Omit<AuthErrorOptions, "reason">) {
+    super("ERR_TENANT_FORBIDDEN", 403, `forbidden: ${description}`, {}, { ...options, reason });
   }
 }
 
-/** A route the route policy refuses: 404 hides it, 403 names it, 400 names a malformed body. */
+/**
+ * A route the route policy refuses: 404 hides it, 403 names it, 400 names a
+ * malformed body. Reason `unknown_route` unless given (`operator_only`,
+ * `body_too_large`, `body_too_deep`, `not_found`, `cross_tenant`, …).
+ */
 export class RouteRefusedError extends AuthError {
   override name = "RouteRefusedError";
-  constructor(status: 400 | 403 | 404, description: string) {
+  constructor(status: 400 | 403 | 404, description: string, reason: RefusalReason = "unknown_route", options?: Omit<AuthErrorOptions, "reason">) {
     const message = status === 404 ? "not found" : status === 400 ? `bad request: ${description}` : `forbidden: ${description}`;
-    super("ERR_ROUTE_REFUSED", status, message, {});
+    super("ERR_ROUTE_REFUSED", status, message, {}, { ...options, reason });
   }
 }
 
@@ -142,7 +331,7 @@ export class RouteRefusedError extends AuthError {
  */
 export class KeysUnavailableError extends AuthError {
   override name = "KeysUnavailableError";
-  constructor(retryAfterSeconds: number, options?: { cause?: unknown }) {
+  constructor(retryAfterSeconds: number, options?: AuthErrorOptions) {
     super(
       "ERR_KEYS_UNAVAILABLE",
       503,

@@ -4,7 +4,7 @@
  * checks): errors, configuration, bearer extraction, token verification,
  * principal and tenant rules, pure policy (event permissions, filters, route
  * tables and engine, tool policy), request parsing, `createAuthenticator`,
- * and audit.
+ * audit, and the decision log.
  *
  * Every name is listed: a module's new export is public only once added
  * here. Every exported value is a function, a class or deeply frozen data
@@ -14,9 +14,10 @@
  * `./hono`, and `./auth` (the ready `Auth` instance).
  */
 export {
-  AuthError, type AuthErrorCode, ConfigError, InsufficientScopeError, InvalidRequestError, InvalidTenantIdError,
-  InvalidTenantKeyError, InvalidTokenError, KeysUnavailableError, MissingTenantContextError, MissingTokenError,
-  quoteHeaderValue, REALM, RouteRefusedError, TenantForbiddenError,
+  AuthError, type AuthErrorCode, type AuthErrorOptions, ConfigError, DECISION_ID_HEADER, InsufficientScopeError,
+  InvalidRequestError, InvalidTenantIdError, InvalidTenantKeyError, InvalidTokenError, isRefusalReason,
+  KeysUnavailableError, MissingTenantContextError, MissingTokenError, quoteHeaderValue, REALM, REFUSAL_REASONS,
+  type RefusalReason, type ResourceIds, RouteRefusedError, TenantForbiddenError,
 } from "./errors.ts";
 export { InvalidOptionError, InvalidStoreNamespaceError } from "./errors.ts";
 export { TransactionRolledBackError } from "./errors.ts";
@@ -33,6 +34,11 @@ export {
   DEFAULT_TOKEN_CACHE_MAX_AGE_SECONDS, DEFAULT_TOKEN_CACHE_MAX_ENTRIES, type TokenCacheConfig, toTokenCacheConfig,
 } from "./config/token-cache-config.ts";
 export { CUSTOM_ROUTE_METHODS, type CustomRoute } from "./config/custom-routes-variable.ts";
+export {
+  DECISION_LOG_MODES, DECISION_LOG_SINKS, type DecisionLogConfig, DecisionLogEnvSchema, type DecisionLogMode,
+  type DecisionLogSinkName, DEFAULT_DECISION_LOG_BURST, DEFAULT_DECISION_LOG_WINDOW_SECONDS, readDecisionLogConfig,
+  toDecisionLogConfig,
+} from "./config/decision-log-config.ts";
 export {
   DEFAULT_MAX_TOKEN_BYTES, extractBearerToken, type ExtractBearerTokenOptions, isBearerTokenSyntax, peekBearerToken,
 } from "./bearer/extract-bearer-token.ts";
@@ -71,8 +77,12 @@ export { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH, type JsonNestingScann
 export {
   AUTH_EVENTS, type AuthEvent, type Permission, PERMISSIONS, requiredPermission,
 } from "./policy/event-permission.ts";
-export { isInTenant, tenantFilter, type TenantFilter, tenantStamp, type Visibility } from "./policy/tenant-filter.ts";
-export { isTenantNamespace, requireTenantNamespace, storeNamespaceHint } from "./policy/store-namespace.ts";
+export {
+  isInTenant, outsideReason, tenantFilter, type TenantFilter, tenantOf, tenantStamp, type Visibility,
+} from "./policy/tenant-filter.ts";
+export {
+  isTenantNamespace, namespaceResources, refusedNamespaceReason, requireTenantNamespace, storeNamespaceHint,
+} from "./policy/store-namespace.ts";
 export {
   OPERATOR_ROUTES, type OperatorRoute, type RouteCheck, type RouteProtection, SERVER_ROUTES, type ServerRoute,
 } from "./policy/route-table.ts";
@@ -125,3 +135,21 @@ export {
   AuditLogNotRepairableError, type AuditLogRepair, repairAuditLog, type RepairAuditLogOptions, repairOpenAuditLog,
 } from "./audit/repair-audit-log.ts";
 export { type AuditQuery, matchesAuditQuery } from "./audit/query-audit-log.ts";
+export {
+  buildDecisionEvent, type DecisionAggregate, type DecisionCaller, decisionCaller, type DecisionEvent, type DecisionHost,
+  type DecisionInput, type DecisionOutcome, type DecisionRecord, type DecisionResources, decisionResources,
+  type DecisionSource,
+} from "./decision/decision-event.ts";
+export {
+  createDecisionLog, type DecisionLog, type DecisionLogOptions, type DecisionObserver, type SetTimer,
+} from "./decision/decision-log.ts";
+export { type DecisionSink } from "./decision/decision-sink.ts";
+export { createStderrDecisionSink, type StderrDecisionSinkOptions } from "./decision/stderr-decision-sink.ts";
+export { type AuditDecisionSinkOptions, createAuditDecisionSink } from "./decision/audit-decision-sink.ts";
+export {
+  createFloodBound, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_MAX_KEYS, DEFAULT_FLOOD_WINDOW_MS, type FloodBound,
+  type FloodBoundOptions, type FloodVerdict,
+} from "./decision/flood-bound.ts";
+export { decisionLogFromEnv, sharedDecisionLog } from "./decision/shared-decision-log.ts";
+export { formatDecision } from "./decision/format-decision.ts";
+export { exposeHeaders, REFUSAL_EXPOSED_HEADERS } from "./decision/expose-headers.ts";

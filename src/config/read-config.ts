@@ -7,6 +7,7 @@ import { issuerListVariable, toVerificationConfig, VERIFICATION_ENV, type Verifi
 import { ProviderVariables, readProviderSettings, type ProviderSettings } from "./provider-variables.ts";
 import { TokenCacheEnvSchema, toTokenCacheConfig, type TokenCacheConfig } from "./token-cache-config.ts";
 import { customRoutesVariable, type CustomRoute } from "./custom-routes-variable.ts";
+import { DecisionLogEnvSchema, toDecisionLogConfig, type DecisionLogConfig } from "./decision-log-config.ts";
 
 /** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
 export const SUPPORTED_ALGORITHMS = deepFreeze([
@@ -90,6 +91,12 @@ export interface AuthConfig extends VerificationConfig {
    * `custom-routes-variable.ts`. Default: none (absent).
    */
   customRoutes?: CustomRoute[];
+  /**
+   * `AUTH_DECISION_LOG` (`refusals`, `all`, `off`; default `refusals`) and
+   * `AUTH_DECISION_LOG_SINK` (`stderr`, `audit`; default `stderr`): see
+   * `decision-log-config.ts`. Absent means the defaults.
+   */
+  decisionLog?: DecisionLogConfig;
 }
 
 const parsedUrl = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
@@ -186,6 +193,7 @@ const EnvSchema = z.object({
     .enum(["visible", "hidden"], { error: 'AUTH_SYSTEM_ASSISTANTS must be "visible" or "hidden"' })
     .default("visible"),
   AUTH_CUSTOM_ROUTES: customRoutesVariable.optional(),
+  ...DecisionLogEnvSchema.shape,
 });
 
 /** The environment variables this module reads (frozen). */
@@ -236,5 +244,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     studioAccess: e.AUTH_STUDIO_ACCESS,
     systemAssistants: e.AUTH_SYSTEM_ASSISTANTS,
     customRoutes: e.AUTH_CUSTOM_ROUTES,
+    decisionLog: toDecisionLogConfig(e),
   };
 }

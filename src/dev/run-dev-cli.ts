@@ -2,17 +2,21 @@
  * `dev`: the current app's own `langgraph dev` (resolved from the app's
  * `node_modules`), with this package's auth on a local issuer when no
  * `AUTH_ISSUER` is set (a fresh app has no identity provider yet). Offline:
- * no browser, no analytics.
+ * no browser, no analytics. Each decision event the server writes on
+ * standard error is shown as one readable line.
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { parseEnv } from "node:util";
 import type { CommandIo } from "../cli-kit/command-io.ts";
 import { SIGNAL_EXIT } from "../cli-kit/interrupts.ts";
 import { readConfig } from "../config/read-config.ts";
+import { formatDecision } from "../decision/format-decision.ts";
+import type { DecisionRecord } from "../decision/decision-event.ts";
 import { ConfigError } from "../errors.ts";
 import { DEFAULT_DEV_KEY_DIR, DEV_AUDIENCE, devIssuerPort } from "./dev-issuer-settings.ts";
 import { startLocalIssuer, type LocalIssuer } from "./local-issuer.ts";
@@ -160,7 +164,9 @@ export async function runDevCli(
   if (extra.length) io.stdout.write(`API:          http://localhost:${extra[1]}\n`);
   const child = spawn(process.execPath, [cli, "dev", "--no-browser", ...extra, ...rest], { cwd, env: childEnv, stdio: ["inherit", "pipe", "pipe"] });
   child.stdout.pipe(io.stdout, { end: false });
-  child.stderr.pipe(io.stderr, { end: false });
+  // Each decision event the server writes on standard error (a JSON line) is
+  // shown as one readable line: reason, route and caller, never a token.
+  createInterface({ input: child.stderr, crlfDelay: Infinity }).on("line", (line) => io.stderr.write(`${readableLine(line)}\n`));
   const signals = io.signals ?? process;
   const forward = (name: string) => () => child.kill(name as NodeJS.Signals);
   const handlers = Object.fromEntries(Object.keys(SIGNAL_EXIT).map((name) => [name, forward(name)]));
@@ -173,5 +179,15 @@ export async function runDevCli(
   } finally {
     for (const [name, handler] of Object.entries(handlers)) signals.off(name, handler);
     await issuer?.close();
+  }
+}
+
+/** A decision event's JSON line as one readable line (see docs/observability.md); any other line as it is. */
+function readableLine(line: string): string {
+  if (!line.startsWith('{"type":"auth.decision')) return line;
+  try {
+    return formatDecision(JSON.parse(line) as DecisionRecord);
+  } catch {
+    return line;
   }
 }

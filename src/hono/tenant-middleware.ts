@@ -10,6 +10,10 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { Authenticator } from "../authenticate/create-authenticator.ts";
+import { decisionCaller, type DecisionHost } from "../decision/decision-event.ts";
+import type { DecisionLog } from "../decision/decision-log.ts";
+import { exposeHeaders } from "../decision/expose-headers.ts";
+import { decisionLogFromEnv } from "../decision/shared-decision-log.ts";
 import { AuthError, InsufficientScopeError, InvalidOptionError, MissingTenantContextError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
@@ -25,6 +29,48 @@ export interface TenantMiddlewareOptions {
   authenticator: Pick<Authenticator, "authenticateRequest">;
   /** Permissions every request through this middleware must carry. Default `[]`. */
   permissions?: readonly string[];
+  /**
+   * Where every decision goes (see `src/decision/`). Default: the process's
+   * decision log for `AUTH_DECISION_LOG*` (the one the `Auth` of the same
+   * process uses: one flood bound, one writer).
+   */
+  decisions?: DecisionLog;
+  /**
+   * The `host` its events name: the server the app runs in (`dev`, `js`,
+   * `platform`), or `app` (default) when it is not said.
+   */
+  host?: DecisionHost;
+}
+
+/** The decision log and host of the middleware that authenticated a request, for `requirePermissions` after it. */
+const recorders = new WeakMap<Request, { decisions: DecisionLog; host: DecisionHost }>();
+
+/** The custom route a request is, as its events name it: `METHOD /path` (printable, at most 200 characters). */
+function routeOf(c: Context): string {
+  const route = `${c.req.method} ${c.req.path}`;
+  return /^[\x21-\x7e ]{1,200}$/.test(route) ? route : `${c.req.method} <invalid>`;
+}
+
+/**
+ * Record a refusal and answer it: the `AuthError`'s status, headers and body,
+ * with its decision id (header and body) readable by a browser.
+ */
+function refuse(c: Context, error: AuthError, decisions: DecisionLog, host: DecisionHost, principal: Principal | undefined): Response {
+  const id = decisions.record({
+    host,
+    source: "middleware",
+    outcome: "refused",
+    status: error.status,
+    reason: error.reason,
+    route: routeOf(c),
+    resources: error.resources,
+    caller: decisionCaller(principal),
+  });
+  if (id === undefined || !error.sendsDecisionId) return authErrorResponse(error);
+  // An app's CORS middleware that ran first set its exposed headers on the
+  // response being built; Hono merges them over ours, so the names go there too.
+  c.res.headers.set("Access-Control-Expose-Headers", exposeHeaders(c.res.headers.get("Access-Control-Expose-Headers")));
+  return authErrorResponse(error.withDecisionId(id));
 }
 
 /** Our error as the HTTP answer the LangGraph server would give: status, headers, plain-text body. */
@@ -60,15 +106,23 @@ export function createTenantMiddleware(options: TenantMiddlewareOptions): Middle
   }
   const required = options.permissions ?? [];
   checkPermissions(required, "createTenantMiddleware: options.permissions");
+  const decisions = options.decisions ?? decisionLogFromEnv(process.env);
+  const host = options.host ?? "app";
+  const recorder = { decisions, host };
   return async (c, next) => {
-    let principal: Principal;
+    let principal: Principal | undefined;
     try {
       principal = requirePrincipal(await options.authenticator.authenticateRequest(c.req.raw));
       requireAll(principal, required);
     } catch (error) {
-      if (error instanceof AuthError) return authErrorResponse(error);
+      if (error instanceof AuthError) return refuse(c, error, decisions, host, principal);
+      decisions.record({ host, source: "middleware", outcome: "error", status: 500, reason: "internal_error", route: routeOf(c), caller: decisionCaller(principal) });
       throw error;
     }
+    if (decisions.recordsAllowed) {
+      decisions.record({ host, source: "middleware", outcome: "allowed", status: null, reason: null, route: routeOf(c), caller: decisionCaller(principal) });
+    }
+    recorders.set(c.req.raw, recorder);
     c.set("principal", principal);
     await next();
   };
@@ -91,8 +145,10 @@ export function requirePermissions(...permissions: string[]): MiddlewareHandler<
       if (!principal) throw new InsufficientScopeError(permissions[0]!, "the request was not authenticated by the tenant middleware");
       requireAll(principal, permissions);
     } catch (error) {
-      if (error instanceof AuthError) return authErrorResponse(error);
-      throw error;
+      if (!(error instanceof AuthError)) throw error;
+      // Recorded by the log of the middleware that authenticated the request (the process's, without one).
+      const { decisions, host } = recorders.get(c.req.raw) ?? { decisions: decisionLogFromEnv(process.env), host: "app" as const };
+      return refuse(c, error, decisions, host, principal);
     }
     await next();
   };

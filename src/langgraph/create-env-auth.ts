@@ -8,6 +8,7 @@ import { createRouteGuard } from "./create-route-guard.ts";
 import { createRunCheck } from "./create-run-check.ts";
 import { createTenantAuth } from "./create-tenant-auth.ts";
 import { resolveHost } from "./detect-host.ts";
+import { sharedDecisionLog } from "../decision/shared-decision-log.ts";
 
 /** Options of {@link createAuthFromEnv}. */
 export interface EnvAuthOptions {
@@ -60,5 +61,6 @@ export function createAuthFromEnv(env: Record<string, string | undefined> = proc
     systemAssistants: config.systemAssistants,
     log: options.log,
     env,
+    decisions: sharedDecisionLog(config.decisionLog ?? { mode: "refusals", sink: "stderr" }, env),
   });
 }

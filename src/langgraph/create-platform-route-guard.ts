@@ -37,8 +37,8 @@ export function createPlatformRouteGuard(options: PlatformRouteGuardOptions): Re
   }
   return (request: Request, principal: Principal) => {
     const target = requestTarget(request.url);
-    if (target === undefined) throw new RouteRefusedError(404, "no such route");
+    if (target === undefined) throw new RouteRefusedError(404, "no such route", "unknown_route");
     const decision = policy.decide({ method: request.method, path: target.path, query: target.query }, principal);
-    if (!decision.allow) throw new RouteRefusedError(decision.status, decision.reason);
+    if (!decision.allow) throw new RouteRefusedError(decision.status, decision.reason, decision.reasonCode);
   };
 }

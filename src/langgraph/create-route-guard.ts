@@ -1,7 +1,7 @@
 import { RouteRefusedError, TenantForbiddenError } from "../errors.ts";
 import type { RouteDecision, RoutePolicy, RouteRequest } from "../policy/route-policy.ts";
 import { requestTarget } from "../request/request-target.ts";
-import { isInTenant, type Visibility } from "../policy/tenant-filter.ts";
+import { isInTenant, outsideReason, tenantOf, type Visibility } from "../policy/tenant-filter.ts";
 import { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH, type JsonNestingScanner } from "../request/json-nesting.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { readServerStorage, type ServerStorageSource } from "./server-storage.ts";
@@ -135,20 +135,28 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
   const maxJsonDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
   createJsonNestingScanner(maxJsonDepth); // checks the option now, not on the first request
   const storage = options.storage ?? readServerStorage;
-  const tooDeep = () => new RouteRefusedError(400, `JSON in the request body is nested deeper than ${maxJsonDepth} levels`);
+  const tooDeep = () => new RouteRefusedError(400, `JSON in the request body is nested deeper than ${maxJsonDepth} levels`, "body_too_deep");
 
   /** The storage checks the policy asked for: a run joined by id must be in the caller's tenant (and thread). */
   const checkStorage = async (decision: AllowedDecision, principal: Principal): Promise<void> => {
     const store = await storage();
-    if (!store) throw new TenantForbiddenError("this request cannot be checked outside the LangGraph server");
+    if (!store) throw new TenantForbiddenError("this request cannot be checked outside the LangGraph server", "check_unavailable");
     const runId = decision.params.run_id ?? "";
     const run = await store.getRun(runId);
     const pathThread = decision.params.thread_id;
-    for (const check of decision.checks) {
-      if (check === "run-in-thread" && run?.thread_id !== pathThread) throw new RouteRefusedError(404, "no such run");
-    }
     const thread = run ? await store.getThread(run.thread_id) : undefined;
-    if (!thread || !isInTenant(thread.metadata, principal, visibility)) throw new RouteRefusedError(404, "no such run");
+    // The same answer whatever the reason; the decision log tells them apart:
+    // a run of another tenant (or owner) is a cross-tenant attempt, one that exists nowhere is not.
+    const outside = thread !== undefined && !isInTenant(thread.metadata, principal, visibility);
+    const target = outside ? tenantOf(thread.metadata) : undefined;
+    const noSuchRun = () =>
+      new RouteRefusedError(404, "no such run", outside ? outsideReason(thread.metadata, principal) : "not_found", {
+        resources: { run_id: runId, ...(run ? { thread_id: run.thread_id } : {}), ...(target !== undefined ? { tenant_id: target } : {}) },
+      });
+    for (const check of decision.checks) {
+      if (check === "run-in-thread" && run?.thread_id !== pathThread) throw noSuchRun();
+    }
+    if (!thread || !isInTenant(thread.metadata, principal, visibility)) throw noSuchRun();
   };
 
   /** The storage checks, when the decision asked for any. */
@@ -173,7 +181,7 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
 
   const decideOrThrow = (input: RouteRequest, principal: Principal, found: RouteMatch): AllowedDecision => {
     const decision = options.policy.decide(input, principal, found);
-    if (!decision.allow) throw new RouteRefusedError(decision.status, decision.reason);
+    if (!decision.allow) throw new RouteRefusedError(decision.status, decision.reason, decision.reasonCode, decision.resources && { resources: decision.resources });
     return decision;
   };
 
@@ -181,7 +189,7 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
   const withBody = async (request: Request, principal: Principal, input: RouteRequest, found: RouteMatch): Promise<void> => {
     const body = await readBoundedJson(request, maxBodyBytes, createJsonNestingScanner(maxJsonDepth));
     if (body.kind === "too-large") {
-      throw new RouteRefusedError(403, `the request body is larger than ${maxBodyBytes} bytes`);
+      throw new RouteRefusedError(403, `the request body is larger than ${maxBodyBytes} bytes`, "body_too_large");
     }
     if (body.kind === "too-deep") throw tooDeep();
     if (body.kind === "json") input.body = body.value;
@@ -194,11 +202,11 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
   // is then thrown, else a promise settles it.
   return (request: Request, principal: Principal) => {
     const target = requestTarget(request.url);
-    if (target === undefined) throw new RouteRefusedError(404, "no such route");
+    if (target === undefined) throw new RouteRefusedError(404, "no such route", "unknown_route");
     const input: RouteRequest = { method: request.method, path: target.path, query: target.query };
     const found = options.policy.match(request.method, target.path);
     // `decide` matches again when handed no match: answer an unknown route here, as it would.
-    if (found === undefined) throw new RouteRefusedError(404, "no such route");
+    if (found === undefined) throw new RouteRefusedError(404, "no such route", "unknown_route");
     if (found.route.body) return withBody(request, principal, input, found);
     return finish(request, principal, decideOrThrow(input, principal, found), false);
   };

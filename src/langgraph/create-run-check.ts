@@ -2,7 +2,7 @@ import { AuthError, RouteRefusedError, TenantForbiddenError } from "../errors.ts
 import { isRunnableAssistant } from "../policy/run-assistant.ts";
 import { dropCredentialHeaders, isCredentialHeaderName } from "../policy/credential-headers.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
-import type { Visibility } from "../policy/tenant-filter.ts";
+import { isInTenant, outsideReason, tenantOf, type Visibility } from "../policy/tenant-filter.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { readServerStorage, type ServerStorageSource } from "./server-storage.ts";
 
@@ -53,7 +53,7 @@ export function checkRunOptions(
 ): void {
   const webhook = options.webhook;
   if (webhook !== undefined && webhook !== null && webhook !== "" && !policy.allowsWebhooks(principal)) {
-    throw new TenantForbiddenError("run webhooks are not allowed");
+    throw new TenantForbiddenError("run webhooks are not allowed", "run_option_refused");
   }
   const configurable = (options.config as { configurable?: Record<string, unknown> } | null | undefined)?.configurable;
   if (credentialHeaders === "drop") {
@@ -65,19 +65,20 @@ export function checkRunOptions(
     // dropped and the header stored with the run. The names are not echoed (they are the client's).
     throw new TenantForbiddenError(
       "the run carries a credential-like x-* request header that would be stored with it; strip it at your proxy or leave it out of http.configurable_headers",
+      "run_option_refused",
     );
   }
   // The server prefers a client's `configurable.user_id` over the authenticated
   // identity (ops.mjs), and graphs commonly key memories by it.
   const userId = configurable?.user_id;
   if (userId !== undefined && userId !== null && userId !== principal.identity) {
-    throw new TenantForbiddenError("config.configurable.user_id must be omitted or be your own identity");
+    throw new TenantForbiddenError("config.configurable.user_id must be omitted or be your own identity", "run_option_refused");
   }
   if (
     !policy.allowsLangSmith(principal) &&
     (isSet(options.feedback_keys) || isSet(options.langsmith_tracer) || namesLangSmithProject(options.config))
   ) {
-    throw new TenantForbiddenError(LANGSMITH_REFUSAL);
+    throw new TenantForbiddenError(LANGSMITH_REFUSAL, "run_option_refused");
   }
 }
 
@@ -150,7 +151,7 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
     checkRunOptions(kwargs, principal, options.policy, "drop");
     const langSmithRefused = !options.policy.allowsLangSmith(principal);
     const store = await storage();
-    if (!store) throw new TenantForbiddenError("run creation cannot be checked outside the LangGraph server");
+    if (!store) throw new TenantForbiddenError("run creation cannot be checked outside the LangGraph server", "check_unavailable");
     const assistantId = value.assistant_id;
     const assistant = typeof assistantId === "string" ? await store.getAssistant(assistantId) : undefined;
     if (typeof assistantId !== "string" || !isRunnableAssistant(assistant, principal, visibility)) {
@@ -162,16 +163,37 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
         `No assistant found for "${String(assistantId)}". Make sure the assistant ID is for a valid assistant or a valid graph ID.`,
         // What `new Response(string)` sets, as on the server's own 404.
         { "Content-Type": "text/plain;charset=UTF-8" },
+        {
+          // Same answer, but the decision log tells another tenant's assistant from one that exists nowhere.
+          // The server answers an id it has no assistant for itself, before any handler, with no decision
+          // id: so this answer carries none either.
+          sendsDecisionId: false,
+          reason: assistant ? outsideReason(assistant.metadata, principal) : "not_found",
+          resources: {
+            ...(typeof assistantId === "string" ? { assistant_id: assistantId } : {}),
+            ...(tenantOf(assistant?.metadata) !== undefined ? { tenant_id: tenantOf(assistant?.metadata) } : {}),
+          },
+        },
       );
     }
 
     // The assistant's config is merged under the run's after this check (ops.mjs), so a
     // tenant's assistant could carry the project instead.
-    if (langSmithRefused && namesLangSmithProject(assistant?.config)) throw new TenantForbiddenError(LANGSMITH_REFUSAL);
+    if (langSmithRefused && namesLangSmithProject(assistant?.config)) throw new TenantForbiddenError(LANGSMITH_REFUSAL, "run_option_refused");
 
-    if (typeof value.thread_id === "string" && value.if_not_exists !== "create") {
-      // A foreign thread is refused by the server's own filter (404); a missing one is refused here, the same way.
-      if (!(await store.getThread(value.thread_id))) throw new RouteRefusedError(404, "no such thread");
+    if (typeof value.thread_id === "string") {
+      // Another tenant's thread and one that exists nowhere get the same answer,
+      // from here (the server's own filter would answer the first with an empty
+      // 404 and a missing thread with a 500): only the decision log tells them apart.
+      const thread = await store.getThread(value.thread_id);
+      const resources = { thread_id: value.thread_id };
+      if (thread && !isInTenant(thread.metadata, principal, visibility)) {
+        const target = tenantOf(thread.metadata);
+        throw new RouteRefusedError(404, "no such thread", outsideReason(thread.metadata, principal), {
+          resources: target === undefined ? resources : { ...resources, tenant_id: target },
+        });
+      }
+      if (!thread && value.if_not_exists !== "create") throw new RouteRefusedError(404, "no such thread", "not_found", { resources });
     }
   };
 }

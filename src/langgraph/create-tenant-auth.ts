@@ -14,6 +14,9 @@ import { isPlatformStudioUser, studioDecision } from "./platform-value-rules.ts"
 import { handleTenantEvent, requirePrincipal, type HandlerRequest } from "./tenant-handlers.ts";
 import { requireStudioAuthDisabled } from "./require-studio-auth-disabled.ts";
 import type { RequestGuard } from "./create-route-guard.ts";
+import type { DecisionLog } from "../decision/decision-log.ts";
+import { decisionLogFromEnv } from "../decision/shared-decision-log.ts";
+import { createAuthDecisions } from "./auth-decisions.ts";
 
 /** Options of {@link createTenantAuth}. */
 export interface TenantAuthOptions {
@@ -39,8 +42,16 @@ export interface TenantAuthOptions {
   systemAssistants?: "visible" | "hidden";
   /** Where the start-up line goes. Default `console.info`. */
   log?: (line: string) => void;
-  /** Environment read for `LANGGRAPH_AUTH` (the platform's `auth` section). Default `process.env`. */
+  /**
+   * Environment read for `LANGGRAPH_AUTH` (the platform's `auth` section)
+   * and, without `decisions`, for `AUTH_DECISION_LOG*`. Default `process.env`.
+   */
   env?: Record<string, string | undefined>;
+  /**
+   * Where every decision goes (see `src/decision/`). Default: the process's
+   * decision log for `AUTH_DECISION_LOG*` of `env` (refusals, on standard error).
+   */
+  decisions?: DecisionLog;
 }
 
 /**
@@ -60,6 +71,12 @@ export interface TenantAuthOptions {
  *
  * Without `guard` and `checkRun` only what the handlers see is protected:
  * `src/auth.ts` passes both (see `createAuthFromEnv`).
+ *
+ * Every decision is recorded here, in the wrappers around `authenticate` and
+ * each handler (the guard and the run check only throw coded errors): a
+ * refusal becomes one event of `decisions` and its error carries the
+ * `decision_id` (`X-Decision-Id` header, end of the message); see
+ * `auth-decisions.ts` and docs/observability.md.
  *
  * @throws {ConfigError} host unknown, Studio auth enabled on `langgraph dev`, or `auth.cache` on the platform.
  * @example
@@ -84,24 +101,52 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
   const visibility = options.visibility ?? "tenant";
   const studioAccess = options.studioAccess ?? "none";
   const { authenticator, guard } = options;
+  const record = createAuthDecisions({
+    decisions: options.decisions ?? decisionLogFromEnv(env),
+    host,
+    policy: options.policy,
+    visibility,
+  });
   // Promise chaining rather than an async function: on a cache hit the whole
   // check settles in two promise steps (each one costs extra while the server
-  // tracks async context). Anything the guard throws still rejects.
+  // tracks async context). Anything the guard throws still rejects, recorded.
   const auth = new Auth().authenticate((request: Request) => {
     let pending: Promise<Principal>;
     try {
       pending = authenticator.authenticateRequest(request);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(record.refusedRequest(error, request, undefined));
     }
-    return pending.then((principal) => {
-      const checked = guard?.(request, principal);
-      return checked === undefined ? principal : checked.then(() => principal);
-    });
+    return pending.then(
+      (principal) => {
+        let checked: void | Promise<void>;
+        try {
+          checked = guard?.(request, principal);
+        } catch (error) {
+          throw record.refusedRequest(error, request, principal);
+        }
+        if (checked === undefined) {
+          if (record.allowedRecorded) record.allowedRequest(request, principal);
+          return principal;
+        }
+        return checked.then(
+          () => {
+            if (record.allowedRecorded) record.allowedRequest(request, principal);
+            return principal;
+          },
+          (error: unknown) => {
+            throw record.refusedRequest(error, request, principal);
+          },
+        );
+      },
+      (error: unknown) => {
+        throw record.refusedRequest(error, request, undefined);
+      },
+    );
   });
   const eventOptions = { host, policy: options.policy, systemAssistants: options.systemAssistants ?? "visible" };
   for (const event of AUTH_EVENTS) {
-    const handler = (request: HandlerRequest): TenantFilter | SystemAssistantFilter | undefined | Promise<TenantFilter> => {
+    const decide = (request: HandlerRequest): TenantFilter | SystemAssistantFilter | undefined | Promise<TenantFilter> => {
       // Platform fact: with disable_studio_auth false, LangSmith verifies Studio requests
       // and they reach the handlers as a Studio user (never through our authenticate).
       if (host === "platform" && isPlatformStudioUser(request.user)) return studioDecision(event, request.action, studioAccess);
@@ -111,13 +156,38 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
       const check = options.checkRun(request.value as Record<string, unknown>, requirePrincipal(request.user));
       return check.then(() => filter as TenantFilter);
     };
+    // The one place a handler's decision is recorded.
+    const handler = (request: HandlerRequest): ReturnType<typeof decide> => {
+      let decided: ReturnType<typeof decide>;
+      try {
+        decided = decide(request);
+      } catch (error) {
+        throw record.refusedEvent(error, request);
+      }
+      if (decided instanceof Promise) {
+        return decided.then(
+          (filter) => {
+            record.allowedEvent(request);
+            return filter;
+          },
+          (error: unknown) => {
+            throw record.refusedEvent(error, request);
+          },
+        );
+      }
+      record.allowedEvent(request);
+      return decided;
+    };
     // The SDK types a Promise of a filter as Promise<boolean> | Promise<Filters>; the server accepts either.
     auth.on(event, handler as never);
   }
   // Only the most specific handler runs; this one catches any event the SDK
   // adds later, so nothing falls through to the server's default of "allow".
-  auth.on("*", ({ event }) => {
-    throw new TenantForbiddenError(`"${event}" is not an event this deployment allows`);
+  auth.on("*", (request) => {
+    throw record.refusedEvent(
+      new TenantForbiddenError(`"${request.event}" is not an event this deployment allows`, "event_not_allowed"),
+      request as HandlerRequest,
+    );
   });
   (options.log ?? console.info)(
     hostLogLine({

@@ -32,6 +32,7 @@ export function requireStampableMetadata(value: Mutable, event: string): void {
   if (!isPlainObject(value.metadata)) {
     throw new TenantForbiddenError(
       `${event}: this deployment keeps the tenant stamp only inside a metadata object; send "metadata": {} with the request`,
+      "platform_value_refused",
     );
   }
 }
@@ -47,8 +48,8 @@ export function requireStampableMetadata(value: Mutable, event: string): void {
 export function requireMergeSafeUpdate(value: Mutable): void {
   const sent = value.metadata;
   if (sent === null || sent === undefined) return;
-  if (!isPlainObject(sent)) throw new TenantForbiddenError("metadata must be an object");
-  if (Object.hasOwn(sent, "owner")) throw new TenantForbiddenError('the "owner" metadata key cannot be changed');
+  if (!isPlainObject(sent)) throw new TenantForbiddenError("metadata must be an object", "invalid_value");
+  if (Object.hasOwn(sent, "owner")) throw new TenantForbiddenError('the "owner" metadata key cannot be changed', "platform_value_refused");
 }
 
 /**
@@ -79,10 +80,10 @@ const OPERATOR_READS = new Set(["read", "search", "get", "list_namespaces"]);
  */
 export function studioDecision(event: string, action: string, access: "none" | "operator"): undefined {
   if (access !== "operator") {
-    throw new TenantForbiddenError("LangGraph Studio users have no access here (AUTH_STUDIO_ACCESS=none)");
+    throw new TenantForbiddenError("LangGraph Studio users have no access here (AUTH_STUDIO_ACCESS=none)", "studio_access_refused");
   }
   if (!OPERATOR_READS.has(action)) {
-    throw new TenantForbiddenError(`the Studio operator view is read-only ("${event}" is a write)`);
+    throw new TenantForbiddenError(`the Studio operator view is read-only ("${event}" is a write)`, "studio_access_refused");
   }
   return undefined;
 }
@@ -103,6 +104,7 @@ export function requireCronTiedToThread(value: Mutable, statelessAllowed: boolea
   if ((typeof threadId !== "string" || threadId === "") && !statelessAllowed) {
     throw new TenantForbiddenError(
       "a cron without a thread cannot be tied to your tenant; create it on a thread (POST /threads/{thread_id}/runs/crons)",
+      "platform_value_refused",
     );
   }
 }

@@ -77,19 +77,97 @@ export const readServerStorage: ServerStorageSource = async () => {
   // resolved them apart, or a server run from another install): each has its
   // own request context, so ask the server's copy too.
   if (ops === undefined) {
-    const serverTryGetContext = await (serverContextStorage ??= importServerContextStorage(process.argv[1]));
+    const serverTryGetContext = await loadServerContextStorage();
     if (serverTryGetContext) ops = opsFrom(serverTryGetContext);
   }
   if (!isOps(ops)) return undefined;
-  const found = ops;
+  return wrapOps(ops);
+};
+
+type TryGetContext = () => unknown;
+
+/**
+ * The parts of the LangGraph server's Hono context the decision log reads:
+ * the request, the response being built (its headers), the Node response
+ * (`env.outgoing` of `@hono/node-server`, to learn the final status) and the
+ * storage (`var.LANGGRAPH_OPS`).
+ */
+export interface ServerRequestContext {
+  req: { raw: Request };
+  res: Response;
+  env?: { outgoing?: ServerOutgoing } | undefined;
+  var?: Record<string, unknown>;
+  /** Hono's per-request variables (a `Map` inside the context). */
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+}
+
+/** The Node `ServerResponse` behind a request: its status once answered, and its `close`. */
+export interface ServerOutgoing {
+  statusCode: number;
+  once(event: "close", listener: () => void): unknown;
+}
+
+let resolvedServerTryGetContext: TryGetContext | undefined;
+
+function asRequestContext(value: unknown): ServerRequestContext | undefined {
+  const c = value as Partial<ServerRequestContext> | null | undefined;
+  return c !== null && typeof c === "object" && c.req?.raw instanceof Request && typeof c.get === "function" && typeof c.set === "function"
+    ? (c as ServerRequestContext)
+    : undefined;
+}
+
+/**
+ * The server's Hono context of the request being handled, read synchronously
+ * (no promise on the request's path), or `undefined` outside the server (the
+ * platform's worker, a test). Where the server's `hono` is another copy than
+ * ours, its context is found once that copy has been loaded (the first call
+ * starts loading it; see {@link readServerStorage}).
+ *
+ * @example
+ * const c = currentServerContext();
+ * c?.res.headers.get("access-control-expose-headers");
+ */
+export function currentServerContext(): ServerRequestContext | undefined {
+  let found: unknown;
+  try {
+    found = tryGetContext();
+  } catch {
+    found = undefined;
+  }
+  if (found === undefined && resolvedServerTryGetContext !== undefined) {
+    try {
+      found = resolvedServerTryGetContext();
+    } catch {
+      found = undefined;
+    }
+  } else if (found === undefined) {
+    void loadServerContextStorage();
+  }
+  return asRequestContext(found);
+}
+
+/**
+ * Unfiltered reads of the storage a server context carries, or `undefined`
+ * when it carries none. Synchronous: usable after the request, from its
+ * context, when the request context is gone.
+ *
+ * @example
+ * const storage = storageOfContext(c);
+ * const thread = await storage?.getThread(threadId);
+ */
+export function storageOfContext(c: ServerRequestContext): ServerStorage | undefined {
+  const ops = c.var?.LANGGRAPH_OPS;
+  return isOps(ops) ? wrapOps(ops) : undefined;
+}
+
+function wrapOps(found: Ops): ServerStorage {
   return {
     getAssistant: (id) => orUndefined(() => found.assistants.get(id, undefined)),
     getThread: (id) => orUndefined(() => found.threads.get(id, undefined)),
     getRun: (id) => orUndefined(() => found.runs.get(id, undefined, undefined)),
   };
-};
-
-type TryGetContext = () => unknown;
+}
 
 function opsFrom(read: TryGetContext): unknown {
   try {
@@ -100,6 +178,12 @@ function opsFrom(read: TryGetContext): unknown {
 }
 
 let serverContextStorage: Promise<TryGetContext | undefined> | undefined;
+
+/** Load the server's own `tryGetContext` once (see {@link importServerContextStorage}); remembered for synchronous reads. */
+function loadServerContextStorage(): Promise<TryGetContext | undefined> {
+  serverContextStorage ??= importServerContextStorage(process.argv[1]).then((found) => (resolvedServerTryGetContext = found));
+  return serverContextStorage;
+}
 
 /**
  * `tryGetContext` of the `hono` the LangGraph server itself imports: resolved

@@ -37,19 +37,19 @@ type Mutable = Record<string, unknown>;
 export function requirePrincipal(user: unknown): Principal {
   const u = user as Partial<Principal> | null | undefined;
   if (!u || typeof u.identity !== "string" || u.identity === "" || !isTenantId(u.tenant_id) || !Array.isArray(u.permissions)) {
-    throw new TenantForbiddenError("this caller has no tenant");
+    throw new TenantForbiddenError("this caller has no tenant", "no_tenant");
   }
   return u as Principal;
 }
 
 function requirePermissionFor(event: string, principal: Principal): void {
   const needed = requiredPermission(event);
-  if (!needed) throw new TenantForbiddenError(`"${event}" is not an event this deployment allows`);
+  if (!needed) throw new TenantForbiddenError(`"${event}" is not an event this deployment allows`, "event_not_allowed");
   if (!principal.permissions.includes(needed)) throw new InsufficientScopeError(needed);
 }
 
 function asObject(value: unknown): Mutable {
-  if (value === null || typeof value !== "object") throw new TenantForbiddenError("the request has no body to check");
+  if (value === null || typeof value !== "object") throw new TenantForbiddenError("the request has no body to check", "invalid_value");
   return value as Mutable;
 }
 
@@ -90,11 +90,11 @@ function pinUpdateMetadata(value: Mutable, principal: Principal): void {
  */
 function requireTenantAssistantWrite(value: Mutable, action: string): void {
   if (action === "create" && isUuidV5(value.assistant_id)) {
-    throw new TenantForbiddenError("version-5 UUIDs are reserved for system assistants; omit assistant_id or use another UUID");
+    throw new TenantForbiddenError("version-5 UUIDs are reserved for system assistants; omit assistant_id or use another UUID", "system_assistant_write");
   }
   const metadata = value.metadata;
   if (metadata !== null && typeof metadata === "object" && Object.hasOwn(metadata, "created_by")) {
-    throw new TenantForbiddenError('the "created_by" metadata key is reserved');
+    throw new TenantForbiddenError('the "created_by" metadata key is reserved', "system_assistant_write");
   }
 }
 
@@ -133,14 +133,14 @@ function applyPlatformRules(request: HandlerRequest, principal: Principal, polic
     if (request.action === "create") requireCronTiedToThread(value, policy.unlocks("crons", principal));
     if ((request.action === "create" || request.action === "update") && value.payload !== undefined && value.payload !== null) {
       const payload = value.payload;
-      if (typeof payload !== "object" || Array.isArray(payload)) throw new TenantForbiddenError("the cron payload must be an object");
+      if (typeof payload !== "object" || Array.isArray(payload)) throw new TenantForbiddenError("the cron payload must be an object", "invalid_value");
       checkRunOptions(payload as RunOptionsInput, principal, policy as RoutePolicy, "refuse");
     }
     return;
   }
   if (request.resource === "assistants" && (request.action === "create" || request.action === "update")) {
     if (namesLangSmithProject(value.config) && !policy.allowsLangSmith(principal)) {
-      throw new TenantForbiddenError(LANGSMITH_REFUSAL);
+      throw new TenantForbiddenError(LANGSMITH_REFUSAL, "run_option_refused");
     }
   }
   if (request.action === "create" || request.action === "create_run") requireStampableMetadata(value, request.event);
@@ -206,6 +206,6 @@ export function handleTenantEvent(
     case "search":
       return filter;
     default:
-      throw new TenantForbiddenError(`"${request.event}" is not an event this deployment allows`);
+      throw new TenantForbiddenError(`"${request.event}" is not an event this deployment allows`, "event_not_allowed");
   }
 }

@@ -1,6 +1,7 @@
+import type { RefusalReason, ResourceIds } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { PLATFORM_ROUTES } from "./platform-routes.ts";
-import { isTenantNamespace, storeNamespaceHint } from "./store-namespace.ts";
+import { isTenantNamespace, namespaceResources, refusedNamespaceReason, storeNamespaceHint } from "./store-namespace.ts";
 import { OPERATOR_ROUTES, SERVER_ROUTES, type OperatorRoute, type RouteCheck, type ServerRoute } from "./route-table.ts";
 
 /**
@@ -23,7 +24,17 @@ export interface RouteRequest {
 /** The policy's answer. */
 export type RouteDecision =
   | { allow: true; route: ServerRoute; params: Record<string, string>; checks: readonly RouteCheck[] }
-  | { allow: false; route: ServerRoute | undefined; status: 403 | 404; reason: string };
+  | {
+      allow: false;
+      route: ServerRoute | undefined;
+      status: 403 | 404;
+      /** What the refusal says (the error's description). */
+      reason: string;
+      /** Why, from `REFUSAL_REASONS` (what the decision log records). */
+      reasonCode: RefusalReason;
+      /** The resources the refused request named, when the decision read them (a store prefix). */
+      resources?: ResourceIds;
+    };
 
 /** Options of {@link createRoutePolicy}. */
 export interface RoutePolicyOptions {
@@ -120,8 +131,8 @@ function hasWebhook(body: unknown): boolean {
   return isRecord(body) && body.webhook !== undefined && body.webhook !== null && body.webhook !== "";
 }
 
-function refuse(route: ServerRoute | undefined, status: 403 | 404, reason: string): RouteDecision {
-  return { allow: false, route, status, reason };
+function refuse(route: ServerRoute | undefined, status: 403 | 404, reason: string, reasonCode: RefusalReason, resources?: ResourceIds): RouteDecision {
+  return resources === undefined ? { allow: false, route, status, reason, reasonCode } : { allow: false, route, status, reason, reasonCode, resources };
 }
 
 /**
@@ -217,22 +228,22 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
     unlocks: unlocked,
     decide(request, principal, matched) {
       const found = matched ?? match(request.method, request.path);
-      if (!found) return refuse(undefined, 404, "no such route");
+      if (!found) return refuse(undefined, 404, "no such route", "unknown_route");
       const { route, params } = found;
       if (route.operator && !unlocked(route.operator, principal)) {
         // 404 hides what is not offered at all; the permission name is not disclosed.
-        return refuse(route, 404, `${route.id} is not available`);
+        return refuse(route, 404, `${route.id} is not available`, "operator_only");
       }
       if (route.id === "assistants.delete" && request.query.get("delete_threads") === "true" && !unlocked("delete-threads", principal)) {
-        return refuse(route, 403, "delete_threads=true deletes threads of every tenant that name this assistant; delete threads one by one");
+        return refuse(route, 403, "delete_threads=true deletes threads of every tenant that name this assistant; delete threads one by one", "operator_only");
       }
       switch (route.body) {
         case "run":
-          if (hasWebhook(request.body) && !unlocked("webhooks", principal)) return refuse(route, 403, "run webhooks are not allowed");
+          if (hasWebhook(request.body) && !unlocked("webhooks", principal)) return refuse(route, 403, "run webhooks are not allowed", "run_option_refused");
           break;
         case "run-batch":
           if (Array.isArray(request.body) && request.body.some(hasWebhook) && !unlocked("webhooks", principal)) {
-            return refuse(route, 403, "run webhooks are not allowed");
+            return refuse(route, 403, "run webhooks are not allowed", "run_option_refused");
           }
           break;
         case "store-search":
@@ -241,7 +252,9 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
           if (!isRecord(request.body)) break;
           const prefix = route.body === "store-search" ? request.body.namespace_prefix : request.body.prefix;
           // Same words as the store handler, which checks the same thing again.
-          if (!isTenantNamespace(prefix, principal)) return refuse(route, 403, storeNamespaceHint(principal.tenant_id));
+          if (!isTenantNamespace(prefix, principal)) {
+            return refuse(route, 403, storeNamespaceHint(principal.tenant_id), refusedNamespaceReason(prefix), namespaceResources(prefix));
+          }
           break;
         }
         default:

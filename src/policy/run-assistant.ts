@@ -1,7 +1,13 @@
 import { createHash } from "node:crypto";
 import { TenantForbiddenError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
-import { isInTenant, type Visibility } from "./tenant-filter.ts";
+import { isInTenant, outsideReason, tenantOf, type Visibility } from "./tenant-filter.ts";
+
+/** The owner tenant of stored metadata, as a refusal's resources name it. */
+const targetOf = (metadata: unknown): { tenant_id?: string } => {
+  const tenant = tenantOf(metadata);
+  return tenant === undefined ? {} : { tenant_id: tenant };
+};
 
 /**
  * The namespace the LangGraph server derives system assistant ids from
@@ -95,6 +101,10 @@ export function requireRunnableAssistant(
   visibility: Visibility,
 ): void {
   if (!isRunnableAssistant(assistant, principal, visibility)) {
-    throw new TenantForbiddenError("this assistant cannot be run by your tenant");
+    throw new TenantForbiddenError(
+      "this assistant cannot be run by your tenant",
+      assistant ? outsideReason(assistant.metadata, principal) : "not_found",
+      { resources: { ...(typeof assistant?.assistant_id === "string" ? { assistant_id: assistant.assistant_id } : {}), ...targetOf(assistant?.metadata) } },
+    );
   }
 }

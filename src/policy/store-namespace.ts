@@ -1,7 +1,7 @@
-import { RouteRefusedError, TenantForbiddenError } from "../errors.ts";
+import { RouteRefusedError, TenantForbiddenError, type RefusalReason, type ResourceIds } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
-import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
+import { tenantIdFromNamespaceLabel, tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
 
 /**
  * Require that a store namespace lies inside the caller's tenant: its first
@@ -25,14 +25,43 @@ export function requireTenantNamespace(
   options: { owner?: boolean } = {},
 ): void {
   if (!isTenantNamespace(namespace, principal)) {
-    throw new TenantForbiddenError(storeNamespaceHint(principal.tenant_id));
+    throw new TenantForbiddenError(storeNamespaceHint(principal.tenant_id), refusedNamespaceReason(namespace), { resources: namespaceResources(namespace) });
   }
   if (namespace.some((label) => typeof label !== "string" || label.includes(":"))) {
-    throw new RouteRefusedError(400, 'store namespace labels cannot contain ":"');
+    throw new RouteRefusedError(400, 'store namespace labels cannot contain ":"', "store_namespace_refused");
   }
   if (options.owner && namespace[1] !== principal.identity) {
-    throw new TenantForbiddenError("store namespaces must be [tenant, user, ...] with owner visibility");
+    throw new TenantForbiddenError("store namespaces must be [tenant, user, ...] with owner visibility", "cross_owner", { resources: namespaceResources(namespace) });
   }
+}
+
+/**
+ * Why a namespace outside the caller's tenant is refused: its first label is
+ * another tenant's label (`cross_tenant`), or it names no tenant at all
+ * (`store_namespace_refused`: none, empty, not a label).
+ *
+ * @example
+ * refusedNamespaceReason(["globex", "notes"]); // "cross_tenant"
+ */
+export function refusedNamespaceReason(namespace: unknown): Extract<RefusalReason, "cross_tenant" | "store_namespace_refused"> {
+  const first = Array.isArray(namespace) ? (namespace[0] as unknown) : undefined;
+  return typeof first === "string" && tenantIdFromNamespaceLabel(first) !== undefined ? "cross_tenant" : "store_namespace_refused";
+}
+
+/**
+ * A namespace as a refusal records it, for the decision log: its labels
+ * (when all are strings) and the tenant its first label names.
+ *
+ * @example
+ * namespaceResources(["globex", "notes"]); // { namespace: ["globex", "notes"], tenant_id: "globex" }
+ */
+export function namespaceResources(namespace: unknown): ResourceIds {
+  if (!Array.isArray(namespace)) return {};
+  const tenant = tenantIdFromNamespaceLabel(namespace[0]);
+  return {
+    ...(namespace.every((label) => typeof label === "string") ? { namespace: namespace as string[] } : {}),
+    ...(tenant !== undefined ? { tenant_id: tenant } : {}),
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { MissingTenantContextError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
+import type { RefusalReason } from "../errors.ts";
 
 /** Visibility inside a tenant: shared by members, or per owner. */
 export type Visibility = "tenant" | "owner";
@@ -64,4 +65,28 @@ export function isInTenant(metadata: unknown, principal: Principal, visibility: 
   if (metadata === null || typeof metadata !== "object" || !isScopedPrincipal(principal)) return false;
   const record = metadata as Record<string, unknown>;
   return Object.entries(tenantFilter(principal, visibility)).every(([key, expected]) => record[key] === expected);
+}
+
+/**
+ * The tenant stored metadata names (`tenant_id`), or `undefined`.
+ *
+ * @example
+ * tenantOf(thread.metadata); // "acme"
+ */
+export function tenantOf(metadata: unknown): string | undefined {
+  const tenant = metadata !== null && typeof metadata === "object" ? (metadata as Record<string, unknown>).tenant_id : undefined;
+  return typeof tenant === "string" && tenant !== "" ? tenant : undefined;
+}
+
+/**
+ * Why stored metadata that fails {@link isInTenant} is not the caller's: it
+ * belongs to another tenant (`cross_tenant`), or, with `owner` visibility,
+ * to another member of the caller's own tenant (`cross_owner`).
+ *
+ * @example
+ * outsideReason(thread.metadata, principal); // "cross_tenant" for another tenant's thread
+ */
+export function outsideReason(metadata: unknown, principal: Principal): Extract<RefusalReason, "cross_tenant" | "cross_owner"> {
+  const tenant = metadata !== null && typeof metadata === "object" ? (metadata as Record<string, unknown>).tenant_id : undefined;
+  return tenant === principal.tenant_id ? "cross_owner" : "cross_tenant";
 }

@@ -10,6 +10,10 @@ import { InvalidOptionError } from "../errors.ts";
 import { canonicalJson } from "../audit/canonical-json.ts";
 import { readToolCaller, type Named, type ToolPolicy } from "../policy/tool-policy.ts";
 import type { Principal } from "../tenant/principal.ts";
+import type { RefusalReason } from "../errors.ts";
+import { decisionCaller, type DecisionHost } from "../decision/decision-event.ts";
+import type { DecisionLog } from "../decision/decision-log.ts";
+import { decisionLogFromEnv } from "../decision/shared-decision-log.ts";
 
 /** A tool a `ToolNode` accepts. */
 export type GuardableTool = ConstructorParameters<typeof ToolNode>[0][number];
@@ -64,6 +68,15 @@ export interface ToolGuardOptions {
   timer?: () => number;
   /** The `call_id` linking a call's records (unique per call). Default `crypto.randomUUID`. */
   callId?: () => string;
+  /**
+   * Where refusals are also recorded as decision events (source
+   * `tool_guard`, reason code, `decision_id`; see `src/decision/`). Default:
+   * the process's decision log for `AUTH_DECISION_LOG*`. The refused
+   * record carries the same `reason_code` and `decision_id` either way.
+   */
+  decisions?: DecisionLog;
+  /** The `host` of those events. Default `app` (the graph is not told which server runs it). */
+  host?: DecisionHost;
 }
 
 /** Tool binding and execution for one policy and one audit log. */
@@ -149,6 +162,8 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
     throw new TypeError("createToolGuard: options.callId must be a function");
   }
   const makeCallId = options.callId ?? (() => randomUUID());
+  const decisions = options.decisions ?? decisionLogFromEnv(process.env);
+  const host = options.host ?? "app";
   const callId = () => {
     const id = makeCallId();
     // The record's schema bounds it; a bad id would only surface at verify time.
@@ -174,16 +189,16 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
       call_id: callId(),
     };
     let argsDigest: string;
-    let refusal: string | undefined;
+    let refusal: { reason: string; code: RefusalReason } | undefined;
     try {
       argsDigest = digestArguments(call.args ?? {});
     } catch {
       argsDigest = digestArguments(null);
-      refusal = "the arguments have no JSON form";
+      refusal = { reason: "the arguments have no JSON form", code: "tool_arguments_unreadable" };
     }
-    if (!caller.user) refusal ??= "the run has no authenticated user";
-    else if (!available.has(name)) refusal ??= "no tool of this name is installed";
-    else if (!policy.isAllowed(caller.user, name)) refusal ??= "the policy does not allow this tool for this user";
+    if (!caller.user) refusal ??= { reason: "the run has no authenticated user", code: "tool_run_unauthenticated" };
+    else if (!available.has(name)) refusal ??= { reason: "no tool of this name is installed", code: "tool_unknown" };
+    else if (!policy.isAllowed(caller.user, name)) refusal ??= { reason: "the policy does not allow this tool for this user", code: "tool_not_allowed" };
     let captured: unknown;
     if (refusal === undefined && options.captureArguments) {
       // A redaction hook that fails must not let unredacted arguments through
@@ -192,16 +207,30 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
         captured = options.captureArguments(call.args, name);
         if (captured !== undefined) canonicalJson(captured); // must have a JSON form to be sealed
       } catch {
-        refusal = "the argument capture hook failed";
+        refusal = { reason: "the argument capture hook failed", code: "tool_capture_failed" };
       }
     }
 
     // Every record of this call: the same caller, tool, call_id and digest.
-    const write = (decision: AuditDecision, reason: string | null, more: Partial<Pick<AuditEntry, "duration_ms" | "args">> = {}) =>
-      audit.record({ ...base, time: clock().toISOString(), decision, reason, duration_ms: 0, args_sha256: argsDigest, ...more });
+    const write = (
+      decision: AuditDecision,
+      reason: string | null,
+      more: Partial<Pick<AuditEntry, "duration_ms" | "args" | "reason_code" | "decision_id">> = {},
+    ) => audit.record({ ...base, time: clock().toISOString(), decision, reason, duration_ms: 0, args_sha256: argsDigest, ...more });
 
     if (refusal !== undefined) {
-      await write("refused", refusal);
+      // The decision is recorded once, here (the tool's name stays in the audit record only: the model chose it).
+      const recorded = decisions.record({
+        host,
+        source: "tool_guard",
+        outcome: "refused",
+        status: null,
+        reason: refusal.code,
+        event: "tool_call",
+        resources: { ...(caller.thread_id ? { thread_id: caller.thread_id } : {}), ...(caller.run_id ? { run_id: caller.run_id } : {}) },
+        caller: decisionCaller(caller.user),
+      });
+      await write("refused", refusal.reason, { reason_code: refusal.code, decision_id: recorded ?? randomUUID() });
       return refusalMessage({ ...call, name });
     }
 

@@ -139,14 +139,14 @@ export function toPrincipal(
   } else {
     const raw = tenantValue(readClaim(claims, mapping.tenantClaim), mapping.tenantShape ?? "string", mapping.tenantClaim);
     if (raw === undefined || raw === null || raw === "") {
-      throw new InvalidTokenError(`missing tenant claim "${mapping.tenantClaim}"`);
+      throw new InvalidTokenError(`missing tenant claim "${mapping.tenantClaim}"`, { reason: "invalid_tenant_claim" });
     }
     if (!isTenantId(raw)) {
-      throw new InvalidTokenError(`the tenant claim "${mapping.tenantClaim}" is not a valid tenant id`);
+      throw new InvalidTokenError(`the tenant claim "${mapping.tenantClaim}" is not a valid tenant id`, { reason: "invalid_tenant_claim" });
     }
     tenantId = raw;
     if (mapping.tenantInIssuer && !issuerNamesTenant(claims.iss, tenantId)) {
-      throw new InvalidTokenError(`the tenant claim "${mapping.tenantClaim}" does not match the token's issuer`);
+      throw new InvalidTokenError(`the tenant claim "${mapping.tenantClaim}" does not match the token's issuer`, { reason: "invalid_tenant_claim" });
     }
   }
 
@@ -215,7 +215,7 @@ function tenantValue(raw: unknown, shape: "string" | "single", claim: string): u
   if (Array.isArray(raw)) entries = raw;
   else if (raw !== null && typeof raw === "object") entries = Object.keys(raw);
   if (entries === undefined) return raw;
-  if (entries.length > 1) throw new InvalidTokenError(`the tenant claim "${claim}" names more than one tenant`);
+  if (entries.length > 1) throw new InvalidTokenError(`the tenant claim "${claim}" names more than one tenant`, { reason: "invalid_tenant_claim" });
   return entries[0];
 }
 

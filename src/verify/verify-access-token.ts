@@ -146,6 +146,7 @@ export function toAuthError(error: unknown): AuthError {
   if (error instanceof errors.JWTExpired) {
     return new InvalidTokenError(error.claim === "iat" ? "the token is older than the maximum token age" : "the token has expired", {
       cause: error,
+      reason: "expired_token",
     });
   }
   if (error instanceof errors.JWTClaimValidationFailed) {

@@ -12,7 +12,7 @@ import { join, posix, relative } from "node:path";
 import ts from "typescript";
 import { PROJECT_ROOT } from "../support/langgraph-dev.ts";
 
-/** Layers from the bottom; a file imports only its own layer and those below. Adapters (rank 9) never import each other. */
+/** Layers from the bottom; a file imports only its own layer and those below. Adapters (rank 10) never import each other. */
 const LAYERS: ReadonlyArray<{ name: string; rank: number; libraries?: RegExp }> = [
   { name: "src/errors.ts", rank: 0 },
   { name: "src/lib", rank: 0 },
@@ -24,24 +24,26 @@ const LAYERS: ReadonlyArray<{ name: string; rank: number; libraries?: RegExp }> 
   { name: "src/policy", rank: 6 },
   { name: "src/audit", rank: 7 },
   { name: "src/authenticate", rank: 8 },
+  // The decision log: events, ids, flood bound, sinks. Only the adapters (the wrappers at the edge) record.
+  { name: "src/decision", rank: 9 },
   // The LangGraph server is built on Hono: its storage context comes from hono/context-storage.
-  { name: "src/langgraph", rank: 9, libraries: /^(@langchain\/|hono(\/|$))/ },
-  { name: "src/runtime", rank: 9, libraries: /^@langchain\// },
-  { name: "src/pg", rank: 9, libraries: /^pg$/ },
-  { name: "src/hono", rank: 9, libraries: /^hono(\/|$)/ },
+  { name: "src/langgraph", rank: 10, libraries: /^(@langchain\/|hono(\/|$))/ },
+  { name: "src/runtime", rank: 10, libraries: /^@langchain\// },
+  { name: "src/pg", rank: 10, libraries: /^pg$/ },
+  { name: "src/hono", rank: 10, libraries: /^hono(\/|$)/ },
   // What the commands share; it loads pg only with a dynamic import, when a command is asked to use a database (checked below).
-  { name: "src/cli-kit", rank: 10, libraries: /^pg$/ },
+  { name: "src/cli-kit", rank: 11, libraries: /^pg$/ },
   // The commands of the bin (tools): each reaches the core, the adapters' library-free parts and cli-kit, never another tool.
-  { name: "src/check-isolation", rank: 11 },
-  { name: "src/offboard", rank: 11 },
-  { name: "src/audit-cli", rank: 11 },
-  { name: "src/dev", rank: 11 },
-  { name: "src/index.ts", rank: 12 },
-  { name: "src/auth.ts", rank: 12, libraries: /^@langchain\/langgraph-sdk\/auth$/ },
-  { name: "src/cli.ts", rank: 12 },
+  { name: "src/check-isolation", rank: 12 },
+  { name: "src/offboard", rank: 12 },
+  { name: "src/audit-cli", rank: 12 },
+  { name: "src/dev", rank: 12 },
+  { name: "src/index.ts", rank: 13 },
+  { name: "src/auth.ts", rank: 13, libraries: /^@langchain\/langgraph-sdk\/auth$/ },
+  { name: "src/cli.ts", rank: 13 },
 ];
-const ADAPTER = 9;
-const TOOL = 11;
+const ADAPTER = 10;
+const TOOL = 12;
 /** Libraries only an adapter may load: importing the core must not pull them in. */
 const ADAPTER_LIBRARIES = /^(@langchain\/|hono(\/|$)|pg$)/;
 
@@ -211,6 +213,10 @@ describe("layers (docs/architecture.md)", () => {
     expect(srcImportProblem("src/offboard/tenant-api.ts", "../cli-kit/http-client.ts")).toBeUndefined();
     expect(srcImportProblem("src/cli-kit/http-client.ts", "../offboard/tenant-api.ts")).toMatch(/a higher layer/);
     expect(srcImportProblem("src/offboard/offboard.ts", "pg")).toMatch(/only its adapter folder/);
+    expect(srcImportProblem("src/decision/decision-log.ts", "../langgraph/auth-decisions.ts")).toMatch(/a higher layer/);
+    expect(srcImportProblem("src/decision/decision-log.ts", "hono")).toMatch(/only its adapter folder/);
+    expect(srcImportProblem("src/audit/audit-log.ts", "../decision/decision-log.ts")).toMatch(/a higher layer/);
+    expect(srcImportProblem("src/hono/tenant-middleware.ts", "../decision/decision-log.ts")).toBeUndefined();
     expect(helperImportProblem("bench/server.ts", "../scripts/lib/x.ts")).toMatch(/not scripts/);
     expect(helperImportProblem("test/verify/x.test.ts", "../../bench/lib/markdown-table.ts")).toMatch(/benches only/);
     expect(helperImportProblem("test/support/postgres.ts", "../../scripts/dev.ts")).toMatch(/not scripts/);

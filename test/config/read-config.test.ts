@@ -45,6 +45,7 @@ describe("readConfig", () => {
       server: undefined,
       studioAccess: "none",
       systemAssistants: "visible",
+      decisionLog: { mode: "refusals", sink: "stderr", windowSeconds: 60, burst: 20 },
     });
     expect(DEFAULT_ALGORITHMS).toEqual(["RS256", "PS256", "ES256", "EdDSA"]);
   });
@@ -76,6 +77,10 @@ describe("readConfig", () => {
       AUTH_SERVER: "platform",
       AUTH_STUDIO_ACCESS: "operator",
       AUTH_SYSTEM_ASSISTANTS: "hidden",
+      AUTH_DECISION_LOG: " ALL ",
+      AUTH_DECISION_LOG_SINK: "audit",
+      AUTH_DECISION_LOG_WINDOW: "5",
+      AUTH_DECISION_LOG_BURST: "0",
     });
     expect(config).toEqual({
       issuer: "https://tenant.eu.auth0.com/",
@@ -115,6 +120,7 @@ describe("readConfig", () => {
       server: "platform",
       studioAccess: "operator",
       systemAssistants: "hidden",
+      decisionLog: { mode: "all", sink: "audit", windowSeconds: 5, burst: 0 },
     });
   });
 
@@ -135,6 +141,8 @@ describe("readConfig", () => {
         "AUTH_SERVER", "AUTH_STUDIO_ACCESS", "AUTH_SYSTEM_ASSISTANTS",
         // custom-routes-variable.ts
         "AUTH_CUSTOM_ROUTES",
+        // decision-log-config.ts
+        "AUTH_DECISION_LOG", "AUTH_DECISION_LOG_SINK", "AUTH_DECISION_LOG_WINDOW", "AUTH_DECISION_LOG_BURST",
       ].sort(),
     );
   });
@@ -174,6 +182,10 @@ describe("readConfig", () => {
         AUTH_STUDIO_ACCESS: "all",
         AUTH_SYSTEM_ASSISTANTS: "shown",
         AUTH_CUSTOM_ROUTES: "GET custom",
+        AUTH_DECISION_LOG: "errors",
+        AUTH_DECISION_LOG_SINK: "syslog",
+        AUTH_DECISION_LOG_WINDOW: "0",
+        AUTH_DECISION_LOG_BURST: "many",
       });
     } catch (caught) {
       error = caught as ConfigError;
@@ -195,6 +207,10 @@ describe("readConfig", () => {
     expect(message).toContain('AUTH_SERVER must be "dev" (langgraph dev), "platform" (LangGraph Platform) or "js" (startServer)');
     expect(message).toContain('AUTH_STUDIO_ACCESS must be "none" or "operator"');
     expect(message).toContain('AUTH_SYSTEM_ASSISTANTS must be "visible" or "hidden"');
+    expect(message).toContain('AUTH_DECISION_LOG must be "refusals", "all" or "off"');
+    expect(message).toContain('AUTH_DECISION_LOG_SINK must be "stderr" or "audit"');
+    expect(message).toContain("AUTH_DECISION_LOG_WINDOW must be a whole number of seconds from 1 to 3600");
+    expect(message).toContain("AUTH_DECISION_LOG_BURST must be a whole number from 0 to 1000");
     // One line per problem, each starting with the variable it is about.
     for (const problem of error!.problems) expect(problem).toMatch(/^AUTH_[A-Z_]+/);
   });

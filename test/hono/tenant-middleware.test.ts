@@ -7,7 +7,10 @@ import { Hono } from "hono";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { createAuthenticator, type Authenticator } from "../../src/authenticate/create-authenticator.ts";
 import { readConfig } from "../../src/config/read-config.ts";
+import { cors } from "hono/cors";
 import { createTenantMiddleware, requirePermissions, type TenantEnv } from "../../src/hono/tenant-middleware.ts";
+import { createDecisionLog } from "../../src/decision/decision-log.ts";
+import type { DecisionRecord } from "../../src/decision/decision-event.ts";
 
 let issuer: LocalIssuer;
 let authenticator: Authenticator;
@@ -97,5 +100,46 @@ describe("requirePermissions", () => {
     bare.get("/x", requirePermissions("threads:read"), (c) => c.text("leak"));
     const response = await bare.request("/x");
     expect(response.status).toBe(403);
+  });
+});
+
+describe("decisions", () => {
+  it("records each refusal once, sends its id back (header and body) and lets a browser read it behind the app's CORS", async () => {
+    const written: DecisionRecord[] = [];
+    const decisions = createDecisionLog({ sink: { write: (record) => void written.push(record) } });
+    const browserApp = new Hono<TenantEnv>();
+    browserApp.use("*", cors({ origin: "https://app.example.com", exposeHeaders: ["x-request-id"] }));
+    browserApp.use("/api/*", createTenantMiddleware({ authenticator, decisions, host: "dev" }));
+    browserApp.post("/api/reports", requirePermissions("store:write"), (c) => c.json({ ok: true }, 201));
+
+    const origin = { origin: "https://app.example.com" };
+    const missing = await browserApp.request("/api/reports", { method: "POST", headers: origin });
+    const weak = await issuer.sign({ sub: "bob", org_id: "acme", scope: "threads:read", name: "Bob Secret" });
+    const scoped = await browserApp.request("/api/reports", { method: "POST", headers: { ...origin, authorization: `Bearer ${weak}` } });
+    expect([missing.status, scoped.status]).toEqual([401, 403]);
+    expect(written.map((r) => [r.reason, r.source, r.host, r.tenant_id, r.subject, r.type === "auth.decision" ? r.route : null])).toEqual([
+      ["missing_token", "middleware", "dev", null, null, "POST /api/reports"],
+      ["insufficient_scope", "middleware", "dev", "acme", "bob", "POST /api/reports"],
+    ]);
+    for (const [response, record] of [[missing, written[0]!], [scoped, written[1]!]] as const) {
+      expect(response.headers.get("x-decision-id")).toBe(record.decision_id);
+      expect(await response.text()).toMatch(new RegExp(`\\(decision_id: ${record.decision_id}\\)$`));
+      expect(response.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+      // The app's own exposed header stays; the refusal's are added.
+      expect(response.headers.get("access-control-expose-headers")).toBe("x-request-id,WWW-Authenticate,X-Decision-Id,Retry-After");
+    }
+    expect(JSON.stringify(written)).not.toContain("Bob Secret");
+  });
+
+  it("AUTH_DECISION_LOG=off: no event and no id", async () => {
+    const written: DecisionRecord[] = [];
+    const quiet = new Hono<TenantEnv>();
+    quiet.use("*", createTenantMiddleware({ authenticator, decisions: createDecisionLog({ mode: "off", sink: { write: (r) => void written.push(r) } }) }));
+    quiet.get("/x", (c) => c.text("x"));
+    const response = await quiet.request("/x");
+    expect(response.status).toBe(401);
+    expect(response.headers.get("x-decision-id")).toBeNull();
+    expect(await response.text()).toBe("authentication required: send Authorization: Bearer <token>");
+    expect(written).toEqual([]);
   });
 });

@@ -138,7 +138,10 @@ describe("support agent on langgraph dev", () => {
     expect(lines).toHaveLength(4);
 
     const edited = join(dir, "edited.jsonl");
-    await writeFile(edited, `${lines[0]!.replace('"decision":"refused"', '"decision":"finished"')}\n${lines[1]}\n`);
+    // Someone hides the refusal: "finished", without the fields only a refusal has (so the record still parses).
+    const hidden = lines[0]!.replace('"decision":"refused"', '"decision":"finished"').replace(/"decision_id":"[^"]*",/, "").replace(/"reason_code":"[^"]*",/, "");
+    expect(hidden).not.toMatch(/reason_code|decision_id|"refused"/);
+    await writeFile(edited, `${hidden}\n${lines[1]}\n`);
     expect(await verify(edited)).toMatchObject({ code: 1, out: expect.stringMatching(/BROKEN at line 1 \(tenant "acme", seq 0\).*edited/) });
 
     // Deletion and reordering, checked in-process (the CLI runs the same verifier).

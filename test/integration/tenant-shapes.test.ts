@@ -15,7 +15,7 @@ import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { ALL_PERMISSIONS } from "../support/dev-settings.ts";
 import { tenantNamespaceLabel } from "../../src/tenant/tenant-namespace-label.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
-import { httpFailure, sdkClientFor } from "../support/sdk-client.ts";
+import { httpRefusal, sdkClientFor } from "../support/sdk-client.ts";
 
 const TENANTS = ["acme.eu", "acme_eu", "acme-eu", "acme"] as const;
 
@@ -48,7 +48,8 @@ function clientFor(token: string): Client {
   return sdkClientFor(server.url, token);
 }
 
-const failure = httpFailure;
+/** The SDK's HTTP error, a refusal's decision id checked and taken off. */
+const failure = httpRefusal;
 
 const human = (text: string) => ({ messages: [{ role: "human", content: text }] });
 

@@ -14,7 +14,7 @@ import { SignJWT, base64url } from "jose";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { ALL_PERMISSIONS } from "../support/dev-settings.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
-import { httpFailure, sdkClientFor } from "../support/sdk-client.ts";
+import { httpRefusal, sdkClientFor } from "../support/sdk-client.ts";
 
 interface Tenant {
   tenant: string;
@@ -36,7 +36,8 @@ function clientFor(token: string): Client {
   return sdkClientFor(server.url, token);
 }
 
-const failure = httpFailure;
+/** The SDK's HTTP error, a refusal's decision id checked and taken off. */
+const failure = httpRefusal;
 
 const input = (text: string) => ({ messages: [{ role: "human", content: text }] });
 

@@ -8,14 +8,23 @@
  * assistant, checkpoint and store item, and every route of the server's table
  * (SERVER_ROUTES) must be covered. Each attempt's status and body are
  * checked; a 5xx, an unexpected status or any of A's data in a body is a
- * failure. The rows go to reports/isolation-matrix.json. The last checks
- * prove A's data is all still there and unchanged.
+ * failure. Every refusing row also holds the record to account: the
+ * decision event its refusal produced on the server's standard error (source,
+ * reason code, route id, the tenant whose resource it was), or the reason it
+ * has none (expected-decisions.ts). The rows go to
+ * reports/isolation-matrix.json. The last checks prove A's data is all still
+ * there and unchanged.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { createSender } from "../../src/cli-kit/http-client.ts";
+import { brokenCredentials } from "../../src/check-isolation/derived-tokens.ts";
+import type { DecisionEvent } from "../../src/decision/decision-event.ts";
+import { decisionById, decisionRecordsIn, isDecisionEvent } from "../support/decision-events.ts";
+import { waitFor } from "../support/wait-for.ts";
+import { EXPECTED_DECISIONS } from "./expected-decisions.ts";
 import { PROBES } from "../../src/check-isolation/probe-table.ts";
 import { requestOf, runProbe } from "../../src/check-isolation/run-probes.ts";
 import type { World } from "../../src/check-isolation/types.ts";
@@ -47,6 +56,8 @@ interface Answer {
   text: string;
   json: unknown;
   contentType?: string | null;
+  /** `X-Decision-Id` of a refusal the package answered. */
+  decision?: string | null;
 }
 
 async function call(token: string, method: string, path: string, body?: unknown): Promise<Answer> {
@@ -63,7 +74,14 @@ async function call(token: string, method: string, path: string, body?: unknown)
   } catch {
     json = undefined;
   }
-  return { status: response.status, text, json, contentType: response.headers.get("content-type") };
+  return { status: response.status, text, json, contentType: response.headers.get("content-type"), decision: response.headers.get("x-decision-id") };
+}
+
+/** The event a refusal the package answered itself put on the record (its id came back in X-Decision-Id). */
+async function recordOf(answer: Answer): Promise<DecisionEvent> {
+  expect(answer.decision, `${answer.status} ${answer.text.slice(0, 80)} carries a decision id`).toMatch(/^[0-9a-f-]{36}$/);
+  await waitFor(() => server.output().includes(`"decision_id":"${answer.decision}"`), `the event of ${answer.decision}`);
+  return decisionById(server.output(), answer.decision!);
 }
 
 interface Row {
@@ -74,6 +92,8 @@ interface Row {
   status: number;
   verdict: "refused" | "no-data" | "allowed-own" | "leak" | "server-error" | "unexpected-status";
   detail?: string;
+  /** For a refusing row: what it put on the record (`source reason route`), or why nothing. */
+  decision?: string;
 }
 const rows: Row[] = [];
 
@@ -160,7 +180,8 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
   beforeAll(async () => {
     issuer = await startLocalIssuer();
     server = await startLangGraphDev({
-      env: { ...issuer.env(), AUTH_ROUTE_PERMISSIONS: "truncate=admin:truncate" },
+      // Every refusal written on its own: tenant B sends far more than the flood bound's default burst of 20.
+      env: { ...issuer.env(), AUTH_ROUTE_PERMISSIONS: "truncate=admin:truncate", AUTH_DECISION_LOG_BURST: "1000" },
     });
     tokenA = await issuer.sign({ sub: "alice", org_id: "tenant-a", scope: ALL_SCOPES });
     tokenB = await issuer.sign({ sub: "bob", org_id: "tenant-b", scope: ALL_SCOPES });
@@ -220,9 +241,40 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
       secrets: [SECRET_A, MESSAGE_A, STORE_A],
       fresh: () => crypto.randomUUID(),
     };
-    const send = createSender({ url: server.url, authorization: { a: `Bearer ${tokenA}`, b: `Bearer ${tokenB}` }, requestTimeoutMs: 30_000 });
+    // The broken credentials are really sent (a caller missing here would send none at all).
+    const send = createSender({ url: server.url, authorization: { a: `Bearer ${tokenA}`, b: `Bearer ${tokenB}`, ...brokenCredentials(tokenA) }, requestTimeoutMs: 30_000 });
+    const matrixStart = server.output().length;
+    let expectedEvents = 0;
+    const unrecorded: string[] = [];
     for (const probe of PROBES.filter((p) => !p.commandOnly)) {
+      const from = server.output().length;
       const result = await runProbe(probe, world, send, new Map());
+      let decision: string | undefined;
+      if (result.status >= 400) {
+        // A refusing row: the event its refusal produced, or the reason it has none.
+        const expected = EXPECTED_DECISIONS[probe.id];
+        if (expected === undefined) unrecorded.push(`${probe.id}: refused ${result.status}, and expected-decisions.ts says nothing about it`);
+        else if ("none" in expected) decision = `none: ${expected.none}`;
+        else {
+          expectedEvents += 1;
+          const matching = () =>
+            decisionRecordsIn(server.output().slice(from)).filter(isDecisionEvent).filter((e) => e.source === expected.source && e.reason === expected.reason && e.route === expected.route);
+          await waitFor(() => matching().length > 0, `${probe.id}: ${expected.source} ${expected.reason} ${expected.route}`, { timeoutMs: 15_000 }).catch(() => undefined);
+          const found = matching();
+          if (found.length !== 1) {
+            const seen = decisionRecordsIn(server.output().slice(from)).map((e) => `${e.source} ${e.reason} ${"route" in e ? e.route : ""}`);
+            unrecorded.push(`${probe.id}: expected one ${expected.source} ${expected.reason} ${expected.route}, saw ${JSON.stringify(seen)}`);
+          } else {
+            const event = found[0]!;
+            // Who asked (from a verified token only), whose it was, what status the client got.
+            const broken = probe.as !== undefined && probe.as !== "b";
+            expect([event.tenant_id, event.subject], probe.id).toEqual(broken ? [null, null] : ["tenant-b", "bob"]);
+            expect(event.target_tenant_id, probe.id).toBe(expected.target ?? null);
+            expect(event.status, probe.id).toBe(result.status);
+            decision = `${event.source} ${event.reason} ${event.route}`;
+          }
+        }
+      }
       const answer = result.answer!;
       let verdict: Row["verdict"];
       let detail: string | undefined;
@@ -232,8 +284,12 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
       else if (result.verdict !== "pass") [verdict, detail] = ["unexpected-status", result.detail];
       else if (result.status < 300 && probe.suiteBody && !probe.suiteBody(answer.json, world)) [verdict, detail] = ["leak", `2xx body is not what this package answers: ${answer.text.slice(0, 200)}`];
       else verdict = result.status < 300 ? "no-data" : "refused";
-      rows.push({ route: probe.route, method: probe.method, path: requestOf(probe, world).path, attempt: probe.attempt, status: result.status, verdict, ...(detail ? { detail } : {}) });
+      rows.push({ route: probe.route, method: probe.method, path: requestOf(probe, world).path, attempt: probe.attempt, status: result.status, verdict, ...(detail ? { detail } : {}), ...(decision ? { decision } : {}) });
     }
+    expect(unrecorded).toEqual([]);
+    // Nothing else was recorded: one event per refusing row that expects one (none twice, none extra).
+    await waitFor(() => decisionRecordsIn(server.output().slice(matrixStart)).length >= expectedEvents, "every expected event");
+    expect(decisionRecordsIn(server.output().slice(matrixStart)).length).toBe(expectedEvents);
 
     // A foreign assistant is answered exactly like one that does not exist: no existence oracle.
     const unknown = "0192b8d2-6c4a-7a57-9a8e-5b7f3d9b0a11";
@@ -242,6 +298,12 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
     expect(foreignAnswer.status).toBe(unknownAnswer.status);
     expect(foreignAnswer.contentType).toBe(unknownAnswer.contentType);
     expect(foreignAnswer.text.replace(a.assistant, "<id>")).toBe(unknownAnswer.text.replace(unknown, "<id>"));
+    // Not even a decision id tells them apart (the server answers the unknown one itself); only the record does.
+    expect([foreignAnswer.decision, unknownAnswer.decision]).toEqual([null, null]);
+    await waitFor(
+      () => decisionRecordsIn(server.output()).some((r) => isDecisionEvent(r) && r.route === "runs.wait" && r.resources.assistant_id === a.assistant && r.reason === "cross_tenant"),
+      "the foreign assistant's run on the record",
+    );
 
     const failures = rows.filter((r) => !["refused", "no-data", "allowed-own"].includes(r.verdict));
     expect(failures).toEqual([]);
@@ -297,7 +359,9 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
     const asstId = (asst.json as { assistant_id: string }).assistant_id;
     const asstPatched = await call(tokenB, "PATCH", `/assistants/${asstId}`, { metadata: { tenant_id: "tenant-a" } });
     expect((asstPatched.json as { metadata: Record<string, unknown> }).metadata.tenant_id).toBe("tenant-b");
-    expect((await call(tokenB, "PATCH", `/assistants/${asstId}`, { metadata: { created_by: "system" } })).status).toBe(403);
+    const posing = await call(tokenB, "PATCH", `/assistants/${asstId}`, { metadata: { created_by: "system" } });
+    expect(posing.status).toBe(403);
+    expect(await recordOf(posing)).toMatchObject({ reason: "system_assistant_write", route: "assistants.update", event: "assistants:update", tenant_id: "tenant-b" });
     expect((await call(tokenA, "GET", `/assistants/${asstId}`)).status).toBe(404);
     // A run's metadata cannot put the new thread in tenant A.
     const runThread = crypto.randomUUID();
@@ -325,8 +389,11 @@ describe("tenant isolation matrix (real langgraph dev)", () => {
 
   it("lets an operator permission unlock /internal/truncate, and only that one", async () => {
     // The operator token carries admin:truncate (AUTH_ROUTE_PERMISSIONS=truncate=admin:truncate).
-    expect((await call(tokenOperator, "POST", "/runs/crons/search", {})).status).toBe(404);
-    expect((await call(tokenOperator, "POST", `/threads/${a.thread}/commands`, { id: 1, method: "state.get" })).status).toBe(404);
+    const crons = await call(tokenOperator, "POST", "/runs/crons/search", {});
+    const commands = await call(tokenOperator, "POST", `/threads/${a.thread}/commands`, { id: 1, method: "state.get" });
+    expect([crons.status, commands.status]).toEqual([404, 404]);
+    expect(await recordOf(crons)).toMatchObject({ reason: "operator_only", route: "crons.search", tenant_id: "operators", subject: "ops" });
+    expect(await recordOf(commands)).toMatchObject({ reason: "operator_only", route: "protocol.commands", tenant_id: "operators" });
     const wiped = await call(tokenOperator, "POST", "/internal/truncate", { threads: true });
     expect(wiped.status, wiped.text).toBe(200);
     expect((await call(tokenA, "GET", `/threads/${a.thread}`)).status).toBe(404);

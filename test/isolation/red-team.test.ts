@@ -10,6 +10,8 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
+import { decisionById } from "../support/decision-events.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 const ALL_SCOPES = "threads:read threads:write assistants:read assistants:write store:read store:write";
 const TAG = Math.random().toString(36).slice(2, 10);
@@ -25,6 +27,8 @@ let threadB = "";
 interface Answer {
   status: number;
   text: string;
+  /** `X-Decision-Id` of a refusal the package answered. */
+  decision: string | null;
 }
 
 async function call(token: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
@@ -38,7 +42,7 @@ async function call(token: string | null, method: string, path: string, body?: u
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     signal: AbortSignal.timeout(30_000),
   });
-  return { status: response.status, text: await response.text() };
+  return { status: response.status, text: await response.text(), decision: response.headers.get("x-decision-id") };
 }
 
 /** Send a request target verbatim (fetch would normalise it): returns the status code. */
@@ -147,7 +151,10 @@ describe("red team: tenant B and anonymous clients against the real langgraph de
     for (const [path, body] of attempts) {
       const answer = await call(tokenB, "POST", path, body);
       expect(answer.status, `${path} ${JSON.stringify(body)}: ${answer.text}`).toBe(403);
-      expect(answer.text).toBe("forbidden: LangSmith feedback keys and tracing projects are not allowed");
+      expect(answer.decision).toMatch(/^[0-9a-f-]{36}$/);
+      expect(answer.text).toBe(`forbidden: LangSmith feedback keys and tracing projects are not allowed (decision_id: ${answer.decision})`);
+      await waitFor(() => server.output().includes(`"decision_id":"${answer.decision}"`), "the refusal's event");
+      expect(decisionById(server.output(), answer.decision!)).toMatchObject({ reason: "run_option_refused", tenant_id: "tenant-b" });
     }
     expect((await call(tokenB, "POST", "/runs/wait", { assistant_id: "echo", input, feedback_keys: [] })).status).toBe(200);
   });

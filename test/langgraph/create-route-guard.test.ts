@@ -52,11 +52,11 @@ describe("createRouteGuard", () => {
     const check = createRouteGuard({ policy, storage: () => storage });
     expect(check(new Request(url(`/threads/${T_B}`)), bob)).toBeUndefined();
     expect(() => check(new Request(url("/internal/truncate"), { method: "POST", body: "{}" }), bob)).toThrow(
-      expect.objectContaining({ status: 404, code: "ERR_ROUTE_REFUSED" }),
+      expect.objectContaining({ status: 404, code: "ERR_ROUTE_REFUSED", reason: "operator_only" }),
     );
     // A route the table does not have is refused at once, body or not.
     expect(() => check(new Request(url("/no/such/route"), { method: "POST", body: "{}" }), bob)).toThrow(
-      expect.objectContaining({ status: 404, code: "ERR_ROUTE_REFUSED" }),
+      expect.objectContaining({ status: 404, code: "ERR_ROUTE_REFUSED", reason: "unknown_route" }),
     );
     // A run joined by id needs storage: that answer is a promise.
     expect(check(new Request(url(`/threads/${T_B}/runs/${R_B}/join`)), bob)).toBeInstanceOf(Promise);
@@ -68,7 +68,7 @@ describe("createRouteGuard", () => {
 
   it("reads a clone of the body and leaves the original unread", async () => {
     const request = new Request(url("/runs"), { method: "POST", body: JSON.stringify({ assistant_id: "echo", webhook: "http://x" }) });
-    await expect(guard(request, bob)).rejects.toMatchObject({ status: 403 });
+    await expect(guard(request, bob)).rejects.toMatchObject({ status: 403, reason: "run_option_refused" });
     const ok = new Request(url("/runs"), { method: "POST", body: JSON.stringify({ assistant_id: "echo" }) });
     await guard(ok, bob);
     expect(ok.bodyUsed).toBe(false);
@@ -79,7 +79,7 @@ describe("createRouteGuard", () => {
     await expect(guard(new Request(url("/runs"), { method: "POST", body: "{not json" }), bob)).resolves.toBeUndefined();
     const big = JSON.stringify({ assistant_id: "echo", pad: "x".repeat(2048) });
     const small = settled({ policy, storage: () => storage, maxBodyBytes: 1024 });
-    await expect(small(new Request(url("/runs"), { method: "POST", body: big }), bob)).rejects.toMatchObject({ status: 403 });
+    await expect(small(new Request(url("/runs"), { method: "POST", body: big }), bob)).rejects.toMatchObject({ status: 403, reason: "body_too_large" });
     // Without a content-length (a stream), the read stops at the limit.
     const stream = new ReadableStream({
       start(controller) {
@@ -96,7 +96,7 @@ describe("createRouteGuard", () => {
     for (const [path, method] of [["/threads", "POST"], ["/runs", "POST"], [`/threads/${T_B}`, "PATCH"], ["/store/items", "PUT"]] as const) {
       for (const type of ["application/json", "text/plain"]) {
         const request = new Request(url(path), { method, body: deep, headers: { "content-type": type } });
-        await expect(guard(request, bob), `${method} ${path} ${type}`).rejects.toMatchObject({ status: 400, code: "ERR_ROUTE_REFUSED" });
+        await expect(guard(request, bob), `${method} ${path} ${type}`).rejects.toMatchObject({ status: 400, code: "ERR_ROUTE_REFUSED", reason: "body_too_deep" });
       }
     }
     // The limit is an option; bodies within it pass and stay unread.
@@ -126,21 +126,22 @@ describe("createRouteGuard", () => {
   it("lets a join through only for a run of the path's thread in the caller's tenant", async () => {
     await guard(new Request(url(`/threads/${T_B}/runs/${R_B}/join`)), bob);
     await guard(new Request(url(`/runs/${R_B}/stream`)), bob);
-    for (const path of [
-      `/threads/${T_B}/runs/${R_A}/join`,
-      `/threads/${T_B}/runs/${R_A}/stream`,
-      `/threads/${T_A}/runs/${R_A}/stream`,
-      `/runs/${R_A}/stream`,
-      `/runs/not-a-run/stream`,
-      `/threads/${T_A}/runs/${R_B}/join`,
-    ]) {
-      await expect(guard(new Request(url(path)), bob), path).rejects.toMatchObject({ status: 404 });
+    // The same answer for another tenant's run and one that exists nowhere; the reason tells them apart.
+    for (const [path, reason] of [
+      [`/threads/${T_B}/runs/${R_A}/join`, "cross_tenant"],
+      [`/threads/${T_B}/runs/${R_A}/stream`, "cross_tenant"],
+      [`/threads/${T_A}/runs/${R_A}/stream`, "cross_tenant"],
+      [`/runs/${R_A}/stream`, "cross_tenant"],
+      [`/runs/not-a-run/stream`, "not_found"],
+      [`/threads/${T_A}/runs/${R_B}/join`, "not_found"],
+    ] as const) {
+      await expect(guard(new Request(url(path)), bob), path).rejects.toMatchObject({ status: 404, message: "not found", reason });
     }
   });
 
   it("fails closed when the server's storage is not there", async () => {
     const blind = settled({ policy, storage: () => undefined });
-    await expect(blind(new Request(url(`/runs/${R_B}/stream`)), bob)).rejects.toMatchObject({ status: 403 });
+    await expect(blind(new Request(url(`/runs/${R_B}/stream`)), bob)).rejects.toMatchObject({ status: 403, reason: "check_unavailable" });
     expect(await readServerStorage()).toBeUndefined();
   });
 });

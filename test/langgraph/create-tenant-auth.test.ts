@@ -13,11 +13,18 @@ import { readConfig } from "../../src/config/read-config.ts";
 import { createTenantAuth } from "../../src/langgraph/create-tenant-auth.ts";
 import { AUTH_EVENTS, PERMISSIONS, requiredPermission } from "../../src/policy/event-permission.ts";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
+import { createDecisionLog } from "../../src/decision/decision-log.ts";
+import type { DecisionEvent, DecisionRecord } from "../../src/decision/decision-event.ts";
 
 const ALL = PERMISSIONS.join(" ");
 let issuer: LocalIssuer;
 let dir: string;
 let visibility: "tenant" | "owner" = "tenant";
+/** What the Auth's decision log wrote, and every decision it made (its observer sees each one, flood bound or not). */
+const written: DecisionRecord[] = [];
+const decided: DecisionEvent[] = [];
+const decisions = createDecisionLog({ sink: { write: (record) => void written.push(record) } });
+decisions.onDecision((event) => void decided.push(event));
 
 /** Swap the `Auth` the server dispatches to (the registered module reads it from a global on each call). */
 function useAuth(which: "tenant" | "owner"): void {
@@ -28,8 +35,8 @@ beforeAll(async () => {
   issuer = await startLocalIssuer();
   const authenticator = createAuthenticator({ config: readConfig(issuer.env()) });
   const auths = {
-    tenant: createTenantAuth({ authenticator, host: "dev", log: () => undefined }),
-    owner: createTenantAuth({ authenticator, visibility: "owner", host: "dev", log: () => undefined }),
+    tenant: createTenantAuth({ authenticator, host: "dev", log: () => undefined, decisions }),
+    owner: createTenantAuth({ authenticator, visibility: "owner", host: "dev", log: () => undefined, decisions }),
   };
   // The server loads the auth module by path; this one hands it whichever Auth the test selected.
   (globalThis as Record<string, unknown>).__tenantAuths = auths;
@@ -60,16 +67,33 @@ async function run(event: string, value: unknown, context: AuthContext | null) {
   return authorize({ resource, action, value, context });
 }
 
-/** What the server answers when a handler throws: status, headers and body of the response it builds. */
+/**
+ * What the server answers when a handler throws: status, headers and body of
+ * the response it builds. The refusal is on the record: its decision id is in
+ * the `X-Decision-Id` header and at the end of the body, and is the id of the
+ * event the handler's wrapper recorded for this event (returned as `decision`,
+ * the body without that suffix as `body`).
+ */
 async function refused(event: string, value: unknown, context: AuthContext | null) {
+  const before = decided.length;
   try {
     await run(event, value, context);
   } catch (error) {
     const res = (error as { getResponse(): Response }).getResponse();
-    return { status: res.status, challenge: res.headers.get("www-authenticate"), body: await res.text() };
+    const text = await res.text();
+    const id = res.headers.get("x-decision-id");
+    expect(decided.length).toBe(before + 1);
+    const decision = decided.at(-1)!;
+    expect(decision).toMatchObject({ source: "handler", outcome: "refused", status: res.status, event, host: "dev" });
+    expect(id).toBe(decision.decision_id);
+    const suffix = ` (decision_id: ${id})`;
+    expect(text.endsWith(suffix), text).toBe(true);
+    lastDecision = decision;
+    return { status: res.status, challenge: res.headers.get("www-authenticate"), body: text.slice(0, -suffix.length) };
   }
   throw new Error(`${event} was allowed`);
 }
+let lastDecision: DecisionEvent | undefined;
 
 const THREAD_EVENTS = ["threads", "assistants", "crons"] as const;
 
@@ -201,6 +225,9 @@ describe("store: the first namespace segment is the tenant", () => {
       expect(answer.status).toBe(403);
       expect(answer.challenge).toBeNull();
       expect(answer.body).toBe('forbidden: store namespaces must start with your tenant ("acme")');
+      // Another tenant's label is a cross-tenant attempt; no label at all is a malformed namespace.
+      const names = Array.isArray(namespace) && typeof namespace[0] === "string" && /^[a-z]/i.test(namespace[0]);
+      expect(lastDecision!.reason).toBe(names ? "cross_tenant" : "store_namespace_refused");
     }
   });
 
@@ -212,6 +239,7 @@ describe("store: the first namespace segment is the tenant", () => {
         expect((await run(event, { namespace: ["acme", "alice", "notes"], key: "k" }, alice)).filters).toBeUndefined();
         const answer = await refused(event, { namespace: ["acme", "bob"], key: "k" }, alice);
         expect(answer).toEqual({ status: 403, challenge: null, body: "forbidden: store namespaces must be [tenant, user, ...] with owner visibility" });
+        expect(lastDecision).toMatchObject({ reason: "cross_owner", tenant_id: "acme", subject: "alice", resources: { namespace: ["acme", "bob"] } });
         expect((await refused(event, { namespace: ["acme"], key: "k" }, alice)).status).toBe(403);
       }
     } finally {
@@ -231,6 +259,7 @@ describe("permissions: 403 insufficient_scope naming the one needed", () => {
       `Bearer realm="langgraph", error="insufficient_scope", error_description="the \\"${needed}\\" permission is required", scope="${needed}"`,
     );
     expect(answer.body).toBe(`insufficient_scope: the "${needed}" permission is required`);
+    expect(lastDecision).toMatchObject({ reason: "insufficient_scope", tenant_id: "acme", subject: "alice" });
     // With the permission, the same call passes.
     const allowed = await as("alice", "acme", needed);
     await expect(run(event, { namespace: ["acme"], key: "k", metadata: {} }, allowed)).resolves.toBeTypeOf("object");
@@ -259,6 +288,7 @@ describe("fails closed", () => {
     async (event) => {
       const answer = await refused(event, { metadata: {} }, await as("alice", "acme"));
       expect(answer).toEqual({ status: 403, challenge: null, body: `forbidden: "${event}" is not an event this deployment allows` });
+      expect(lastDecision).toMatchObject({ reason: "event_not_allowed", event });
     },
   );
 
@@ -270,6 +300,8 @@ describe("fails closed", () => {
     for (const event of AUTH_EVENTS) {
       const answer = await refused(event, { namespace: ["acme"], metadata: {} }, studio);
       expect(answer).toEqual({ status: 403, challenge: null, body: "forbidden: this caller has no tenant" });
+      // Studio's user is no verified principal: no tenant, no subject on the record.
+      expect(lastDecision).toMatchObject({ reason: "no_tenant", tenant_id: null, subject: null });
     }
   });
 
@@ -285,5 +317,6 @@ describe("fails closed", () => {
   it("a create with no body to stamp is refused, not a 500", async () => {
     const answer = await refused("threads:create", null, await as("alice", "acme"));
     expect(answer).toEqual({ status: 403, challenge: null, body: "forbidden: the request has no body to check" });
+    expect(lastDecision!.reason).toBe("invalid_value");
   });
 });

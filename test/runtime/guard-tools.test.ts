@@ -72,6 +72,8 @@ describe("createToolGuard: ToolNode", () => {
         tenant_id: "acme", user_id: "vera", thread_id: "thread-1", run_id: "run-1", tool: "refund", tool_call_id: "call_0",
         decision: "refused", reason: "the policy does not allow this tool for this user", duration_ms: 0,
         args_sha256: digestArguments({ invoice_id: "inv_7" }),
+        // The decision log's code and id: the same refusal as its decision event.
+        reason_code: "tool_not_allowed", decision_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       }),
     ]);
     expect(sink.records[0]).not.toHaveProperty("args");

@@ -23,3 +23,19 @@ export async function httpFailure(promise: Promise<unknown>): Promise<{ status: 
   }
   throw new Error("the call succeeded");
 }
+
+/**
+ * {@link httpFailure} for a server with this package's `Auth`: a refusal the
+ * package answers itself ends with its decision id (every 401 and 403 does,
+ * ` (decision_id: …)`); that suffix is checked and taken off, so the words
+ * can be compared. Any other status is returned as it came.
+ *
+ * @example
+ * expect(await httpRefusal(client.threads.create({}))).toEqual({ status: 403, text: 'insufficient_scope: …' });
+ */
+export async function httpRefusal(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
+  const { status, text } = await httpFailure(promise);
+  const id = / \(decision_id: [0-9a-f-]{36}\)$/.exec(text);
+  if ((status === 401 || status === 403) && !id) throw new Error(`a ${status} without a decision id: ${text}`);
+  return { status, text: id ? text.slice(0, id.index) : text };
+}

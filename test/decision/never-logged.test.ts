@@ -1,0 +1,113 @@
+/**
+ * Never logged: the token, the Authorization header or any other header
+ * value, cookies, request bodies, and claims other than the configured
+ * tenant and subject claims.
+ *
+ * Every refusal path (refusal-paths.ts: the `Auth` on `dev` and `platform`,
+ * the Hono middleware, the tool guard, the runtime checks) is driven with the
+ * canary in tokens (garbage tokens, a `kid`, claims `name`, `email` and a
+ * custom one, a tenant claim that breaks the rule), in other headers and
+ * cookies, and in bodies; with every decision logged (`all`) and a flood
+ * bound of 1 so aggregates are written too. Then everything written is
+ * searched: this process's standard output and standard error, the audit
+ * trail the decisions go to, and the tool guard's audit trail. The canary
+ * must appear zero times, and each output must hold what it should (so the
+ * search cannot pass by finding nothing at all).
+ *
+ * To search more outputs (metric names and labels, span attributes), add a
+ * reader to OUTPUTS: each is read after the paths ran.
+ * test/integration/decision-log.test.ts does the same against the real
+ * `langgraph dev` (its whole standard output and error).
+ */
+import { readFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAuditLog } from "../../src/audit/audit-log.ts";
+import { createJsonLinesSink } from "../../src/audit/json-lines-sink.ts";
+import { createAuditDecisionSink } from "../../src/decision/audit-decision-sink.ts";
+import { createDecisionLog } from "../../src/decision/decision-log.ts";
+import { createStderrDecisionSink } from "../../src/decision/stderr-decision-sink.ts";
+import { createRefusalWorld, refusalPaths, type RefusalWorld } from "./refusal-paths.ts";
+
+/** Letters only: it also passes as an Authorization scheme and a token68 token. */
+const CANARY = `Canary${Array.from({ length: 12 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join("")}`;
+
+let world: RefusalWorld;
+let dir: string;
+let stdout = "";
+let stderr = "";
+const restore: (() => void)[] = [];
+
+/** Keep a copy of everything this process writes to a stream (and write nothing: the lines are searched, not shown). */
+function capture(stream: NodeJS.WriteStream, keep: (text: string) => void): void {
+  const original = stream.write;
+  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    keep(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+    const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+    done?.();
+    return true;
+  }) as typeof stream.write;
+  restore.push(() => (stream.write = original));
+}
+
+/** Everything written, by where: read after the paths ran. Add metric and span readers here. */
+const OUTPUTS: Record<string, () => Promise<string>> = {
+  "standard output": async () => stdout,
+  "standard error": async () => stderr,
+  "the decisions' audit trail": async () => readFile(join(dir, "decisions.jsonl"), "utf8"),
+  "the tool guard's audit trail": async () => readFile(world.auditFile, "utf8"),
+};
+
+/** What each output must hold, so that finding no canary means something. */
+const EXPECTED: Record<string, RegExp> = {
+  "standard error": /"type":"auth\.decision".*"reason":"invalid_token"/,
+  "the decisions' audit trail": /"reason":"cross_tenant"[^\n]*"kind":"decision"/,
+  "the tool guard's audit trail": /"reason_code":"tool_not_allowed"/,
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "never-logged-"));
+  capture(process.stdout, (text) => (stdout += text));
+  capture(process.stderr, (text) => (stderr += text));
+  const audit = createAuditLog({ sink: createJsonLinesSink({ file: join(dir, "decisions.jsonl") }) });
+  const toStderr = createStderrDecisionSink();
+  const toAudit = createAuditDecisionSink({ audit, fallback: toStderr, ownsAudit: true });
+  // Both sinks at once, every decision, and a burst of 1 so aggregates are written too.
+  const decisions = createDecisionLog({
+    mode: "all",
+    sink: { write: (record) => (toStderr.write(record), toAudit.write(record)), close: () => toAudit.close!() },
+    flood: { burst: 1 },
+  });
+  world = await createRefusalWorld({ canary: CANARY, decisions });
+  for (const path of refusalPaths(decisions)) {
+    await path.drive(world);
+    // Twice: the second of a kind is counted into an aggregate.
+    await path.drive(world);
+  }
+  await decisions.close();
+}, 120_000);
+
+afterAll(async () => {
+  for (const undo of restore.splice(0)) undo();
+  await world?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("never logged", () => {
+  it("the requests carried the canary where the package must not copy it from", () => {
+    expect(world.decided.length).toBeGreaterThan(40);
+    expect(CANARY).toMatch(/^Canary[a-z]{12}$/);
+  });
+
+  it.each(Object.keys(OUTPUTS))("%s holds no canary", async (name) => {
+    const text = await OUTPUTS[name]!();
+    if (EXPECTED[name]) expect(text, `${name} holds what it should`).toMatch(EXPECTED[name]!);
+    expect(text.split(CANARY).length - 1, `${name} contains the canary`).toBe(0);
+  });
+
+  it("aggregates were written too (the flood bound's own lines are searched)", () => {
+    expect(stderr).toMatch(/"type":"auth\.decision\.aggregate"/);
+  });
+});
