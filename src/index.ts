@@ -35,7 +35,7 @@ export {
 } from "./config/token-cache-config.ts";
 export { CUSTOM_ROUTE_METHODS, type CustomRoute } from "./config/custom-routes-variable.ts";
 export {
-  DECISION_LOG_MODES, DECISION_LOG_SINKS, type DecisionLogConfig, DecisionLogEnvSchema, type DecisionLogMode,
+  DECISION_LOG_MODES, DECISION_LOG_SINKS, type DecisionLogConfig, type DecisionLogMode,
   type DecisionLogSinkName, DEFAULT_DECISION_LOG_BURST, DEFAULT_DECISION_LOG_WINDOW_SECONDS, readDecisionLogConfig,
   toDecisionLogConfig,
 } from "./config/decision-log-config.ts";

@@ -154,7 +154,10 @@ describe("the Hono middleware", () => {
     for (const tenant of BAD_TENANTS) {
       const response = await appWith({ ...principal, tenant_id: tenant }).request("/custom/tenant");
       expect(response.status, JSON.stringify(tenant)).toBe(403);
-      expect(await response.text()).toBe("forbidden: the authenticated caller has no valid tenant");
+      // The refusal is the middleware's own answer, so its decision id goes back with it (header and body).
+      const id = response.headers.get("x-decision-id");
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await response.text()).toBe(`forbidden: the authenticated caller has no valid tenant (decision_id: ${id})`);
     }
   });
 
