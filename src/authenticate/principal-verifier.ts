@@ -1,7 +1,7 @@
 import { isBearerTokenSyntax } from "../bearer/extract-bearer-token.ts";
 import type { TokenCacheConfig } from "../config/token-cache-config.ts";
 import type { KeyStore } from "../verify/key-store.ts";
-import { createTokenCache, verifiedKid, type TokenCache } from "../verify/token-cache.ts";
+import { createTokenCache, verifiedKid, type TokenCache, type TokenCacheStats } from "../verify/token-cache.ts";
 import { createVerifiedTokenReader, toAuthError, type TokenVerifierOptions } from "../verify/verify-access-token.ts";
 import { toPrincipal, type ClaimMapping, type Principal, type TenantResolution } from "../tenant/principal.ts";
 
@@ -27,6 +27,8 @@ export interface PrincipalVerifier {
   readonly caching: boolean;
   /** Entries in the cache (0 without one). */
   readonly size: number;
+  /** The cache's hits, misses and size; `undefined` without a cache. */
+  cacheStats(): TokenCacheStats | undefined;
   /**
    * The cache key of a token: SHA-256 of {@link verificationScope}(`rules`)
    * and SHA-256 of the token. Only with a cache (`caching`).
@@ -111,6 +113,7 @@ export function createPrincipalVerifier(rules: PrincipalRules, cache?: TokenCach
     get size() {
       return entries?.size ?? 0;
     },
+    cacheStats: () => entries?.stats(),
     keyOf,
     lookup,
     verify,
