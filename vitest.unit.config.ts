@@ -16,6 +16,7 @@ export const SERVER_TESTS = [
   "test/platform/platform-conformance.test.ts",
   "test/platform/system-assistants.test.ts",
   "test/platform/offboard-platform.test.ts",
+  "test/platform/metrics.test.ts",
   "test/check-isolation/hidden-system-assistants.test.ts",
   "test/check-isolation/naive-auth.test.ts",
   "test/check-isolation/own-auth.test.ts",
