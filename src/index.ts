@@ -139,7 +139,9 @@ export { acquireFileLock, type FileLockHolder, type FileLockOptions, FileLockTim
 export {
   AuditLogNotRepairableError, type AuditLogRepair, repairAuditLog, type RepairAuditLogOptions, repairOpenAuditLog,
 } from "./audit/repair-audit-log.ts";
-export { type AuditQuery, matchesAuditQuery } from "./audit/query-audit-log.ts";
+export {
+  AUDIT_RECORD_KINDS, type AuditQuery, type AuditRecordKind, auditRecordCount, matchesAuditQuery,
+} from "./audit/query-audit-log.ts";
 export {
   buildDecisionEvent, type DecisionAggregate, type DecisionCaller, decisionCaller, type DecisionEvent, type DecisionHost,
   type DecisionInput, type DecisionOutcome, type DecisionRecord, type DecisionResources, decisionResources,

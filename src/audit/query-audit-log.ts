@@ -4,7 +4,12 @@ import { AUDIT_EVENT_KINDS, type AuditEventKind, type AuditRecord } from "./audi
 /** What `query --kind` names: a tool-call record (formats 1 and 2), or an event record of that kind. */
 export type AuditRecordKind = "tool_call" | AuditEventKind;
 
-/** The kinds {@link AuditQuery.kind} accepts (frozen). */
+/**
+ * The kinds {@link AuditQuery.kind} accepts (frozen).
+ *
+ * @example
+ * AUDIT_RECORD_KINDS.includes("decision"); // true
+ */
 export const AUDIT_RECORD_KINDS: readonly AuditRecordKind[] = Object.freeze(["tool_call", ...AUDIT_EVENT_KINDS]);
 
 /**

@@ -58,6 +58,9 @@ export interface AuthMetricsOptions {
 /**
  * Metrics that record nothing: what the parts get when no OpenTelemetry SDK
  * is registered. Frozen.
+ *
+ * @example
+ * createTenantMiddleware({ authenticator, metrics: NO_METRICS }); // never records, whatever is registered
  */
 export const NO_METRICS: AuthMetrics = Object.freeze({
   enabled: false,

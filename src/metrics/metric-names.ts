@@ -9,13 +9,28 @@
  */
 import { deepFreeze } from "../lib/deep-freeze.ts";
 
-/** The prefix (and namespace) of every metric and attribute of this package. */
+/**
+ * The prefix (and namespace) of every metric and attribute of this package.
+ *
+ * @example
+ * `${METRIC_PREFIX}.decisions`; // "langgraph_tenant_auth.decisions"
+ */
 export const METRIC_PREFIX = "langgraph_tenant_auth";
 
-/** The instrumentation scope (meter) name: the package's name. */
+/**
+ * The instrumentation scope (meter) name: the package's name.
+ *
+ * @example
+ * createAuthMetrics({ meter: meterProvider.getMeter(METER_NAME) });
+ */
 export const METER_NAME = "langgraph-tenant-auth";
 
-/** Attribute names. */
+/**
+ * The attribute names of the metrics (frozen).
+ *
+ * @example
+ * METRIC_ATTRIBUTES.reason; // "langgraph_tenant_auth.decision.reason"
+ */
 export const METRIC_ATTRIBUTES = deepFreeze({
   /** `dev`, `js`, `platform` or `app`: where the decision was made. */
   host: `${METRIC_PREFIX}.host`,
@@ -60,7 +75,12 @@ export interface MetricDefinition {
 
 const A = METRIC_ATTRIBUTES;
 
-/** Every metric this package records (frozen). */
+/**
+ * Every metric this package records (frozen): what docs/observability.md lists.
+ *
+ * @example
+ * AUTH_METRICS.map((m) => `${m.name} (${m.instrument}, ${m.unit})`);
+ */
 export const AUTH_METRICS: readonly MetricDefinition[] = deepFreeze([
   {
     name: `${METRIC_PREFIX}.decisions`,
