@@ -162,7 +162,7 @@ export { decisionLogFromEnv, sharedDecisionLog } from "./decision/shared-decisio
 export { formatDecision } from "./decision/format-decision.ts";
 export { exposeHeaders, REFUSAL_EXPOSED_HEADERS } from "./decision/expose-headers.ts";
 export {
-  AUTH_METRICS, METER_NAME, METRIC_ATTRIBUTES, METRIC_PREFIX, type MetricDefinition, type MetricInstrument,
+  METRIC_DEFINITIONS, METER_NAME, METRIC_ATTRIBUTES, METRIC_PREFIX, type MetricDefinition, type MetricInstrument,
 } from "./metrics/metric-names.ts";
 export {
   type AuditWriter, type AuthenticateTimer, type AuthMetrics, type AuthMetricsOptions, createAuthMetrics, NO_METRICS,

@@ -18,7 +18,7 @@ import type { AuthenticatorStats } from "../authenticate/create-authenticator.ts
 import type { DecisionHost, DecisionOutcome } from "../decision/decision-event.ts";
 import type { DecisionCount, DecisionLog } from "../decision/decision-log.ts";
 import type { BatchObservableResultLike, HistogramLike, MeterLike, MetricAttributesLike, ObservableLike } from "./meter-like.ts";
-import { AUTH_METRICS, METRIC_ATTRIBUTES as A, METRIC_PREFIX } from "./metric-names.ts";
+import { METRIC_DEFINITIONS, METRIC_ATTRIBUTES as A, METRIC_PREFIX } from "./metric-names.ts";
 
 /** Whose audit trail a tally counts. */
 export type AuditWriter = "tool_guard" | "decision_log";
@@ -82,7 +82,7 @@ const DURATION_BUCKETS = Object.freeze([
 
 const byMeter = new WeakMap<MeterLike, AuthMetrics>();
 
-const definition = (name: string) => AUTH_METRICS.find((m) => m.name === `${METRIC_PREFIX}.${name}`)!;
+const definition = (name: string) => METRIC_DEFINITIONS.find((m) => m.name === `${METRIC_PREFIX}.${name}`)!;
 const options = (name: string) => ({ unit: definition(name).unit, description: definition(name).description });
 
 /** One series of the decisions counter. */

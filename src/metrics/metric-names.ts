@@ -79,9 +79,9 @@ const A = METRIC_ATTRIBUTES;
  * Every metric this package records (frozen): what docs/observability.md lists.
  *
  * @example
- * AUTH_METRICS.map((m) => `${m.name} (${m.instrument}, ${m.unit})`);
+ * METRIC_DEFINITIONS.map((m) => `${m.name} (${m.instrument}, ${m.unit})`);
  */
-export const AUTH_METRICS: readonly MetricDefinition[] = deepFreeze([
+export const METRIC_DEFINITIONS: readonly MetricDefinition[] = deepFreeze([
   {
     name: `${METRIC_PREFIX}.decisions`,
     instrument: "counter",

@@ -1,5 +1,5 @@
 /**
- * One list of metrics (`AUTH_METRICS`): the names follow OpenTelemetry's
+ * One list of metrics (`METRIC_DEFINITIONS`): the names follow OpenTelemetry's
  * naming rules, docs/observability.md lists exactly these metrics with the
  * same instrument, unit and attributes, and the real SDK exports exactly
  * these streams once every part has something to report.
@@ -14,7 +14,7 @@ import { readConfig } from "../../src/config/read-config.ts";
 import { createAuditDecisionSink } from "../../src/decision/audit-decision-sink.ts";
 import { createDecisionLog } from "../../src/decision/decision-log.ts";
 import { createAuthMetrics } from "../../src/metrics/create-auth-metrics.ts";
-import { AUTH_METRICS, METRIC_ATTRIBUTES, METRIC_PREFIX } from "../../src/metrics/metric-names.ts";
+import { METRIC_DEFINITIONS, METRIC_ATTRIBUTES, METRIC_PREFIX } from "../../src/metrics/metric-names.ts";
 import { PROJECT_ROOT } from "../support/langgraph-dev.ts";
 import { startLocalIssuer } from "../support/local-issuer.ts";
 import { startInMemoryMetrics } from "../support/otel-metrics.ts";
@@ -40,8 +40,8 @@ const short = (attribute: string) => attribute.replace(`${METRIC_PREFIX}.`, "");
 
 describe("the metrics' names", () => {
   it("follow OpenTelemetry's naming rules: one prefix, lowercase, dots between namespaces, snake_case, UCUM units, no _total", () => {
-    expect(AUTH_METRICS.length).toBe(11);
-    for (const metric of AUTH_METRICS) {
+    expect(METRIC_DEFINITIONS.length).toBe(11);
+    for (const metric of METRIC_DEFINITIONS) {
       expect(metric.name).toMatch(/^langgraph_tenant_auth(\.[a-z][a-z0-9]*(_[a-z0-9]+)*)+$/);
       expect(metric.name).not.toMatch(/_total\b|\.total$/);
       expect(metric.unit).toMatch(/^(s|1|\{[a-z]+\})$/);
@@ -51,13 +51,13 @@ describe("the metrics' names", () => {
       for (const attribute of metric.attributes) expect(attribute).toMatch(/^langgraph_tenant_auth\.[a-z_.]+$/);
     }
     for (const attribute of Object.values(METRIC_ATTRIBUTES)) expect(attribute).toMatch(/^(langgraph_tenant_auth\.[a-z][a-z_.]*[a-z]|otel\.metric\.overflow)$/);
-    expect(Object.isFrozen(AUTH_METRICS) && AUTH_METRICS.every(Object.isFrozen)).toBe(true);
+    expect(Object.isFrozen(METRIC_DEFINITIONS) && METRIC_DEFINITIONS.every(Object.isFrozen)).toBe(true);
   });
 
   it("are the ones docs/observability.md lists, with the same instrument, unit and attributes", () => {
     const documented = documentedMetrics();
-    expect(documented.map((m) => m.name)).toEqual(AUTH_METRICS.map((m) => m.name));
-    for (const metric of AUTH_METRICS) {
+    expect(documented.map((m) => m.name)).toEqual(METRIC_DEFINITIONS.map((m) => m.name));
+    for (const metric of METRIC_DEFINITIONS) {
       const row = documented.find((m) => m.name === metric.name)!;
       expect(row.instrument, metric.name).toBe(metric.instrument);
       expect(row.unit, metric.name).toBe(metric.unit);
@@ -80,8 +80,8 @@ describe("the metrics' names", () => {
       metrics.authenticateTimer("js")!(performance.now(), "refused");
       const collected = await otel.collect();
       const kinds: Record<string, string> = { counter: "sum", updowncounter: "sum", gauge: "gauge", histogram: "histogram" };
-      expect(collected.map((m) => m.name).sort()).toEqual(AUTH_METRICS.map((m) => m.name).sort());
-      for (const metric of AUTH_METRICS) {
+      expect(collected.map((m) => m.name).sort()).toEqual(METRIC_DEFINITIONS.map((m) => m.name).sort());
+      for (const metric of METRIC_DEFINITIONS) {
         const exported = collected.find((m) => m.name === metric.name)!;
         expect(exported.unit, metric.name).toBe(metric.unit);
         expect(exported.description, metric.name).toBe(metric.description);
