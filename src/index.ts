@@ -130,7 +130,9 @@ export {
   type AuditFileHandle, type AuditFileSystem, nodeAuditFileSystem, readIntoParser, writeWhole,
 } from "./audit/audit-file.ts";
 export { formatChainHeads, isChainHeadLine, parseChainHeads } from "./audit/chain-heads.ts";
-export { acquireFileLock, type FileLockHolder, type FileLockOptions, FileLockTimeoutError } from "./audit/file-lock.ts";
+export {
+  acquireFileLock, type FileLockHolder, type FileLockOptions, type FileLockRelease, FileLockTimeoutError, isFileLockWanted,
+} from "./audit/file-lock.ts";
 export {
   AuditLogNotRepairableError, type AuditLogRepair, repairAuditLog, type RepairAuditLogOptions, repairOpenAuditLog,
 } from "./audit/repair-audit-log.ts";
