@@ -28,6 +28,9 @@
  * (default 40), BENCH_SERVER_SLICE_S (seconds per slice, default 0.75),
  * BENCH_SERVER_CONNECTIONS (default 8), BENCH_SERVER_THREADS (seeded per
  * server, default 20). Total time is bounded: (rounds + 1) × 4 × slice plus start-up.
+ * BENCH_SMOKE=1: one round of 0.2 s slices on 2 threads and 2 connections
+ * (the knobs above still win), to show the bench starts and prints its table
+ * (test/bench/bench-smoke.test.ts); its numbers mean nothing.
  */
 import autocannon from "autocannon";
 import { readdirSync, readFileSync } from "node:fs";
@@ -37,10 +40,11 @@ import { ALL_PERMISSIONS } from "../test/support/dev-settings.ts";
 import { markdownTable } from "./lib/markdown-table.ts";
 import { startLangGraphDev, type LangGraphDev } from "../test/support/langgraph-dev.ts";
 
-const ROUNDS = Number(process.env.BENCH_SERVER_ROUNDS ?? 40);
-const SLICE_S = Number(process.env.BENCH_SERVER_SLICE_S ?? 0.75);
-const CONNECTIONS = Number(process.env.BENCH_SERVER_CONNECTIONS ?? 8);
-const THREADS = Number(process.env.BENCH_SERVER_THREADS ?? 20);
+const SMOKE = process.env.BENCH_SMOKE === "1";
+const ROUNDS = Number(process.env.BENCH_SERVER_ROUNDS ?? (SMOKE ? 1 : 40));
+const SLICE_S = Number(process.env.BENCH_SERVER_SLICE_S ?? (SMOKE ? 0.2 : 0.75));
+const CONNECTIONS = Number(process.env.BENCH_SERVER_CONNECTIONS ?? (SMOKE ? 2 : 8));
+const THREADS = Number(process.env.BENCH_SERVER_THREADS ?? (SMOKE ? 2 : 20));
 
 interface Slice {
   requests: number;
@@ -165,7 +169,7 @@ function medianInterval(sorted: number[]): [number, number] | undefined {
   return [sorted[k - 1]!, sorted[n - k]!];
 }
 
-console.log(`# npm run bench:server: ${new Date().toISOString()}`);
+console.log(`# npm run bench:server: ${new Date().toISOString()}${SMOKE ? " (BENCH_SMOKE=1: a start-up check, not a measurement)" : ""}`);
 console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 console.log(`autocannon: ${CONNECTIONS} connections, ${ROUNDS} rounds × 4 servers × ${SLICE_S} s slices (after one warm-up slice each), ${THREADS} threads per server\n`);
 
