@@ -14,6 +14,7 @@
  *   `namesLangSmithProject` of the run check).
  */
 import { TenantForbiddenError } from "../errors.ts";
+import { CRON_WITHOUT_THREAD } from "../policy/platform-routes.ts";
 import { isStudioUser } from "@langchain/langgraph-sdk/auth";
 
 type Mutable = Record<string, unknown>;
@@ -101,8 +102,6 @@ export function studioDecision(event: string, action: string, access: "none" | "
 export function requireCronTiedToThread(value: Mutable, statelessAllowed: boolean): void {
   const threadId = value.thread_id;
   if ((typeof threadId !== "string" || threadId === "") && !statelessAllowed) {
-    throw new TenantForbiddenError(
-      "a cron without a thread cannot be tied to your tenant; create it on a thread (POST /threads/{thread_id}/runs/crons)",
-    );
+    throw new TenantForbiddenError(CRON_WITHOUT_THREAD);
   }
 }

@@ -25,6 +25,14 @@ export interface PlatformRoute extends ServerRoute {
   packageChecks: string;
 }
 
+/**
+ * Why a cron without a thread is refused on the platform (in `authenticate`
+ * and again in the `crons:create` handler, with these words): `CronCreate`
+ * has no metadata to stamp, so only a thread ties a cron to a tenant.
+ */
+export const CRON_WITHOUT_THREAD =
+  "a cron without a thread cannot be tied to your tenant; create it on a thread (POST /threads/{thread_id}/runs/crons)";
+
 const TENANT = "the handler's tenant filter";
 const RUN_EVENTS = ["threads:create_run", "assistants:search"] as const;
 /** Platform fact: on run creation it calls `assistants:search` with `{ metadata: {} }` and applies the filter to the assistant lookup, system assistants exempt. */
@@ -102,7 +110,7 @@ export const PLATFORM_ROUTES: readonly PlatformRoute[] = [
   route("runs.join.stream", "GET", "/runs/:run_id/stream", ["threads:read"], JOIN_PLATFORM, read("threads")),
   route("runs.cancel", "POST", "/runs/cancel", ["threads:update"], "calls threads:update with { thread_id, action, metadata: { run_ids, status } } and applies the filter", write("threads")),
 
-  route("crons.create", "POST", "/runs/crons", ["crons:create"], "a cron without a thread: nothing ties it to a tenant (CronCreate has no metadata)", "refused for tenants (operator: crons), in authenticate and again in crons:create", { operator: "crons" }),
+  route("crons.create", "POST", "/runs/crons", ["crons:create"], "a cron without a thread: nothing ties it to a tenant (CronCreate has no metadata)", "refused for tenants with 403 and the reason (operator: crons), in authenticate and again in crons:create", { operator: "crons", operatorRefusal: CRON_WITHOUT_THREAD }),
   route("threads.crons.create", "POST", "/threads/:thread_id/runs/crons", ["crons:create"], "applies the crons:create filter; each run the cron starts passes threads:create_run", "crons:write; tenant filter; the payload is checked like a run (webhook, LangSmith, user_id)"),
   route("crons.search", "POST", "/runs/crons/search", ["crons:search"], applies("crons:search"), read("crons")),
   route("crons.count", "POST", "/runs/crons/count", ["crons:search"], applies("crons:search"), read("crons")),

@@ -220,7 +220,7 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
       const { route, params } = found;
       if (route.operator && !unlocked(route.operator, principal)) {
         // 404 hides what is not offered at all; the permission name is not disclosed.
-        return refuse(route, 404, `${route.id} is not available`);
+        return route.operatorRefusal === undefined ? refuse(route, 404, `${route.id} is not available`) : refuse(route, 403, route.operatorRefusal);
       }
       if (route.id === "assistants.delete" && request.query.get("delete_threads") === "true" && !unlocked("delete-threads", principal)) {
         return refuse(route, 403, "delete_threads=true deletes threads of every tenant that name this assistant; delete threads one by one");
