@@ -1,7 +1,8 @@
 /**
  * `npm run test:unit`: every test that needs no server, in well under a
  * minute. The files below start `langgraph dev`, Postgres, an OpenID provider
- * or the platform worker, or pack the package; `npm test` runs them too.
+ * or the platform worker, run the benchmarks, or pack the package; `npm test`
+ * runs them too.
  * test/architecture/unit-tests.test.ts fails when a test that starts a server
  * is missing from this list.
  */
@@ -20,6 +21,7 @@ export const SERVER_TESTS = [
   "test/docs/docs-commands.test.ts",
   "test/pg/audit-sink.test.ts",
   "test/pg/audit-write-ahead.test.ts",
+  "test/bench/bench-smoke.test.ts",
 ];
 
 export default mergeConfig(base, defineConfig({ test: { exclude: [...configDefaults.exclude, ...SERVER_TESTS] } }));

@@ -62,6 +62,28 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * Servers to kill when this process is ended by a signal, which skips "exit"
+ * handlers (a bench stopped by its runner, test/bench/bench-smoke.test.ts).
+ * Installed once; the signal is raised again afterwards when nothing else
+ * listens for it, so the process still ends as it would have.
+ */
+const orphansOnSignal = new Set<() => void>();
+let signalsWatched = false;
+
+function watchSignals(): void {
+  if (signalsWatched) return;
+  signalsWatched = true;
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    const onSignal = () => {
+      for (const kill of orphansOnSignal) kill();
+      process.removeListener(signal, onSignal);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+/**
  * Whether the TCP socket listening on 127.0.0.1:`port` is held by a process
  * of process group `group` (the server is spawned detached, so its group is
  * the CLI's pid and holds the server too). Linux: `/proc/net/tcp` names the
@@ -125,6 +147,7 @@ export async function startLangGraphDev(options: LangGraphDevOptions): Promise<L
 class PortTakenError extends Error {}
 
 async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
+  watchSignals();
   const root = options.projectRoot ?? PROJECT_ROOT;
   const config = JSON.parse(await readFile(join(root, "langgraph.json"), "utf8")) as {
     graphs: Record<string, string>;
@@ -176,9 +199,11 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
     }
   };
   process.once("exit", killOrphan);
+  orphansOnSignal.add(killOrphan);
 
   const stop = async () => {
     process.removeListener("exit", killOrphan);
+    orphansOnSignal.delete(killOrphan);
     if (!exited && child.pid) {
       try {
         process.kill(-child.pid, "SIGTERM");
