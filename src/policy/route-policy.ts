@@ -68,15 +68,22 @@ export interface RoutePolicy {
 
 const PERMISSION_RULE = /^[\x21-\x7e]{1,200}$/;
 
+/** The checks of a route that has none (one frozen list, not a new one per decision). */
+const NO_CHECKS: readonly RouteCheck[] = Object.freeze([]);
+
 interface Compiled {
   route: ServerRoute;
   method: string;
   segments: string[];
+  /** Per segment: the parameter's name for `:name`, else `undefined` (a literal). */
+  names: (string | undefined)[];
 }
 
 /** Segments as `path.split("/")` gives them: the leading "" of the root slash first. */
 function compile(route: ServerRoute): Compiled {
-  return { route, method: route.method, segments: route.path.split("/") };
+  const segments = route.path.split("/");
+  const names = segments.map((segment) => (segment.charCodeAt(0) === COLON ? segment.slice(1) : undefined));
+  return { route, method: route.method, segments, names };
 }
 
 /**
@@ -95,8 +102,8 @@ function matchPath(compiled: Compiled, segments: string[]): Record<string, strin
   // Only a matching route pays for its params object.
   const params: Record<string, string> = {};
   for (let i = 1; i < segments.length; i += 1) {
-    const pattern = compiled.segments[i]!;
-    if (pattern.charCodeAt(0) === COLON) params[pattern.slice(1)] = segments[i]!;
+    const name = compiled.names[i];
+    if (name !== undefined) params[name] = segments[i]!;
   }
   return params;
 }
@@ -182,13 +189,26 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
     return permission !== undefined && principal.permissions.includes(permission);
   };
 
-  // Routes by method and segment count, in mounting order: a request is
-  // compared only with the few routes it could match.
-  const byShape = new Map<string, Compiled[][]>();
+  // Routes by method, segment count and first segment, in mounting order: a
+  // request is compared only with the few routes it could match. A route
+  // whose first segment is a parameter could match any first segment: it is
+  // listed under every first segment of its shape (in its place), and under
+  // "" for first segments no literal route has.
+  const byShape = new Map<string, Map<string, Compiled[]>[]>();
   for (const c of compiled) {
     let byLength = byShape.get(c.method);
     if (byLength === undefined) byShape.set(c.method, (byLength = []));
-    (byLength[c.segments.length] ??= []).push(c);
+    byLength[c.segments.length] ??= new Map();
+  }
+  for (const [method, byLength] of byShape) {
+    byLength.forEach((byFirst, length) => {
+      const shaped = compiled.filter((c) => c.method === method && c.segments.length === length);
+      const firsts = new Set(shaped.map((c) => (c.names[1] === undefined ? c.segments[1]! : "")));
+      firsts.add("");
+      for (const first of firsts) {
+        byFirst.set(first, shaped.filter((c) => c.names[1] !== undefined || (first !== "" && c.segments[1] === first)));
+      }
+    });
   }
 
   const match: RoutePolicy["match"] = (method, path) => {
@@ -199,8 +219,9 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
     if (path.includes("%")) return undefined;
     if (!path.startsWith("/")) return undefined;
     const segments = path.split("/");
-    const candidates = byShape.get(m)?.[segments.length];
-    if (candidates === undefined) return undefined;
+    const byFirst = byShape.get(m)?.[segments.length];
+    if (byFirst === undefined) return undefined;
+    const candidates = byFirst.get(segments[1]!) ?? byFirst.get("")!;
     for (const c of candidates) {
       const params = matchPath(c, segments);
       if (params) return { route: c.route, params };
@@ -246,7 +267,7 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
         default:
           break;
       }
-      return { allow: true, route, params, checks: route.checks ?? [] };
+      return { allow: true, route, params, checks: route.checks ?? NO_CHECKS };
     },
   };
 }
