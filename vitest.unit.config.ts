@@ -15,6 +15,8 @@ export const SERVER_TESTS = [
   "test/platform/platform-checks.test.ts",
   "test/platform/platform-conformance.test.ts",
   "test/platform/system-assistants.test.ts",
+  "test/platform/worker-mapping.test.ts",
+  "test/platform/client-view.test.ts",
   "test/check-isolation/hidden-system-assistants.test.ts",
   "test/check-isolation/naive-auth.test.ts",
   "test/check-isolation/own-auth.test.ts",

@@ -2,7 +2,7 @@
  * What the handlers do differently on LangGraph Platform, where a handler's
  * rewrite of `value` is mostly lost.
  *
- * Platform fact (its JS bridge, `remote.py`): of the `value` a handler
+ * Platform fact (its JS bridge, `remote.py`; docs/platform-contract.md#the-server-remotepy): of the `value` a handler
  * returns, the platform applies only `metadata`, merged key by key into the
  * request's existing `value.metadata` dict, and only when that dict exists.
  * Every other change (to `kwargs`, `config`, a deleted key) is dropped. So on

@@ -12,9 +12,9 @@ import type { ServerRoute } from "./route-table.ts";
  *
  * Each route names the events the platform raises for it (docs/deploying.md and the
  * conformance suite in `test/platform/` read them), what the platform checks
- * itself and what this package checks. The facts about the platform are those
- * of `LANGGRAPH-AUTH-NOTES.md` ("How the managed LangGraph Platform runs the
- * same Auth object"); nothing here was run against a platform.
+ * itself and what this package checks. The facts about the platform, their
+ * sources and the tests that rest on them are in `docs/platform-contract.md`;
+ * nothing here was run against a platform.
  */
 export interface PlatformRoute extends ServerRoute {
   /** `resource:action` events the platform raises for this route, in order. */
@@ -28,7 +28,12 @@ export interface PlatformRoute extends ServerRoute {
 /**
  * Why a cron without a thread is refused on the platform (in `authenticate`
  * and again in the `crons:create` handler, with these words): `CronCreate`
- * has no metadata to stamp, so only a thread ties a cron to a tenant.
+ * has no metadata to stamp, so only a thread ties a cron to a tenant. A 403
+ * with this reason, not a 404: the route exists, and the client should use
+ * another (docs/platform-contract.md#what-a-platform-client-sees).
+ *
+ * @example
+ * new TenantForbiddenError(CRON_WITHOUT_THREAD); // "forbidden: a cron without a thread …"
  */
 export const CRON_WITHOUT_THREAD =
   "a cron without a thread cannot be tied to your tenant; create it on a thread (POST /threads/{thread_id}/runs/crons)";
