@@ -8,6 +8,9 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAuthMatching } from "@langchain/langgraph-api/auth";
+import { createAuthenticator } from "../../src/authenticate/create-authenticator.ts";
+import { readConfig } from "../../src/config/read-config.ts";
+import { AuthError } from "../../src/errors.ts";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { startPlatformWorker, type AuthenticateResult, type AuthorizeResult, type PlatformHost } from "../support/platform-host.ts";
 
@@ -105,5 +108,32 @@ describe("what a platform client sees (docs/platform-contract.md)", () => {
     expect(isAuthMatching({ tenant_id: "globex", owner: "bob" }, answer.filters as never)).toBe(false);
     expect(isAuthMatching({ tenant_id: "acme", owner: "alice" }, answer.filters as never)).toBe(true);
     expect(page).toContain("| another tenant's thread, run, assistant or cron | 404 |");
+  });
+});
+
+describe("the RFC 6750 error code and description reach a platform client in the message", () => {
+  /** `error` and `error_description` of a challenge, unquoted. */
+  function challengeParams(header: string): Record<string, string> {
+    const params: Record<string, string> = {};
+    for (const m of header.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) params[m[1]!] = m[2]!.replace(/\\(.)/g, "$1");
+    return params;
+  }
+
+  it.each([
+    ["a bad signature", async () => ({ authorization: `Bearer ${(await token()).slice(0, -4)}AAAA` })],
+    ["an expired token", async () => ({ authorization: `Bearer ${await token(ALL, -3600)}` })],
+    ["a malformed header", async () => ({ authorization: "Bearer a b" })],
+    ["a token from an issuer not trusted here", async () => ({ authorization: `Bearer ${await gone.sign({ sub: "x", org_id: "acme" })}` })],
+  ])("%s: the message is `<error>: <error_description>` of the challenge langgraph dev sends", async (_, headersOf) => {
+    const headers = await headersOf();
+    // What langgraph dev answers: the package's own error, with its WWW-Authenticate challenge.
+    const dev = await createAuthenticator({ config: readConfig(issuer.env()) })
+      .authenticateRequest(new Request(`${URL_BASE}/threads/search`, { method: "POST", headers }))
+      .then(() => undefined, (error: unknown) => error);
+    expect(dev).toBeInstanceOf(AuthError);
+    const { error, error_description: description } = challengeParams((dev as AuthError).headers["WWW-Authenticate"]!);
+    expect(error).toMatch(/^(invalid_token|invalid_request)$/);
+    const platform = await worker.authenticate(`${URL_BASE}/threads/search`, "POST", headers);
+    expect(platform).toMatchObject({ ok: false, status: (dev as AuthError).status, headers: {}, message: `${error}: ${description}` });
   });
 });
