@@ -65,7 +65,8 @@ export function requestTarget(url: string): { path: string; query: URLSearchPara
       const end = question === -1 || question > stop ? stop : question;
       const path = url.slice(start, end);
       const query = end === stop ? "" : url.slice(end + 1, stop);
-      if (SERIALIZED_PATH.test(path) && !DOT_SEGMENT.test(path) && SERIALIZED_QUERY.test(query)) {
+      // A dot segment needs "/." (a plain substring search first); most queries are empty.
+      if (SERIALIZED_PATH.test(path) && !(path.includes("/.") && DOT_SEGMENT.test(path)) && (query === "" || SERIALIZED_QUERY.test(query))) {
         // The origin of the previous URL with a known authority: most requests share it.
         if (start === lastOrigin.length && url.startsWith(lastOrigin)) return new Target(path, query);
         const authority = url.slice(from, start);
