@@ -55,8 +55,8 @@ class Target {
  */
 export function requestTarget(url: string): { path: string; query: URLSearchParams } | undefined {
   let fast: { path: string; authority: string } | undefined;
-  if (url.startsWith("http://") || url.startsWith("https://")) {
-    const from = url.indexOf("://") + 3;
+  const from = url.startsWith("http://") ? 7 : url.startsWith("https://") ? 8 : -1;
+  if (from !== -1) {
     const start = url.indexOf("/", from);
     if (start !== -1) {
       const hash = url.indexOf("#", start);
