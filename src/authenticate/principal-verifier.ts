@@ -35,6 +35,11 @@ export interface PrincipalVerifier {
   /** A hit as a resolved promise (the caller's own copy), or `undefined`; anything thrown becomes a rejected 401. */
   lookup(key: string): Promise<Principal> | undefined;
   /**
+   * A hit at once (the caller's own copy), or `undefined` for a miss, no
+   * cache, or anything thrown while checking the entry (`lookup` then reports it).
+   */
+  hit(key: string): Principal | undefined;
+  /**
    * Full verification. With a `key`, the result is remembered under it, but
    * only for a token of bearer syntax, so every key stands for a token the
    * bearer rules accept (which lets a hit skip them, see `peekBearerToken`).
@@ -100,6 +105,15 @@ export function createPrincipalVerifier(rules: PrincipalRules, cache?: TokenCach
     }
   };
 
+  const hit = (key: string): Principal | undefined => {
+    try {
+      const found = entries?.get(key);
+      return found === undefined ? undefined : copyPrincipal(found);
+    } catch {
+      return undefined;
+    }
+  };
+
   const keyOf = (token: string): string => {
     if (entries === undefined) throw new TypeError("keyOf: this verifier has no cache");
     return entries.keyOf(token);
@@ -113,6 +127,7 @@ export function createPrincipalVerifier(rules: PrincipalRules, cache?: TokenCach
     },
     keyOf,
     lookup,
+    hit,
     verify,
     verifyToken(token) {
       if (entries === undefined) return verify(token);
@@ -244,6 +259,9 @@ function issuerStores(verification: TokenVerifierOptions): Map<string, KeyStore>
   return new Map(issuers.map((issuer) => [issuer, typeof keyStore === "function" ? keyStore(issuer) : keyStore]));
 }
 
+/** Key references whose check is kept: far more than the kids of a few key sets. */
+const MAX_KID_CHECKS = 256;
+
 /** An entry's key reference: the issuer whose store verified it, and the kid. */
 const keyRef = (issuer: string, kid: string): string => `${issuer}\u0000${kid}`;
 
@@ -255,12 +273,24 @@ function createCache(
   if (settings?.enabled === false) return undefined;
   if ([...stores.values()].some((store) => typeof store?.hasKid !== "function")) return undefined;
   const { clockToleranceSeconds, now } = rules.verification;
+  // Every hit asks whether the entry's key is still in its set. Its issuer's
+  // store and kid are split out of the reference once (there are a few per
+  // key set), not on every hit; the store still answers every time.
+  const kidChecks = new Map<string, () => boolean>();
   return createTokenCache<Principal>({
     scope: verificationScope(rules),
     clockToleranceSeconds,
     hasKid: (ref) => {
-      const split = ref.indexOf("\u0000");
-      return stores.get(ref.slice(0, split))?.hasKid?.(ref.slice(split + 1)) ?? false;
+      let check = kidChecks.get(ref);
+      if (check === undefined) {
+        const split = ref.indexOf("\u0000");
+        const store = stores.get(ref.slice(0, split));
+        const kid = ref.slice(split + 1);
+        check = () => store?.hasKid?.(kid) ?? false;
+        if (kidChecks.size >= MAX_KID_CHECKS) kidChecks.clear();
+        kidChecks.set(ref, check);
+      }
+      return check();
     },
     ...(settings ? { maxEntries: settings.maxEntries, maxAgeSeconds: settings.maxAgeSeconds } : {}),
     ...(now ? { clock: now } : {}),

@@ -107,10 +107,44 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
     policy: options.policy,
     visibility,
   });
-  // Promise chaining rather than an async function: on a cache hit the whole
-  // check settles in two promise steps (each one costs extra while the server
-  // tracks async context). Anything the guard throws still rejects, recorded.
-  const auth = new Auth().authenticate((request: Request) => {
+  /**
+   * The guard and the decision record once the caller is known: the
+   * principal at once when the guard decided synchronously, else a promise.
+   * A refusal throws what the server must see (recorded, with its decision id).
+   */
+  const guarded = (request: Request, principal: Principal): Principal | Promise<Principal> => {
+    let checked: void | Promise<void>;
+    try {
+      checked = guard?.(request, principal);
+    } catch (error) {
+      throw record.refusedRequest(error, request, principal);
+    }
+    if (checked === undefined) {
+      if (record.allowedRecorded) record.allowedRequest(request, principal);
+      return principal;
+    }
+    return checked.then(
+      () => {
+        if (record.allowedRecorded) record.allowedRequest(request, principal);
+        return principal;
+      },
+      (error: unknown) => {
+        throw record.refusedRequest(error, request, principal);
+      },
+    );
+  };
+  // Promise chaining rather than an async function, and none at all on a
+  // cache hit the guard decides at once: each promise costs extra while the
+  // server tracks async context. Anything the guard throws still rejects, recorded.
+  const auth = new Auth().authenticate((request: Request): Principal | Promise<Principal> => {
+    const cached = authenticator.authenticateCached?.(request);
+    if (cached !== undefined) {
+      try {
+        return guarded(request, cached);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     let pending: Promise<Principal>;
     try {
       pending = authenticator.authenticateRequest(request);
@@ -118,27 +152,7 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
       return Promise.reject(record.refusedRequest(error, request, undefined));
     }
     return pending.then(
-      (principal) => {
-        let checked: void | Promise<void>;
-        try {
-          checked = guard?.(request, principal);
-        } catch (error) {
-          throw record.refusedRequest(error, request, principal);
-        }
-        if (checked === undefined) {
-          if (record.allowedRecorded) record.allowedRequest(request, principal);
-          return principal;
-        }
-        return checked.then(
-          () => {
-            if (record.allowedRecorded) record.allowedRequest(request, principal);
-            return principal;
-          },
-          (error: unknown) => {
-            throw record.refusedRequest(error, request, principal);
-          },
-        );
-      },
+      (principal) => guarded(request, principal),
       (error: unknown) => {
         throw record.refusedRequest(error, request, undefined);
       },
