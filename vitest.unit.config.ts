@@ -1,7 +1,8 @@
 /**
  * `npm run test:unit`: every test that needs no server, in well under a
  * minute. The files below start `langgraph dev`, Postgres, an OpenID provider
- * or the platform worker, or pack the package; `npm test` runs them too.
+ * or the platform worker, run the benchmarks, or pack the package; `npm test`
+ * runs them too.
  * test/architecture/unit-tests.test.ts fails when a test that starts a server
  * is missing from this list.
  */
@@ -16,6 +17,8 @@ export const SERVER_TESTS = [
   "test/platform/platform-conformance.test.ts",
   "test/platform/system-assistants.test.ts",
   "test/platform/offboard-platform.test.ts",
+  "test/platform/worker-mapping.test.ts",
+  "test/platform/client-view.test.ts",
   "test/platform/metrics.test.ts",
   "test/check-isolation/hidden-system-assistants.test.ts",
   "test/check-isolation/naive-auth.test.ts",
@@ -25,6 +28,7 @@ export const SERVER_TESTS = [
   "test/audit-cli/audit-cli-postgres.test.ts",
   "test/pg/audit-write-ahead.test.ts",
   "test/audit/event-records-postgres.test.ts",
+  "test/bench/bench-smoke.test.ts",
 ];
 
 export default mergeConfig(base, defineConfig({ test: { exclude: [...configDefaults.exclude, ...SERVER_TESTS] } }));

@@ -56,7 +56,7 @@ export {
 export { DEFAULT_MAX_DOCUMENT_BYTES, fetchJson, type FetchJsonOptions } from "./verify/fetch-json.ts";
 export { type InspectedToken, inspectToken, type InspectTokenOptions } from "./verify/inspect-token.ts";
 export {
-  createTokenCache, type TokenCache, type TokenCacheOptions, type TokenCacheStats, verifiedKid, type VerifiedTokenFacts,
+  createTokenCache, type TokenCache, type TokenCacheOptions, verifiedKid, type VerifiedTokenFacts,
 } from "./verify/token-cache.ts";
 export { isTenantId } from "./tenant/tenant-id.ts";
 export { readClaim } from "./tenant/read-claim.ts";
@@ -106,6 +106,7 @@ export { dropCredentialHeaders, isCredentialHeaderName } from "./policy/credenti
 export {
   type Authenticator, type AuthenticatorOptions, type AuthenticatorStats, createAuthenticator, type KeySetStats,
 } from "./authenticate/create-authenticator.ts";
+export { type TokenCacheStats } from "./authenticate/principal-verifier.ts";
 export { canonicalJson } from "./audit/canonical-json.ts";
 export {
   AUDIT_DECISIONS, AUDIT_EVENT_DATA_LIMITS, AUDIT_EVENT_KINDS, type AuditDecision, type AuditEntry, type AuditEventEntry,
@@ -135,7 +136,9 @@ export {
   type AuditFileHandle, type AuditFileSystem, nodeAuditFileSystem, readIntoParser, writeWhole,
 } from "./audit/audit-file.ts";
 export { formatChainHeads, isChainHeadLine, parseChainHeads } from "./audit/chain-heads.ts";
-export { acquireFileLock, type FileLockHolder, type FileLockOptions, FileLockTimeoutError } from "./audit/file-lock.ts";
+export {
+  acquireFileLock, type FileLockHolder, type FileLockOptions, type FileLockRelease, FileLockTimeoutError, isFileLockWanted,
+} from "./audit/file-lock.ts";
 export {
   AuditLogNotRepairableError, type AuditLogRepair, repairAuditLog, type RepairAuditLogOptions, repairOpenAuditLog,
 } from "./audit/repair-audit-log.ts";

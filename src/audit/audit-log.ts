@@ -88,54 +88,76 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const tails = new Map<string, Promise<unknown>>();
 
   /**
-   * Store one record of `tenant` after the tenant's pending ones; `what`
-   * names it in the error (never a value a caller controls beyond the tool
-   * name the guard already bounds).
+   * What a record is, in an error message: never a value a caller controls
+   * beyond the tool name the guard already bounds, or a known event kind.
    */
-  function append(tenant: string, what: string, seal: (head: ChainHead | undefined) => AuditRecord): Promise<AuditRecord> {
-    const previous = tails.get(tenant) ?? Promise.resolve();
-    const write = previous
-      .catch(() => undefined)
-      .then(() => sink.append(tenant, seal))
-      .catch((error: unknown) => {
-        throw error instanceof AuditWriteError ? error : new AuditWriteError(`${what} could not be written`, { cause: error });
-      });
+  function describe(entry: unknown, event: boolean): string {
+    if (!event) return `the audit record of a "${String((entry as Partial<AuditEntry> | undefined)?.tool).slice(0, 256)}" call`;
+    const kind = (entry as Partial<AuditEventEntry> | undefined)?.kind;
+    return `the audit event${AUDIT_EVENT_KINDS.includes(kind!) ? ` "${kind}"` : ""}`;
+  }
+
+  /** Store one record of `tenant` after the tenant's pending ones. */
+  function append(tenant: string, entry: unknown, event: boolean, seal: (head: ChainHead | undefined) => AuditRecord): Promise<AuditRecord> {
+    const previous = tails.get(tenant);
+    let started: Promise<AuditRecord>;
+    if (previous) {
+      const run = () => sink.append(tenant, seal);
+      started = previous.then(run, run);
+    } else {
+      // Nothing pending for the tenant (the common case): hand the record
+      // to the sink now, without waiting a turn.
+      try {
+        started = sink.append(tenant, seal);
+      } catch (error) {
+        started = Promise.reject(error);
+      }
+    }
+    // Settled: forget the tail (idle tenants hold no memory), and give every failure its code.
+    const write: Promise<AuditRecord> = started.then(
+      (record) => {
+        if (tails.get(tenant) === write) tails.delete(tenant);
+        return record;
+      },
+      (error: unknown) => {
+        if (tails.get(tenant) === write) tails.delete(tenant);
+        throw error instanceof AuditWriteError ? error : new AuditWriteError(`${describe(entry, event)} could not be written`, { cause: error });
+      },
+    );
     tails.set(tenant, write);
-    // Forget a settled tail so idle tenants hold no memory.
-    const forget = () => {
-      if (tails.get(tenant) === write) tails.delete(tenant);
-    };
-    write.then(forget, forget);
     return write;
   }
 
   /** The tenant of an entry; a rejected write (never a thrown `TypeError`) for an entry without one. */
-  function tenantOf(entry: unknown, what: string): string | Promise<never> {
+  function tenantOf(entry: unknown, event: boolean): string | Promise<never> {
     const tenant = (entry as { tenant_id?: unknown } | null | undefined)?.tenant_id;
     if (typeof tenant === "string" && tenant !== "") return tenant;
-    return Promise.reject(new AuditWriteError(`${what} could not be written`, {
+    return Promise.reject(new AuditWriteError(`${describe(entry, event)} could not be written`, {
       cause: new InvalidAuditEntryError("tenant_id", "the audit entry has no tenant_id"),
     }));
   }
 
   return {
     record(entry) {
-      const what = `the audit record of a "${String((entry as Partial<AuditEntry> | undefined)?.tool).slice(0, 256)}" call`;
-      const tenant = tenantOf(entry, what);
-      return typeof tenant === "string" ? append(tenant, what, (head) => sealAuditRecord(entry, head, key)) : tenant;
+      const tenant = tenantOf(entry, false);
+      return typeof tenant === "string" ? append(tenant, entry, false, (head) => sealAuditRecord(entry, head, key)) : tenant;
     },
     recordEvent(entry) {
-      const kind = (entry as Partial<AuditEventEntry> | undefined)?.kind;
-      const what = `the audit event${AUDIT_EVENT_KINDS.includes(kind!) ? ` "${kind}"` : ""}`;
-      const tenant = tenantOf(entry, what);
-      return typeof tenant === "string" ? append(tenant, what, (head) => sealAuditEvent(entry, head, key)) : tenant;
+      const tenant = tenantOf(entry, true);
+      return typeof tenant === "string" ? append(tenant, entry, true, (head) => sealAuditEvent(entry, head, key)) : tenant;
     },
-    async ready() {
+    ready() {
+      // Not an async function: called before every guarded tool call, and a
+      // sink that can write answers at once.
+      let ready: Promise<void> | undefined;
       try {
-        await sink.ready?.();
+        ready = sink.ready?.();
       } catch (error) {
-        throw error instanceof AuditWriteError ? error : new AuditWriteError("the audit sink cannot write", { cause: error });
+        ready = Promise.reject(error);
       }
+      return (ready ?? Promise.resolve()).catch((error: unknown) => {
+        throw error instanceof AuditWriteError ? error : new AuditWriteError("the audit sink cannot write", { cause: error });
+      });
     },
     async close() {
       await Promise.allSettled([...tails.values()]);

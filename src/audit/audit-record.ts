@@ -1,7 +1,7 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHmac, hash as oneShotHash } from "node:crypto";
 import { z } from "zod";
 import { InvalidAuditEntryError } from "./audit-errors.ts";
-import { canonicalJson } from "./canonical-json.ts";
+import { canonicalJson, canonicalSplit, joinMembers } from "./canonical-json.ts";
 
 /** The tool-call decisions, in the package's own private copy (see {@link AUDIT_DECISIONS}). */
 const DECISIONS = ["started", "finished", "allowed", "refused", "failed"] as const;
@@ -318,7 +318,7 @@ export interface ChainHead {
  * digestArguments({ invoice_id: "inv_1" }); // 64 hex characters, independent of key order
  */
 export function digestArguments(args: unknown): string {
-  return createHash("sha256").update(canonicalJson(args ?? null)).digest("hex");
+  return oneShotHash("sha256", canonicalJson(args ?? null), "hex");
 }
 
 /**
@@ -330,18 +330,141 @@ export function digestArguments(args: unknown): string {
  * hashAuditRecord(record) === record.hash; // true for an unedited, unkeyed record
  */
 export function hashAuditRecord(record: UnsealedAuditRecord | AuditRecord, key?: ChainKey): string {
-  const { hash: _hash, ...rest } = record as AuditRecord;
-  const digest = key === undefined ? createHash("sha256") : createHmac("sha256", key);
-  return digest.update(canonicalJson(rest)).digest("hex");
+  const { before, after } = canonicalSplit(record as Record<string, unknown>, "hash");
+  return digestText(joinMembers(before, after), key);
 }
+
+function digestText(text: string, key: ChainKey | undefined): string {
+  // crypto.hash: one call, no Hash object (node 20.12+; engines asks 20.16).
+  return key === undefined ? oneShotHash("sha256", text, "hex") : createHmac("sha256", key).update(text).digest("hex");
+}
+
+/**
+ * The record sealed last and its canonical line (the text that was hashed,
+ * with its hash). A sink asks for the line right after sealing, so one slot
+ * is enough, and it holds no memory for records long written.
+ */
+let lastSealed: { record: AuditRecord; line: string } | undefined;
+
+/**
+ * The canonical JSON of a record, as a sink stores it (without the final
+ * newline). For the record sealed last it is the text computed while
+ * sealing (so a record is serialized once); otherwise `canonicalJson(record)`.
+ *
+ * @example
+ * await file.write(`${auditRecordLine(record)}\n`);
+ */
+export function auditRecordLine(record: AuditRecord): string {
+  return lastSealed?.record === record ? lastSealed.line : canonicalJson(record);
+}
+
+/** The keys a tool-call record may have (without `args` and `hash`). */
+const FLAT_KEYS = [
+  "v", "seq", "time", "tenant_id", "user_id", "thread_id", "run_id", "tool", "tool_call_id", "call_id", "decision", "reason",
+  "reason_code", "decision_id", "duration_ms", "args_sha256", "hash_alg", "prev_hash",
+];
+/** What a flat record's JSON holds in place of its hash until it is known. */
+const HASH_PLACEHOLDER = '"hash":"",';
+
+/**
+ * The canonical members of a flat tool-call record (no `args`, every value a
+ * string, a number, a boolean or null), split where `hash` goes. Its keys
+ * were added in sorted order, with an empty `hash` in its place (as
+ * {@link sealAuditRecord} builds it), so one native `JSON.stringify`, which
+ * follows the key order, writes exactly its canonical JSON. No string value
+ * can hold the placeholder: its quotes would be escaped.
+ */
+function flatSplit(unsealed: Record<string, unknown>): { before: string; after: string } {
+  const json = JSON.stringify(unsealed);
+  const at = json.indexOf(HASH_PLACEHOLDER);
+  return { before: json.slice(1, at - 1), after: json.slice(at + HASH_PLACEHOLDER.length, -1) };
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const ISO_MILLIS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const TOOL_CALL_KEYS: ReadonlySet<string> = new Set([...FLAT_KEYS, "hash", "args"]);
+const nullableString = (value: unknown, max = Infinity) => value === null || (typeof value === "string" && value.length <= max);
+
+/**
+ * A quick yes for the tool-call records the guard writes: true only when
+ * the record surely passes the record schema (a subset of what the schema
+ * accepts, checked by a property test); anything else is left to the
+ * schema, which gives the verdict and names the field. Sealing runs twice
+ * per guarded call, and the schema's generic walk is its largest cost.
+ *
+ * @example
+ * isPlainToolCallRecord(sealAuditRecord(entry, head)); // true for what the guard writes
+ */
+export function isPlainToolCallRecord(record: Readonly<Record<string, unknown>>): boolean {
+  for (const key in record) if (!TOOL_CALL_KEYS.has(key)) return false;
+  return hasPlainToolCallFields(record) && typeof record.hash === "string" && SHA256_HEX.test(record.hash);
+}
+
+/**
+ * The fields of {@link isPlainToolCallRecord} but the key set and `hash`
+ * (which sealing computes): every value of the right type and within its
+ * bounds, and so a string, a number, a boolean or null (`args` aside).
+ */
+function hasPlainToolCallFields(record: Readonly<Record<string, unknown>>): boolean {
+  const { v, decision, call_id: callId, time } = record;
+  if (v !== 1 && v !== 2) return false;
+  if (v === 2 ? typeof callId !== "string" || callId.length < 1 || callId.length > 128 || decision === "allowed" : callId !== undefined) return false;
+  if (!(v === 2 ? DECISIONS.includes(decision as AuditDecision) : V1_DECISIONS.has(decision as AuditDecision))) return false;
+  if (record.reason_code !== undefined || record.decision_id !== undefined) {
+    if (v !== 2 || decision !== "refused") return false;
+    if (record.reason_code !== undefined && !(typeof record.reason_code === "string" && record.reason_code.length <= 64 && REASON_CODE.test(record.reason_code))) return false;
+    if (record.decision_id !== undefined && !(typeof record.decision_id === "string" && DECISION_ID.test(record.decision_id))) return false;
+  }
+  if (time !== lastPlainTime) {
+    if (!(typeof time === "string" && ISO_MILLIS.test(time))) return false;
+    const instant = Date.parse(time);
+    if (Number.isNaN(instant) || new Date(instant).toISOString() !== time) return false; // a real instant (no 24:00, no Feb 30)
+    lastPlainTime = time; // the records of one call (and of a busy millisecond) share it
+  }
+  const seq = record.seq;
+  if (!(typeof seq === "number" && Number.isSafeInteger(seq) && seq >= 0)) return false;
+  const tenant = record.tenant_id;
+  if (!(typeof tenant === "string" && tenant.length >= 1 && tenant.length <= 128)) return false;
+  if (!nullableString(record.user_id) || !nullableString(record.thread_id) || !nullableString(record.run_id)) return false;
+  if (!(typeof record.tool === "string" && record.tool.length <= 256) || !nullableString(record.tool_call_id, 256)) return false;
+  if (!nullableString(record.reason, 1000)) return false;
+  const duration = record.duration_ms;
+  if (!(typeof duration === "number" && Number.isFinite(duration) && duration >= 0)) return false;
+  if (record.hash_alg !== undefined && record.hash_alg !== "hmac-sha256") return false;
+  const { args_sha256: argsDigest, prev_hash: prev } = record;
+  if (argsDigest !== lastPlainDigest) {
+    if (!(typeof argsDigest === "string" && SHA256_HEX.test(argsDigest))) return false;
+    lastPlainDigest = argsDigest; // a call's started and outcome records share it
+  }
+  return typeof prev === "string" && SHA256_HEX.test(prev);
+}
+
+/** The last `time` and `args_sha256` found plain (strings, so equal means equally valid); at first a value no record holds. */
+const NONE_YET: unknown = Symbol("none yet");
+let lastPlainTime: unknown = NONE_YET;
+let lastPlainDigest: unknown = NONE_YET;
 
 /** Hash an unsealed record after checking it would verify: nothing unverifiable is ever written. */
 function seal<R extends AuditRecord>(unsealed: Omit<R, "hash">, key: ChainKey | undefined): R {
-  const record = { ...unsealed, hash: hashAuditRecord(unsealed as UnsealedAuditRecord, key) } as R;
-  const checked = checkAuditRecord(record);
-  if ("problem" in checked) {
-    throw new InvalidAuditEntryError(checked.field, `the audit entry cannot be sealed: ${checked.field}: ${checked.problem}`);
+  // One serialization: the members are hashed, then the line is the same
+  // members with the hash's member put in its sorted place.
+  const fields = unsealed as Record<string, unknown>;
+  // A tool-call record built by sealAuditRecord (its `hash` placeholder in
+  // place) whose fields pass the quick check surely passes the schema; one
+  // without `args` is then also flat, and serialized natively.
+  const plain = fields.hash === "" && fields.v !== 3 && hasPlainToolCallFields(fields);
+  const { before, after } = plain && fields.args === undefined ? flatSplit(fields) : canonicalSplit(fields, "hash");
+  const hash = digestText(joinMembers(before, after), key);
+  // `unsealed` is this module's own fresh object: it becomes the record.
+  const record = unsealed as R;
+  (record as { hash: string }).hash = hash;
+  if (!plain) {
+    const checked = checkAuditRecord(record);
+    if ("problem" in checked) {
+      throw new InvalidAuditEntryError(checked.field, `the audit entry cannot be sealed: ${checked.field}: ${checked.problem}`);
+    }
   }
+  lastSealed = { record, line: joinMembers(before, `"hash":"${hash}"`, after) };
   return record;
 }
 
@@ -363,28 +486,31 @@ function requireEntry(entry: unknown): asserts entry is Record<string, unknown> 
 export function sealAuditRecord(entry: AuditEntry, head: ChainHead | undefined, key?: ChainKey): AuditToolCallRecord {
   requireEntry(entry);
   // Fields are picked one by one (not spread) so nothing extra on `entry`
-  // can slip into the record or override `seq` and `prev_hash`.
-  return seal<AuditToolCallRecord>({
-    v: entry.call_id !== undefined ? 2 : 1,
-    seq: head ? head.seq + 1 : 0,
-    time: entry.time,
-    tenant_id: entry.tenant_id,
-    user_id: entry.user_id,
-    thread_id: entry.thread_id,
-    run_id: entry.run_id,
-    tool: entry.tool,
-    tool_call_id: entry.tool_call_id,
-    ...(entry.call_id !== undefined ? { call_id: entry.call_id } : {}),
-    decision: entry.decision,
-    reason: entry.reason,
-    ...(entry.reason_code !== undefined ? { reason_code: entry.reason_code } : {}),
-    ...(entry.decision_id !== undefined ? { decision_id: entry.decision_id } : {}),
-    duration_ms: entry.duration_ms,
-    args_sha256: entry.args_sha256,
-    ...(entry.args !== undefined ? { args: entry.args } : {}),
-    ...(key !== undefined ? { hash_alg: "hmac-sha256" as const } : {}),
-    prev_hash: head ? head.hash : GENESIS_HASH,
-  }, key);
+  // can slip into the record or override `seq` and `prev_hash`. They are
+  // added in canonical (sorted) order, with an empty `hash` in its place,
+  // so a flat record is serialized natively (see flatSplit).
+  const unsealed: Record<string, unknown> = {};
+  if (entry.args !== undefined) unsealed.args = entry.args;
+  unsealed.args_sha256 = entry.args_sha256;
+  if (entry.call_id !== undefined) unsealed.call_id = entry.call_id;
+  unsealed.decision = entry.decision;
+  if (entry.decision_id !== undefined) unsealed.decision_id = entry.decision_id;
+  unsealed.duration_ms = entry.duration_ms;
+  unsealed.hash = "";
+  if (key !== undefined) unsealed.hash_alg = "hmac-sha256";
+  unsealed.prev_hash = head ? head.hash : GENESIS_HASH;
+  unsealed.reason = entry.reason;
+  if (entry.reason_code !== undefined) unsealed.reason_code = entry.reason_code;
+  unsealed.run_id = entry.run_id;
+  unsealed.seq = head ? head.seq + 1 : 0;
+  unsealed.tenant_id = entry.tenant_id;
+  unsealed.thread_id = entry.thread_id;
+  unsealed.time = entry.time;
+  unsealed.tool = entry.tool;
+  unsealed.tool_call_id = entry.tool_call_id;
+  unsealed.user_id = entry.user_id;
+  unsealed.v = entry.call_id !== undefined ? 2 : 1;
+  return seal<AuditToolCallRecord>(unsealed as Omit<AuditToolCallRecord, "hash">, key);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, openSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
 import { readFile, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -45,6 +45,65 @@ const isAliveDefault = (pid: number): boolean => {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 };
+
+/**
+ * A release function that also tells whether another writer waits: a
+ * holder that keeps the lock across several appends lets go as soon as
+ * someone waits.
+ */
+export interface FileLockRelease {
+  (): Promise<void>;
+  /** True when another writer waits for this lock now. */
+  contended(): boolean;
+}
+
+/**
+ * Waiters touch `<lock>.waiting` at every try (at most {@link MAX_POLL_MS}
+ * apart), so a fresh mark means someone waits now; a mark older than this
+ * was left by a waiter that gave up or died.
+ */
+const WAITING_FRESH_MS = 100;
+/** The longest pause between two tries of a waiter: keeps its mark fresh and a handoff quick. */
+const MAX_POLL_MS = 5;
+
+function markWaiting(path: string): void {
+  const mark = `${path}.waiting`;
+  const now = new Date();
+  try {
+    utimesSync(mark, now, now);
+  } catch {
+    try {
+      closeSync(openSync(mark, "a", 0o600));
+    } catch {
+      // Best effort (a full disk): the holder then only lets go at its limits.
+    }
+  }
+}
+
+function unmarkWaiting(path: string): void {
+  try {
+    unlinkSync(`${path}.waiting`);
+  } catch {
+    // Gone already, or another waiter's: it is touched again at its next try.
+  }
+}
+
+/**
+ * True when a writer waits for the lock at `path` now (its waiting mark is
+ * fresh). A stale mark is removed. One `stat`, so a holder can ask after
+ * every append.
+ *
+ * @example
+ * if (isFileLockWanted("audit.jsonl.lock")) await release();
+ */
+export function isFileLockWanted(path: string): boolean {
+  const mark = `${path}.waiting`;
+  const info = statSync(mark, { throwIfNoEntry: false });
+  if (info === undefined) return false;
+  if (Date.now() - info.mtimeMs < WAITING_FRESH_MS) return true;
+  unmarkWaiting(path);
+  return false;
+}
 
 /** A lock file nobody could have left behind half-written for this long is abandoned. */
 const UNREADABLE_GRACE_MS = 5_000;
@@ -139,7 +198,9 @@ async function steal(path: string, stale: string, isAlive: (pid: number) => bool
  * Take an exclusive lock file (`open(path, "wx")` holding this process's
  * pid and host), waiting while a live process holds it. A lock whose process
  * is dead (killed while holding it) is taken over. Resolves with the
- * function that releases it.
+ * function that releases it, which also tells (`contended()`) whether
+ * another writer waits. A waiter says so by touching `<path>.waiting` at
+ * every try, at most 5 ms apart, and removes it once it holds the lock.
  *
  * A holder on another host (a shared file system) cannot be checked and is
  * waited for; a pid reused by an unrelated process after a crash looks
@@ -150,21 +211,26 @@ async function steal(path: string, stale: string, isAlive: (pid: number) => bool
  * const release = await acquireFileLock("audit.jsonl.lock");
  * try { await append(); } finally { await release(); }
  */
-export async function acquireFileLock(path: string, options: FileLockOptions = {}): Promise<() => Promise<void>> {
+export async function acquireFileLock(path: string, options: FileLockOptions = {}): Promise<FileLockRelease> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const isAlive = options.isAlive ?? isAliveDefault;
   const deadline = performance.now() + timeoutMs;
   let wait = 1;
+  let waited = false;
   for (;;) {
     if (create(path)) {
-      return async () => {
+      if (waited) unmarkWaiting(path);
+      const release = async () => {
         try {
           unlinkSync(path);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
         }
       };
+      return Object.assign(release, { contended: () => isFileLockWanted(path) });
     }
+    markWaiting(path);
+    waited = true;
     const seen = await readHolder(path);
     if (seen === undefined) continue; // released meanwhile: try again at once
     if (await isStale(path, seen, isAlive)) {
@@ -179,6 +245,6 @@ export async function acquireFileLock(path: string, options: FileLockOptions = {
       );
     }
     await sleep(wait);
-    wait = Math.min(wait * 2, 25);
+    wait = Math.min(wait * 2, MAX_POLL_MS);
   }
 }

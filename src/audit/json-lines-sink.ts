@@ -1,11 +1,12 @@
-import { requireChainKey, type AuditRecord, type ChainHead, type ChainKey } from "./audit-record.ts";
-import { InvalidAuditEntryError } from "./audit-errors.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { auditRecordLine, requireChainKey, type AuditRecord, type ChainHead, type ChainKey } from "./audit-record.ts";
 import { AuditWriteError } from "./audit-log.ts";
 import type { AuditSink } from "./audit-sink.ts";
-import { canonicalJson } from "./canonical-json.ts";
-import { nodeAuditFileSystem, readIntoParser, writeWhole, type AuditFileHandle, type AuditFileSystem } from "./audit-file.ts";
+import {
+  appendLineSync, nodeAuditFileSystem, readIntoParser, writeWhole, writeWholeSync, type AuditFileHandle, type AuditFileSystem,
+} from "./audit-file.ts";
 import { createAuditLogParser, type AuditLogParser } from "./audit-log-parser.ts";
-import { FileLockTimeoutError, acquireFileLock } from "./file-lock.ts";
+import { FileLockTimeoutError, acquireFileLock, isFileLockWanted, type FileLockRelease } from "./file-lock.ts";
 import { AuditLogNotRepairableError, repairOpenAuditLog } from "./repair-audit-log.ts";
 
 /** Options of {@link createJsonLinesSink}. */
@@ -39,8 +40,21 @@ export interface JsonLinesSinkOptions {
   fileSystem?: AuditFileSystem;
 }
 
-/** Appends in a row under one hold of the lock before it is let go. */
-const HOLD_LIMIT = 64;
+// Not frozen: async_hooks tags every promise it sees, so a frozen one throws under AsyncLocalStorage.
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Idle time the lock is kept after the last append, so a burst (a tool call's started and outcome records) takes it once. */
+const LINGER_MS = 2;
+/** Appends under one hold of the lock before it is let go, even if nobody says they wait (a writer of an older version). */
+const HOLD_LIMIT = 256;
+/** ... or this long. */
+const HOLD_MS = 100;
+/** After letting go for a waiter: how long it may take to pick the lock up before this sink competes for it again. */
+const HANDOFF_MS = 50;
+/** Records written by one write (and covered by one sync). */
+const GROUP_LIMIT = 256;
+/** Appends between two looks at whether another writer waits (one `stat`); the linger timer looks too. */
+const ASK_EVERY = 16;
 
 interface FileState {
   handle: AuditFileHandle;
@@ -49,6 +63,21 @@ interface FileState {
   end: number;
   /** The file was found broken at this size (by this or another writer): the error, until the size changes. */
   broken?: { size: number; error: AuditWriteError } | undefined;
+}
+
+/** An append waiting for its group. */
+interface Waiter {
+  tenantId: string;
+  seal: (head: ChainHead | undefined) => AuditRecord;
+  resolve: (record: AuditRecord) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A sealed record of a group, and its line. */
+interface Sealed {
+  waiter: Waiter;
+  record: AuditRecord;
+  line: string;
 }
 
 /**
@@ -61,21 +90,29 @@ interface FileState {
  *   record is written (or on `ready()`). A broken or badly ended file is
  *   not appended to: every write fails with an {@link AuditWriteError}
  *   naming the first bad line and its repair.
- * - Several processes may append to the same file. Each append holds the
- *   lock file `<file>.lock` (created with `"wx"`, holding the pid; a lock
- *   left by a dead process is taken over), reads and verifies what other
- *   writers appended since, then seals onto the current head. So writers
- *   share one chain per tenant and never fork it.
+ * - Several processes may append to the same file. A writer appends while
+ *   holding the lock file `<file>.lock` (created with `"wx"`, holding the
+ *   pid; a lock left by a dead process is taken over); when it takes the
+ *   lock it reads and verifies what other writers appended since, then
+ *   seals onto the current head. So writers share one chain per tenant and
+ *   never fork it.
+ * - Group commit: the appends that arrive while the lock is being taken or
+ *   while a sync runs are sealed in order and written together, by one
+ *   write and one sync. The lock is kept across a burst (until 2 ms pass
+ *   without an append, or 256 appends, or 100 ms), so a tool call's started
+ *   and outcome records take it once; it is let go at once when another
+ *   writer waits (waiters touch `<file>.lock.waiting`), and this sink then
+ *   leaves the waiter time to take it.
  * - An append resolves only when its whole line is written (and synced with
- *   `fsync`). A write that fails (a full disk: `ENOSPC`, `EFBIG` under a
- *   file size limit, or a short write that cannot be completed) rejects
- *   that append, and the sink heals at once: holding the lock, it cuts the
- *   file back to where the append began, so the file ends at its last
- *   acknowledged record and nothing is ever glued onto a torn line. The
- *   next append simply tries again, so appends go on by themselves once
- *   there is space. The first failure of a run is logged, and so is its end.
- *   A lock file that cannot be written (a full disk) is removed again, so
- *   no writer is left waiting on it.
+ *   `fsync`, by the sync of its group). A write that fails (a full disk:
+ *   `ENOSPC`, `EFBIG` under a file size limit, or a short write that cannot
+ *   be completed) rejects every append of its group, and the sink heals at
+ *   once: holding the lock, it cuts the file back to where the group began,
+ *   so the file ends at its last acknowledged record and nothing is ever
+ *   glued onto a torn line. The next append simply tries again, so appends
+ *   go on by themselves once there is space. The first failure of a run is
+ *   logged, and so is its end. A lock file that cannot be written (a full
+ *   disk) is removed again, so no writer is left waiting on it.
  * - Only when that cut fails may the file end in a torn line: then the sink
  *   stops (every append rejects, because a record after a torn line would
  *   be hidden behind it) until `npm run audit -- repair <file>` cuts the
@@ -134,7 +171,7 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
 
   /** Read what other writers appended since this sink last looked (lock held). */
   async function catchUp(state: FileState): Promise<void> {
-    const { size } = await state.handle.stat();
+    const { size } = state.handle.statSync ? state.handle.statSync() : await state.handle.stat();
     if (state.broken) {
       if (size === state.broken.size) throw state.broken.error;
       // Changed since (repaired, most likely): read it all again, as on open.
@@ -157,6 +194,93 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
     }
   }
 
+  // The lock, kept across a burst of appends (see the linger and the limits above).
+  let held: FileLockRelease | undefined;
+  let heldFor = 0;
+  let heldSince = 0;
+  /** Appends since the hold last asked whether another writer waits. */
+  let sinceAsked = 0;
+  /** When the last group was written: the linger timer lets go once this is LINGER_MS old. */
+  let lastActive = 0;
+  let linger: NodeJS.Timeout | undefined;
+  /** After letting go for a waiter: until then, wait while someone still waits (it has not taken the lock yet). */
+  let yieldUntil = 0;
+
+  /** Take the lock and read what other writers appended meanwhile. */
+  async function takeLock(state: FileState): Promise<void> {
+    // Appends under a held lock complete without a turn of the event loop;
+    // give one here, so timers and I/O (another sink of this process
+    // waiting for the lock) are never starved by a long burst.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (yieldUntil > 0) {
+      while (performance.now() < yieldUntil && isFileLockWanted(lockFile)) await sleep(1);
+      yieldUntil = 0;
+    }
+    const release = await lock();
+    try {
+      await catchUp(state);
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    held = release;
+    heldFor = 0;
+    sinceAsked = 0;
+    heldSince = performance.now();
+  }
+
+  /**
+   * Let the lock go (for a waiter: then leave it time to take it). The
+   * release itself is synchronous (one unlink), so the lock is free when
+   * this returns, without awaiting it.
+   */
+  function letGo(forWaiter = false): void {
+    clearTimeout(linger);
+    linger = undefined;
+    const release = held;
+    held = undefined;
+    if (forWaiter) yieldUntil = performance.now() + HANDOFF_MS;
+    release?.().catch((error: unknown) => {
+      log(`the audit log's lock file ${lockFile} could not be removed (${why(error)}): other writers wait until it is deleted`);
+    });
+  }
+
+  /** After a group under the lock: let go at the hold's limits, or at once when another writer waits. */
+  function afterGroup(): void {
+    if (!held) return;
+    let wanted = false;
+    if (sinceAsked >= ASK_EVERY) {
+      sinceAsked = 0;
+      try {
+        wanted = held.contended();
+      } catch {
+        wanted = true; // the waiting mark cannot be read: let go as if someone waits
+      }
+    }
+    if (wanted || heldFor >= HOLD_LIMIT || performance.now() - heldSince >= HOLD_MS) letGo(wanted);
+  }
+
+  /** Keep the lock for the next append of a burst; a timer lets it go once idle (or wanted). */
+  function keepLock(): void {
+    if (!held || linger) return;
+    const check = () => {
+      linger = undefined;
+      if (!held) return;
+      const idle = performance.now() - lastActive;
+      let wanted = false;
+      try {
+        wanted = held.contended();
+      } catch {
+        wanted = true;
+      }
+      if (flushing && !wanted) linger = setTimeout(check, LINGER_MS);
+      else if (flushing) sinceAsked = ASK_EVERY; // the loop lets go after its group
+      else if (wanted || idle >= LINGER_MS) letGo(wanted);
+      else linger = setTimeout(check, Math.max(1, LINGER_MS - idle));
+    };
+    linger = setTimeout(check, LINGER_MS);
+  }
+
   /**
    * After a failed write: resume once the file is whole again after the
    * last record this sink acknowledged, whatever other writers appended
@@ -166,14 +290,18 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
   async function resumeIfRepaired(state: FileState): Promise<void> {
     if (!stopped) return;
     if (!stopped.resumable) throw stopped.error;
-    const release = await lock();
-    try {
+    if (held) {
       await catchUp(state);
-      stopped = undefined;
-      log(`the audit log ${file} is whole again after its last acknowledged record: appending resumes`);
-    } finally {
-      await release();
+    } else {
+      const release = await lock();
+      try {
+        await catchUp(state);
+      } finally {
+        await release();
+      }
     }
+    stopped = undefined;
+    log(`the audit log ${file} is whole again after its last acknowledged record: appending resumes`);
   }
 
   let opened: Promise<FileState | undefined> | undefined;
@@ -218,69 +346,226 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
    * disk gives two lines, not one per refused tool call.
    */
   let failures = 0;
+  function failed(count: number, error: unknown): void {
+    // A stop says why itself, and a stopped sink refuses everything until it resumes.
+    if (count === 0 || stopped) return;
+    failures += count;
+    if (failures === count) log(error instanceof AuditWriteError ? error.message : `the audit log ${file} cannot be written (${why(error)})`);
+  }
 
   /**
-   * A write failed (a full disk: `ENOSPC`, `EFBIG` under a file size limit,
-   * or a short write the file system did not complete). The lock is held,
-   * so every byte after `state.end` is this append's own: cut them off, so
-   * the file ends at its last acknowledged record again, and reject the
-   * append. The next append simply tries again, so the sink goes on by
-   * itself once there is space. Only when the cut itself fails may the
-   * file end in a torn line: then the sink stops until it is repaired.
+   * A group's write failed (a full disk: `ENOSPC`, `EFBIG` under a file
+   * size limit, or a short write the file system did not complete). The
+   * lock is held, so every byte after `state.end` is the group's own: cut
+   * them off, so the file ends at its last acknowledged record again. The
+   * error every append of the group is rejected with: a plain failure (the
+   * next append tries again), or a stop when the cut itself failed.
    */
-  async function cutBack(state: FileState, error: unknown): Promise<never> {
+  async function cutBack(state: FileState, error: unknown): Promise<AuditWriteError> {
     try {
-      await state.handle.truncate(state.end);
+      if (state.handle.truncateSync) state.handle.truncateSync(state.end);
+      else await state.handle.truncate(state.end);
     } catch (cutError) {
-      stop(`had a failed write (${why(error)}) and its partial record could not be cut off (${why(cutError)}): it may end in a torn line`, error, true);
+      try {
+        stop(`had a failed write (${why(error)}) and its partial record could not be cut off (${why(cutError)}): it may end in a torn line`, error, true);
+      } catch (stopError) {
+        return stopError as AuditWriteError;
+      }
     }
     // Best effort: the acknowledged records are on disk already, and the
-    // next append's sync also carries the cut. A crash before that may
+    // next group's sync also carries the cut. A crash before that may
     // leave the partial record on disk: found at open, as a torn line.
     if (fsync) await state.handle.datasync().catch(() => undefined);
-    throw new AuditWriteError(
+    return new AuditWriteError(
       `the audit log ${file} had a failed write (${why(error)}): the record was not written (any partial bytes were cut off); the next append tries again`,
       { cause: error },
     );
   }
 
-  // The lock is kept while more appends of this process are queued (at most
-  // HOLD_LIMIT in a row, so other writers get their turn): a burst pays for
-  // one lock and one catch-up, since nobody else can write meanwhile.
-  let held: (() => Promise<void>) | undefined;
-  let heldFor = 0;
-  let pending = 0;
+  /** The group failed: reject each append with the same error, and let the lock go. */
+  function settleFailure(sealed: Sealed[], failure: AuditWriteError): void {
+    failed(sealed.length, failure);
+    for (const { waiter } of sealed) waiter.reject(failure);
+    letGo();
+  }
 
-  async function appendToFile(state: FileState, tenantId: string, seal: (head: ChainHead | undefined) => AuditRecord) {
-    let keep = false;
-    try {
-      if (!held) {
-        held = await lock();
-        heldFor = 0;
-        await catchUp(state);
+  /**
+   * The group is written (and synced): the parser takes it, then each
+   * append resolves. `one`: a single record written by {@link appendNow}
+   * (then `sealed` is empty).
+   */
+  function settleSuccess(state: FileState, sealed: Sealed[], bytes: number, one?: AuditRecord): void {
+    if (one) state.parser.trust(one, bytes);
+    for (const { record, line } of sealed) state.parser.trust(record, sealed.length === 1 ? bytes : Buffer.byteLength(line));
+    state.end += bytes;
+    const count = one ? 1 : sealed.length;
+    heldFor += count;
+    sinceAsked += count;
+    lastActive = performance.now();
+    if (failures > 0) log(`the audit log ${file} is written again after ${failures} failed append(s)`);
+    failures = 0;
+    for (const { waiter, record } of sealed) waiter.resolve(record);
+  }
+
+  /**
+   * Seal a group onto the current heads (lock held), write it with one
+   * write and sync it with one sync, then settle each append. Synchronous
+   * (returns `undefined`) on a file system with synchronous writes and no
+   * `fsync`; otherwise a promise. Never throws or rejects.
+   */
+  function commit(state: FileState, group: Waiter[]): Promise<void> | undefined {
+    const sealed: Sealed[] = [];
+    // Heads moved by this group, before the parser trusts it (only a group of several needs them).
+    const heads = group.length > 1 ? new Map<string, ChainHead>() : undefined;
+    for (const waiter of group) {
+      try {
+        const record = waiter.seal(heads?.get(waiter.tenantId) ?? state.parser.head(waiter.tenantId));
+        sealed.push({ waiter, record, line: `${auditRecordLine(record)}\n` });
+        heads?.set(waiter.tenantId, { seq: record.seq, hash: record.hash });
+      } catch (error) {
+        // An entry that cannot be sealed fails alone; it is no failure of the file.
+        waiter.reject(error);
       }
-      const record = seal(state.parser.head(tenantId));
-      const bytes = Buffer.from(`${canonicalJson(record)}\n`);
+    }
+    if (sealed.length === 0) return undefined;
+    const bytes = Buffer.from(sealed.length === 1 ? sealed[0]!.line : sealed.map((s) => s.line).join(""));
+    if (state.handle.writeSync) {
+      try {
+        writeWholeSync(state.handle as Parameters<typeof writeWholeSync>[0], bytes);
+      } catch (error) {
+        return cutBack(state, error).then((failure) => settleFailure(sealed, failure));
+      }
+      if (fsync) return synced(state, sealed, bytes.length);
+      settleSuccess(state, sealed, bytes.length);
+      return undefined;
+    }
+    return (async () => {
       try {
         await writeWhole(state.handle, bytes);
       } catch (error) {
-        await cutBack(state, error);
+        settleFailure(sealed, await cutBack(state, error));
+        return;
       }
-      if (fsync) {
-        // After a failed sync the kernel may have dropped the dirty pages:
-        // what the disk holds is unknown, so only a reopen (which reads the
-        // file again) may go on.
-        await state.handle.datasync().catch((error: unknown) => stop(`could not be synced to disk (${why(error)})`, error, false));
+      if (fsync) await synced(state, sealed, bytes.length);
+      else settleSuccess(state, sealed, bytes.length);
+    })();
+  }
+
+  /** Sync a written group to disk, then settle it. */
+  async function synced(state: FileState, sealed: Sealed[], bytes: number): Promise<void> {
+    // After a failed sync the kernel may have dropped the dirty pages: what
+    // the disk holds is unknown, so only a reopen (which reads the file
+    // again) may go on.
+    try {
+      await state.handle.datasync();
+    } catch (error) {
+      try {
+        stop(`could not be synced to disk (${why(error)})`, error, false);
+      } catch (stopError) {
+        settleFailure(sealed, stopError as AuditWriteError);
+        return;
       }
-      state.end += bytes.length;
-      state.parser.trust(record, bytes.length);
-      heldFor += 1;
-      keep = pending > 1 && heldFor < HOLD_LIMIT;
-      return record;
-    } finally {
-      if (!keep && held) {
-        const release = held;
-        held = undefined;
+    }
+    settleSuccess(state, sealed, bytes);
+  }
+
+  // Appends waiting for the next group, and the loop writing them.
+  const waiting: Waiter[] = [];
+  let flushing: Promise<void> | undefined;
+  /** The open file, once opening succeeded (so an append under a held lock needs no await). */
+  let openState: FileState | undefined;
+
+  async function flush(): Promise<void> {
+    while (waiting.length > 0) {
+      let state: FileState;
+      try {
+        state = (await openOnce())!;
+        openState = state;
+        await resumeIfRepaired(state);
+        if (!held) await takeLock(state);
+      } catch (error) {
+        // Every waiting append fails alike (the file cannot be opened, is
+        // broken or stopped, or the lock cannot be had); the next one tries again.
+        const all = waiting.splice(0);
+        failed(all.length, error);
+        for (const waiter of all) waiter.reject(error);
+        continue;
+      }
+      await commit(state, waiting.splice(0, GROUP_LIMIT));
+      afterGroup();
+    }
+  }
+
+  function startFlush(first?: Promise<void>): void {
+    flushing ??= (first ?? Promise.resolve())
+      .then(flush)
+      .catch((error: unknown) => {
+        // Not expected (every step above catches its own errors); never leave an append hanging.
+        for (const waiter of waiting.splice(0)) waiter.reject(error);
+      })
+      .finally(() => {
+        flushing = undefined;
+        // An append that arrived as the loop ended.
+        if (waiting.length > 0) startFlush();
+        else keepLock();
+      });
+  }
+
+  /**
+   * The common case of a burst, on the real file system without `fsync`:
+   * nothing queued, the lock held, the file whole. The append is sealed,
+   * written and settled right here, synchronously, with no trip through the
+   * loop. `undefined` when that does not apply.
+   */
+  function appendNow(tenantId: string, seal: Waiter["seal"]): Promise<AuditRecord> | undefined {
+    const state = openState;
+    if (flushing || !held || !state || stopped || state.broken || fsync || !state.handle.writeSync) return undefined;
+    let record: AuditRecord;
+    let line: string;
+    try {
+      record = seal(state.parser.head(tenantId));
+      line = `${auditRecordLine(record)}\n`;
+    } catch (error) {
+      return Promise.reject(error); // an entry that cannot be sealed fails alone
+    }
+    let bytes: number;
+    try {
+      bytes = appendLineSync(state.handle as Parameters<typeof appendLineSync>[0], line);
+    } catch (error) {
+      // Appends that arrive meanwhile wait for the cut (and the lock let go) in the loop.
+      const failure = cutBack(state, error).then((cause) => {
+        failed(1, cause);
+        letGo();
+        return cause;
+      });
+      startFlush(failure.then(() => undefined));
+      return failure.then((cause) => Promise.reject(cause));
+    }
+    settleSuccess(state, [], bytes, record);
+    afterGroup();
+    keepLock();
+    return Promise.resolve(record);
+  }
+
+  function appendToFile(tenantId: string, seal: Waiter["seal"]): Promise<AuditRecord> {
+    return appendNow(tenantId, seal) ?? new Promise<AuditRecord>((resolve, reject) => {
+      waiting.push({ tenantId, seal, resolve, reject });
+      startFlush();
+    });
+  }
+
+  /** `ready()` when the file is not known to be open and whole. */
+  async function whenReady(): Promise<void> {
+    const state = (await openOnce())!;
+    openState = state;
+    await resumeIfRepaired(state);
+    // A file found broken is looked at again (a repair may have mended it);
+    // while this sink holds the lock, the file is whole.
+    if (state.broken && !held) {
+      const release = await lock();
+      try {
+        await catchUp(state);
+      } finally {
         await release();
       }
     }
@@ -289,8 +574,7 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
   // The chain heads of a stream (a file's are the parser's).
   const heads = new Map<string, ChainHead>();
 
-  // One write at a time in this process: reading a head and appending its
-  // successor is one step (the lock file does the same across processes).
+  // One write at a time to a stream: reading a head and appending its successor is one step.
   let queue: Promise<unknown> = Promise.resolve();
 
   const writeStream = (line: string) =>
@@ -300,55 +584,26 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
 
   return {
     append(tenantId, seal) {
-      pending += 1;
+      if (file !== undefined) return appendToFile(tenantId, seal);
       const step = queue.then(async () => {
-        if (file !== undefined) {
-          try {
-            const state = (await openOnce())!;
-            await resumeIfRepaired(state);
-            const record = await appendToFile(state, tenantId, seal);
-            if (failures > 0) log(`the audit log ${file} is written again after ${failures} failed append(s)`);
-            failures = 0;
-            return record;
-          } catch (error) {
-            // A stop says why itself; an entry that cannot be sealed is no failure of the sink.
-            if (!stopped && !(error instanceof InvalidAuditEntryError) && ++failures === 1) {
-              log(error instanceof AuditWriteError ? error.message : `the audit log ${file} cannot be written (${why(error)})`);
-            }
-            throw error;
-          }
-        }
         const record: AuditRecord = seal(heads.get(tenantId));
-        await writeStream(`${canonicalJson(record)}\n`);
+        await writeStream(`${auditRecordLine(record)}\n`);
         heads.set(tenantId, { seq: record.seq, hash: record.hash });
         return record;
       });
-      queue = step.catch(() => undefined).finally(() => (pending -= 1));
+      queue = step.catch(() => undefined);
       return step;
     },
-    async ready() {
-      // Through the queue, so it never checks the file in the middle of an append.
-      const step = queue.then(async () => {
-        const state = await openOnce();
-        if (!state) return;
-        await resumeIfRepaired(state);
-        if (state.broken && !held) {
-          const release = await lock();
-          try {
-            await catchUp(state);
-          } finally {
-            await release();
-          }
-        }
-      });
-      queue = step.catch(() => undefined);
-      await step;
+    ready() {
+      // The common case (open, whole, not stopped) answers at once, without an async function's turn.
+      if (file === undefined || (openState && !stopped && !openState.broken)) return RESOLVED;
+      return whenReady();
     },
     async close() {
       await queue;
-      const release = held;
-      held = undefined;
-      await release?.();
+      while (flushing) await flushing;
+      letGo();
+      openState = undefined;
       const state = await opened?.catch(() => undefined);
       await state?.handle.close();
       opened = Promise.reject(new AuditWriteError("the audit sink is closed"));

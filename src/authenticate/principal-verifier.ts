@@ -1,7 +1,7 @@
 import { isBearerTokenSyntax } from "../bearer/extract-bearer-token.ts";
 import type { TokenCacheConfig } from "../config/token-cache-config.ts";
 import type { KeyStore } from "../verify/key-store.ts";
-import { createTokenCache, verifiedKid, type TokenCache, type TokenCacheStats } from "../verify/token-cache.ts";
+import { createTokenCache, verifiedKid, type TokenCache } from "../verify/token-cache.ts";
 import { createVerifiedTokenReader, toAuthError, type TokenVerifierOptions } from "../verify/verify-access-token.ts";
 import { toPrincipal, type ClaimMapping, type Principal, type TenantResolution } from "../tenant/principal.ts";
 
@@ -14,6 +14,25 @@ export interface PrincipalRules {
   verification: TokenVerifierOptions;
   mapping: ClaimMapping;
   tenancy: TenantResolution;
+}
+
+/**
+ * What the verified-token cache has done since it was built, for the metrics
+ * (`src/metrics/`) and tests: plain counters, so a lookup costs an increment.
+ */
+export interface TokenCacheStats {
+  /** Requests (or bare tokens) answered from the cache. */
+  hits: number;
+  /**
+   * Lookups that found no valid entry (none, or one dropped on the spot: past
+   * `exp`, before `nbf`, its key gone) and went on to a full verification.
+   * A request is counted once, even when it was looked up twice on its way.
+   */
+  misses: number;
+  /** Entries now. */
+  entries: number;
+  /** The LRU cap (`AUTH_TOKEN_CACHE_MAX_ENTRIES`). */
+  maxEntries: number;
 }
 
 /** Verification of a token into a principal, with the verified-token cache when there is one. */
@@ -36,6 +55,11 @@ export interface PrincipalVerifier {
   keyOf(token: string): string;
   /** A hit as a resolved promise (the caller's own copy), or `undefined`; anything thrown becomes a rejected 401. */
   lookup(key: string): Promise<Principal> | undefined;
+  /**
+   * A hit at once (the caller's own copy), or `undefined` for a miss, no
+   * cache, or anything thrown while checking the entry (`lookup` then reports it).
+   */
+  hit(key: string): Principal | undefined;
   /**
    * Full verification. With a `key`, the result is remembered under it, but
    * only for a token of bearer syntax, so every key stands for a token the
@@ -93,12 +117,33 @@ export function createPrincipalVerifier(rules: PrincipalRules, cache?: TokenCach
     }
   };
 
+  // A miss is counted by `lookup` only: `hit` is a first look, and on a miss
+  // the caller goes on to `authenticateRequest`, whose lookup counts it.
+  let hits = 0;
+  let misses = 0;
+
   const lookup = (key: string): Promise<Principal> | undefined => {
     try {
       const hit = entries?.get(key);
-      return hit === undefined ? undefined : Promise.resolve(copyPrincipal(hit));
+      if (hit === undefined) {
+        if (entries !== undefined) misses += 1;
+        return undefined;
+      }
+      hits += 1;
+      return Promise.resolve(copyPrincipal(hit));
     } catch (error) {
       return Promise.reject(toAuthError(error));
+    }
+  };
+
+  const hit = (key: string): Principal | undefined => {
+    try {
+      const found = entries?.get(key);
+      if (found === undefined) return undefined;
+      hits += 1;
+      return copyPrincipal(found);
+    } catch {
+      return undefined;
     }
   };
 
@@ -113,9 +158,10 @@ export function createPrincipalVerifier(rules: PrincipalRules, cache?: TokenCach
     get size() {
       return entries?.size ?? 0;
     },
-    cacheStats: () => entries?.stats(),
+    cacheStats: () => (entries === undefined ? undefined : { hits, misses, entries: entries.size, maxEntries: entries.maxEntries }),
     keyOf,
     lookup,
+    hit,
     verify,
     verifyToken(token) {
       if (entries === undefined) return verify(token);
@@ -247,6 +293,9 @@ function issuerStores(verification: TokenVerifierOptions): Map<string, KeyStore>
   return new Map(issuers.map((issuer) => [issuer, typeof keyStore === "function" ? keyStore(issuer) : keyStore]));
 }
 
+/** Key references whose check is kept: far more than the kids of a few key sets. */
+const MAX_KID_CHECKS = 256;
+
 /** An entry's key reference: the issuer whose store verified it, and the kid. */
 const keyRef = (issuer: string, kid: string): string => `${issuer}\u0000${kid}`;
 
@@ -258,12 +307,24 @@ function createCache(
   if (settings?.enabled === false) return undefined;
   if ([...stores.values()].some((store) => typeof store?.hasKid !== "function")) return undefined;
   const { clockToleranceSeconds, now } = rules.verification;
+  // Every hit asks whether the entry's key is still in its set. Its issuer's
+  // store and kid are split out of the reference once (there are a few per
+  // key set), not on every hit; the store still answers every time.
+  const kidChecks = new Map<string, () => boolean>();
   return createTokenCache<Principal>({
     scope: verificationScope(rules),
     clockToleranceSeconds,
     hasKid: (ref) => {
-      const split = ref.indexOf("\u0000");
-      return stores.get(ref.slice(0, split))?.hasKid?.(ref.slice(split + 1)) ?? false;
+      let check = kidChecks.get(ref);
+      if (check === undefined) {
+        const split = ref.indexOf("\u0000");
+        const store = stores.get(ref.slice(0, split));
+        const kid = ref.slice(split + 1);
+        check = () => store?.hasKid?.(kid) ?? false;
+        if (kidChecks.size >= MAX_KID_CHECKS) kidChecks.clear();
+        kidChecks.set(ref, check);
+      }
+      return check();
     },
     ...(settings ? { maxEntries: settings.maxEntries, maxAgeSeconds: settings.maxAgeSeconds } : {}),
     ...(now ? { clock: now } : {}),

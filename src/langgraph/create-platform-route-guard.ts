@@ -13,12 +13,15 @@ export interface PlatformRouteGuardOptions {
 /**
  * The route guard for LangGraph Platform, run in `authenticate`.
  *
- * Platform fact: the worker calls `authenticate` with
+ * Platform fact (docs/platform-contract.md#the-worker-clientmts): the worker
+ * calls `authenticate` with
  * `new Request(x-langgraph-auth-url, { method: x-langgraph-auth-method, headers })`:
  * there is no body, and no storage can be read. So this guard decides on
  * method, path and query alone: a route missing from the platform table is
- * refused (404), an operator route without its permission is refused (404),
- * `?delete_threads=true` without its permission is refused (403). Everything
+ * refused (404), an operator route without its permission is refused (404,
+ * or 403 with the reason for a cron without a thread), `?delete_threads=true`
+ * without its permission is refused (403). Those statuses reach the platform's
+ * client (an `authenticate` error keeps its status there). Everything
  * that depends on a body is decided by the handlers on the `value` the
  * platform passes them (see `createRunCheck`, `platformValueRules`).
  *

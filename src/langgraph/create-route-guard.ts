@@ -40,6 +40,28 @@ export interface RouteGuardOptions {
 type RouteMatch = ReturnType<RoutePolicy["match"]>;
 type AllowedDecision = Extract<RouteDecision, { allow: true }>;
 
+/**
+ * What the policy decides on: the request's method, its target's path, and
+ * its query only when a route reads it (the target parses it on first read).
+ * A class, so no function is made per request.
+ */
+class GuardInput implements RouteRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly #target: { query: URLSearchParams };
+  body?: unknown;
+
+  constructor(method: string, target: { path: string; query: URLSearchParams }) {
+    this.method = method;
+    this.path = target.path;
+    this.#target = target;
+  }
+
+  get query(): URLSearchParams {
+    return this.#target.query;
+  }
+}
+
 type BodyRead = { kind: "json"; value: unknown } | { kind: "none" } | { kind: "too-large" } | { kind: "too-deep" };
 
 /**
@@ -203,7 +225,7 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
   return (request: Request, principal: Principal) => {
     const target = requestTarget(request.url);
     if (target === undefined) throw new RouteRefusedError(404, "no such route", "unknown_route");
-    const input: RouteRequest = { method: request.method, path: target.path, query: target.query };
+    const input = new GuardInput(request.method, target);
     const found = options.policy.match(request.method, target.path);
     // `decide` matches again when handed no match: answer an unknown route here, as it would.
     if (found === undefined) throw new RouteRefusedError(404, "no such route", "unknown_route");

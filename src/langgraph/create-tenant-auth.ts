@@ -128,11 +128,39 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
     if (timer !== undefined) timer(startedAt, "allowed");
     return principal;
   };
-  // Promise chaining rather than an async function: on a cache hit the whole
-  // check settles in two promise steps (each one costs extra while the server
-  // tracks async context). Anything the guard throws still rejects, recorded.
-  const auth = new Auth().authenticate((request: Request) => {
+  /**
+   * The guard and the decision record once the caller is known: the
+   * principal at once when the guard decided synchronously, else a promise.
+   * A refusal throws what the server must see (recorded, with its decision id).
+   */
+  const guarded = (request: Request, principal: Principal, startedAt: number): Principal | Promise<Principal> => {
+    let checked: void | Promise<void>;
+    try {
+      checked = guard?.(request, principal);
+    } catch (error) {
+      throw refused(error, request, principal, startedAt);
+    }
+    if (checked === undefined) return allowed(request, principal, startedAt);
+    return checked.then(
+      () => allowed(request, principal, startedAt),
+      (error: unknown) => {
+        throw refused(error, request, principal, startedAt);
+      },
+    );
+  };
+  // Promise chaining rather than an async function, and none at all on a
+  // cache hit the guard decides at once: each promise costs extra while the
+  // server tracks async context. Anything the guard throws still rejects, recorded.
+  const auth = new Auth().authenticate((request: Request): Principal | Promise<Principal> => {
     const startedAt = timer === undefined ? 0 : performance.now();
+    const cached = authenticator.authenticateCached?.(request);
+    if (cached !== undefined) {
+      try {
+        return guarded(request, cached, startedAt);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     let pending: Promise<Principal>;
     try {
       pending = authenticator.authenticateRequest(request);
@@ -140,21 +168,7 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
       return Promise.reject(refused(error, request, undefined, startedAt));
     }
     return pending.then(
-      (principal) => {
-        let checked: void | Promise<void>;
-        try {
-          checked = guard?.(request, principal);
-        } catch (error) {
-          throw refused(error, request, principal, startedAt);
-        }
-        if (checked === undefined) return allowed(request, principal, startedAt);
-        return checked.then(
-          () => allowed(request, principal, startedAt),
-          (error: unknown) => {
-            throw refused(error, request, principal, startedAt);
-          },
-        );
-      },
+      (principal) => guarded(request, principal, startedAt),
       (error: unknown) => {
         throw refused(error, request, undefined, startedAt);
       },

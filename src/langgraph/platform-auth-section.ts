@@ -5,7 +5,8 @@
  * in `LANGGRAPH_AUTH` (langgraph-cli docker.mjs), and the worker registers
  * the `Auth` from it; `auth.cache` in it makes the platform's API server
  * reuse one `authenticate` answer for later requests with the same values of
- * the `cache_keys` headers, whatever their path or method.
+ * the `cache_keys` headers, whatever their path or method
+ * (`CustomJsAuthBackend.authenticate`; docs/platform-contract.md#the-server-remotepy).
  */
 import { ConfigError } from "../errors.ts";
 

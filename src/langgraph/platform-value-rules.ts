@@ -2,7 +2,7 @@
  * What the handlers do differently on LangGraph Platform, where a handler's
  * rewrite of `value` is mostly lost.
  *
- * Platform fact (its JS bridge, `remote.py`): of the `value` a handler
+ * Platform fact (its JS bridge, `remote.py`; docs/platform-contract.md#the-server-remotepy): of the `value` a handler
  * returns, the platform applies only `metadata`, merged key by key into the
  * request's existing `value.metadata` dict, and only when that dict exists.
  * Every other change (to `kwargs`, `config`, a deleted key) is dropped. So on
@@ -14,6 +14,7 @@
  *   `namesLangSmithProject` of the run check).
  */
 import { TenantForbiddenError } from "../errors.ts";
+import { CRON_WITHOUT_THREAD } from "../policy/platform-routes.ts";
 import { isStudioUser } from "@langchain/langgraph-sdk/auth";
 
 type Mutable = Record<string, unknown>;
@@ -102,9 +103,6 @@ export function studioDecision(event: string, action: string, access: "none" | "
 export function requireCronTiedToThread(value: Mutable, statelessAllowed: boolean): void {
   const threadId = value.thread_id;
   if ((typeof threadId !== "string" || threadId === "") && !statelessAllowed) {
-    throw new TenantForbiddenError(
-      "a cron without a thread cannot be tied to your tenant; create it on a thread (POST /threads/{thread_id}/runs/crons)",
-      "platform_value_refused",
-    );
+    throw new TenantForbiddenError(CRON_WITHOUT_THREAD, "platform_value_refused");
   }
 }

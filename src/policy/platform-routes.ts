@@ -13,9 +13,9 @@ import type { ServerRoute } from "./route-table.ts";
  *
  * Each route names the events the platform raises for it (docs/deploying.md and the
  * conformance suite in `test/platform/` read them), what the platform checks
- * itself and what this package checks. The facts about the platform are those
- * of `LANGGRAPH-AUTH-NOTES.md` ("How the managed LangGraph Platform runs the
- * same Auth object"); nothing here was run against a platform.
+ * itself and what this package checks. The facts about the platform, their
+ * sources and the tests that rest on them are in `docs/platform-contract.md`;
+ * nothing here was run against a platform.
  */
 export interface PlatformRoute extends ServerRoute {
   /** `resource:action` events the platform raises for this route, in order. */
@@ -25,6 +25,19 @@ export interface PlatformRoute extends ServerRoute {
   /** What this package checks. */
   packageChecks: string;
 }
+
+/**
+ * Why a cron without a thread is refused on the platform (in `authenticate`
+ * and again in the `crons:create` handler, with these words): `CronCreate`
+ * has no metadata to stamp, so only a thread ties a cron to a tenant. A 403
+ * with this reason, not a 404: the route exists, and the client should use
+ * another (docs/platform-contract.md#what-a-platform-client-sees).
+ *
+ * @example
+ * new TenantForbiddenError(CRON_WITHOUT_THREAD); // "forbidden: a cron without a thread …"
+ */
+export const CRON_WITHOUT_THREAD =
+  "a cron without a thread cannot be tied to your tenant; create it on a thread (POST /threads/{thread_id}/runs/crons)";
 
 const TENANT = "the handler's tenant filter";
 const RUN_EVENTS = ["threads:create_run", "assistants:search"] as const;
@@ -103,7 +116,7 @@ export const PLATFORM_ROUTES: readonly PlatformRoute[] = deepFreeze([
   route("runs.join.stream", "GET", "/runs/:run_id/stream", ["threads:read"], JOIN_PLATFORM, read("threads")),
   route("runs.cancel", "POST", "/runs/cancel", ["threads:update"], "calls threads:update with { thread_id, action, metadata: { run_ids, status } } and applies the filter", write("threads")),
 
-  route("crons.create", "POST", "/runs/crons", ["crons:create"], "a cron without a thread: nothing ties it to a tenant (CronCreate has no metadata)", "refused for tenants (operator: crons), in authenticate and again in crons:create", { operator: "crons" }),
+  route("crons.create", "POST", "/runs/crons", ["crons:create"], "a cron without a thread: nothing ties it to a tenant (CronCreate has no metadata)", "refused for tenants with 403 and the reason (operator: crons), in authenticate and again in crons:create", { operator: "crons", operatorRefusal: CRON_WITHOUT_THREAD }),
   route("threads.crons.create", "POST", "/threads/:thread_id/runs/crons", ["crons:create"], "applies the crons:create filter; each run the cron starts passes threads:create_run", "crons:write; tenant filter; the payload is checked like a run (webhook, LangSmith, user_id)"),
   route("crons.search", "POST", "/runs/crons/search", ["crons:search"], applies("crons:search"), read("crons")),
   route("crons.count", "POST", "/runs/crons/count", ["crons:search"], applies("crons:search"), read("crons")),

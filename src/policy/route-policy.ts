@@ -79,35 +79,79 @@ export interface RoutePolicy {
 
 const PERMISSION_RULE = /^[\x21-\x7e]{1,200}$/;
 
+/** The checks of a route that has none (one frozen list, not a new one per decision). */
+const NO_CHECKS: readonly RouteCheck[] = Object.freeze([]);
+
+/**
+ * A route prepared for matching. Every field is present on every record (one
+ * object shape): the route tables' own objects differ in which optional
+ * fields they carry, and reading a field one lacks is slow.
+ */
 interface Compiled {
   route: ServerRoute;
+  id: string;
   method: string;
-  segments: string[];
+  /** `path.split("/").length`: one more than the slashes. */
+  length: number;
+  /** Per segment after the leading "": the literal text, or `undefined` for a `:name`. */
+  literals: (string | undefined)[];
+  /** Per segment after the leading "": the parameter's name, or `undefined` for a literal. */
+  names: (string | undefined)[];
+  operator: OperatorRoute | undefined;
+  operatorRefusal: string | undefined;
+  body: ServerRoute["body"];
+  checks: readonly RouteCheck[];
 }
 
-/** Segments as `path.split("/")` gives them: the leading "" of the root slash first. */
 function compile(route: ServerRoute): Compiled {
-  return { route, method: route.method, segments: route.path.split("/") };
+  const segments = route.path.split("/").slice(1);
+  return {
+    route,
+    id: route.id,
+    method: route.method,
+    length: segments.length + 1,
+    literals: segments.map((segment) => (segment.charCodeAt(0) === COLON ? undefined : segment)),
+    names: segments.map((segment) => (segment.charCodeAt(0) === COLON ? segment.slice(1) : undefined)),
+    operator: route.operator,
+    operatorRefusal: route.operatorRefusal,
+    body: route.body,
+    checks: route.checks ?? NO_CHECKS,
+  };
+}
+
+/** `path.split("/").length`, without making the parts. */
+function segmentCount(path: string): number {
+  let count = 1;
+  for (let at = path.indexOf("/"); at !== -1; at = path.indexOf("/", at + 1)) count += 1;
+  return count;
 }
 
 /**
  * Match like Hono's router does for these patterns: literal segments are
  * exact and case-sensitive, `:name` is one non-empty segment, no trailing
  * slash. Percent-encoded paths are never matched (see {@link createRoutePolicy}).
+ * `path` starts with "/" and has `compiled.length` segments. Literals are
+ * compared in place; only a matching route's parameters are cut out.
  */
-function matchPath(compiled: Compiled, segments: string[]): Record<string, string> | undefined {
-  if (compiled.segments.length !== segments.length) return undefined;
-  for (let i = 1; i < segments.length; i += 1) {
-    const pattern = compiled.segments[i]!;
-    const actual = segments[i]!;
-    if (actual === "") return undefined;
-    if (pattern.charCodeAt(0) !== COLON && pattern !== actual) return undefined;
+function matchPath(compiled: Compiled, path: string): Record<string, string> | undefined {
+  const { literals } = compiled;
+  let from = 1;
+  for (let i = 0; i < literals.length; i += 1) {
+    const next = path.indexOf("/", from);
+    const end = next === -1 ? path.length : next;
+    if (end === from) return undefined;
+    const literal = literals[i];
+    if (literal !== undefined && (end - from !== literal.length || !path.startsWith(literal, from))) return undefined;
+    from = end + 1;
   }
-  // Only a matching route pays for its params object.
   const params: Record<string, string> = {};
-  for (let i = 1; i < segments.length; i += 1) {
-    const pattern = compiled.segments[i]!;
-    if (pattern.charCodeAt(0) === COLON) params[pattern.slice(1)] = segments[i]!;
+  from = 1;
+  for (let i = 0; i < literals.length; i += 1) {
+    const next = path.indexOf("/", from);
+    const end = next === -1 ? path.length : next;
+    const name = compiled.names[i];
+    if (name !== undefined) params[name] = path.slice(from, end);
+    from = end + 1;
   }
   return params;
 }
@@ -194,14 +238,30 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
     return permission !== undefined && principal.permissions.includes(permission);
   };
 
-  // Routes by method and segment count, in mounting order: a request is
-  // compared only with the few routes it could match.
-  const byShape = new Map<string, Compiled[][]>();
+  // Routes by method, segment count and the first character of the path
+  // after "/", in mounting order: a request is compared only with the few
+  // routes it could match, and nothing is cut out of its path to find them.
+  // A route whose first segment is a parameter could match any first
+  // character: it is listed in every bucket of its shape (in its place), and
+  // alone under OTHER for characters no literal route starts with.
+  const OTHER = 128;
+  const byShape = new Map<string, Compiled[][][]>();
   for (const c of compiled) {
     let byLength = byShape.get(c.method);
     if (byLength === undefined) byShape.set(c.method, (byLength = []));
-    (byLength[c.segments.length] ??= []).push(c);
+    byLength[c.length] ??= [];
   }
+  for (const [method, byLength] of byShape) {
+    byLength.forEach((byFirst, length) => {
+      const shaped = compiled.filter((c) => c.method === method && c.length === length);
+      const anyFirst = (c: Compiled) => c.literals[0] === undefined;
+      for (let code = 0; code <= OTHER; code += 1) {
+        byFirst[code] = shaped.filter((c) => anyFirst(c) || (code < OTHER && c.literals[0]!.charCodeAt(0) === code));
+      }
+    });
+  }
+  /** The route record a match names (each table route is compiled once). */
+  const compiledOf = new Map<ServerRoute, Compiled>(compiled.map((c) => [c.route, c]));
 
   const match: RoutePolicy["match"] = (method, path) => {
     // Hono answers HEAD with the GET route. The Fetch standard upper-cases
@@ -210,11 +270,12 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
     const m = upper === "HEAD" ? "GET" : upper;
     if (path.includes("%")) return undefined;
     if (!path.startsWith("/")) return undefined;
-    const segments = path.split("/");
-    const candidates = byShape.get(m)?.[segments.length];
-    if (candidates === undefined) return undefined;
+    const byFirst = byShape.get(m)?.[segmentCount(path)];
+    if (byFirst === undefined) return undefined;
+    const first = path.charCodeAt(1);
+    const candidates = byFirst[first < OTHER ? first : OTHER]!;
     for (const c of candidates) {
-      const params = matchPath(c, segments);
+      const params = matchPath(c, path);
       if (params) return { route: c.route, params };
     }
     return undefined;
@@ -230,14 +291,18 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
       const found = matched ?? match(request.method, request.path);
       if (!found) return refuse(undefined, 404, "no such route", "unknown_route");
       const { route, params } = found;
-      if (route.operator && !unlocked(route.operator, principal)) {
+      const c = compiledOf.get(route);
+      if (c === undefined) return refuse(undefined, 404, "no such route", "unknown_route");
+      if (c.operator && !unlocked(c.operator, principal)) {
         // 404 hides what is not offered at all; the permission name is not disclosed.
-        return refuse(route, 404, `${route.id} is not available`, "operator_only");
+        return c.operatorRefusal === undefined
+          ? refuse(route, 404, `${c.id} is not available`, "operator_only")
+          : refuse(route, 403, c.operatorRefusal, "operator_only");
       }
-      if (route.id === "assistants.delete" && request.query.get("delete_threads") === "true" && !unlocked("delete-threads", principal)) {
+      if (c.id === "assistants.delete" && request.query.get("delete_threads") === "true" && !unlocked("delete-threads", principal)) {
         return refuse(route, 403, "delete_threads=true deletes threads of every tenant that name this assistant; delete threads one by one", "operator_only");
       }
-      switch (route.body) {
+      switch (c.body) {
         case "run":
           if (hasWebhook(request.body) && !unlocked("webhooks", principal)) return refuse(route, 403, "run webhooks are not allowed", "run_option_refused");
           break;
@@ -250,7 +315,7 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
         case "store-namespaces": {
           // Absent or non-JSON bodies are left to the server's validator (400).
           if (!isRecord(request.body)) break;
-          const prefix = route.body === "store-search" ? request.body.namespace_prefix : request.body.prefix;
+          const prefix = c.body === "store-search" ? request.body.namespace_prefix : request.body.prefix;
           // Same words as the store handler, which checks the same thing again.
           if (!isTenantNamespace(prefix, principal)) {
             return refuse(route, 403, storeNamespaceHint(principal.tenant_id), refusedNamespaceReason(prefix), namespaceResources(prefix));
@@ -260,7 +325,7 @@ export function createRoutePolicy(options: RoutePolicyOptions = {}): RoutePolicy
         default:
           break;
       }
-      return { allow: true, route, params, checks: route.checks ?? [] };
+      return { allow: true, route, params, checks: c.checks };
     },
   };
 }

@@ -50,6 +50,12 @@ export interface ServerRoute {
   protection: RouteProtection;
   /** Refused unless this operator route is unlocked. */
   operator?: OperatorRoute;
+  /**
+   * When `operator` refuses: a 403 with this reason instead of the 404 that
+   * hides the route (for a route the caller may use otherwise, so the answer
+   * says what to do instead).
+   */
+  operatorRefusal?: string;
   /** Checks the guard runs against the server's storage. */
   checks?: readonly RouteCheck[];
   /** The body matters: the guard reads it (bounded) and passes it in. */

@@ -14,6 +14,29 @@ const SERIALIZED_AUTHORITY = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]+(?::[A-Za-z0-9\-.
 /** Authorities the URL parser accepted (bounded: `Host` is chosen by the client). */
 const knownAuthorities = new Set<string>();
 const MAX_KNOWN_AUTHORITIES = 64;
+/** `scheme://authority` of the last URL read with a known authority ("" before the first). */
+let lastOrigin = "";
+
+/**
+ * A target read without the parser. Its query is parsed when first read:
+ * most routes never read it, and a `URLSearchParams` costs more than the
+ * rest of the reading.
+ */
+class Target {
+  readonly path: string;
+  readonly #raw: string;
+  #query: URLSearchParams | undefined;
+
+  constructor(path: string, raw: string) {
+    this.path = path;
+    this.#raw = raw;
+  }
+
+  get query(): URLSearchParams {
+    // The constructor drops one leading "?" of its argument; the parser keeps a second one.
+    return (this.#query ??= new URLSearchParams(this.#raw.startsWith("?") ? `?${this.#raw}` : this.#raw));
+  }
+}
 
 /**
  * Path and query of a request's URL, exactly as `new URL(url)` gives them.
@@ -31,9 +54,9 @@ const MAX_KNOWN_AUTHORITIES = 64;
  * requestTarget("http://127.0.0.1:2024/threads/search?limit=1"); // { path: "/threads/search", query: URLSearchParams { limit: "1" } }
  */
 export function requestTarget(url: string): { path: string; query: URLSearchParams } | undefined {
-  let fast: { path: string; query: URLSearchParams; authority: string } | undefined;
-  if (url.startsWith("http://") || url.startsWith("https://")) {
-    const from = url.indexOf("://") + 3;
+  let fast: { path: string; authority: string } | undefined;
+  const from = url.startsWith("http://") ? 7 : url.startsWith("https://") ? 8 : -1;
+  if (from !== -1) {
     const start = url.indexOf("/", from);
     if (start !== -1) {
       const hash = url.indexOf("#", start);
@@ -41,16 +64,20 @@ export function requestTarget(url: string): { path: string; query: URLSearchPara
       const question = url.indexOf("?", start);
       const end = question === -1 || question > stop ? stop : question;
       const path = url.slice(start, end);
-      const authority = url.slice(from, start);
       const query = end === stop ? "" : url.slice(end + 1, stop);
-      if (SERIALIZED_PATH.test(path) && !DOT_SEGMENT.test(path) && SERIALIZED_QUERY.test(query)) {
+      // A dot segment needs "/." (a plain substring search first); most queries are empty.
+      if (SERIALIZED_PATH.test(path) && !(path.includes("/.") && DOT_SEGMENT.test(path)) && (query === "" || SERIALIZED_QUERY.test(query))) {
+        // The origin of the previous URL with a known authority: most requests share it.
+        if (start === lastOrigin.length && url.startsWith(lastOrigin)) return new Target(path, query);
+        const authority = url.slice(from, start);
         // A known authority passed SERIALIZED_AUTHORITY when it was learnt.
         const known = knownAuthorities.has(authority);
         if (known || SERIALIZED_AUTHORITY.test(authority)) {
-          // The constructor drops one leading "?" of its argument; the parser keeps a second one.
-          const params = new URLSearchParams(query.startsWith("?") ? `?${query}` : query);
-          if (known) return { path, query: params };
-          fast = { path, query: params, authority };
+          if (known) {
+            lastOrigin = url.slice(0, start);
+            return new Target(path, query);
+          }
+          fast = { path, authority };
         }
       }
     }
@@ -62,7 +89,10 @@ export function requestTarget(url: string): { path: string; query: URLSearchPara
     return undefined;
   }
   if (fast !== undefined && parsed.pathname === fast.path) {
-    if (knownAuthorities.size >= MAX_KNOWN_AUTHORITIES) knownAuthorities.clear();
+    if (knownAuthorities.size >= MAX_KNOWN_AUTHORITIES) {
+      knownAuthorities.clear();
+      lastOrigin = "";
+    }
     knownAuthorities.add(fast.authority);
   }
   return { path: parsed.pathname, query: parsed.searchParams };

@@ -225,11 +225,18 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
     }
 
     // Every record of this call: the same caller, tool, call_id and digest.
+    // Built field by field, not by spreading: this runs twice per call.
     const write = (
       decision: AuditDecision,
       reason: string | null,
       more: Partial<Pick<AuditEntry, "duration_ms" | "args" | "reason_code" | "decision_id">> = {},
-    ) => audit.record({ ...base, time: clock().toISOString(), decision, reason, duration_ms: 0, args_sha256: argsDigest, ...more });
+    ) =>
+      audit.record({
+        tenant_id: base.tenant_id, user_id: base.user_id, thread_id: base.thread_id, run_id: base.run_id, tool: base.tool,
+        tool_call_id: base.tool_call_id, call_id: base.call_id, time: clock().toISOString(), decision, reason,
+        duration_ms: more.duration_ms ?? 0, args_sha256: argsDigest, args: more.args,
+        ...(more.reason_code !== undefined ? { reason_code: more.reason_code, decision_id: more.decision_id } : {}),
+      });
 
     if (refusal !== undefined) {
       // The decision is recorded once, here (the tool's name stays in the audit record only: the model chose it).

@@ -37,18 +37,6 @@ export interface VerifiedTokenFacts {
   kid: string;
 }
 
-/** What a token cache has done since it was built, for metrics (`src/metrics/`) and tests. */
-export interface TokenCacheStats {
-  /** Lookups answered from the cache. */
-  hits: number;
-  /** Lookups that found no valid entry (none, or one dropped on the spot: past `exp`, before `nbf`, its key gone). */
-  misses: number;
-  /** Entries now. */
-  entries: number;
-  /** The LRU cap (`maxEntries`). */
-  maxEntries: number;
-}
-
 /** A bounded cache of verified tokens: the result of verifying them, by digest. */
 export interface TokenCache<V> {
   /** The key of a token: the SHA-256 of the scope and the SHA-256 of the exact token bytes (the token itself is never kept). */
@@ -60,8 +48,8 @@ export interface TokenCache<V> {
   delete(key: string): void;
   clear(): void;
   readonly size: number;
-  /** Hits, misses and size: plain counters, so a lookup costs one increment more. */
-  stats(): TokenCacheStats;
+  /** The LRU cap (`maxEntries`). */
+  readonly maxEntries: number;
 }
 
 interface Entry<V> {
@@ -119,25 +107,18 @@ export function createTokenCache<V>(options: TokenCacheOptions): TokenCache<V> {
   // A Map iterates in insertion order: the first key is the oldest, and the
   // eviction hand gives a used entry a second chance by re-inserting it.
   const entries = new Map<string, Entry<V>>();
-  let hits = 0;
-  let misses = 0;
 
   return {
     keyOf: (token) => prefix + hash("sha256", token, "base64"),
     get(key) {
       const entry = entries.get(key);
-      if (entry === undefined) {
-        misses += 1;
-        return undefined;
-      }
+      if (entry === undefined) return undefined;
       const now = clock();
       if (now >= entry.deadline || now < entry.notBefore || !hasKid(entry.kid)) {
         entries.delete(key);
-        misses += 1;
         return undefined;
       }
       entry.used = true;
-      hits += 1;
       return entry.value;
     },
     set(key, value, facts) {
@@ -169,7 +150,7 @@ export function createTokenCache<V>(options: TokenCacheOptions): TokenCache<V> {
     get size() {
       return entries.size;
     },
-    stats: () => ({ hits, misses, entries: entries.size, maxEntries }),
+    maxEntries,
   };
 }
 

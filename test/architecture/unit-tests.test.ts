@@ -1,7 +1,7 @@
 /**
  * `npm run test:unit` must need no server: every test file that starts
- * `langgraph dev`, Postgres, an OpenID provider or the platform worker, or
- * packs the package, is in SERVER_TESTS (vitest.unit.config.ts), and every
+ * `langgraph dev`, Postgres, an OpenID provider or the platform worker, runs
+ * the benchmarks, or packs the package, is in SERVER_TESTS (vitest.unit.config.ts), and every
  * entry there still names such a file.
  */
 import { describe, expect, it } from "vitest";
@@ -10,7 +10,8 @@ import { join, relative } from "node:path";
 import { SERVER_TESTS } from "../../vitest.unit.config.ts";
 import { PROJECT_ROOT } from "../support/langgraph-dev.ts";
 
-const STARTS_A_SERVER = /\b(startLangGraphDev|startPostgres|startOidcProvider|startPlatformWorker)\(|\["pack"/;
+// runBench: test/bench/bench-smoke.test.ts runs each bench, which starts servers.
+const STARTS_A_SERVER = /\b(startLangGraphDev|startPostgres|startOidcProvider|startPlatformWorker|runBench)\(|\["pack"/;
 
 // Entries are a file or a folder followed by "/**": nothing else to interpret.
 const matches = (file: string, pattern: string) => (pattern.endsWith("/**") ? file.startsWith(pattern.slice(0, -2)) : file === pattern);

@@ -6,17 +6,18 @@
  * sink cuts off its own partial records, and no record may be written
  * behind a torn line.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nodeAuditFileSystem, type AuditFileSystem } from "../../src/audit/audit-file.ts";
+import { nodeAuditFileSystem, type AuditFileHandle, type AuditFileSystem } from "../../src/audit/audit-file.ts";
 import { digestArguments, type AuditEntry, type AuditRecord } from "../../src/audit/audit-record.ts";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
 import { canonicalJson } from "../../src/audit/canonical-json.ts";
 import { createJsonLinesSink } from "../../src/audit/json-lines-sink.ts";
 import { repairAuditLog } from "../../src/audit/repair-audit-log.ts";
 import { verifyAuditLog } from "../../src/audit/verify-audit-chain.ts";
+import { waitFor } from "./fixtures/spawn-writer.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -35,31 +36,66 @@ const entry = (tenant: string, i: number): AuditEntry => ({
  * A real file system with a quota: `free` bytes may still be written (a
  * write beyond it is cut short, the next one fails with ENOSPC);
  * `maxPerWrite` makes every write short; `failSync` fails `datasync`;
- * `failTruncate` fails `truncate` (so a partial record cannot be cut off).
+ * `failTruncate` fails `truncate` (so a partial record cannot be cut off);
+ * `syncGate`, when set, holds every `datasync` until it resolves. It counts
+ * writes and syncs. With `sync: true` it also has the synchronous methods
+ * the real file system has (the sink's usual path), with the same faults.
  */
-function fullDisk() {
-  const disk = { free: Infinity, maxPerWrite: Infinity, failSync: false, failTruncate: false };
+function fullDisk(options: { sync: boolean } = { sync: true }) {
+  const disk = {
+    free: Infinity, maxPerWrite: Infinity, failSync: false, failTruncate: false, writes: 0, syncs: 0,
+    syncGate: undefined as Promise<void> | undefined,
+  };
+  const enospc = () => Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+  const eio = (what: string) => Object.assign(new Error(`EIO: i/o error, ${what}`), { code: "EIO" });
   const fileSystem: AuditFileSystem = {
     async open(path, flags, mode) {
       const handle = await nodeAuditFileSystem.open(path, flags, mode);
-      return {
+      const faulty: AuditFileHandle = {
         read: (...args) => handle.read(...args),
         stat: () => handle.stat(),
         async truncate(length) {
-          if (disk.failTruncate) throw Object.assign(new Error("EIO: i/o error, ftruncate"), { code: "EIO" });
+          if (disk.failTruncate) throw eio("ftruncate");
           await handle.truncate(length);
         },
         close: () => handle.close(),
         async datasync() {
-          if (disk.failSync) throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+          disk.syncs += 1;
+          await disk.syncGate;
+          if (disk.failSync) throw eio("fdatasync");
           await handle.datasync();
         },
         async write(buffer, offset, length, position) {
-          if (disk.free <= 0) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+          disk.writes += 1;
+          if (disk.free <= 0) throw enospc();
           const n = Math.min(length, disk.free, disk.maxPerWrite);
           const result = await handle.write(buffer, offset, n, position);
           disk.free -= result.bytesWritten;
           return result;
+        },
+      };
+      if (!options.sync) return faulty;
+      return {
+        ...faulty,
+        statSync: () => handle.statSync!(),
+        truncateSync(length) {
+          if (disk.failTruncate) throw eio("ftruncate");
+          handle.truncateSync!(length);
+        },
+        writeSync(buffer, offset, length) {
+          disk.writes += 1;
+          if (disk.free <= 0) throw enospc();
+          const written = handle.writeSync!(buffer, offset, Math.min(length, disk.free, disk.maxPerWrite));
+          disk.free -= written;
+          return written;
+        },
+        writeStringSync(text) {
+          disk.writes += 1;
+          if (disk.free <= 0) throw enospc();
+          const bytes = Buffer.from(text);
+          const written = handle.writeSync!(bytes, 0, Math.min(bytes.length, disk.free, disk.maxPerWrite));
+          disk.free -= written;
+          return written;
         },
       };
     },
@@ -69,10 +105,10 @@ function fullDisk() {
 
 const lines = (records: AuditRecord[]) => records.map((r) => `${canonicalJson(r)}\n`).join("");
 
-describe("createJsonLinesSink on a file system that fills up", () => {
+describe.each([{ sync: true }, { sync: false }])("createJsonLinesSink on a file system that fills up (synchronous writes: $sync)", ({ sync }) => {
   it("cuts its own partial record off at once, rejects that append, and goes on by itself when space returns", async () => {
-    const file = join(dir, "full.jsonl");
-    const { disk, fileSystem } = fullDisk();
+    const file = join(dir, `full-${sync}.jsonl`);
+    const { disk, fileSystem } = fullDisk({ sync });
     const messages: string[] = [];
     const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync: true, log: (m) => messages.push(m) }) });
     const acknowledged: AuditRecord[] = [];
@@ -108,8 +144,8 @@ describe("createJsonLinesSink on a file system that fills up", () => {
   });
 
   it("when its partial record cannot be cut off: stops until repaired, and loses no acknowledged record", async () => {
-    const file = join(dir, "uncuttable.jsonl");
-    const { disk, fileSystem } = fullDisk();
+    const file = join(dir, `uncuttable-${sync}.jsonl`);
+    const { disk, fileSystem } = fullDisk({ sync });
     const messages: string[] = [];
     const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync: true, log: (m) => messages.push(m) }) });
     const acknowledged: AuditRecord[] = [];
@@ -148,8 +184,8 @@ describe("createJsonLinesSink on a file system that fills up", () => {
   });
 
   it("stops every writer of a shared file at a torn line another writer could not cut off; after the repair all of them go on", async () => {
-    const file = join(dir, "shared-torn.jsonl");
-    const { disk, fileSystem } = fullDisk();
+    const file = join(dir, `shared-torn-${sync}.jsonl`);
+    const { disk, fileSystem } = fullDisk({ sync });
     const tearing = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, log: () => {} }) });
     const other = createAuditLog({ sink: createJsonLinesSink({ file, log: () => {} }) });
     const acknowledged = [await tearing.record(entry("acme", 0)), await other.record(entry("acme", 1))];
@@ -158,7 +194,7 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     await expect(tearing.record(entry("acme", 2))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
     disk.free = Infinity;
     disk.failTruncate = false;
-    await expect(other.record(entry("acme", 3))).rejects.toThrow(/broken at line 3: a torn last line .*npm run audit -- repair .*shared-torn\.jsonl/);
+    await expect(other.record(entry("acme", 3))).rejects.toThrow(/broken at line 3: a torn last line .*npm run audit -- repair .*shared-torn-(true|false)\.jsonl/);
     await expect(other.ready()).rejects.toThrow(/broken at line 3/);
 
     await repairAuditLog(file);
@@ -169,8 +205,8 @@ describe("createJsonLinesSink on a file system that fills up", () => {
   });
 
   it("repairs the tail when reopened with repair: true, and says so", async () => {
-    const file = join(dir, "reopen-repair.jsonl");
-    const { disk, fileSystem } = fullDisk();
+    const file = join(dir, `reopen-repair-${sync}.jsonl`);
+    const { disk, fileSystem } = fullDisk({ sync });
     const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, log: () => {} }) });
     const first = await log.record(entry("acme", 0));
     disk.free = 10;
@@ -192,8 +228,8 @@ describe("createJsonLinesSink on a file system that fills up", () => {
   });
 
   it("continues after short writes that the file system completes, and resolves only with the whole line", async () => {
-    const file = join(dir, "short.jsonl");
-    const { disk, fileSystem } = fullDisk();
+    const file = join(dir, `short-${sync}.jsonl`);
+    const { disk, fileSystem } = fullDisk({ sync });
     disk.maxPerWrite = 7;
     const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem }) });
     const written = await Promise.all([0, 1, 2, 3].map((i) => log.record(entry(i % 2 ? "globex" : "acme", i))));
@@ -202,8 +238,8 @@ describe("createJsonLinesSink on a file system that fills up", () => {
   });
 
   it("stops when the sync fails (the record is whole but unacknowledged) until reopened", async () => {
-    const file = join(dir, "fault-sync.jsonl");
-    const { disk, fileSystem } = fullDisk();
+    const file = join(dir, `fault-sync-${sync}.jsonl`);
+    const { disk, fileSystem } = fullDisk({ sync });
     const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync: true, log: () => {} }) });
     await log.record(entry("acme", 0));
     disk.failSync = true;
@@ -221,8 +257,8 @@ describe("createJsonLinesSink on a file system that fills up", () => {
   });
 
   it("resumes by itself after a write that failed before its first byte, once space is freed", async () => {
-    const file = join(dir, "fault-full.jsonl");
-    const { disk, fileSystem } = fullDisk();
+    const file = join(dir, `fault-full-${sync}.jsonl`);
+    const { disk, fileSystem } = fullDisk({ sync });
     const messages: string[] = [];
     const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, log: (m) => messages.push(m) }) });
     const kept = await log.record(entry("acme", 0));
@@ -235,5 +271,103 @@ describe("createJsonLinesSink on a file system that fills up", () => {
     expect(next).toMatchObject({ seq: 1, prev_hash: kept.hash });
     expect(await readFile(file, "utf8")).toBe(lines([kept, next]));
     expect(messages).toEqual([expect.stringMatching(/ENOSPC/), expect.stringMatching(/written again after 1 failed append/)]);
+  });
+
+  it.each([false, true])("group commit (fsync %s): appends waiting together share one write; a failed group is cut back whole and every append of it rejected", async (fsync) => {
+    const file = join(dir, `group-${sync}-${fsync}.jsonl`);
+    const { disk, fileSystem } = fullDisk({ sync });
+    const messages: string[] = [];
+    const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync, log: (m) => messages.push(m) }) });
+    const acknowledged = [await log.record(entry("acme", 0))];
+    await log.close(); // a new sink below: its first appends wait for the file and the lock together
+
+    const grouped = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync, log: (m) => messages.push(m) }) });
+    const size = Buffer.byteLength(lines(acknowledged));
+    disk.free = Math.floor(size * 1.5); // the group of four takes more than that
+    disk.writes = 0;
+    const tenants = ["acme", "globex", "initech", "umbrella"];
+    const failed = await Promise.allSettled(tenants.map((tenant, i) => grouped.record(entry(tenant, 10 + i))));
+    expect(failed.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected", "rejected"]);
+    const reasons = failed.map((r) => (r as PromiseRejectedResult).reason as Error);
+    expect(new Set(reasons).size).toBe(1); // one error: the group's
+    expect(reasons[0]).toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/failed write \(ENOSPC\).*cut off/) });
+    expect(disk.writes).toBe(2); // one write of the group (cut short), one more that found no space
+    expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
+
+    disk.free = Infinity;
+    disk.writes = 0;
+    disk.syncs = 0;
+    const written = await Promise.all(tenants.map((tenant, i) => grouped.record(entry(tenant, 20 + i))));
+    expect(disk.writes).toBe(1);
+    if (fsync) expect(disk.syncs).toBe(1);
+    acknowledged.push(...written);
+    expect(written.map((r) => r.seq)).toEqual([1, 0, 0, 0]);
+    await grouped.close();
+    expect(await readFile(file, "utf8")).toBe(lines(acknowledged));
+    expect(verifyAuditLog(await readFile(file, "utf8"))).toMatchObject({ ok: true, records: 5 });
+    expect(messages).toEqual([expect.stringMatching(/failed write \(ENOSPC\)/), expect.stringMatching(/written again after 4 failed append\(s\)/)]);
+  });
+
+  it("fsync: an append resolves only after the sync of its group; the records arriving meanwhile share the next write and sync", async () => {
+    const file = join(dir, `group-sync-${sync}.jsonl`);
+    const { disk, fileSystem } = fullDisk({ sync });
+    const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync: true }) });
+    await log.record(entry("acme", 0));
+    let open!: () => void;
+    disk.syncGate = new Promise<void>((resolve) => (open = resolve));
+    disk.writes = 0;
+    disk.syncs = 0;
+    const settled: string[] = [];
+    const first = log.record(entry("acme", 1)).then((r) => (settled.push("acme"), r));
+    await waitFor(() => disk.syncs === 1);
+    // The first append is written and its sync is held: it is not acknowledged.
+    // These three arrive meanwhile: they wait for it, then go together.
+    const rest = ["globex", "initech", "umbrella"].map((tenant, i) => log.record(entry(tenant, 2 + i)).then((r) => (settled.push(tenant), r)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(disk.writes).toBe(1);
+    expect(disk.syncs).toBe(1);
+    expect(settled).toEqual([]);
+    open();
+    const records = [await first, ...(await Promise.all(rest))];
+    expect(settled[0]).toBe("acme");
+    expect(disk.writes).toBe(2);
+    expect(disk.syncs).toBe(2);
+    await log.close();
+    expect(verifyAuditLog(await readFile(file, "utf8"))).toMatchObject({ ok: true, records: 5, heads: expect.any(Map) });
+    expect(records.map((r) => r.tenant_id)).toEqual(["acme", "globex", "initech", "umbrella"]);
+  });
+});
+
+describe("the lock across a burst of appends", () => {
+  it("is kept while appends follow each other, let go once they stop, and never taken twice", async () => {
+    const file = join(dir, "linger.jsonl");
+    const log = createAuditLog({ sink: createJsonLinesSink({ file }) });
+    await log.record(entry("acme", 0));
+    // Held right after the append, for the next one of the burst ...
+    expect(JSON.parse(await readFile(`${file}.lock`, "utf8"))).toMatchObject({ pid: process.pid });
+    // ... and let go by itself when none follows, without close().
+    await waitFor(() => stat(`${file}.lock`).then(() => false, (error: NodeJS.ErrnoException) => error.code === "ENOENT"));
+    await log.close();
+  });
+
+  it("a writer waiting for the lock gets it while the holder keeps appending (no starvation)", async () => {
+    const file = join(dir, "handoff.jsonl");
+    const busy = createAuditLog({ sink: createJsonLinesSink({ file }) });
+    const other = createAuditLog({ sink: createJsonLinesSink({ file }) });
+    await busy.record(entry("acme", 0));
+    let otherDone = false;
+    const otherWrite = other.record(entry("globex", 1)).then((r) => ((otherDone = true), r));
+    // The holder appends one record after another, never idle long enough to let go on its own.
+    let busyRecords = 1;
+    while (!otherDone && busyRecords < 5000) {
+      await busy.record(entry("acme", busyRecords));
+      busyRecords += 1;
+    }
+    expect(otherDone).toBe(true);
+    expect(busyRecords).toBeLessThan(5000);
+    await otherWrite;
+    await Promise.all([busy.close(), other.close()]);
+    expect(verifyAuditLog(await readFile(file, "utf8"))).toMatchObject({ ok: true, records: busyRecords + 1 });
+    await expect(stat(`${file}.lock`)).rejects.toMatchObject({ code: "ENOENT" });
   });
 });

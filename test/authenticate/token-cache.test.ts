@@ -212,3 +212,55 @@ describe("authenticate with the verified-token cache", () => {
     expect((await multi.verifyToken(token)).tenant_id).toBe("acme");
   });
 });
+
+describe("authenticateCached: a cache hit at once, with no promise", () => {
+  it("answers only a token the cache holds, with the caller's own copy", async () => {
+    const { keyStore, authenticator, request } = setup();
+    const token = await issuer.sign(claims);
+    expect(authenticator.authenticateCached!(request(token))).toBeUndefined();
+    const verified = await authenticator.authenticateRequest(request(token));
+    const hit = authenticator.authenticateCached!(request(token));
+    expect(hit).toEqual(verified);
+    expect(keyStore.verifications).toBe(1);
+    hit!.permissions.push("threads:write");
+    expect(authenticator.authenticateCached!(request(token))!.permissions).toEqual(["threads:read"]);
+  });
+
+  it("answers nothing where the bearer rules or the cache's rules decide, and authenticateRequest then refuses", async () => {
+    const { clock, authenticator, request } = setup({ AUTH_CLOCK_TOLERANCE: "5" });
+    const token = await issuer.sign(claims, { expiresIn: 60 });
+    await authenticator.authenticateRequest(request(token));
+    const send = (url: string, headers: [string, string][]) => new Request(url, { headers });
+    for (const [url, headers] of [
+      [`http://127.0.0.1/threads?access_token=${token}`, [["authorization", `Bearer ${token}`]]],
+      ["http://127.0.0.1/threads", [["authorization", `Bearer ${token}`], ["authorization", `Bearer ${token}`]]],
+      ["http://127.0.0.1/threads", [["authorization", `Basic ${token}`]]],
+      ["http://127.0.0.1/threads", [["authorization", `Bearer ${token}x`]]],
+      ["http://127.0.0.1/threads", []],
+    ] as [string, [string, string][]][]) {
+      expect(authenticator.authenticateCached!(send(url, headers)), url).toBeUndefined();
+      await expect(authenticator.authenticateRequest(send(url, headers))).rejects.toMatchObject({ status: expect.any(Number) });
+    }
+    expect(authenticator.authenticateCached!(send("http://127.0.0.1/threads", [["authorization", `bearer ${token}`]]))?.identity).toBe("alice");
+    clock.now += 60_000 + 5_000 + 1_000;
+    expect(authenticator.authenticateCached!(request(token))).toBeUndefined();
+    await expect(authenticator.authenticateRequest(request(token))).rejects.toMatchObject({ status: 401 });
+  });
+
+  it("answers nothing once the token's key left the key set", async () => {
+    const { keyStore, authenticator, request } = setup();
+    const token = await issuer.sign(claims);
+    await authenticator.authenticateRequest(request(token));
+    expect(authenticator.authenticateCached!(request(token))?.identity).toBe("alice");
+    await issuer.rotate({ dropOld: true });
+    await keyStore.refresh();
+    expect(authenticator.authenticateCached!(request(token))).toBeUndefined();
+  });
+
+  it("answers nothing with AUTH_TOKEN_CACHE=off", async () => {
+    const { authenticator, request } = setup({ AUTH_TOKEN_CACHE: "off" });
+    const token = await issuer.sign(claims);
+    await authenticator.authenticateRequest(request(token));
+    expect(authenticator.authenticateCached!(request(token))).toBeUndefined();
+  });
+});

@@ -128,7 +128,7 @@ describe("offboard on langgraph dev", () => {
 
     const readOnly = await finished(["--token-file", file.aReadOnly, "--tenant", A.tenant, "--yes", "--no-audit-record"]);
     expect(readOnly.code).toBe(3);
-    expect(readOnly.stdout).toMatch(/REFUSED: this token cannot finish the job, so nothing was deleted\. Missing: threads:write \(DELETE \/threads\/\{id\} answered 403: [^)]*\); assistants:write \(DELETE \/assistants\/\{id\} answered 403/);
+    expect(readOnly.stdout).toMatch(/REFUSED: this token cannot finish the job, so nothing was deleted\. Missing: threads:write \(DELETE \/threads\/\{id\} answered 403: insufficient_scope: the "threads:write" permission is required \(decision_id: [0-9a-f-]{36}\)\); assistants:write \(DELETE \/assistants\/\{id\} answered 403/);
     // Nothing was listed either: the refusal comes before.
     expect(readOnly.stdout).not.toContain("found:");
 

@@ -12,6 +12,8 @@ import { createAuthenticator } from "../../src/authenticate/create-authenticator
 import { readConfig } from "../../src/config/read-config.ts";
 import { createTenantAuth } from "../../src/langgraph/create-tenant-auth.ts";
 import { AUTH_EVENTS, PERMISSIONS, requiredPermission } from "../../src/policy/event-permission.ts";
+import { createRouteGuard } from "../../src/langgraph/create-route-guard.ts";
+import { createRoutePolicy } from "../../src/policy/route-policy.ts";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { createDecisionLog } from "../../src/decision/decision-log.ts";
 import type { DecisionEvent, DecisionRecord } from "../../src/decision/decision-event.ts";
@@ -318,5 +320,31 @@ describe("fails closed", () => {
     const answer = await refused("threads:create", null, await as("alice", "acme"));
     expect(answer).toEqual({ status: 403, challenge: null, body: "forbidden: the request has no body to check" });
     expect(lastDecision!.reason).toBe("invalid_value");
+  });
+});
+
+describe("authenticate on a cache hit", () => {
+  it("answers an allowed request at once and still refuses with a rejected promise, as on a miss", async () => {
+    const auth = createTenantAuth({
+      authenticator: createAuthenticator({ config: readConfig(issuer.env()) }),
+      host: "dev",
+      guard: createRouteGuard({ policy: createRoutePolicy() }),
+      log: () => undefined,
+    }) as unknown as { "~handlerCache": { authenticate: (request: Request) => unknown } };
+    const handle = auth["~handlerCache"].authenticate;
+    const token = await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL });
+    const request = (path: string) => new Request(`http://127.0.0.1${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const miss = handle(request("/threads/t"));
+    expect(miss).toBeInstanceOf(Promise);
+    expect(await miss).toMatchObject({ identity: "alice", tenant_id: "acme" });
+    // The token is cached now: an allowed request is the principal itself, no promise.
+    expect(handle(request("/threads/t"))).toMatchObject({ identity: "alice", tenant_id: "acme" });
+    // A refused one is a rejection, never a synchronous throw.
+    for (const path of ["/internal/truncate", "/no/such/route"]) {
+      let answer: unknown;
+      expect(() => (answer = handle(new Request(`http://127.0.0.1${path}`, { method: "POST", headers: { authorization: `Bearer ${token}` } })))).not.toThrow();
+      expect(answer).toBeInstanceOf(Promise);
+      await expect(answer).rejects.toMatchObject({ status: 404, code: "ERR_ROUTE_REFUSED" });
+    }
   });
 });

@@ -20,8 +20,10 @@ const pools: pg.Pool[] = [];
 const appPool = () => {
   const pool = new pg.Pool({ connectionString: appUrl, max: 4 });
   // pool.end() can resolve before a socket is closed; the server's shutdown
-  // notice to such a connection is no test failure.
+  // notice to such a connection is no test failure. An idle client's error
+  // is re-emitted on the pool (pg-pool's idle listener), so both listen.
   pool.on("connect", (client) => client.on("error", () => {}));
+  pool.on("error", () => {});
   pools.push(pool);
   return pool;
 };
@@ -195,6 +197,7 @@ describe("createPostgresAuditSink", () => {
     url.password = "wrong";
     const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
     pool.on("connect", (client) => client.on("error", () => {}));
+    pool.on("error", () => {});
     pools.push(pool);
     const log = createAuditLog({ sink: createPostgresAuditSink({ pool }) });
     await expect(log.ready()).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });

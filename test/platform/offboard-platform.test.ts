@@ -242,8 +242,8 @@ describe("offboard against the platform stand-in (the worker decides every call)
   it("on a deployment whose auth filters nothing, it deletes nothing stamped with another tenant (or not stamped), and says what it saw", async () => {
     // A host that lets every token through with no filter and no stamp: the naive deployment this package exists to prevent.
     const leaky: PlatformHost = {
-      authenticate: async () => ({ ok: true, context: { user: { identity: "anyone" }, scopes: [] } }),
-      authorize: async (_event, value) => ({ ok: true, filters: undefined, value }),
+      authenticate: async () => ({ ok: true, context: { user: { identity: "anyone" }, scopes: [] }, worker: { status: 200, body: null } }),
+      authorize: async (_event, value) => ({ ok: true, filters: undefined, value, worker: { status: 200, body: null } }),
       output: () => "",
       stop: async () => undefined,
     };

@@ -2,8 +2,10 @@
  * What the package relies on the platform for, proven with the platform's
  * own values and the server's matcher (`isAuthMatching`); what it refuses
  * because the platform would drop a rewrite; crons, Studio, operator
- * unlocks, `auth.cache`; and that nothing a client sends makes the worker
- * answer with anything but an `HTTPException` (a 500 there is a crash).
+ * unlocks, `auth.cache`; and that nothing a client sends makes a handler or
+ * `authenticate` throw anything but the package's coded errors: a raw error
+ * makes the worker answer 500, and the platform shows its message to the
+ * client (docs/platform-contract.md#errors).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAuthMatching } from "@langchain/langgraph-api/auth";
@@ -103,7 +105,7 @@ describe("what the platform checks itself, proven with its matcher", () => {
     for (const context of contexts) {
       for (const event of AUTH_EVENTS) {
         const answer = await worker.authorize(event, { namespace: ["acme"], metadata: {}, thread_id: "t" }, context);
-        expect(answer, `${event} ${JSON.stringify(context.user)}`).toMatchObject({ ok: false, status: 403, error: "HTTPException" });
+        expect(answer, `${event} ${JSON.stringify(context.user)}`).toMatchObject({ ok: false, status: 403, message: "forbidden: this caller has no tenant", worker: { status: 403 } });
       }
     }
   });
@@ -121,7 +123,7 @@ describe("run creation on the platform reads value.kwargs and refuses what it ca
 
   it.each(refusals)("refuses %s (403)", async (_, kwargs, message) => {
     const answer = await worker.authorize("threads:create_run", run(kwargs), await contextOf("alice", "acme"));
-    expect(answer).toMatchObject({ ok: false, status: 403, error: "HTTPException" });
+    expect(answer).toMatchObject({ ok: false, status: 403, worker: { status: 403 } });
     expect(answer.ok || answer.message).toMatch(message);
     expect(answer.ok || answer.message).not.toContain("t0k");
   });
@@ -186,12 +188,16 @@ describe("crons", () => {
     }
   });
 
-  it("a cron without a thread is refused for tenants, in authenticate and in crons:create, and allowed with the operator permission", async () => {
+  it("a cron without a thread is refused for tenants with 403 and the reason, in authenticate and in crons:create, and allowed with the operator permission", async () => {
     const token = await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL });
-    expect(await worker.authenticate(`${URL_BASE}/runs/crons`, "POST", { authorization: `Bearer ${token}` })).toMatchObject({ ok: false, status: 404 });
+    const reason = "forbidden: a cron without a thread cannot be tied to your tenant; create it on a thread (POST /threads/{thread_id}/runs/crons)";
+    const refused = await worker.authenticate(`${URL_BASE}/runs/crons`, "POST", { authorization: `Bearer ${token}` });
+    expect(refused).toMatchObject({ ok: false, status: 403, message: reason, worker: { status: 403 } });
     const answer = await worker.authorize("crons:create", { payload: { assistant_id: "a" }, schedule: "* * * * *" }, await contextOf("alice", "acme"));
-    expect(answer).toMatchObject({ ok: false, status: 403 });
-    expect(answer.ok || answer.message).toContain("a cron without a thread cannot be tied to your tenant");
+    expect(answer).toMatchObject({ ok: false, status: 403, message: reason, worker: { status: 403 } });
+    // The operator permission unlocks both.
+    const opsToken = await issuer.sign({ sub: "olga", org_id: "acme", scope: `${ALL} ${OPS}` });
+    expect(await operatorWorker.authenticate(`${URL_BASE}/runs/crons`, "POST", { authorization: `Bearer ${opsToken}` })).toMatchObject({ ok: true });
     const ops = await contextOf("olga", "acme", `${ALL} ${OPS}`, operatorWorker, "/runs/crons");
     expect(await operatorWorker.authorize("crons:create", { payload: { assistant_id: "a" }, schedule: "* * * * *" }, ops)).toMatchObject({ ok: true });
   });
@@ -207,10 +213,11 @@ describe("crons", () => {
 describe("operator routes", () => {
   const operatorRoutes = PLATFORM_ROUTES.filter((r) => r.operator);
 
-  it.each(operatorRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))("%s: 404 for tenants, allowed with its permission", async (_, route) => {
+  it.each(operatorRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))("%s: refused for tenants (404, or 403 for crons without a thread), allowed with its permission", async (_, route) => {
     const url = `${URL_BASE}${route.path.replace(/:[a-z_]+/g, "0192f000-0000-7000-8000-000000000001")}`;
     const tenant = await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL });
-    expect(await operatorWorker.authenticate(url, route.method, { authorization: `Bearer ${tenant}` })).toMatchObject({ ok: false, status: 404 });
+    const expected = route.id === "crons.create" ? { status: 403, message: expect.stringMatching(/^forbidden: a cron without a thread/) } : { status: 404, message: "not found" };
+    expect(await operatorWorker.authenticate(url, route.method, { authorization: `Bearer ${tenant}` })).toMatchObject({ ok: false, ...expected });
     const ops = await issuer.sign({ sub: "olga", org_id: "acme", scope: `${ALL} ${OPS}` });
     expect(await operatorWorker.authenticate(url, route.method, { authorization: `Bearer ${ops}` })).toMatchObject({ ok: true });
   });
@@ -218,9 +225,13 @@ describe("operator routes", () => {
   it("?delete_threads=true is refused without its permission; unknown routes are 404", async () => {
     const token = await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL });
     const auth = { authorization: `Bearer ${token}` };
-    expect(await worker.authenticate(`${URL_BASE}/assistants/a?delete_threads=true`, "DELETE", auth)).toMatchObject({ ok: false, status: 403 });
+    expect(await worker.authenticate(`${URL_BASE}/assistants/a?delete_threads=true`, "DELETE", auth)).toMatchObject({
+      ok: false,
+      status: 403,
+      message: expect.stringMatching(/^forbidden: delete_threads=true deletes threads of every tenant/),
+    });
     for (const [path, method] of [["/internal/truncate", "POST"], ["/threads/%73earch", "POST"], ["/threads/t/history", "GET"], ["/metrics", "GET"]]) {
-      expect(await worker.authenticate(`${URL_BASE}${path}`, method!, auth), path).toMatchObject({ ok: false, status: 404, error: "HTTPException" });
+      expect(await worker.authenticate(`${URL_BASE}${path}`, method!, auth), path).toMatchObject({ ok: false, status: 404, message: "not found", worker: { status: 404 } });
     }
   });
 });
@@ -234,7 +245,12 @@ describe("Studio on the platform", () => {
   it("AUTH_STUDIO_ACCESS=none (default): a Studio user gets nothing", async () => {
     for (const event of AUTH_EVENTS) {
       const answer = await worker.authorize(event, { namespace: ["acme"], metadata: {} }, studio);
-      expect(answer, event).toMatchObject({ ok: false, status: 403, error: "HTTPException" });
+      expect(answer, event).toMatchObject({
+        ok: false,
+        status: 403,
+        message: "forbidden: LangGraph Studio users have no access here (AUTH_STUDIO_ACCESS=none)",
+        worker: { status: 403 },
+      });
     }
   });
 
@@ -260,18 +276,23 @@ describe("nothing a client sends gives a 500", () => {
     { payload: "x" }, { thread_id: 5 }, { config: [] }, { metadata: { owner: null } },
   ];
 
-  it("authorize answers every odd value with an HTTPException or allows it", async () => {
+  it("authorize answers every odd value with a coded error or allows it", async () => {
     const alice = await contextOf("alice", "acme");
+    let refused = 0;
     for (const event of [...AUTH_EVENTS, "threads:stream", "runs:create"]) {
       for (const value of odd) {
         const answer = await worker.authorize(event, value, alice);
-        if (!answer.ok) expect({ event, value, status: answer.status, error: answer.error }).toMatchObject({ error: "HTTPException" });
-        if (!answer.ok) expect(answer.status).toBeLessThan(500);
+        if (answer.ok) continue;
+        refused += 1;
+        // A coded error reaches the worker as an HTTPException with its own status; a raw one as a 500.
+        expect(answer.worker.status, `${event} ${JSON.stringify(value)}: ${answer.message}`).toBeLessThan(500);
+        expect(answer.status).toBe(403);
       }
     }
+    expect(refused).toBeGreaterThan(100);
   });
 
-  it("authenticate answers odd requests with an HTTPException", async () => {
+  it("authenticate answers odd requests with a coded error", async () => {
     const token = await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL });
     const cases: [string, string, Record<string, string>][] = [
       [`${URL_BASE}/threads`, "POST", { authorization: "Basic YTpi" }],
@@ -282,11 +303,16 @@ describe("nothing a client sends gives a 500", () => {
       [`${URL_BASE}/threads`, "PURGE", { authorization: `Bearer ${token}` }],
       [`${URL_BASE}/threads/search?x=%ZZ`, "POST", { authorization: `Bearer ${token}` }],
     ];
+    let refused = 0;
     for (const [url, method, headers] of cases) {
       const answer = await worker.authenticate(url, method, headers);
-      if (!answer.ok) expect({ url, method, error: answer.error }).toMatchObject({ error: "HTTPException" });
-      if (!answer.ok) expect(answer.status).toBeLessThan(500);
+      if (answer.ok) continue;
+      refused += 1;
+      // A coded error comes back with its status in the body; anything else as a bare 403.
+      expect(answer.worker.body, `${method} ${url}`).toHaveProperty("status", answer.status);
+      expect(answer.status).toBeLessThan(500);
     }
+    expect(refused).toBeGreaterThanOrEqual(6);
   });
 });
 

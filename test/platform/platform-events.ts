@@ -2,7 +2,7 @@
  * The `value` LangGraph Platform passes with each event, per route: the
  * shapes of `@langchain/langgraph-sdk/auth`'s event types (`ThreadsCreate`,
  * `RunsCreate`, `CronsCreate`, …), the same the `@langchain/langgraph-api`
- * server passes (storage/ops.mjs), and the platform calls the notes name
+ * server passes (storage/ops.mjs), and the platform calls docs/platform-contract.md names
  * exactly (`assistants:search` with `{ metadata: {} }` on run creation,
  * `threads:read` with `{ run_id, thread_id }` on joins, `threads:update` with
  * `{ thread_id, action, metadata: { run_ids, status } }` on bulk cancel).

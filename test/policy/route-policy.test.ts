@@ -149,6 +149,16 @@ describe("createRoutePolicy", () => {
     expect(policy.decide(req("GET", `/threads/${T}/runs/${R}/join`), principal())).toMatchObject({ allow: true, checks: ["run-in-thread"], params: { thread_id: T, run_id: R } });
   });
 
+  it("matches in mounting order whatever the first segment: a route whose first segment is a parameter too", () => {
+    const custom = createRoutePolicy({ extraRoutes: [{ method: "GET", path: "/:org/reports/:id/pdf/full" }] });
+    expect(custom.match("GET", "/acme/reports/7/pdf/full")).toMatchObject({ route: { id: "extra.0" }, params: { org: "acme", id: "7" } });
+    expect(custom.match("GET", "/threads/reports/7/pdf/full")).toMatchObject({ route: { id: "extra.0" }, params: { org: "threads" } });
+    expect(custom.match("GET", `/threads/${T}`)).toMatchObject({ route: { id: "threads.get" }, params: { thread_id: T } });
+    expect(custom.match("GET", "/acme/reports/7/pdf")).toBeUndefined();
+    expect(custom.match("GET", "//reports/7/pdf/full")).toBeUndefined();
+    expect(custom.decide(req("GET", `/threads/${T}`), principal())).toMatchObject({ allow: true, checks: [] });
+  });
+
   it("lets extra routes of a custom app through, and checks options at construction", () => {
     const custom = createRoutePolicy({ extraRoutes: [{ method: "GET", path: "/custom/:id" }] });
     expect(custom.decide(req("GET", "/custom/1"), principal()).allow).toBe(true);

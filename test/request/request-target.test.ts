@@ -62,4 +62,23 @@ describe("requestTarget", () => {
       { numRuns: 5000 },
     );
   });
+
+  it("reads URLs of origins it knows, in any order, as the URL parser does (the last origin is remembered)", () => {
+    const origins = ["http://127.0.0.1:2024", "http://127.0.0.2:2024", "https://127.0.0.1:2024", "http://127.0.0.1:2025", "http://a:b@127.0.0.1:2024"];
+    const url = fc.tuple(fc.constantFrom(...origins), fc.constantFrom("/threads/t", "/a/../b", "/x?y=1", "/%2e%2e/z", "/s#f", ""));
+    fc.assert(
+      fc.property(fc.array(url, { minLength: 1, maxLength: 20 }), (urls) => {
+        for (const [origin, rest] of urls) expect(read(`${origin}${rest}`)).toEqual(parsed(`${origin}${rest}`));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("parses the query only when it is read, and gives the same answer every time", () => {
+    read("http://127.0.0.1:2024/x");
+    const target = requestTarget("http://127.0.0.1:2024/assistants/a?delete_threads=true&x=%20")!;
+    expect(target.query.get("delete_threads")).toBe("true");
+    expect(target.query.get("x")).toBe(" ");
+    expect(target.query).toBe(target.query);
+  });
 });

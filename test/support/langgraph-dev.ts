@@ -8,6 +8,7 @@
  * parallel test files never share state, and nothing is left in the checkout.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
@@ -62,6 +63,59 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Servers to kill when this process is ended by a signal, which skips "exit"
+ * handlers (a bench stopped by its runner, test/bench/bench-smoke.test.ts).
+ * Installed once; the signal is raised again afterwards when nothing else
+ * listens for it, so the process still ends as it would have.
+ */
+const orphansOnSignal = new Set<() => void>();
+let signalsWatched = false;
+
+function watchSignals(): void {
+  if (signalsWatched) return;
+  signalsWatched = true;
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    const onSignal = () => {
+      for (const kill of orphansOnSignal) kill();
+      process.removeListener(signal, onSignal);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+/**
+ * Whether the TCP socket listening on 127.0.0.1:`port` is held by a process
+ * of process group `group` (the server is spawned detached, so its group is
+ * the CLI's pid and holds the server too). Linux: `/proc/net/tcp` names the
+ * listening socket's inode, `/proc/<pid>/fd` who holds it. `undefined` where
+ * `/proc` cannot tell (another OS).
+ */
+function listenerInGroup(port: number, group: number): boolean | undefined {
+  let table: string;
+  try {
+    table = readFileSync("/proc/net/tcp", "utf8");
+  } catch {
+    return undefined;
+  }
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  // Columns: sl, local_address, rem_address, st (0A = LISTEN), …, inode (the tenth).
+  const row = table.split("\n").map((line) => line.trim().split(/\s+/)).find((f) => f[1] === local && f[3] === "0A");
+  if (row === undefined) return false;
+  const socket = `socket:[${row[9]}]`;
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      // After "comm) ": state, ppid, pgrp.
+      if (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[2] !== String(group)) continue;
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) if (readlinkSync(`/proc/${pid}/fd/${fd}`) === socket) return true;
+    } catch {
+      // the process went away, or is not ours to read
+    }
+  }
+  return false;
+}
+
 /** Rewrite a `./path:export` spec of langgraph.json to be relative to `dir`. */
 function relocate(spec: string, dir: string, root: string): string {
   const [file, symbol] = spec.split(":");
@@ -71,7 +125,8 @@ function relocate(spec: string, dir: string, root: string): string {
 
 /**
  * Start `langgraph dev --no-browser` on a free loopback port and wait until
- * `/info` answers.
+ * `/info` answers from this server (not from another that took the port
+ * first): any `LOG_LEVEL` works.
  *
  * @example
  * const server = await startLangGraphDev({ env: issuer.env() });
@@ -94,6 +149,7 @@ export async function startLangGraphDev(options: LangGraphDevOptions): Promise<L
 class PortTakenError extends Error {}
 
 async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
+  watchSignals();
   const root = options.projectRoot ?? PROJECT_ROOT;
   const config = JSON.parse(await readFile(join(root, "langgraph.json"), "utf8")) as {
     graphs: Record<string, string>;
@@ -145,9 +201,11 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
     }
   };
   process.once("exit", killOrphan);
+  orphansOnSignal.add(killOrphan);
 
   const stop = async () => {
     process.removeListener("exit", killOrphan);
+    orphansOnSignal.delete(killOrphan);
     if (!exited && child.pid) {
       try {
         process.kill(-child.pid, "SIGTERM");
@@ -178,8 +236,11 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
     }
     try {
       const response = await fetch(`${url}/info`, { signal: AbortSignal.timeout(2000) });
-      // Ours, not a server of another test file that got the port first: ours says it listens.
-      if (response.ok && output.includes(`Server running at 127.0.0.1:${port}`)) return { url, dir, output: () => output, stop };
+      // Ours, not a server of another test file that got the port first. The
+      // socket's holder says so whatever LOG_LEVEL hides; where /proc cannot
+      // tell, the server's own "Server running at" line (shown at info level).
+      const ours = response.ok && (listenerInGroup(port, child.pid!) ?? output.includes(`Server running at 127.0.0.1:${port}`));
+      if (ours) return { url, dir, output: () => output, stop };
     } catch {
       /* not up yet */
     }
