@@ -5,10 +5,10 @@ import { ConfigError } from "../errors.ts";
 export interface MetricsConfig {
   /**
    * `AUTH_METRICS_TENANT_LABEL=true`: the decisions counter also carries the
-   * caller's tenant and the tenant whose resource was named. One series per
-   * tenant and label combination, so the number of series grows with the
-   * number of tenants (see docs/observability.md). Default false: no tenant
-   * or user label on any metric.
+   * caller's tenant (from a verified token). One series per tenant and label
+   * combination, so the number of series grows with the number of tenants
+   * (see docs/observability.md). Default false: no tenant or user label on
+   * any metric.
    */
   tenantLabel: boolean;
 }

@@ -9,8 +9,10 @@
  *
  * Nothing a client sends becomes an attribute: attributes are codes from
  * closed lists (outcome, reason, host, source, the server's event names),
- * the configured issuer, and, only with `tenantLabel`, tenant ids taken from
- * a verified token or from the server's own storage.
+ * the configured issuer, and, only with `tenantLabel`, the caller's tenant
+ * from a verified token. The tenant whose resource a refused request named
+ * is never a label: a store namespace names it as the client wrote it, so it
+ * would let a client mint series (the decision log keeps it).
  */
 import type { AuditLog } from "../audit/audit-log.ts";
 import { createAuditWriteTally, tallyAuditWrites, type AuditWriteStats, type AuditWriteTally } from "../audit/audit-write-stats.ts";
@@ -49,7 +51,7 @@ export interface AuthMetrics {
 export interface AuthMetricsOptions {
   /** The meter to record into: `metrics.getMeter(...)` of your `MeterProvider`. */
   meter: MeterLike;
-  /** Add the tenant attributes to the decisions counter (`AUTH_METRICS_TENANT_LABEL=true`). Default false. */
+  /** Add the caller's tenant to the decisions counter (`AUTH_METRICS_TENANT_LABEL=true`). Default false. */
   tenantLabel?: boolean;
   /** Series the decisions counter keeps before it counts new ones under `otel.metric.overflow`. Default 2000 (the SDK's own default limit). */
   maxSeries?: number;
@@ -136,8 +138,7 @@ export function createAuthMetrics(opts: AuthMetricsOptions): AuthMetrics {
   const overflow: Series = { attributes: { [A.overflow]: true }, count: 0 };
   const countDecision = (d: Readonly<DecisionCount>): void => {
     const tenant = tenantLabel ? d.tenant_id : null;
-    const target = tenantLabel ? d.target_tenant_id : null;
-    const key = `${d.outcome}|${d.reason ?? ""}|${d.host}|${d.source}|${d.event ?? ""}|${tenant ?? ""}|${target ?? ""}`;
+    const key = `${d.outcome}|${d.reason ?? ""}|${d.host}|${d.source}|${d.event ?? ""}|${tenant ?? ""}`;
     let found = series.get(key);
     if (found === undefined) {
       if (series.size >= maxSeries) {
@@ -148,7 +149,6 @@ export function createAuthMetrics(opts: AuthMetricsOptions): AuthMetrics {
       if (d.reason !== null) attributes[A.reason] = d.reason;
       if (d.event !== null) attributes[A.event] = d.event;
       if (tenant !== null) attributes[A.tenant] = tenant;
-      if (target !== null) attributes[A.targetTenant] = target;
       series.set(key, (found = { attributes, count: 0 }));
     }
     found.count += 1;

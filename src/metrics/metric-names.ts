@@ -44,8 +44,6 @@ export const METRIC_ATTRIBUTES = deepFreeze({
   event: `${METRIC_PREFIX}.decision.event`,
   /** With `AUTH_METRICS_TENANT_LABEL=true` only: the caller's tenant (from a verified token). */
   tenant: `${METRIC_PREFIX}.tenant.id`,
-  /** With `AUTH_METRICS_TENANT_LABEL=true` only: the tenant whose resource a refused request named. */
-  targetTenant: `${METRIC_PREFIX}.target_tenant.id`,
   /** `hit` or `miss`. */
   cacheResult: `${METRIC_PREFIX}.token_cache.result`,
   /** The configured issuer (`AUTH_ISSUER`). */
@@ -87,7 +85,7 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = deepFreeze([
     instrument: "counter",
     unit: "{decision}",
     description: "Decisions of the package: every refusal (also those the flood bound counts into an aggregate) and every allowed request and event.",
-    attributes: [A.outcome, A.reason, A.host, A.source, A.event, A.tenant, A.targetTenant],
+    attributes: [A.outcome, A.reason, A.host, A.source, A.event, A.tenant],
   },
   {
     name: `${METRIC_PREFIX}.authenticate.duration`,

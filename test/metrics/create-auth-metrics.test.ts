@@ -70,7 +70,6 @@ describe("decisions", () => {
     expect(valueOf(collected, `${P}.decisions`, { [A.reason]: "cross_tenant", [A.event]: "threads:read", [A.source]: "handler" })).toBe(3);
     // No tenant label by default, whatever the decision carried.
     for (const point of decisions.points) expect(Object.keys(point.attributes)).not.toContain(A.tenant);
-    for (const point of decisions.points) expect(Object.keys(point.attributes)).not.toContain(A.targetTenant);
   });
 
   it("counts allowed decisions without building an event for them, and refusals with the log off", async () => {
@@ -97,15 +96,19 @@ describe("decisions", () => {
     expect(valueOf(collected, `${P}.decisions`, { [A.outcome]: "refused", [A.reason]: "expired_token", [A.event]: undefined })).toBe(1);
   });
 
-  it("with tenantLabel, carries the caller's and the target's tenant (the opt-in of AUTH_METRICS_TENANT_LABEL)", async () => {
+  it("with tenantLabel, carries the caller's tenant (the opt-in of AUTH_METRICS_TENANT_LABEL), never one a client named", async () => {
     otel = startInMemoryMetrics();
     const metrics = createAuthMetrics({ meter: otel.meter, tenantLabel: true });
     const { log } = loggedTo();
     metrics.observeDecisions(log);
     log.record({ host: "dev", source: "server_filter", outcome: "refused", status: 404, reason: "cross_tenant", event: "threads:read", caller: { tenant_id: "globex", subject: "bob" }, resources: { tenant_id: "acme", thread_id: "t1" } });
+    // A store namespace names its tenant as the client wrote it: the log keeps it, a metric never does.
+    log.record({ host: "dev", source: "handler", outcome: "refused", status: 403, reason: "cross_tenant", event: "store:put", caller: { tenant_id: "globex", subject: "bob" }, resources: { namespace: ["Clientmadethisup", "x"], tenant_id: "Clientmadethisup" } });
     log.record({ host: "dev", source: "authenticate", outcome: "refused", status: 401, reason: "missing_token" });
     const collected = await otel.collect();
-    expect(valueOf(collected, `${P}.decisions`, { [A.tenant]: "globex", [A.targetTenant]: "acme", [A.reason]: "cross_tenant" })).toBe(1);
+    expect(valueOf(collected, `${P}.decisions`, { [A.tenant]: "globex", [A.reason]: "cross_tenant" })).toBe(2);
+    expect(JSON.stringify(collected)).not.toContain("Clientmadethisup");
+    expect(JSON.stringify(collected)).not.toContain("acme");
     // A refusal before verification has no tenant: the attribute is absent, not a placeholder.
     expect(valueOf(collected, `${P}.decisions`, { [A.reason]: "missing_token", [A.tenant]: undefined })).toBe(1);
     // The subject and the resource ids are never attributes.
