@@ -5,6 +5,7 @@
  * loopback, the Hono middleware, JSON-lines audit trails on disk) are
  * driven, and the exported data points are read back.
  */
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +24,7 @@ import { createAuthMetrics } from "../../src/metrics/create-auth-metrics.ts";
 import { METRIC_ATTRIBUTES as A } from "../../src/metrics/metric-names.ts";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { metricNamed, startInMemoryMetrics, valueOf, type InMemoryMetrics } from "../support/otel-metrics.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 const P = "langgraph_tenant_auth";
 let otel: InMemoryMetrics;
@@ -235,7 +237,8 @@ describe("audit trails", () => {
     const metrics = createAuthMetrics({ meter: otel.meter });
     const folder = join(dir, "trail");
     await mkdir(folder);
-    const audit = metrics.observeAudit(createAuditLog({ sink: createJsonLinesSink({ file: join(folder, "tools.jsonl"), log: () => undefined }) }), "tool_guard");
+    const file = join(folder, "tools.jsonl");
+    const audit = metrics.observeAudit(createAuditLog({ sink: createJsonLinesSink({ file, log: () => undefined }) }), "tool_guard");
     expect(metrics.observeAudit(audit, "tool_guard")).toBe(audit);
     const entry = (i: number) => ({
       time: new Date().toISOString(), tenant_id: "acme", user_id: "alice", thread_id: "t", run_id: "r", tool: "search_docs",
@@ -247,18 +250,20 @@ describe("audit trails", () => {
     expect(valueOf(collected, `${P}.audit.records`, { [A.auditWriter]: "tool_guard", [A.auditResult]: "written" })).toBe(3);
     expect(valueOf(collected, `${P}.audit.stopped`, { [A.auditWriter]: "tool_guard" })).toBe(0);
 
-    // The folder goes away: the lock file cannot be created, appends are refused.
+    // The folder goes away once the sink has let its lock go: the lock file cannot be created, the append is refused.
+    await waitFor(() => !existsSync(`${file}.lock`), "the sink to let its lock go");
     await rm(folder, { recursive: true, force: true });
-    await expect(audit.record(entry(3))).rejects.toThrow(/could not be written|cannot be created/);
+    await expect(audit.record(entry(3))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
     collected = await otel.collect();
     expect(valueOf(collected, `${P}.audit.records`, { [A.auditWriter]: "tool_guard", [A.auditResult]: "failed" })).toBe(1);
     expect(valueOf(collected, `${P}.audit.stopped`, { [A.auditWriter]: "tool_guard" })).toBe(1);
 
-    // Back: the next append succeeds, and the trail is no longer refusing.
+    // Back: the next append takes the lock again and is written, and the trail no longer refuses.
     await mkdir(folder);
     await audit.record(entry(4));
     collected = await otel.collect();
     expect(valueOf(collected, `${P}.audit.records`, { [A.auditWriter]: "tool_guard", [A.auditResult]: "written" })).toBe(4);
+    expect(valueOf(collected, `${P}.audit.records`, { [A.auditWriter]: "tool_guard", [A.auditResult]: "failed" })).toBe(1);
     expect(valueOf(collected, `${P}.audit.stopped`, { [A.auditWriter]: "tool_guard" })).toBe(0);
     expect(metricNamed(collected, `${P}.audit.stopped`)).toMatchObject({ type: "gauge", unit: "1" });
     await audit.close();
