@@ -8,6 +8,8 @@
  *   caller of a verified token) and the error the server answers with gets
  *   its `decision_id` (header, message) and, in the server's request
  *   context, CORS headers that let a browser read it.
+ * - On the platform a handler's refusal is recorded with status 403, the
+ *   status the platform answers every handler error with.
  * - On `langgraph dev` and `js`, a read, update or delete by id that the
  *   server's own tenant filter answers with 404 (or a create that names an
  *   id, answered 409) is looked up in the server's storage after the answer:
@@ -132,7 +134,8 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
     const id = decisions.record({
       ...input,
       outcome: coded ? "refused" : "error",
-      status: coded ? error.status : 500,
+      // Platform fact: the server answers every handler error with 403 (docs/platform-contract.md#errors).
+      status: platform && input.source === "handler" ? 403 : coded ? error.status : 500,
       reason: coded ? error.reason : "internal_error",
       resources: merge(coded ? error.resources : undefined, input.resources ?? {}),
     });
