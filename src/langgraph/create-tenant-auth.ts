@@ -20,6 +20,11 @@ import { createAuthDecisions } from "./auth-decisions.ts";
 
 /** Options of {@link createTenantAuth}. */
 export interface TenantAuthOptions {
+  /**
+   * Verifies the request's token. It, `guard` and `checkRun` refuse with the
+   * package's `AuthError`s; anything else they throw is an internal error
+   * (`CheckFailedError`, 500), never shown to the caller.
+   */
   authenticator: Authenticator;
   /** `tenant` (default) or `owner`. */
   visibility?: Visibility;
@@ -76,7 +81,10 @@ export interface TenantAuthOptions {
  * each handler (the guard and the run check only throw coded errors): a
  * refusal becomes one event of `decisions` and its error carries the
  * `decision_id` (`X-Decision-Id` header, end of the message); see
- * `auth-decisions.ts` and docs/observability.md.
+ * `auth-decisions.ts` and docs/observability.md. Anything else thrown by the
+ * authenticator, the guard, a handler or the run check is converted there
+ * into a `CheckFailedError` (500, a fixed message, the original as `cause`),
+ * so no host ever shows a raw error to the caller or lets one pass as an allow.
  *
  * @throws {ConfigError} host unknown, Studio auth enabled on `langgraph dev`, or `auth.cache` on the platform.
  * @example
@@ -137,7 +145,13 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
   // cache hit the guard decides at once: each promise costs extra while the
   // server tracks async context. Anything the guard throws still rejects, recorded.
   const auth = new Auth().authenticate((request: Request): Principal | Promise<Principal> => {
-    const cached = authenticator.authenticateCached?.(request);
+    let cached: Principal | undefined;
+    try {
+      cached = authenticator.authenticateCached?.(request);
+    } catch (error) {
+      // Not ours (which never throws here): a custom authenticator's, converted like any other.
+      return Promise.reject(record.refusedRequest(error, request, undefined));
+    }
     if (cached !== undefined) {
       try {
         return guarded(request, cached);
