@@ -12,6 +12,7 @@ import base from "./vitest.config.ts";
 export const SERVER_TESTS = [
   "test/integration/**",
   "test/isolation/**",
+  "test/platform/check-failures.test.ts",
   "test/platform/decision-log.test.ts",
   "test/platform/platform-checks.test.ts",
   "test/platform/platform-conformance.test.ts",

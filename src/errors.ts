@@ -23,7 +23,8 @@ export type AuthErrorCode =
   | "ERR_TENANT_CONTEXT_MISSING"
   | "ERR_STORE_NAMESPACE_INVALID"
   | "ERR_OPTION_INVALID"
-  | "ERR_PG_TRANSACTION_ROLLED_BACK";
+  | "ERR_PG_TRANSACTION_ROLLED_BACK"
+  | "ERR_CHECK_FAILED";
 
 /**
  * Why a request (or a tool call) was refused: one closed list, the same on
@@ -116,6 +117,7 @@ const DEFAULT_REASON: Readonly<Record<AuthErrorCode, RefusalReason>> = Object.fr
   ERR_STORE_NAMESPACE_INVALID: "invalid_value",
   ERR_OPTION_INVALID: "internal_error",
   ERR_PG_TRANSACTION_ROLLED_BACK: "internal_error",
+  ERR_CHECK_FAILED: "internal_error",
 });
 
 /**
@@ -438,5 +440,25 @@ export class TransactionRolledBackError extends AuthError {
   override name = "TransactionRolledBackError";
   constructor(description = "the database transaction had failed and was rolled back; nothing of it was saved") {
     super("ERR_PG_TRANSACTION_ROLLED_BACK", 500, `server_error: ${description}`, {});
+  }
+}
+
+/**
+ * A check of a request (`authenticate`, the route guard, a `.on` handler, the
+ * run check) threw something that is not one of this package's errors: a
+ * bug, a storage failure, a custom authenticator's plain `Error`. The `Auth`'s
+ * wrappers convert it into this one (500, reason `internal_error`), so that
+ * the server never answers with the original: on LangGraph Platform a handler
+ * error that is not an `HTTPException` is shown to the caller with its raw
+ * message, and one whose `name` is empty passes as an allow. The original is
+ * kept as `cause` and never shown or logged; the message is always the same.
+ *
+ * @example
+ * throw new CheckFailedError({ cause: error }); // 500 "server_error: the authorization check failed; the request was refused"
+ */
+export class CheckFailedError extends AuthError {
+  override name = "CheckFailedError";
+  constructor(options?: { cause?: unknown }) {
+    super("ERR_CHECK_FAILED", 500, "server_error: the authorization check failed; the request was refused", {}, options);
   }
 }

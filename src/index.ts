@@ -21,7 +21,7 @@ export {
   type RefusalReason, type ResourceIds, RouteRefusedError, TenantForbiddenError,
 } from "./errors.ts";
 export { InvalidOptionError, InvalidStoreNamespaceError } from "./errors.ts";
-export { TransactionRolledBackError } from "./errors.ts";
+export { CheckFailedError, TransactionRolledBackError } from "./errors.ts";
 export {
   type Algorithm, type AuthConfig, CONFIG_VARIABLES, DEFAULT_ALGORITHMS, readConfig, SUPPORTED_ALGORITHMS,
   TENANT_ID_PATTERN_SOURCE,

@@ -14,7 +14,7 @@ import { decisionCaller, type DecisionHost } from "../decision/decision-event.ts
 import type { DecisionLog } from "../decision/decision-log.ts";
 import { exposeHeaders } from "../decision/expose-headers.ts";
 import { decisionLogFromEnv } from "../decision/shared-decision-log.ts";
-import { AuthError, InsufficientScopeError, InvalidOptionError, MissingTenantContextError } from "../errors.ts";
+import { AuthError, CheckFailedError, InsufficientScopeError, InvalidOptionError, MissingTenantContextError } from "../errors.ts";
 import type { AuthMetrics } from "../metrics/create-auth-metrics.ts";
 import { metricsFromEnv } from "../metrics/metrics-from-env.ts";
 import type { Principal } from "../tenant/principal.ts";
@@ -64,11 +64,18 @@ function routeOf(c: Context): string {
  * Record a refusal and answer it: the `AuthError`'s status, headers and body,
  * with its decision id (header and body) readable by a browser.
  */
-function refuse(c: Context, error: AuthError, decisions: DecisionLog, host: DecisionHost, principal: Principal | undefined): Response {
+function refuse(
+  c: Context,
+  error: AuthError,
+  decisions: DecisionLog,
+  host: DecisionHost,
+  principal: Principal | undefined,
+  outcome: "refused" | "error" = "refused",
+): Response {
   const id = decisions.record({
     host,
     source: "middleware",
-    outcome: "refused",
+    outcome,
     status: error.status,
     reason: error.reason,
     route: routeOf(c),
@@ -97,7 +104,9 @@ function checkPermissions(permissions: readonly string[], what: string): void {
  * Authenticate the request, put the principal in the context and check the
  * required permissions. Failures answer with the `AuthError`'s status,
  * `WWW-Authenticate` and body (401 no or bad token, 403 insufficient scope,
- * 503 keys unavailable); anything else propagates to Hono's error handler.
+ * 503 keys unavailable); anything else the authenticator throws is answered
+ * as the coded 500 `CheckFailedError` (recorded with outcome `error`), its
+ * message never shown nor handed to Hono's error handler.
  * A route behind it always sees a principal with a valid tenant: one without
  * (a custom authenticator's) is refused 403 (`MissingTenantContextError`),
  * and something that is not a principal at all answers 500
@@ -135,9 +144,12 @@ export function createTenantMiddleware(options: TenantMiddlewareOptions): Middle
         if (timer !== undefined) timer(startedAt, "refused");
         return answer;
       }
-      decisions.record({ host, source: "middleware", outcome: "error", status: 500, reason: "internal_error", route: routeOf(c), caller: decisionCaller(principal) });
+      // Converted in one place, as the Auth's wrappers do: the original (a
+      // custom authenticator's plain Error, say) is kept as `cause`, never
+      // shown to the client nor handed to Hono's error handler to log.
+      const answer = refuse(c, new CheckFailedError({ cause: error }), decisions, host, principal, "error");
       if (timer !== undefined) timer(startedAt, "error");
-      throw error;
+      return answer;
     }
     if (decisions.recordsAllowed) {
       decisions.record({ host, source: "middleware", outcome: "allowed", status: null, reason: null, route: routeOf(c), caller: decisionCaller(principal) });

@@ -8,6 +8,15 @@
  *   caller of a verified token) and the error the server answers with gets
  *   its `decision_id` (header, message) and, in the server's request
  *   context, CORS headers that let a browser read it.
+ * - Errors are converted here, in one place: anything thrown that is not an
+ *   `AuthError` (a bug, a failing storage, a custom authenticator's plain
+ *   `Error`, a thrown string) is recorded once as outcome `error`, reason
+ *   `internal_error`, and replaced by a `CheckFailedError` (500, a fixed
+ *   message, the original as `cause`). Never the original: on the platform a
+ *   handler's raw error is shown to the caller, and one whose `name` is
+ *   empty passes as an allow (docs/platform-contract.md#errors).
+ * - On the platform a handler's refusal is recorded with status 403, the
+ *   status the platform answers every handler error with.
  * - On `langgraph dev` and `js`, a read, update or delete by id that the
  *   server's own tenant filter answers with 404 (or a create that names an
  *   id, answered 409) is looked up in the server's storage after the answer:
@@ -15,7 +24,7 @@
  *   `server_filter`), and the client's answer is the server's, untouched.
  *   Only requests answered 404 or 409 pay for the lookup.
  */
-import { AuthError, type RefusalReason, type ResourceIds } from "../errors.ts";
+import { AuthError, CheckFailedError, type RefusalReason, type ResourceIds } from "../errors.ts";
 import type { DecisionCaller, DecisionHost, DecisionInput } from "../decision/decision-event.ts";
 import { decisionCaller } from "../decision/decision-event.ts";
 import type { DecisionLog } from "../decision/decision-log.ts";
@@ -39,12 +48,16 @@ export interface AuthDecisionsOptions {
 
 /** The recording side of one `Auth`. */
 export interface AuthDecisions {
-  /** `authenticate` refused (before verification: no principal) or the guard did (with the principal). Returns what to throw. */
-  refusedRequest(error: unknown, request: Request, principal: Principal | undefined): unknown;
+  /**
+   * `authenticate` refused (before verification: no principal) or the guard
+   * did (with the principal). Returns what to throw: the refusal, or a
+   * `CheckFailedError` for anything thrown that is not an `AuthError`.
+   */
+  refusedRequest(error: unknown, request: Request, principal: Principal | undefined): AuthError;
   /** `authenticate` allowed: recorded only when the log records or counts allowed decisions (check {@link AuthDecisions.allowedRecorded} first). */
   allowedRequest(request: Request, principal: Principal): void;
-  /** A handler refused. Returns what to throw. */
-  refusedEvent(error: unknown, request: HandlerRequest): unknown;
+  /** A handler (or the run check in it) refused. Returns what to throw, as {@link AuthDecisions.refusedRequest} does. */
+  refusedEvent(error: unknown, request: HandlerRequest): AuthError;
   /** A handler allowed: the allowed event (mode `all`, observers), and the watch for the server's 404 on `dev` and `js`. */
   allowedEvent(request: HandlerRequest): void;
   /** True when allowed decisions are recorded or counted (mode `all`, an observer, a counter: the metrics). */
@@ -126,18 +139,24 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
     return { route: found?.route.id ?? null, ids };
   };
 
-  /** Record a refusal or an error; the error to throw carries the decision id where the client can see it. */
-  const refuse = (error: unknown, input: Omit<DecisionInput, "outcome" | "status" | "reason">, context: ServerRequestContext | undefined): unknown => {
-    const coded = error instanceof AuthError;
+  /**
+   * Record a refusal or an error, once; the error to throw is always one of
+   * the package's (anything else is converted here: see `CheckFailedError`)
+   * and carries the decision id where the client can see it.
+   */
+  const refuse = (thrown: unknown, input: Omit<DecisionInput, "outcome" | "status" | "reason">, context: ServerRequestContext | undefined): AuthError => {
+    const refusal = thrown instanceof AuthError;
+    const error = refusal ? thrown : new CheckFailedError({ cause: thrown });
     const id = decisions.record({
       ...input,
-      outcome: coded ? "refused" : "error",
-      status: coded ? error.status : 500,
-      reason: coded ? error.reason : "internal_error",
-      resources: merge(coded ? error.resources : undefined, input.resources ?? {}),
+      outcome: refusal ? "refused" : "error",
+      // Platform fact: the server answers every handler error with 403 (docs/platform-contract.md#errors).
+      status: platform && input.source === "handler" ? 403 : error.status,
+      reason: error.reason,
+      resources: merge(error.resources, input.resources ?? {}),
     });
     // An answer that must match the server's own for a missing resource gets no id (it would tell them apart).
-    if (id === undefined || !coded || !error.sendsDecisionId) return error;
+    if (id === undefined || !error.sendsDecisionId) return error;
     if (context !== undefined) {
       // The server's CORS middleware set its exposed headers on the response
       // being built; the refusal is merged under them, so the names go there.

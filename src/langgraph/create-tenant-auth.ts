@@ -22,6 +22,11 @@ import { metricsFromEnv } from "../metrics/metrics-from-env.ts";
 
 /** Options of {@link createTenantAuth}. */
 export interface TenantAuthOptions {
+  /**
+   * Verifies the request's token. It, `guard` and `checkRun` refuse with the
+   * package's `AuthError`s; anything else they throw is an internal error
+   * (`CheckFailedError`, 500), never shown to the caller.
+   */
   authenticator: Authenticator;
   /** `tenant` (default) or `owner`. */
   visibility?: Visibility;
@@ -85,7 +90,10 @@ export interface TenantAuthOptions {
  * each handler (the guard and the run check only throw coded errors): a
  * refusal becomes one event of `decisions` and its error carries the
  * `decision_id` (`X-Decision-Id` header, end of the message); see
- * `auth-decisions.ts` and docs/observability.md.
+ * `auth-decisions.ts` and docs/observability.md. Anything else thrown by the
+ * authenticator, the guard, a handler or the run check is converted there
+ * into a `CheckFailedError` (500, a fixed message, the original as `cause`),
+ * so no host ever shows a raw error to the caller or lets one pass as an allow.
  *
  * @throws {ConfigError} host unknown, Studio auth enabled on `langgraph dev`, or `auth.cache` on the platform.
  * @example
@@ -153,7 +161,13 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
   // server tracks async context. Anything the guard throws still rejects, recorded.
   const auth = new Auth().authenticate((request: Request): Principal | Promise<Principal> => {
     const startedAt = timer === undefined ? 0 : performance.now();
-    const cached = authenticator.authenticateCached?.(request);
+    let cached: Principal | undefined;
+    try {
+      cached = authenticator.authenticateCached?.(request);
+    } catch (error) {
+      // Not ours (which never throws here): a custom authenticator's, converted like any other.
+      return Promise.reject(refused(error, request, undefined, startedAt));
+    }
     if (cached !== undefined) {
       try {
         return guarded(request, cached, startedAt);

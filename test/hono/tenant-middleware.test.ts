@@ -142,4 +142,23 @@ describe("decisions", () => {
     expect(await response.text()).toBe("authentication required: send Authorization: Bearer <token>");
     expect(written).toEqual([]);
   });
+
+  it("answers an authenticator that throws something else with the coded 500, recorded once as an error, never its message", async () => {
+    const written: DecisionRecord[] = [];
+    const decisions = createDecisionLog({ sink: { write: (record) => void written.push(record) } });
+    const errors: unknown[] = [];
+    const faulty = new Hono<TenantEnv>();
+    faulty.onError((error, c) => (errors.push(error), c.text("leaked to the error handler", 599 as never)));
+    const secret = "db password hunter2 in a stack trace";
+    faulty.use("/api/*", createTenantMiddleware({ authenticator: { authenticateRequest: async () => Promise.reject(new Error(secret)) }, decisions }));
+    faulty.get("/api/x", (c) => c.text("x"));
+    const response = await faulty.request("/api/x");
+    const body = await response.text();
+    expect(response.status).toBe(500);
+    expect(errors).toEqual([]);
+    expect(written.map((r) => [r.outcome, r.status, r.reason, r.source])).toEqual([["error", 500, "internal_error", "middleware"]]);
+    expect(body).toBe(`server_error: the authorization check failed; the request was refused (decision_id: ${written[0]!.decision_id})`);
+    expect(response.headers.get("x-decision-id")).toBe(written[0]!.decision_id);
+    expect(JSON.stringify(written) + body).not.toContain("hunter2");
+  });
 });

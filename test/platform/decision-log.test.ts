@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decisionById } from "../support/decision-events.ts";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { startPlatformWorker, type PlatformHost } from "../support/platform-host.ts";
-import { waitFor } from "../support/wait-for.ts";
+import { refusalChecker } from "./recorded-refusals.ts";
 
 const ALL = "threads:read threads:write assistants:read assistants:write crons:read crons:write store:read store:write";
 const URL_BASE = "https://agent.example.langgraph.app";
@@ -39,8 +39,8 @@ afterAll(async () => {
 async function recorded(message: string) {
   const id = ID.exec(message)?.[1];
   expect(id, message).toBeDefined();
-  await waitFor(() => worker.output().includes(`"decision_id":"${id}"`), `the event of ${id}`);
-  return decisionById(worker.output(), id!);
+  await worker.waitForStderr((stderr) => stderr.includes(`"decision_id":"${id}"`), `the event of ${id}`);
+  return decisionById(worker.stderr(), id!);
 }
 
 describe("on LangGraph Platform", () => {
@@ -69,13 +69,31 @@ describe("on LangGraph Platform", () => {
     expect(await recorded(stamp.message)).toMatchObject({ reason: "platform_value_refused", event: "threads:create", route: null });
   });
 
+  it("a handler refusal thrown with another status (400) is recorded with the 403 the platform answers", async () => {
+    const token = await issuer.sign({ sub: "bob", org_id: "globex", scope: ALL });
+    const login = await worker.authenticate(`${URL_BASE}/threads/search`, "POST", { authorization: `Bearer ${token}` });
+    if (!login.ok) throw new Error(login.message);
+    // The package throws a 400 here (langgraph dev answers 400); the worker sends it, the platform answers 403.
+    const { answer } = await refusalChecker(worker).refused(() => worker.authorize("store:put", { namespace: ["globex", "a:b"], key: "k", value: {} }, login.context), {
+      status: 403,
+      message: 'bad request: store namespace labels cannot contain ":"',
+      source: "handler",
+      reason: "store_namespace_refused",
+      event: "store:put",
+      caller: { tenant_id: "globex", subject: "bob" },
+    });
+    expect(answer.worker.status).toBe(400);
+  });
+
   it("a read of another tenant's thread is left to the platform's filter: allowed here with a filter, not recorded (the worker cannot tell)", async () => {
     const token = await issuer.sign({ sub: "bob", org_id: "globex", scope: ALL });
     const login = await worker.authenticate(`${URL_BASE}/threads/search`, "POST", { authorization: `Bearer ${token}` });
     if (!login.ok) throw new Error(login.message);
-    const before = worker.output().length;
-    const read = await worker.authorize("threads:read", { thread_id: "0193f0a1-0000-7000-8000-0000000000a1" }, login.context);
+    // unrecorded(): a refusal sent after it is the barrier, so an event the read wrote would have arrived.
+    const read = await refusalChecker(worker).unrecorded(
+      () => worker.authorize("threads:read", { thread_id: "0193f0a1-0000-7000-8000-0000000000a1" }, login.context),
+      "a read of another tenant's thread",
+    );
     expect(read).toMatchObject({ ok: true, filters: { tenant_id: "globex" } });
-    expect(worker.output().slice(before)).not.toContain('"type":"auth.decision"');
   });
 });

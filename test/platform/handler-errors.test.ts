@@ -8,10 +8,18 @@
  * platform hands it. Random JSON values and users, every event; no server.
  * The same for the route guard `authenticate` runs (an error that is not an
  * `HTTPException` is a 403 showing its message there too).
+ *
+ * And whatever the authenticator, the guard or the run check throw (any
+ * value: errors of every class, nameless ones, strings, objects with a
+ * `status` and `headers`, `undefined`), the `Auth`'s wrappers throw only a
+ * coded error: a refusal as it was, anything else as `CheckFailedError`
+ * (500, its fixed message, the original as `cause`), recorded once.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AuthError } from "../../src/errors.ts";
+import { AuthError, CheckFailedError, InvalidTokenError } from "../../src/errors.ts";
+import { createDecisionLog } from "../../src/decision/decision-log.ts";
+import type { DecisionEvent } from "../../src/decision/decision-event.ts";
 import { AUTH_EVENTS } from "../../src/policy/event-permission.ts";
 import { createRoutePolicy } from "../../src/policy/route-policy.ts";
 import { createRunCheck } from "../../src/langgraph/create-run-check.ts";
@@ -133,5 +141,95 @@ describe("the platform route guard refuses only with the package's coded errors"
       { numRuns: 3000 },
     );
     expect(refused).toBeGreaterThan(1000);
+  });
+});
+
+describe("anything else a check throws becomes CheckFailedError, recorded once", () => {
+  /** What a faulty check may throw: anything at all, and a refusal now and then. */
+  const thrown = fc.oneof(
+    fc.anything(),
+    fc.string().map((message) => new Error(message)),
+    fc.string().map((message) => Object.assign(new Error(message), { name: "" })),
+    fc.string().map((message) => new TypeError(message)),
+    fc.record({ status: fc.integer(), headers: fc.constant({}), message: fc.string() }),
+    fc.constant(new InvalidTokenError("a refusal, kept as it is")),
+  );
+
+  /** An Auth whose authenticator, guard and run check throw `value` where `where` says. */
+  function faultyAuth(where: "authenticator" | "authenticator-sync" | "cache" | "guard" | "guard-async" | "run-check" | "run-check-sync", value: unknown) {
+    const events: DecisionEvent[] = [];
+    const decisions = createDecisionLog({ sink: { write: () => undefined } });
+    decisions.onDecision((event) => void events.push(event));
+    const principal = makePrincipal({ tenant_id: "acme", identity: "alice", permissions: ALL });
+    const authenticator: Authenticator = {
+      authenticateCached: () => {
+        if (where === "cache") throw value;
+        return undefined;
+      },
+      authenticateRequest: () => {
+        if (where === "authenticator-sync") throw value;
+        return where === "authenticator" ? Promise.reject(value) : Promise.resolve(principal);
+      },
+      verifyToken: () => Promise.reject(new Error("not called")),
+    };
+    const auth = createTenantAuth({
+      authenticator,
+      host: "platform",
+      guard: () => {
+        if (where === "guard") throw value;
+        return where === "guard-async" ? Promise.reject(value) : undefined;
+      },
+      checkRun: () => {
+        if (where === "run-check-sync") throw value;
+        return where === "run-check" ? Promise.reject(value) : Promise.resolve();
+      },
+      env: {},
+      log: () => undefined,
+      decisions,
+    }) as unknown as { "~handlerCache": { authenticate: (request: Request) => unknown; callbacks: Record<string, Handler> } };
+    return { cache: auth["~handlerCache"], events, principal };
+  }
+
+  it.each(["authenticator", "authenticator-sync", "cache", "guard", "guard-async", "run-check", "run-check-sync"] as const)("thrown by the %s", async (where) => {
+    await fc.assert(
+      fc.asyncProperty(thrown, async (value) => {
+        const { cache, events, principal } = faultyAuth(where, value);
+        const run = where.startsWith("run-check")
+          ? () => cache.callbacks["threads:create_run"]!({
+              event: "threads:create_run", resource: "threads", action: "create_run", permissions: [], user: JSON.parse(JSON.stringify(principal)),
+              value: { thread_id: "t", assistant_id: "a", metadata: {}, kwargs: {} },
+            })
+          : () => cache.authenticate(new Request("https://agent.example.langgraph.app/threads/search", { method: "POST", headers: { authorization: "Bearer x" } }));
+        const error = await Promise.resolve()
+          .then(run)
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(error, fc.stringify(value)).toBeInstanceOf(AuthError);
+        const refusals = events.filter((e) => e.outcome !== "allowed");
+        expect(refusals).toHaveLength(1);
+        if (value instanceof AuthError) {
+          // A refusal passes as it was (with its decision id).
+          expect(error).toMatchObject({ code: value.code, status: value.status, decisionId: refusals[0]!.decision_id });
+          expect(refusals[0]).toMatchObject({ outcome: "refused", reason: value.reason });
+          return;
+        }
+        expect(error).toBeInstanceOf(CheckFailedError);
+        const failed = error as CheckFailedError;
+        expect(failed.name).toBe("CheckFailedError");
+        expect(failed.status).toBe(500);
+        expect(failed.cause).toBe(value);
+        expect(failed.message).toBe(`server_error: the authorization check failed; the request was refused (decision_id: ${refusals[0]!.decision_id})`);
+        expect(refusals[0]).toMatchObject({
+          outcome: "error",
+          reason: "internal_error",
+          // Platform fact: a handler's error reaches the client as a 403; authenticate's keeps its status.
+          status: where.startsWith("run-check") ? 403 : 500,
+          source: where.startsWith("run-check") ? "handler" : "authenticate",
+        });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

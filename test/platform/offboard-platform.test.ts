@@ -49,7 +49,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function platform(options: Partial<PlatformApiOptions> = {}, host = worker): Promise<PlatformApi> {
+async function platform(options: Partial<PlatformApiOptions> = {}, host: Pick<PlatformHost, "authenticate" | "authorize"> = worker): Promise<PlatformApi> {
   const started = await startPlatformApi(host, { graphs: ["echo"], ...options });
   platforms.push(started);
   return started;
@@ -241,11 +241,9 @@ describe("offboard against the platform stand-in (the worker decides every call)
 
   it("on a deployment whose auth filters nothing, it deletes nothing stamped with another tenant (or not stamped), and says what it saw", async () => {
     // A host that lets every token through with no filter and no stamp: the naive deployment this package exists to prevent.
-    const leaky: PlatformHost = {
+    const leaky: Pick<PlatformHost, "authenticate" | "authorize"> = {
       authenticate: async () => ({ ok: true, context: { user: { identity: "anyone" }, scopes: [] }, worker: { status: 200, body: null } }),
       authorize: async (_event, value) => ({ ok: true, filters: undefined, value, worker: { status: 200, body: null } }),
-      output: () => "",
-      stop: async () => undefined,
     };
     const api = await platform({}, leaky);
     const acme = await tokenOf("acme.eu", "alice");

@@ -6,6 +6,11 @@
  * `authenticate` throw anything but the package's coded errors: a raw error
  * makes the worker answer 500, and the platform shows its message to the
  * client (docs/platform-contract.md#errors).
+ *
+ * Every refusal asserted here is also held to its decision event on the
+ * worker's standard error (recorded-refusals.ts): reason code, route id (for
+ * `authenticate`) or event (for a handler), caller, and the client's message
+ * is the exact message followed by ` (decision_id: <that event's id>)`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAuthMatching } from "@langchain/langgraph-api/auth";
@@ -13,6 +18,9 @@ import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { AUTH_EVENTS } from "../../src/policy/event-permission.ts";
 import { PLATFORM_ROUTES } from "../../src/policy/platform-routes.ts";
 import { applyPlatformValue, startPlatformWorker, type PlatformHost } from "../support/platform-host.ts";
+import { decisionRecordsIn, isDecisionEvent } from "../support/decision-events.ts";
+import type { RefusalReason } from "../../src/errors.ts";
+import { refusalChecker, type RefusalChecker } from "./recorded-refusals.ts";
 
 const ALL = "threads:read threads:write assistants:read assistants:write crons:read crons:write store:read store:write";
 const OPS = "ops:prune ops:mcp ops:a2a ops:crons ops:protocol ops:webhooks ops:langsmith";
@@ -22,10 +30,13 @@ const URL_BASE = "https://agent.example.langgraph.app";
 let issuer: LocalIssuer;
 let worker: PlatformHost;
 let operatorWorker: PlatformHost;
+let check: RefusalChecker;
+let operatorCheck: RefusalChecker;
 
 beforeAll(async () => {
   issuer = await startLocalIssuer();
-  const base = { ...issuer.env(), LANGSERVE_GRAPHS: GRAPHS };
+  // Every refusal written on its own (the flood bound's default burst is 20 per reason and caller).
+  const base = { ...issuer.env(), LANGSERVE_GRAPHS: GRAPHS, AUTH_DECISION_LOG_BURST: "1000" };
   [worker, operatorWorker] = await Promise.all([
     startPlatformWorker({ ...base, LANGGRAPH_AUTH: JSON.stringify({ path: "./src/auth.ts:auth" }) }),
     startPlatformWorker({
@@ -35,6 +46,8 @@ beforeAll(async () => {
       AUTH_STUDIO_ACCESS: "operator",
     }),
   ]);
+  check = refusalChecker(worker);
+  operatorCheck = refusalChecker(operatorWorker);
 });
 
 afterAll(async () => {
@@ -50,6 +63,12 @@ async function contextOf(sub: string, tenant: string, scope = ALL, host = worker
   if (!answer.ok) throw new Error(`authenticate refused: ${answer.status} ${answer.message}`);
   return answer.context;
 }
+
+/** The caller a decision event names. */
+const ALICE = { tenant_id: "acme", subject: "alice" };
+/** A handler's refusal as the record must show it: 403 on the platform, whatever the package threw. */
+const handler = (event: string, reason: RefusalReason, message: string, caller: { tenant_id: string; subject: string } | null = ALICE) =>
+  ({ status: 403, message, source: "handler" as const, reason, event, caller });
 
 const ACME_THREAD = { tenant_id: "acme", owner: "alice", graph_id: "echo" };
 const GLOBEX_THREAD = { tenant_id: "globex", owner: "bob", graph_id: "echo" };
@@ -90,7 +109,10 @@ describe("what the platform checks itself, proven with its matcher", () => {
     expect(isAuthMatching(ACME_THREAD, answer.filters as never)).toBe(true);
     expect(isAuthMatching(GLOBEX_THREAD, answer.filters as never)).toBe(false);
     const viewer = await contextOf("viola", "acme", "threads:read");
-    expect(await worker.authorize("threads:update", value, viewer)).toMatchObject({ ok: false, status: 403 });
+    await check.refused(
+      () => worker.authorize("threads:update", value, viewer),
+      handler("threads:update", "insufficient_scope", 'insufficient_scope: the "threads:write" permission is required', { tenant_id: "acme", subject: "viola" }),
+    );
   });
 
   it("an empty, missing or operator-shaped tenant never yields a filter that matches everything", async () => {
@@ -104,8 +126,13 @@ describe("what the platform checks itself, proven with its matcher", () => {
     ];
     for (const context of contexts) {
       for (const event of AUTH_EVENTS) {
-        const answer = await worker.authorize(event, { namespace: ["acme"], metadata: {}, thread_id: "t" }, context);
-        expect(answer, `${event} ${JSON.stringify(context.user)}`).toMatchObject({ ok: false, status: 403, message: "forbidden: this caller has no tenant", worker: { status: 403 } });
+        // No caller on the record: a user without a valid tenant is no principal of this package.
+        const { answer } = await check.refused(
+          () => worker.authorize(event, { namespace: ["acme"], metadata: {}, thread_id: "t" }, context),
+          handler(event, "no_tenant", "forbidden: this caller has no tenant", null),
+          `${event} ${JSON.stringify(context.user)}`,
+        );
+        expect(answer.worker.status).toBe(403);
       }
     }
   });
@@ -113,19 +140,24 @@ describe("what the platform checks itself, proven with its matcher", () => {
 
 describe("run creation on the platform reads value.kwargs and refuses what it cannot rewrite", () => {
   const run = (kwargs: Record<string, unknown>) => ({ thread_id: "t", assistant_id: "a", metadata: {}, kwargs });
-  const refusals: [string, Record<string, unknown>, RegExp][] = [
-    ["a webhook", { webhook: "https://evil.example/hook" }, /run webhooks are not allowed/],
-    ["feedback keys", { feedback_keys: ["x"] }, /LangSmith/],
-    ["a LangSmith project", { config: { configurable: { langsmith_project: "theirs" } } }, /LangSmith/],
-    ["a foreign configurable.user_id", { config: { configurable: { user_id: "bob" } } }, /user_id must be omitted/],
-    ["a credential header the platform copied into configurable", { config: { configurable: { "x-forwarded-access-token": "t0k" } } }, /credential-like x-\* request header/],
+  const LANGSMITH = "forbidden: LangSmith feedback keys and tracing projects are not allowed";
+  const refusals: [string, Record<string, unknown>, string][] = [
+    ["a webhook", { webhook: "https://evil.example/hook" }, "forbidden: run webhooks are not allowed"],
+    ["feedback keys", { feedback_keys: ["x"] }, LANGSMITH],
+    ["a LangSmith project", { config: { configurable: { langsmith_project: "theirs" } } }, LANGSMITH],
+    ["a foreign configurable.user_id", { config: { configurable: { user_id: "bob" } } }, "forbidden: config.configurable.user_id must be omitted or be your own identity"],
+    [
+      "a credential header the platform copied into configurable",
+      { config: { configurable: { "x-forwarded-access-token": "t0k" } } },
+      "forbidden: the run carries a credential-like x-* request header that would be stored with it; strip it at your proxy or leave it out of http.configurable_headers",
+    ],
   ];
 
-  it.each(refusals)("refuses %s (403)", async (_, kwargs, message) => {
-    const answer = await worker.authorize("threads:create_run", run(kwargs), await contextOf("alice", "acme"));
-    expect(answer).toMatchObject({ ok: false, status: 403, worker: { status: 403 } });
-    expect(answer.ok || answer.message).toMatch(message);
-    expect(answer.ok || answer.message).not.toContain("t0k");
+  it.each(refusals)("refuses %s (403), on the record", async (_, kwargs, message) => {
+    const context = await contextOf("alice", "acme");
+    const { answer } = await check.refused(() => worker.authorize("threads:create_run", run(kwargs), context), handler("threads:create_run", "run_option_refused", message));
+    expect(answer.worker.status).toBe(403);
+    expect(answer.message).not.toContain("t0k");
   });
 
   it("allows the caller's own user_id and ordinary headers", async () => {
@@ -152,10 +184,14 @@ describe("updates and assistants: what the merge would keep", () => {
     if (!answer.ok) throw new Error(answer.message);
     expect((applyPlatformValue(value, answer.value) as { metadata: unknown }).metadata).toEqual({ tenant_id: "acme", topic: "x" });
     for (const event of ["threads:update", "assistants:update"]) {
-      const owner = await worker.authorize(event, { thread_id: "t", assistant_id: "a", metadata: { owner: "alice" } }, alice);
-      expect(owner).toMatchObject({ ok: false, status: 403 });
-      expect(owner.ok || owner.message).toContain('"owner" metadata key cannot be changed');
-      expect(await worker.authorize(event, { thread_id: "t", assistant_id: "a", metadata: "x" }, alice)).toMatchObject({ ok: false, status: 403 });
+      await check.refused(
+        () => worker.authorize(event, { thread_id: "t", assistant_id: "a", metadata: { owner: "alice" } }, alice),
+        handler(event, "platform_value_refused", 'forbidden: the "owner" metadata key cannot be changed'),
+      );
+      await check.refused(
+        () => worker.authorize(event, { thread_id: "t", assistant_id: "a", metadata: "x" }, alice),
+        handler(event, "invalid_value", "forbidden: metadata must be an object"),
+      );
     }
   });
 
@@ -169,8 +205,10 @@ describe("updates and assistants: what the merge would keep", () => {
   it("an assistant cannot carry a LangSmith project (the run check cannot read it back on the platform)", async () => {
     const alice = await contextOf("alice", "acme");
     for (const event of ["assistants:create", "assistants:update"]) {
-      const answer = await worker.authorize(event, { assistant_id: "a", graph_id: "echo", metadata: {}, config: { configurable: { langsmith_project: "p" } } }, alice);
-      expect(answer, event).toMatchObject({ ok: false, status: 403 });
+      await check.refused(
+        () => worker.authorize(event, { assistant_id: "a", graph_id: "echo", metadata: {}, config: { configurable: { langsmith_project: "p" } } }, alice),
+        handler(event, "run_option_refused", "forbidden: LangSmith feedback keys and tracing projects are not allowed"),
+      );
     }
   });
 });
@@ -182,19 +220,38 @@ describe("crons", () => {
     const answer = await worker.authorize("crons:create", cron, alice);
     expect(answer).toMatchObject({ ok: true, filters: { tenant_id: "acme" } });
     if (answer.ok) expect(isAuthMatching(GLOBEX_THREAD, answer.filters as never)).toBe(false);
-    for (const payload of [{ webhook: "https://x.example" }, { config: { configurable: { user_id: "bob" } } }, { langsmith_tracer: { project_name: "p" } }, []]) {
-      expect(await worker.authorize("crons:create", { ...cron, payload }, alice), JSON.stringify(payload)).toMatchObject({ ok: false, status: 403 });
-      expect(await worker.authorize("crons:update", { cron_id: "c", payload }, alice), JSON.stringify(payload)).toMatchObject({ ok: false, status: 403 });
+    const payloads: [unknown, RefusalReason, string][] = [
+      [{ webhook: "https://x.example" }, "run_option_refused", "forbidden: run webhooks are not allowed"],
+      [{ config: { configurable: { user_id: "bob" } } }, "run_option_refused", "forbidden: config.configurable.user_id must be omitted or be your own identity"],
+      [{ langsmith_tracer: { project_name: "p" } }, "run_option_refused", "forbidden: LangSmith feedback keys and tracing projects are not allowed"],
+      [[], "invalid_value", "forbidden: the cron payload must be an object"],
+    ];
+    for (const [payload, reason, message] of payloads) {
+      const label = JSON.stringify(payload);
+      await check.refused(() => worker.authorize("crons:create", { ...cron, payload }, alice), handler("crons:create", reason, message), `crons:create ${label}`);
+      await check.refused(() => worker.authorize("crons:update", { cron_id: "c", payload }, alice), handler("crons:update", reason, message), `crons:update ${label}`);
     }
   });
 
   it("a cron without a thread is refused for tenants with 403 and the reason, in authenticate and in crons:create, and allowed with the operator permission", async () => {
     const token = await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL });
     const reason = "forbidden: a cron without a thread cannot be tied to your tenant; create it on a thread (POST /threads/{thread_id}/runs/crons)";
-    const refused = await worker.authenticate(`${URL_BASE}/runs/crons`, "POST", { authorization: `Bearer ${token}` });
-    expect(refused).toMatchObject({ ok: false, status: 403, message: reason, worker: { status: 403 } });
-    const answer = await worker.authorize("crons:create", { payload: { assistant_id: "a" }, schedule: "* * * * *" }, await contextOf("alice", "acme"));
-    expect(answer).toMatchObject({ ok: false, status: 403, message: reason, worker: { status: 403 } });
+    // The route guard names it an operator route (the crons group); the handler, a value the platform cannot tie to a tenant.
+    const refused = await check.refused(() => worker.authenticate(`${URL_BASE}/runs/crons`, "POST", { authorization: `Bearer ${token}` }), {
+      status: 403,
+      message: reason,
+      source: "authenticate",
+      reason: "operator_only",
+      route: "crons.create",
+      caller: ALICE,
+    });
+    expect(refused.answer.worker.status).toBe(403);
+    const alice = await contextOf("alice", "acme");
+    const answer = await check.refused(
+      () => worker.authorize("crons:create", { payload: { assistant_id: "a" }, schedule: "* * * * *" }, alice),
+      handler("crons:create", "platform_value_refused", reason),
+    );
+    expect(answer.answer.worker.status).toBe(403);
     // The operator permission unlocks both.
     const opsToken = await issuer.sign({ sub: "olga", org_id: "acme", scope: `${ALL} ${OPS}` });
     expect(await operatorWorker.authenticate(`${URL_BASE}/runs/crons`, "POST", { authorization: `Bearer ${opsToken}` })).toMatchObject({ ok: true });
@@ -205,7 +262,11 @@ describe("crons", () => {
   it("crons need crons:read / crons:write", async () => {
     const viewer = await contextOf("viola", "acme", "threads:read threads:write");
     for (const event of ["crons:create", "crons:search", "crons:update", "crons:delete"]) {
-      expect(await worker.authorize(event, { thread_id: "t", cron_id: "c" }, viewer)).toMatchObject({ ok: false, status: 403 });
+      const permission = event === "crons:search" ? "crons:read" : "crons:write";
+      await check.refused(
+        () => worker.authorize(event, { thread_id: "t", cron_id: "c" }, viewer),
+        handler(event, "insufficient_scope", `insufficient_scope: the "${permission}" permission is required`, { tenant_id: "acme", subject: "viola" }),
+      );
     }
   });
 });
@@ -216,8 +277,17 @@ describe("operator routes", () => {
   it.each(operatorRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))("%s: refused for tenants (404, or 403 for crons without a thread), allowed with its permission", async (_, route) => {
     const url = `${URL_BASE}${route.path.replace(/:[a-z_]+/g, "0192f000-0000-7000-8000-000000000001")}`;
     const tenant = await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL });
-    const expected = route.id === "crons.create" ? { status: 403, message: expect.stringMatching(/^forbidden: a cron without a thread/) } : { status: 404, message: "not found" };
-    expect(await operatorWorker.authenticate(url, route.method, { authorization: `Bearer ${tenant}` })).toMatchObject({ ok: false, ...expected });
+    const expected =
+      route.id === "crons.create"
+        ? { status: 403, message: "forbidden: a cron without a thread cannot be tied to your tenant; create it on a thread (POST /threads/{thread_id}/runs/crons)" }
+        : { status: 404, message: "not found" };
+    await operatorCheck.refused(() => operatorWorker.authenticate(url, route.method, { authorization: `Bearer ${tenant}` }), {
+      ...expected,
+      source: "authenticate",
+      reason: "operator_only",
+      route: route.id,
+      caller: ALICE,
+    });
     const ops = await issuer.sign({ sub: "olga", org_id: "acme", scope: `${ALL} ${OPS}` });
     expect(await operatorWorker.authenticate(url, route.method, { authorization: `Bearer ${ops}` })).toMatchObject({ ok: true });
   });
@@ -225,13 +295,21 @@ describe("operator routes", () => {
   it("?delete_threads=true is refused without its permission; unknown routes are 404", async () => {
     const token = await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL });
     const auth = { authorization: `Bearer ${token}` };
-    expect(await worker.authenticate(`${URL_BASE}/assistants/a?delete_threads=true`, "DELETE", auth)).toMatchObject({
-      ok: false,
+    await check.refused(() => worker.authenticate(`${URL_BASE}/assistants/a?delete_threads=true`, "DELETE", auth), {
       status: 403,
-      message: expect.stringMatching(/^forbidden: delete_threads=true deletes threads of every tenant/),
+      message: "forbidden: delete_threads=true deletes threads of every tenant that name this assistant; delete threads one by one",
+      source: "authenticate",
+      reason: "operator_only",
+      route: "assistants.delete",
+      caller: ALICE,
     });
-    for (const [path, method] of [["/internal/truncate", "POST"], ["/threads/%73earch", "POST"], ["/threads/t/history", "GET"], ["/metrics", "GET"]]) {
-      expect(await worker.authenticate(`${URL_BASE}${path}`, method!, auth), path).toMatchObject({ ok: false, status: 404, message: "not found", worker: { status: 404 } });
+    for (const [path, method] of [["/internal/truncate", "POST"], ["/threads/%73earch", "POST"], ["/threads/t/history", "GET"], ["/metrics", "GET"]] as const) {
+      const { answer } = await check.refused(
+        () => worker.authenticate(`${URL_BASE}${path}`, method, auth),
+        { status: 404, message: "not found", source: "authenticate", reason: "unknown_route", route: null, caller: ALICE },
+        `${method} ${path}`,
+      );
+      expect(answer.worker.status).toBe(404);
     }
   });
 });
@@ -244,21 +322,26 @@ describe("Studio on the platform", () => {
 
   it("AUTH_STUDIO_ACCESS=none (default): a Studio user gets nothing", async () => {
     for (const event of AUTH_EVENTS) {
-      const answer = await worker.authorize(event, { namespace: ["acme"], metadata: {} }, studio);
-      expect(answer, event).toMatchObject({
-        ok: false,
-        status: 403,
-        message: "forbidden: LangGraph Studio users have no access here (AUTH_STUDIO_ACCESS=none)",
-        worker: { status: 403 },
-      });
+      // No caller on the record: the Studio user carries no tenant of a verified token.
+      const { answer } = await check.refused(
+        () => worker.authorize(event, { namespace: ["acme"], metadata: {} }, studio),
+        handler(event, "studio_access_refused", "forbidden: LangGraph Studio users have no access here (AUTH_STUDIO_ACCESS=none)", null),
+      );
+      expect(answer.worker.status).toBe(403);
     }
   });
 
   it("AUTH_STUDIO_ACCESS=operator: every tenant readable, nothing writable", async () => {
     for (const event of AUTH_EVENTS) {
-      const answer = await operatorWorker.authorize(event, { namespace: ["acme"], metadata: {}, thread_id: "t" }, studio);
+      const call = () => operatorWorker.authorize(event, { namespace: ["acme"], metadata: {}, thread_id: "t" }, studio);
       const read = /:(read|search|get|list_namespaces)$/.test(event);
-      expect(answer, event).toMatchObject(read ? { ok: true, filters: undefined } : { ok: false, status: 403 });
+      if (read) expect(await operatorCheck.unrecorded(call, event), event).toMatchObject({ ok: true, filters: undefined });
+      else {
+        await operatorCheck.refused(
+          call,
+          handler(event, "studio_access_refused", `forbidden: the Studio operator view is read-only ("${event}" is a write)`, null),
+        );
+      }
     }
   });
 
@@ -281,7 +364,8 @@ describe("nothing a client sends gives a 500", () => {
     let refused = 0;
     for (const event of [...AUTH_EVENTS, "threads:stream", "runs:create"]) {
       for (const value of odd) {
-        const answer = await worker.authorize(event, value, alice);
+        // A refusal is on the record, and its message ends with the id of its event.
+        const answer = await check.anyRefusal(() => worker.authorize(event, value, alice), { source: "handler", event }, `${event} ${JSON.stringify(value)}`);
         if (answer.ok) continue;
         refused += 1;
         // A coded error reaches the worker as an HTTPException with its own status; a raw one as a 500.
@@ -305,7 +389,7 @@ describe("nothing a client sends gives a 500", () => {
     ];
     let refused = 0;
     for (const [url, method, headers] of cases) {
-      const answer = await worker.authenticate(url, method, headers);
+      const answer = await check.anyRefusal(() => worker.authenticate(url, method, headers), { source: "authenticate" }, `${method} ${url}`);
       if (answer.ok) continue;
       refused += 1;
       // A coded error comes back with its status in the body; anything else as a bare 403.
@@ -313,6 +397,16 @@ describe("nothing a client sends gives a 500", () => {
       expect(answer.status).toBeLessThan(500);
     }
     expect(refused).toBeGreaterThanOrEqual(6);
+  });
+});
+
+describe("the record", () => {
+  it("each worker wrote exactly one decision event per refusal above, and nothing else", () => {
+    expect(check.recorded).toBeGreaterThan(0);
+    expect(decisionRecordsIn(worker.stderr()).filter(isDecisionEvent)).toHaveLength(check.recorded);
+    expect(decisionRecordsIn(worker.stderr())).toHaveLength(check.recorded);
+    expect(operatorCheck.recorded).toBeGreaterThan(0);
+    expect(decisionRecordsIn(operatorWorker.stderr())).toHaveLength(operatorCheck.recorded);
   });
 });
 

@@ -14,6 +14,14 @@
  * worker's own status (`worker.status`) shows that the package threw one of
  * its coded errors (a raw error would make the worker answer 500).
  *
+ * Every refusing row is also held to the record (issue 20 §7,
+ * recorded-refusals.ts): the decision event its refusal wrote on the
+ * worker's standard error, with its reason code and route id (for a handler:
+ * its event, since the platform calls a handler without the request), its
+ * caller and target tenant, and the client's message is the exact message
+ * followed by ` (decision_id: <that event's id>)`. At the end, the worker
+ * wrote exactly one event per refusal checked and nothing else.
+ *
  * Every endpoint of the installed SDK client, plus `/mcp` and `/a2a/{id}`, as
  * two tenants, a viewer, a caller with no token and one with a bad token.
  * The rows go to reports/platform-conformance.json.
@@ -25,7 +33,9 @@ import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { listSdkClientEndpoints } from "../support/sdk-client-endpoints.ts";
 import { PLATFORM_ROUTES, type PlatformRoute } from "../../src/policy/platform-routes.ts";
 import { applyPlatformValue, startPlatformWorker, type PlatformHost } from "../support/platform-host.ts";
+import { decisionRecordsIn } from "../support/decision-events.ts";
 import { neededPermission, sampleValue, STAMPED_EVENTS, type Ids } from "./platform-events.ts";
+import { refusalChecker, type RefusalChecker } from "./recorded-refusals.ts";
 
 const ALL = "threads:read threads:write assistants:read assistants:write crons:read crons:write store:read store:write";
 const READ = "threads:read assistants:read crons:read store:read";
@@ -77,9 +87,12 @@ function missingFrom(table: readonly { method: string; path: string }[], wanted:
 }
 
 /** Operator routes refused with a 403 that says why (the rest answer 404): the reason, as the handler words it too. */
-const SAYS_WHY: Record<string, RegExp> = {
-  "crons.create": /^forbidden: a cron without a thread cannot be tied to your tenant; create it on a thread \(POST \/threads\/\{thread_id\}\/runs\/crons\)$/,
+const SAYS_WHY: Record<string, string> = {
+  "crons.create": "forbidden: a cron without a thread cannot be tied to your tenant; create it on a thread (POST /threads/{thread_id}/runs/crons)",
 };
+
+/** The caller a decision event names. */
+const callerOf = (c: Caller) => ({ tenant_id: c.ids.tenant, subject: c.ids.identity });
 
 const NOT_SDK = [
   { method: "POST", path: "/mcp" },
@@ -114,6 +127,7 @@ describe("the platform route table", () => {
 
 let issuer: LocalIssuer;
 let worker: PlatformHost;
+let check: RefusalChecker;
 const tokens = new Map<Caller, string>();
 const report: Record<string, unknown>[] = [];
 
@@ -123,7 +137,10 @@ beforeAll(async () => {
     ...issuer.env(),
     LANGGRAPH_AUTH: JSON.stringify({ path: "./src/auth.ts:auth", disable_studio_auth: false }),
     LANGSERVE_GRAPHS: JSON.stringify({ echo: "./examples/graphs/echo.ts:graph" }),
+    // Every refusal written on its own: the suite sends far more of one reason than the flood bound's default burst of 20.
+    AUTH_DECISION_LOG_BURST: "1000",
   });
+  check = refusalChecker(worker);
   for (const c of CALLERS) tokens.set(c, await issuer.sign({ sub: c.ids.identity, org_id: c.ids.tenant, scope: c.scope }));
 });
 
@@ -143,33 +160,54 @@ describe("the worker detects the platform and says so", () => {
 });
 
 describe.each(PLATFORM_ROUTES.map((route) => [`${route.method} ${route.path}`, route] as const))("%s", (_, route) => {
-  it("refuses a caller with no token and one with a bad token (401, the RFC 6750 code in the message)", async () => {
-    const none = await worker.authenticate(urlOf(route, ALICE), route.method, {});
-    expect(none).toMatchObject({ ok: false, status: 401, message: "authentication required: send Authorization: Bearer <token>", worker: { status: 401 } });
-    // The worker writes the challenge's Headers object as {}: WWW-Authenticate never reaches the client.
-    expect(none.ok || none.headers).toEqual({});
+  it("refuses a caller with no token and one with a bad token (401, the RFC 6750 code in the message), each on the record", async () => {
+    // The worker writes the challenge's Headers object as {}: WWW-Authenticate never reaches the client (checked by refused()).
+    const none = await check.refused(() => worker.authenticate(urlOf(route, ALICE), route.method, {}), {
+      status: 401,
+      message: "authentication required: send Authorization: Bearer <token>",
+      source: "authenticate",
+      reason: "missing_token",
+      route: route.id,
+      caller: null,
+    });
+    expect(none.answer.worker.status).toBe(401);
     const forged = (await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL })).slice(0, -4) + "AAAA";
-    const bad = await worker.authenticate(urlOf(route, ALICE), route.method, { authorization: `Bearer ${forged}` });
-    expect(bad).toMatchObject({ ok: false, status: 401, worker: { status: 401 } });
-    expect(bad.ok || bad.message).toMatch(/^invalid_token: ./);
-    expect(bad.ok || bad.headers).toEqual({});
+    const bad = await check.refused(() => worker.authenticate(urlOf(route, ALICE), route.method, { authorization: `Bearer ${forged}` }), {
+      status: 401,
+      message: "invalid_token: signature verification failed",
+      source: "authenticate",
+      reason: "invalid_token",
+      route: route.id,
+      caller: null,
+    });
+    expect(bad.answer.worker.status).toBe(401);
     report.push({ route: route.id, method: route.method, path: route.path, caller: "no token", authenticate: 401 });
     report.push({ route: route.id, method: route.method, path: route.path, caller: "bad token", authenticate: 401 });
   });
 
   it.each(CALLERS.map((c) => [c.name, c] as const))("as %s", async (_, caller) => {
-    const authn = await worker.authenticate(urlOf(route, caller), route.method, { authorization: `Bearer ${tokens.get(caller)}` });
+    const authenticate = () => worker.authenticate(urlOf(route, caller), route.method, { authorization: `Bearer ${tokens.get(caller)}` });
     const row: Record<string, unknown> = { route: route.id, method: route.method, path: route.path, caller: caller.name };
     report.push(row);
     if (route.operator) {
       // Refused for tenants in authenticate, whose status survives: hidden (404), or
       // a 403 that says what to do instead. The operator unlock is tested in platform-checks.
       const told = SAYS_WHY[route.id];
-      if (told) expect(authn).toMatchObject({ ok: false, status: 403, message: expect.stringMatching(told), worker: { status: 403 } });
-      else expect(authn).toMatchObject({ ok: false, status: 404, message: "not found", worker: { status: 404 } });
-      row.authenticate = told ? 403 : 404;
+      const status = told ? 403 : 404;
+      const { answer, event } = await check.refused(authenticate, {
+        status,
+        message: told ?? "not found",
+        source: "authenticate",
+        reason: "operator_only",
+        route: route.id,
+        caller: callerOf(caller),
+      });
+      expect(answer.worker.status).toBe(status);
+      row.authenticate = status;
+      row.decision = `${event.source} ${event.reason} ${event.route}`;
       return;
     }
+    const authn = await authenticate();
     if (!authn.ok) throw new Error(`authenticate refused: ${authn.status} ${authn.message}`);
     row.authenticate = 200;
     // Nothing secret in the context the platform stores with every run.
@@ -180,23 +218,39 @@ describe.each(PLATFORM_ROUTES.map((route) => [`${route.method} ${route.path}`, r
     const other = caller === BOB ? ALICE : BOB;
     for (const event of route.events) {
       const value = sampleValue(route.id, event, caller.ids);
-      const answer = await worker.authorize(event, value, authn.context);
       const allowed = caller.scope.split(" ").includes(neededPermission(event));
       if (!allowed) {
-        expect(answer, event).toMatchObject({ ok: false, status: 403, worker: { status: 403 } });
-        expect(answer.ok || answer.message).toBe(`insufficient_scope: the "${neededPermission(event)}" permission is required`);
-        events.push({ event, outcome: 403 });
+        const refused = await check.refused(() => worker.authorize(event, value, authn.context), {
+          status: 403,
+          message: `insufficient_scope: the "${neededPermission(event)}" permission is required`,
+          source: "handler",
+          reason: "insufficient_scope",
+          event,
+          caller: callerOf(caller),
+        });
+        expect(refused.answer.worker.status).toBe(403);
+        events.push({ event, outcome: 403, decision: `${refused.event.source} ${refused.event.reason} ${refused.event.event}` });
         continue;
       }
+      const answer = await worker.authorize(event, value, authn.context);
       if (!answer.ok) throw new Error(`${event} refused: ${answer.status} ${answer.message}`);
       const entry: Record<string, unknown> = { event, outcome: "allowed", filters: answer.filters ?? null };
       events.push(entry);
       if (event.startsWith("store:")) {
         expect(answer.filters ?? undefined).toBeUndefined();
         // The namespace is the protection: another tenant's is refused.
-        const theirs = await worker.authorize(event, { ...value, namespace: [other.ids.tenant, "notes"] }, authn.context);
-        expect(theirs).toMatchObject({ ok: false, status: 403, worker: { status: 403 } });
-        expect(theirs.ok || theirs.message).toMatch(/^forbidden: store namespaces must start with your tenant/);
+        const namespace = [other.ids.tenant, "notes"];
+        const theirs = await check.refused(() => worker.authorize(event, { ...value, namespace }, authn.context), {
+          status: 403,
+          message: `forbidden: store namespaces must start with your tenant ("${caller.ids.tenant}")`,
+          source: "handler",
+          reason: "cross_tenant",
+          event,
+          caller: callerOf(caller),
+          target: other.ids.tenant,
+        });
+        expect(theirs.answer.worker.status).toBe(403);
+        expect(theirs.event.resources).toEqual({ namespace });
         entry.otherTenantNamespace = 403;
         continue;
       }
@@ -213,12 +267,49 @@ describe.each(PLATFORM_ROUTES.map((route) => [`${route.method} ${route.path}`, r
         const bare = { ...value };
         delete bare.metadata;
         for (const without of [bare, { ...value, metadata: null }]) {
-          const refused = await worker.authorize(event, without, authn.context);
-          expect(refused, `${event} without metadata`).toMatchObject({ ok: false, status: 403, worker: { status: 403 } });
-          expect(refused.ok || refused.message).toContain('send "metadata": {} with the request');
+          const refused = await check.refused(
+            () => worker.authorize(event, without, authn.context),
+            {
+              status: 403,
+              message: `forbidden: ${event}: this deployment keeps the tenant stamp only inside a metadata object; send "metadata": {} with the request`,
+              source: "handler",
+              reason: "platform_value_refused",
+              event,
+              caller: callerOf(caller),
+            },
+            `${event} with metadata ${JSON.stringify(without.metadata)}`,
+          );
+          expect(refused.answer.worker.status).toBe(403);
         }
         entry.withoutMetadata = 403;
       }
     }
+  });
+});
+
+/** The refusals the rows above hold to the record, counted from the table: no token and bad token per route, then per caller. */
+function refusalsOfTheTable(): number {
+  let n = 0;
+  for (const route of PLATFORM_ROUTES) {
+    n += 2;
+    if (route.operator) {
+      n += CALLERS.length;
+      continue;
+    }
+    for (const c of CALLERS) {
+      for (const event of route.events) {
+        if (!c.scope.split(" ").includes(neededPermission(event))) n += 1;
+        else if (event.startsWith("store:")) n += 1;
+        else if (STAMPED_EVENTS.has(event)) n += 2;
+      }
+    }
+  }
+  return n;
+}
+
+describe("the record", () => {
+  it("holds exactly one decision event per refusal above, and nothing else (no aggregate, no allowed decision)", () => {
+    expect(check.recorded).toBe(refusalsOfTheTable());
+    expect(decisionRecordsIn(worker.stderr())).toHaveLength(check.recorded);
   });
 });

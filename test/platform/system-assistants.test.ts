@@ -9,6 +9,7 @@ import { isAuthMatching } from "@langchain/langgraph-api/auth";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { systemAssistantId } from "../../src/policy/run-assistant.ts";
 import { startPlatformWorker, type PlatformHost } from "../support/platform-host.ts";
+import { refusalChecker } from "./recorded-refusals.ts";
 
 const SCOPE = "assistants:read assistants:write threads:read threads:write";
 const ECHO = systemAssistantId("echo");
@@ -76,8 +77,15 @@ describe("system assistants on the platform (AUTH_SYSTEM_ASSISTANTS=visible, the
       expect(answer.filters).toEqual({ tenant_id: "globex" });
       expect(isAuthMatching(SYSTEM, answer.filters as never)).toBe(false);
     }
-    const posing = await visible.authorize("assistants:update", { assistant_id: ECHO, metadata: { created_by: "system" } }, bob);
-    expect(posing).toMatchObject({ ok: false, status: 403 });
+    // Posing as one is the package's own refusal, on the record with its decision id.
+    await refusalChecker(visible).refused(() => visible.authorize("assistants:update", { assistant_id: ECHO, metadata: { created_by: "system" } }, bob), {
+      status: 403,
+      message: 'forbidden: the "created_by" metadata key is reserved',
+      source: "handler",
+      reason: "system_assistant_write",
+      event: "assistants:update",
+      caller: { tenant_id: "globex", subject: "bob" },
+    });
   });
 });
 

@@ -7,14 +7,18 @@ import type { DecisionAggregate, DecisionEvent, DecisionRecord } from "../../src
 
 /**
  * Every decision event and aggregate in `output`, in order. A line that
- * starts like one but does not parse fails loudly: a torn line is a bug.
+ * starts like one but does not parse fails loudly: a torn line is a bug. The
+ * text after the last newline is a line still being read (a pipe may hand
+ * it over in two chunks): left for the next call.
  *
  * @example
  * const events = decisionRecordsIn(server.output()).filter(isDecisionEvent);
  */
 export function decisionRecordsIn(output: string): DecisionRecord[] {
   const records: DecisionRecord[] = [];
-  for (const line of output.split("\n")) {
+  const lines = output.split("\n");
+  lines.pop();
+  for (const line of lines) {
     if (!line.startsWith('{"type":"auth.decision')) continue;
     records.push(JSON.parse(line) as DecisionRecord);
   }

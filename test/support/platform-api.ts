@@ -94,7 +94,7 @@ async function readBody(req: IncomingMessage): Promise<Json> {
  * const worker = await startPlatformWorker({ ...issuer.env(), LANGSERVE_GRAPHS, LANGGRAPH_AUTH });
  * const platform = await startPlatformApi(worker, { graphs: ["echo"] });
  */
-export async function startPlatformApi(host: PlatformHost, options: PlatformApiOptions): Promise<PlatformApi> {
+export async function startPlatformApi(host: Pick<PlatformHost, "authenticate" | "authorize">, options: PlatformApiOptions): Promise<PlatformApi> {
   const storage: PlatformStorage = { threads: new Map(), checkpoints: new Map(), runs: new Map(), assistants: new Map(), versions: [], crons: new Map(), store: new Map() };
   for (const graph of options.graphs) {
     const id = systemAssistantId(graph);

@@ -63,6 +63,14 @@ export interface PlatformHost {
   authorize(event: string, value: unknown, context: unknown): Promise<AuthorizeResult>;
   /** The worker's output so far (stdout and stderr): its start-up line is there. */
   output(): string;
+  /** The worker's standard error so far: the decision log's JSON lines (test/support/decision-events.ts reads them). */
+  stderr(): string;
+  /**
+   * Resolve once `check(stderr())` is true: checked at once and again each
+   * time the worker writes to its standard error (no polling, no sleep).
+   * Rejects after `timeoutMs` (default 10 s: only how long a failing test takes to say so).
+   */
+  waitForStderr(check: (stderr: string) => boolean, what: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -123,7 +131,14 @@ export async function startPlatformWorker(env: Record<string, string>): Promise<
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  let stderr = "";
+  const waiters = new Set<() => void>();
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => {
+    output += chunk;
+    stderr += chunk;
+    for (const waiter of [...waiters]) waiter();
+  });
   const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
     lines.on("line", (line) => {
@@ -135,6 +150,26 @@ export async function startPlatformWorker(env: Record<string, string>): Promise<
   });
   return {
     output: () => output,
+    stderr: () => stderr,
+    waitForStderr(check, what, timeoutMs = 10_000) {
+      if (check(stderr)) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const waiter = () => {
+          if (!check(stderr)) return;
+          finish();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          finish();
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} on the worker's standard error`));
+        }, timeoutMs);
+        const finish = () => {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+        };
+        waiters.add(waiter);
+      });
+    },
     async authenticate(url, method, headers) {
       const forwarded = asServerHolds(headers);
       // Every HTTP/1.1 request carries Host: the client's, as the platform received it.
