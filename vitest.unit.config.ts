@@ -20,6 +20,7 @@ export const SERVER_TESTS = [
   "test/platform/offboard-platform.test.ts",
   "test/platform/worker-mapping.test.ts",
   "test/platform/client-view.test.ts",
+  "test/platform/metrics.test.ts",
   "test/check-isolation/hidden-system-assistants.test.ts",
   "test/check-isolation/naive-auth.test.ts",
   "test/check-isolation/own-auth.test.ts",

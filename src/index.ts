@@ -4,7 +4,8 @@
  * checks): errors, configuration, bearer extraction, token verification,
  * principal and tenant rules, pure policy (event permissions, filters, route
  * tables and engine, tool policy), request parsing, `createAuthenticator`,
- * audit, and the decision log.
+ * audit, the decision log, and the metrics (which load `@opentelemetry/api`
+ * only when the parts are built, and only if it is installed).
  *
  * Every name is listed: a module's new export is public only once added
  * here. Every exported value is a function, a class or deeply frozen data
@@ -39,6 +40,7 @@ export {
   type DecisionLogSinkName, DEFAULT_DECISION_LOG_BURST, DEFAULT_DECISION_LOG_WINDOW_SECONDS, readDecisionLogConfig,
   toDecisionLogConfig,
 } from "./config/decision-log-config.ts";
+export { type MetricsConfig, readMetricsConfig, toMetricsConfig } from "./config/metrics-config.ts";
 export {
   DEFAULT_MAX_TOKEN_BYTES, extractBearerToken, type ExtractBearerTokenOptions, isBearerTokenSyntax, peekBearerToken,
 } from "./bearer/extract-bearer-token.ts";
@@ -102,8 +104,9 @@ export {
 } from "./policy/tool-policy.ts";
 export { dropCredentialHeaders, isCredentialHeaderName } from "./policy/credential-headers.ts";
 export {
-  type Authenticator, type AuthenticatorOptions, createAuthenticator,
+  type Authenticator, type AuthenticatorOptions, type AuthenticatorStats, createAuthenticator, type KeySetStats,
 } from "./authenticate/create-authenticator.ts";
+export { type TokenCacheStats } from "./authenticate/principal-verifier.ts";
 export { canonicalJson } from "./audit/canonical-json.ts";
 export {
   AUDIT_DECISIONS, AUDIT_EVENT_DATA_LIMITS, AUDIT_EVENT_KINDS, type AuditDecision, type AuditEntry, type AuditEventEntry,
@@ -117,6 +120,9 @@ export {
 } from "./audit/audit-errors.ts";
 export { type AuditSink } from "./audit/audit-sink.ts";
 export { type AuditLog, type AuditLogOptions, AuditWriteError, createAuditLog } from "./audit/audit-log.ts";
+export {
+  type AuditWriteStats, type AuditWriteTally, createAuditWriteTally, type TalliedAuditLog, tallyAuditWrites,
+} from "./audit/audit-write-stats.ts";
 export { createJsonLinesSink, type JsonLinesSinkOptions } from "./audit/json-lines-sink.ts";
 export { parseAuditLine } from "./audit/parse-audit-line.ts";
 export {
@@ -136,14 +142,17 @@ export {
 export {
   AuditLogNotRepairableError, type AuditLogRepair, repairAuditLog, type RepairAuditLogOptions, repairOpenAuditLog,
 } from "./audit/repair-audit-log.ts";
-export { type AuditQuery, matchesAuditQuery } from "./audit/query-audit-log.ts";
+export {
+  AUDIT_RECORD_KINDS, type AuditQuery, type AuditRecordKind, auditRecordCount, matchesAuditQuery,
+} from "./audit/query-audit-log.ts";
 export {
   buildDecisionEvent, type DecisionAggregate, type DecisionCaller, decisionCaller, type DecisionEvent, type DecisionHost,
   type DecisionInput, type DecisionOutcome, type DecisionRecord, type DecisionResources, decisionResources,
-  type DecisionSource,
+  type DecisionSource, decisionTarget,
 } from "./decision/decision-event.ts";
 export {
-  createDecisionLog, type DecisionLog, type DecisionLogOptions, type DecisionObserver, type SetTimer,
+  createDecisionLog, type DecisionCount, type DecisionCounter, type DecisionLog, type DecisionLogOptions, type DecisionObserver,
+  type SetTimer,
 } from "./decision/decision-log.ts";
 export { type DecisionSink } from "./decision/decision-sink.ts";
 export { createStderrDecisionSink, type StderrDecisionSinkOptions } from "./decision/stderr-decision-sink.ts";
@@ -155,3 +164,15 @@ export {
 export { decisionLogFromEnv, sharedDecisionLog } from "./decision/shared-decision-log.ts";
 export { formatDecision } from "./decision/format-decision.ts";
 export { exposeHeaders, REFUSAL_EXPOSED_HEADERS } from "./decision/expose-headers.ts";
+export {
+  METRIC_DEFINITIONS, METER_NAME, METRIC_ATTRIBUTES, METRIC_PREFIX, type MetricDefinition, type MetricInstrument,
+} from "./metrics/metric-names.ts";
+export {
+  type AuditWriter, type AuthenticateTimer, type AuthMetrics, type AuthMetricsOptions, createAuthMetrics, NO_METRICS,
+} from "./metrics/create-auth-metrics.ts";
+export {
+  type BatchObservableResultLike, type HistogramLike, type InstrumentOptionsLike, type MeterLike, type MetricAttributesLike,
+  type ObservableLike,
+} from "./metrics/meter-like.ts";
+export { type OtelApiLoader, registeredMeter } from "./metrics/registered-meter.ts";
+export { metricsFromEnv } from "./metrics/metrics-from-env.ts";

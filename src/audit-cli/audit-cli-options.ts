@@ -28,8 +28,20 @@ export const AUDIT_USAGE = `Usage: langgraph-tenant-auth audit <verify|head|repa
   audit repair <file> [--key-env <VARIABLE>]
       Repairs a tail defect (torn last line, NUL padding, empty lines, missing
       final newline); never a chain broken inside the log.
-  audit query --tenant <tenant> [--since <ISO 8601>] [--until <ISO 8601>] [--file <file>]
-      Prints one tenant's records as JSON lines.
+  audit query (--tenant <tenant> | --target-tenant <tenant> | --all-tenants) [--since <when>] [--until <when>]
+              [--reason <code>] [--subject <sub>] [--resource <id>] [--kind <kind>] [--count-by <field>] [--file <file>]
+      Prints the matching records as JSON lines (every filter given must match).
+      --tenant: the records on that tenant's chain (a decision's caller's
+      tenant; _unauthenticated for a refusal before verification);
+      --target-tenant: decision events against that tenant's resources, on any
+      caller's chain; --all-tenants: every chain. --reason: a reason code
+      (a refused tool call's reason_code, a decision's reason); --subject: the
+      user_id; --resource: a thread, assistant, run or cron id, or a store
+      namespace written with dots; --kind: tool_call, decision or offboarding.
+      <when> is an ISO 8601 date or date-time, or a time ago: 30m, 24h, 7d.
+      --count-by caller|tenant|subject|reason|target-tenant|kind prints
+      "<value> <count>" lines instead, most first, counting each aggregate of
+      the flood bound as the refusals it counts.
   audit export --tenant <tenant> [--file <file>] [--out <file>] [--expect-head ...]... [--key-env <VARIABLE>]
       Writes one tenant's whole trail as JSON lines (to --out, a new file, or
       stdout) and verifies that tenant's chain: exit 1 when it is broken.
@@ -79,6 +91,13 @@ export interface AuditArguments {
     until?: string;
     file?: string;
     out?: string;
+    "target-tenant"?: string;
+    "all-tenants"?: boolean;
+    reason?: string;
+    subject?: string;
+    resource?: string;
+    kind?: string;
+    "count-by"?: string;
   };
   key: ChainKey | undefined;
 }
@@ -86,19 +105,24 @@ export interface AuditArguments {
 /**
  * Parse a subcommand's arguments.
  *
- * @param extra the subcommand's own string options (`file`, `out`, `since`, `until`).
+ * @param extra the subcommand's own string options (`file`, `out`, `since`, `until`, the query's filters).
+ * @param flags the subcommand's own boolean options (`all-tenants`).
  * @throws {UsageError}
  * @example
  * const parsed = parseAuditArguments(["audit.jsonl", "--key-env", "KEY"], [], process.env);
  */
-export function parseAuditArguments(args: string[], extra: readonly string[], env: NodeJS.ProcessEnv): AuditArguments {
+export function parseAuditArguments(args: string[], extra: readonly string[], env: NodeJS.ProcessEnv, flags: readonly string[] = []): AuditArguments {
   let parsed;
   try {
     parsed = parseArgs({
       args,
       strict: true,
       allowPositionals: true,
-      options: { ...SHARED, ...Object.fromEntries(extra.map((name) => [name, { type: "string" as const }])) },
+      options: {
+        ...SHARED,
+        ...Object.fromEntries(extra.map((name) => [name, { type: "string" as const }])),
+        ...Object.fromEntries(flags.map((name) => [name, { type: "boolean" as const }])),
+      },
     });
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -127,17 +151,26 @@ export function fileOrDatabase(parsed: AuditArguments, env: NodeJS.ProcessEnv): 
   return { kind: "file", file: positionals[0]!, describe: positionals[0]! };
 }
 
+const AGO_UNITS: Readonly<Record<string, number>> = Object.freeze({ m: 60_000, h: 3_600_000, d: 86_400_000 });
+
 /**
- * A date option: ISO 8601 date or date-time.
+ * A date option: ISO 8601 date or date-time, or a time ago (`30m`, `24h`,
+ * `7d`: that long before `now`).
  *
+ * @param now The clock a time ago counts back from. Default `Date.now`.
  * @throws {UsageError}
  * @example
  * readDate("since", "2026-11-01T00:00:00Z"); // a Date
+ * readDate("since", "24h"); // 24 hours ago
  */
-export function readDate(name: string, value: string | undefined): Date | undefined {
+export function readDate(name: string, value: string | undefined, now: () => number = Date.now): Date | undefined {
   if (value === undefined) return undefined;
+  const ago = /^(\d{1,6})([mhd])$/.exec(value);
+  if (ago) return new Date(now() - Number(ago[1]) * AGO_UNITS[ago[2]!]!);
   const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) throw new UsageError(`--${name} must be an ISO 8601 date or date-time`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+    throw new UsageError(`--${name} must be an ISO 8601 date or date-time, or a time ago (30m, 24h, 7d)`);
+  }
   return date;
 }
 

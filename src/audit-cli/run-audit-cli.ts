@@ -11,7 +11,9 @@ import { verifyAuditLogFile, type AuditLogReport } from "../audit/audit-log-pars
 import type { ChainHead, ChainKey } from "../audit/audit-record.ts";
 import { formatChainHeads } from "../audit/chain-heads.ts";
 import { canonicalJson } from "../audit/canonical-json.ts";
-import { matchesAuditQuery } from "../audit/query-audit-log.ts";
+import { AUDIT_RECORD_KINDS, auditRecordCount, matchesAuditQuery, type AuditQuery, type AuditRecordKind } from "../audit/query-audit-log.ts";
+import type { AuditRecord } from "../audit/audit-record.ts";
+import { isRefusalReason } from "../errors.ts";
 import { AuditLogNotRepairableError, repairAuditLog } from "../audit/repair-audit-log.ts";
 import { createAuditChainVerifier, parseAuditLine, type AuditChainReport } from "../audit/verify-audit-chain.ts";
 import type { CommandIo } from "../cli-kit/command-io.ts";
@@ -143,24 +145,71 @@ function lines(file: string | undefined, io: AuditCliIo): { lines: AsyncIterable
   return { lines: read(), describe, failed: () => failure };
 }
 
+/** What `--count-by` groups by, read from a record. */
+const COUNT_BY: Readonly<Record<string, (record: AuditRecord) => string>> = Object.freeze({
+  caller: (record) => `${record.tenant_id}/${record.user_id ?? "-"}`,
+  tenant: (record) => record.tenant_id,
+  subject: (record) => record.user_id ?? "-",
+  reason: (record) => String((record.v === 3 ? (record.data as { reason?: unknown }).reason : record.reason_code) ?? "-"),
+  "target-tenant": (record) => String((record.v === 3 ? (record.data as { target_tenant_id?: unknown }).target_tenant_id : undefined) ?? "-"),
+  kind: (record) => (record.v === 3 ? record.kind : "tool_call"),
+});
+
+/** The query's filters from the command line, checked. */
+function queryOf(values: ReturnType<typeof parseAuditArguments>["values"]): AuditQuery {
+  const chains = [values.tenant !== undefined, values["target-tenant"] !== undefined, values["all-tenants"] === true].filter(Boolean).length;
+  if (chains === 0) throw new UsageError("query needs --tenant, --target-tenant or --all-tenants");
+  if (values["all-tenants"] && chains > 1) throw new UsageError("--all-tenants searches every chain: give it without --tenant and --target-tenant");
+  for (const name of ["tenant", "target-tenant", "subject", "resource"] as const) {
+    if (values[name] === "") throw new UsageError(`--${name} must not be empty`);
+  }
+  if (values.reason !== undefined && !isRefusalReason(values.reason)) {
+    throw new UsageError(`--reason ${JSON.stringify(values.reason)} is not a reason code (see REFUSAL_REASONS, docs/observability.md)`);
+  }
+  if (values.kind !== undefined && !AUDIT_RECORD_KINDS.includes(values.kind as AuditRecordKind)) {
+    throw new UsageError(`--kind must be one of ${AUDIT_RECORD_KINDS.join(", ")}`);
+  }
+  return {
+    tenant: values.tenant,
+    targetTenant: values["target-tenant"],
+    allTenants: values["all-tenants"] === true,
+    since: readDate("since", values.since),
+    until: readDate("until", values.until),
+    reason: values.reason,
+    subject: values.subject,
+    resource: values.resource,
+    kind: values.kind as AuditRecordKind | undefined,
+  };
+}
+
 async function query(args: string[], env: NodeJS.ProcessEnv, out: Out, io: AuditCliIo): Promise<number> {
-  const { positionals, values } = parseAuditArguments(args, ["since", "until", "file"], env);
+  const filters = ["since", "until", "file", "target-tenant", "reason", "subject", "resource", "kind", "count-by"];
+  const { positionals, values } = parseAuditArguments(args, filters, env, ["all-tenants"]);
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  if (!values.tenant) throw new UsageError("query needs --tenant");
   if (values["database-env"] !== undefined || values["expect-head"]) throw new UsageError("query reads a file: --database-env and --expect-head belong to verify, head and export");
-  const q = { tenant: values.tenant, since: readDate("since", values.since), until: readDate("until", values.until) };
+  const q = queryOf(values);
+  const countBy = values["count-by"];
+  if (countBy !== undefined && !Object.hasOwn(COUNT_BY, countBy)) throw new UsageError(`--count-by must be one of ${Object.keys(COUNT_BY).join(", ")}`);
+  const counts = new Map<string, number>();
   let lineNumber = 0;
   let bad = 0;
   for await (const line of lines(values.file ?? (env.AUDIT_LOG_FILE || undefined), io).lines) {
     lineNumber += 1;
     if (line === "") continue;
     try {
-      if (matchesAuditQuery(parseAuditLine(line), q)) io.stdout.write(`${line}\n`);
+      const record = parseAuditLine(line);
+      if (!matchesAuditQuery(record, q)) continue;
+      if (countBy === undefined) io.stdout.write(`${line}\n`);
+      else {
+        const key = COUNT_BY[countBy]!(record);
+        counts.set(key, (counts.get(key) ?? 0) + auditRecordCount(record));
+      }
     } catch (error) {
       bad += 1;
       out.error(`audit: line ${lineNumber} skipped: ${(error as Error).message}`);
     }
   }
+  for (const [key, count] of [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) out.line(`${key} ${count}`);
   // A query is not a verification, but unreadable lines are worth a non-zero exit.
   return bad > 0 ? 1 : 0;
 }

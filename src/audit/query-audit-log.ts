@@ -1,34 +1,126 @@
 import { InvalidAuditQueryError } from "./audit-errors.ts";
-import type { AuditRecord } from "./audit-record.ts";
+import { AUDIT_EVENT_KINDS, type AuditEventKind, type AuditRecord } from "./audit-record.ts";
 
-/** Which records `query` returns. */
+/** What `query --kind` names: a tool-call record (formats 1 and 2), or an event record of that kind. */
+export type AuditRecordKind = "tool_call" | AuditEventKind;
+
+/**
+ * The kinds {@link AuditQuery.kind} accepts (frozen).
+ *
+ * @example
+ * AUDIT_RECORD_KINDS.includes("decision"); // true
+ */
+export const AUDIT_RECORD_KINDS: readonly AuditRecordKind[] = Object.freeze(["tool_call", ...AUDIT_EVENT_KINDS]);
+
+/**
+ * Which records `query` returns. Every field given must match (they are
+ * ANDed). A record is on the chain of one tenant: for a decision event, the
+ * caller's verified tenant (`_unauthenticated` when there was none); so a
+ * query names the chain (`tenant`), the tenant a decision was an attempt
+ * against (`targetTenant`), or says it spans every chain (`allTenants`).
+ */
 export interface AuditQuery {
-  /** Only this tenant's records (required: a query never spans tenants). */
-  tenant: string;
+  /** Only the records on this tenant's chain (a decision's caller's tenant). */
+  tenant?: string | undefined;
+  /**
+   * Only decision events whose named resource belonged to this tenant
+   * (`data.target_tenant_id`: the cross-tenant attempts against it, on any
+   * caller's chain).
+   */
+  targetTenant?: string | undefined;
+  /** Search every tenant's chain (an operator's query): needed when neither `tenant` nor `targetTenant` is given. */
+  allTenants?: boolean | undefined;
   /** Only records at or after this instant. Default: from the first record. */
   since?: Date | undefined;
   /** Only records before this instant. Default: up to the last record. */
   until?: Date | undefined;
+  /** A reason code: a tool-call record's `reason_code`, a decision event's `data.reason`. */
+  reason?: string | undefined;
+  /** The subject: every record's `user_id` (a decision's caller, from a verified token). */
+  subject?: string | undefined;
+  /**
+   * An id the record names: a tool call's `thread_id` or `run_id`; a decision
+   * event's `resources` (`thread_id`, `assistant_id`, `run_id`, `cron_id`, or
+   * a store namespace written with dots, `acme.notes`).
+   */
+  resource?: string | undefined;
+  /** `tool_call`, or an event kind (`decision`, `offboarding`). */
+  kind?: AuditRecordKind | undefined;
 }
 
-/**
- * True when a record matches a query.
- *
- * @throws {InvalidAuditQueryError} the query has no tenant or an invalid date.
- * @example
- * records.filter((r) => matchesAuditQuery(r, { tenant: "acme", since: new Date("2026-01-01") }));
- */
-export function matchesAuditQuery(record: AuditRecord, query: AuditQuery): boolean {
-  if (typeof query?.tenant !== "string" || query.tenant === "") throw new InvalidAuditQueryError("query.tenant is required");
+const NO_CHAIN = "query.tenant is required (or query.targetTenant, or query.allTenants: true to search every chain)";
+const STRINGS = ["tenant", "targetTenant", "reason", "subject", "resource"] as const;
+
+function checkQuery(query: AuditQuery): void {
+  if (query === null || typeof query !== "object") throw new InvalidAuditQueryError(NO_CHAIN);
+  for (const key of STRINGS) {
+    const value = query[key];
+    if (value !== undefined && (typeof value !== "string" || value === "")) throw new InvalidAuditQueryError(`query.${key} must be a non-empty string`);
+  }
+  if (query.tenant === undefined && query.targetTenant === undefined && query.allTenants !== true) {
+    throw new InvalidAuditQueryError(NO_CHAIN);
+  }
   for (const key of ["since", "until"] as const) {
     const value = query[key];
     if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) {
       throw new InvalidAuditQueryError(`query.${key} must be a valid Date`);
     }
   }
-  if (record.tenant_id !== query.tenant) return false;
+  if (query.kind !== undefined && !AUDIT_RECORD_KINDS.includes(query.kind)) {
+    throw new InvalidAuditQueryError(`query.kind must be one of ${AUDIT_RECORD_KINDS.join(", ")}`);
+  }
+}
+
+/** A decision event's `data`, as far as a query reads it. */
+interface DecisionData {
+  reason?: unknown;
+  target_tenant_id?: unknown;
+  resources?: { thread_id?: unknown; assistant_id?: unknown; run_id?: unknown; cron_id?: unknown; namespace?: unknown };
+}
+
+const decisionData = (record: AuditRecord): DecisionData | undefined =>
+  record.v === 3 && record.kind === "decision" ? (record.data as DecisionData) : undefined;
+
+/** The ids a record names (see {@link AuditQuery.resource}). */
+function namedIds(record: AuditRecord): unknown[] {
+  if (record.v !== 3) return [record.thread_id, record.run_id];
+  const resources = decisionData(record)?.resources;
+  if (resources === undefined || resources === null || typeof resources !== "object") return [];
+  const { namespace } = resources;
+  return [resources.thread_id, resources.assistant_id, resources.run_id, resources.cron_id, Array.isArray(namespace) ? namespace.join(".") : undefined];
+}
+
+/**
+ * True when a record matches a query.
+ *
+ * @throws {InvalidAuditQueryError} the query names no chain (`tenant`, `targetTenant` or `allTenants`), or has an invalid field.
+ * @example
+ * records.filter((r) => matchesAuditQuery(r, { tenant: "acme", since: new Date("2026-01-01") }));
+ * records.filter((r) => matchesAuditQuery(r, { targetTenant: "acme", reason: "cross_tenant" }));
+ */
+export function matchesAuditQuery(record: AuditRecord, query: AuditQuery): boolean {
+  checkQuery(query);
+  if (query.tenant !== undefined && record.tenant_id !== query.tenant) return false;
   const time = Date.parse(record.time);
   if (query.since && time < query.since.getTime()) return false;
   if (query.until && time >= query.until.getTime()) return false;
+  if (query.kind !== undefined && (record.v === 3 ? record.kind : "tool_call") !== query.kind) return false;
+  if (query.subject !== undefined && record.user_id !== query.subject) return false;
+  const decision = decisionData(record);
+  if (query.targetTenant !== undefined && decision?.target_tenant_id !== query.targetTenant) return false;
+  if (query.reason !== undefined && (record.v === 3 ? decision?.reason : record.reason_code) !== query.reason) return false;
+  if (query.resource !== undefined && !namedIds(record).includes(query.resource)) return false;
   return true;
+}
+
+/**
+ * How many decisions a record stands for: an aggregate of the flood bound
+ * (`data.count`) counts its refusals, every other record counts one.
+ *
+ * @example
+ * lines.map(parseAuditLine).reduce((n, r) => n + auditRecordCount(r), 0);
+ */
+export function auditRecordCount(record: AuditRecord): number {
+  const count = (decisionData(record) as { count?: unknown } | undefined)?.count;
+  return typeof count === "number" && Number.isInteger(count) && count > 0 ? count : 1;
 }

@@ -4,8 +4,9 @@ import {
   extractBearerToken,
   peekBearerToken,
 } from "../bearer/extract-bearer-token.ts";
-import { createRemoteKeyStore } from "../verify/create-remote-key-store.ts";
+import { createRemoteKeyStore, type KeyStoreStats, type RemoteKeyStore } from "../verify/create-remote-key-store.ts";
 import type { FetchLike, KeyStore } from "../verify/key-store.ts";
+import type { TokenCacheStats } from "./principal-verifier.ts";
 import { toAuthError } from "../verify/verify-access-token.ts";
 import type { ClaimMapping, Principal } from "../tenant/principal.ts";
 import { createPrincipalVerifier } from "./principal-verifier.ts";
@@ -30,6 +31,20 @@ export interface AuthenticatorOptions {
   claims?: Partial<ClaimMapping>;
 }
 
+/** One configured issuer's key set, as {@link AuthenticatorStats} reports it. */
+export interface KeySetStats extends KeyStoreStats {
+  /** The configured issuer (`AUTH_ISSUER`): configuration, never a token's claim. */
+  issuer: string;
+}
+
+/** What an authenticator has done since it was built: plain counters, read by the metrics (`src/metrics/`). */
+export interface AuthenticatorStats {
+  /** The verified-token cache; `null` when it is off. */
+  tokenCache: TokenCacheStats | null;
+  /** One entry per configured issuer whose key store counts (the default remote ones; a `keyStore` option without `stats()` is not listed). */
+  keySets: KeySetStats[];
+}
+
 /** Framework-neutral authentication: a web `Request` in, a principal out. */
 export interface Authenticator {
   /**
@@ -48,6 +63,8 @@ export interface Authenticator {
   verifyToken(token: string): Promise<Principal>;
   /** Entries in the verified-token cache (0 when it is off). */
   readonly cachedTokens?: number;
+  /** The token cache's and key sets' counters (see {@link AuthenticatorStats}). */
+  stats?(): AuthenticatorStats;
 }
 
 /**
@@ -89,8 +106,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   // cache can ask a token's store whether its kid is still in the set
   // (`keyStores.get(iss)?.hasKid?.(kid)`, see key-store.ts).
   const keyStores = new Map<string, KeyStore>();
+  // Each configured issuer's own store, for its counters.
+  const counted: { issuer: string; store: Pick<RemoteKeyStore, "stats"> }[] = [];
   for (const issuer of issuers) {
     const store = createKeyStore(issuer);
+    const countable = store as Partial<Pick<RemoteKeyStore, "stats">>;
+    if (typeof countable.stats === "function" && !counted.some((c) => c.store === countable)) counted.push({ issuer, store: countable as Pick<RemoteKeyStore, "stats"> });
     const forms = issuer === config.issuer ? provider.issuers : resolveProviderMapping(config.provider, { ...config, issuer }).issuers;
     for (const form of [issuer, ...forms]) if (!keyStores.has(form)) keyStores.set(form, store);
   }
@@ -122,6 +143,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     get cachedTokens() {
       return verifier.size;
     },
+    stats: () => ({
+      tokenCache: verifier.cacheStats() ?? null,
+      keySets: counted.map(({ issuer, store }) => ({ ...store.stats(), issuer })),
+    }),
     verifyToken: verifier.verifyToken,
     authenticateCached(request) {
       if (!caching) return undefined;

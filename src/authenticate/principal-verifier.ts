@@ -16,6 +16,25 @@ export interface PrincipalRules {
   tenancy: TenantResolution;
 }
 
+/**
+ * What the verified-token cache has done since it was built, for the metrics
+ * (`src/metrics/`) and tests: plain counters, so a lookup costs an increment.
+ */
+export interface TokenCacheStats {
+  /** Requests (or bare tokens) answered from the cache. */
+  hits: number;
+  /**
+   * Lookups that found no valid entry (none, or one dropped on the spot: past
+   * `exp`, before `nbf`, its key gone) and went on to a full verification.
+   * A request is counted once, even when it was looked up twice on its way.
+   */
+  misses: number;
+  /** Entries now. */
+  entries: number;
+  /** The LRU cap (`AUTH_TOKEN_CACHE_MAX_ENTRIES`). */
+  maxEntries: number;
+}
+
 /** Verification of a token into a principal, with the verified-token cache when there is one. */
 export interface PrincipalVerifier {
   /**
@@ -27,6 +46,8 @@ export interface PrincipalVerifier {
   readonly caching: boolean;
   /** Entries in the cache (0 without one). */
   readonly size: number;
+  /** The cache's hits, misses and size; `undefined` without a cache. */
+  cacheStats(): TokenCacheStats | undefined;
   /**
    * The cache key of a token: SHA-256 of {@link verificationScope}(`rules`)
    * and SHA-256 of the token. Only with a cache (`caching`).
@@ -96,10 +117,20 @@ export function createPrincipalVerifier(rules: PrincipalRules, cache?: TokenCach
     }
   };
 
+  // A miss is counted by `lookup` only: `hit` is a first look, and on a miss
+  // the caller goes on to `authenticateRequest`, whose lookup counts it.
+  let hits = 0;
+  let misses = 0;
+
   const lookup = (key: string): Promise<Principal> | undefined => {
     try {
       const hit = entries?.get(key);
-      return hit === undefined ? undefined : Promise.resolve(copyPrincipal(hit));
+      if (hit === undefined) {
+        if (entries !== undefined) misses += 1;
+        return undefined;
+      }
+      hits += 1;
+      return Promise.resolve(copyPrincipal(hit));
     } catch (error) {
       return Promise.reject(toAuthError(error));
     }
@@ -108,7 +139,9 @@ export function createPrincipalVerifier(rules: PrincipalRules, cache?: TokenCach
   const hit = (key: string): Principal | undefined => {
     try {
       const found = entries?.get(key);
-      return found === undefined ? undefined : copyPrincipal(found);
+      if (found === undefined) return undefined;
+      hits += 1;
+      return copyPrincipal(found);
     } catch {
       return undefined;
     }
@@ -125,6 +158,7 @@ export function createPrincipalVerifier(rules: PrincipalRules, cache?: TokenCach
     get size() {
       return entries?.size ?? 0;
     },
+    cacheStats: () => (entries === undefined ? undefined : { hits, misses, entries: entries.size, maxEntries: entries.maxEntries }),
     keyOf,
     lookup,
     hit,

@@ -8,6 +8,7 @@ import { ProviderVariables, readProviderSettings, type ProviderSettings } from "
 import { TokenCacheEnvSchema, toTokenCacheConfig, type TokenCacheConfig } from "./token-cache-config.ts";
 import { customRoutesVariable, type CustomRoute } from "./custom-routes-variable.ts";
 import { DecisionLogEnvSchema, toDecisionLogConfig, type DecisionLogConfig } from "./decision-log-config.ts";
+import { MetricsEnvSchema, toMetricsConfig, type MetricsConfig } from "./metrics-config.ts";
 
 /** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
 export const SUPPORTED_ALGORITHMS = deepFreeze([
@@ -97,6 +98,11 @@ export interface AuthConfig extends VerificationConfig {
    * `decision-log-config.ts`. Absent means the defaults.
    */
   decisionLog?: DecisionLogConfig;
+  /**
+   * `AUTH_METRICS_TENANT_LABEL` (`true`, `false`; default `false`): see
+   * `metrics-config.ts`. Absent means the defaults.
+   */
+  metrics?: MetricsConfig;
 }
 
 const parsedUrl = (value: string): URL | undefined => (URL.canParse(value) ? new URL(value) : undefined);
@@ -194,6 +200,7 @@ const EnvSchema = z.object({
     .default("visible"),
   AUTH_CUSTOM_ROUTES: customRoutesVariable.optional(),
   ...DecisionLogEnvSchema.shape,
+  ...MetricsEnvSchema.shape,
 });
 
 /** The environment variables this module reads (frozen). */
@@ -245,5 +252,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     systemAssistants: e.AUTH_SYSTEM_ASSISTANTS,
     customRoutes: e.AUTH_CUSTOM_ROUTES,
     decisionLog: toDecisionLogConfig(e),
+    metrics: toMetricsConfig(e),
   };
 }

@@ -7,6 +7,7 @@
  */
 import { NO_TENANT } from "../audit/audit-record.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
+import { createAuditWriteTally } from "../audit/audit-write-stats.ts";
 import type { DecisionRecord } from "./decision-event.ts";
 import type { DecisionSink } from "./decision-sink.ts";
 
@@ -44,6 +45,7 @@ export function createAuditDecisionSink(options: AuditDecisionSinkOptions): Deci
   const { audit, fallback } = options;
   if (!audit || typeof audit.recordEvent !== "function") throw new TypeError("createAuditDecisionSink: options.audit must be an AuditLog");
   const pending = new Set<Promise<unknown>>();
+  const tally = createAuditWriteTally();
   return {
     write(record) {
       if (record.source === "tool_guard") return;
@@ -51,8 +53,9 @@ export function createAuditDecisionSink(options: AuditDecisionSinkOptions): Deci
       const appended = audit
         .recordEvent({ kind: "decision", time: record.time, tenant_id: record.tenant_id ?? NO_TENANT, user_id: subject, data: dataOf(record) })
         .then(
-          () => undefined,
+          () => tally.written(),
           () => {
+            tally.failed();
             try {
               fallback?.write(record);
             } catch {
@@ -63,6 +66,7 @@ export function createAuditDecisionSink(options: AuditDecisionSinkOptions): Deci
         .finally(() => pending.delete(appended));
       pending.add(appended);
     },
+    auditStats: () => tally.stats(),
     async close() {
       await Promise.allSettled([...pending]);
       if (options.ownsAudit) await audit.close();

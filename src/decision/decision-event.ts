@@ -172,6 +172,17 @@ export function decisionCaller(principal: unknown): DecisionCaller | undefined {
 }
 
 /**
+ * The tenant whose resource a decision named, as an event writes it
+ * (`target_tenant_id`): printable, else `<invalid>`; `null` when unknown.
+ *
+ * @example
+ * decisionTarget({ thread_id: "t1", tenant_id: "acme" }); // "acme"
+ */
+export function decisionTarget(ids: ResourceIds | undefined): string | null {
+  return safeId(ids?.tenant_id) ?? null;
+}
+
+/**
  * Build the event of one decision.
  *
  * @example
@@ -192,6 +203,6 @@ export function buildDecisionEvent(input: DecisionInput, decisionId: string, tim
     resources: decisionResources(input.resources),
     tenant_id: input.caller?.tenant_id ?? null,
     subject: input.caller?.subject ?? null,
-    target_tenant_id: safeId(input.resources?.tenant_id) ?? null,
+    target_tenant_id: decisionTarget(input.resources),
   };
 }

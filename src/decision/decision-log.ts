@@ -7,8 +7,13 @@
  * middleware, the tool guard).
  */
 import { randomUUID } from "node:crypto";
+import type { AuditWriteStats } from "../audit/audit-write-stats.ts";
 import type { DecisionLogMode } from "../config/decision-log-config.ts";
-import { buildDecisionEvent, type DecisionEvent, type DecisionInput, type DecisionRecord } from "./decision-event.ts";
+import type { RefusalReason } from "../errors.ts";
+import {
+  buildDecisionEvent, decisionTarget, type DecisionEvent, type DecisionHost, type DecisionInput, type DecisionOutcome, type DecisionRecord,
+  type DecisionSource,
+} from "./decision-event.ts";
 import type { DecisionSink } from "./decision-sink.ts";
 import { createFloodBound, type FloodBound, type FloodBoundOptions } from "./flood-bound.ts";
 import { createStderrDecisionSink } from "./stderr-decision-sink.ts";
@@ -19,6 +24,30 @@ import { createStderrDecisionSink } from "./stderr-decision-sink.ts";
  * the log {@link DecisionLog.recordsAllowed}. Must not throw (a throw is ignored).
  */
 export type DecisionObserver = (event: Readonly<DecisionEvent>) => void;
+
+/**
+ * What a counter is told of a decision: the fields a metric may carry, and
+ * nothing else (no id, route, resources or subject).
+ */
+export interface DecisionCount {
+  host: DecisionHost;
+  source: DecisionSource;
+  outcome: DecisionOutcome;
+  reason: RefusalReason | null;
+  event: string | null;
+  /** The caller's tenant, from a verified token only. */
+  tenant_id: string | null;
+  target_tenant_id: string | null;
+}
+
+/**
+ * Told of every decision handed to the log, whatever the mode and the flood
+ * bound, as a {@link DecisionCount}: each refusal (written, counted into an
+ * aggregate, or not logged at all with mode `off`) and each allowed
+ * decision. Cheaper than an observer: an allowed decision builds no event
+ * for it. Must not throw (a throw is ignored).
+ */
+export type DecisionCounter = (decision: Readonly<DecisionCount>) => void;
 
 /** A timer the log can cancel; the default is an unref'd `setTimeout`. */
 export type SetTimer = (run: () => void, ms: number) => { cancel(): void };
@@ -49,6 +78,13 @@ export interface DecisionLog {
    */
   readonly recordsAllowed: boolean;
   /**
+   * True when allowed decisions must at least be counted (a counter, see
+   * {@link DecisionLog.onCount}): a wrapper that is not asked for the whole
+   * decision ({@link DecisionLog.recordsAllowed}) may then hand in only the
+   * host, source, outcome, event and caller.
+   */
+  readonly countsAllowed: boolean;
+  /**
    * Record one decision. Returns the `decision_id` to send back to the
    * client for a refusal that is on the record (written or counted), else
    * `undefined` (mode `off`, or an allowed decision).
@@ -56,10 +92,27 @@ export interface DecisionLog {
   record(input: DecisionInput): string | undefined;
   /** Subscribe to every decision; returns the unsubscribe function. */
   onDecision(observer: DecisionObserver): () => void;
+  /** Count every decision (see {@link DecisionCounter}); returns the unsubscribe function. */
+  onCount(counter: DecisionCounter): () => void;
+  /** The audit sink's records written and refused, when the sink writes to the audit trail; else `undefined`. */
+  sinkStats(): AuditWriteStats | undefined;
   /** Write the aggregates of everything counted so far. */
   flush(): void;
   /** Flush, then close the sink. */
   close(): Promise<void>;
+}
+
+/** The fields of a decision a counter is told (a new object: a counter never sees the event). */
+function countOf(input: DecisionInput): DecisionCount {
+  return {
+    host: input.host,
+    source: input.source,
+    outcome: input.outcome,
+    reason: input.reason,
+    event: input.event ?? null,
+    tenant_id: input.caller?.tenant_id ?? null,
+    target_tenant_id: decisionTarget(input.resources),
+  };
 }
 
 const unrefTimer: SetTimer = (run, ms) => {
@@ -85,6 +138,7 @@ export function createDecisionLog(options: DecisionLogOptions = {}): DecisionLog
   const setTimer = options.setTimer ?? unrefTimer;
   const bound: FloodBound = createFloodBound({ ...options.flood, newId });
   const observers = new Set<DecisionObserver>();
+  const counters = new Set<DecisionCounter>();
   let timer: { cancel(): void } | undefined;
 
   const write = (record: DecisionRecord): void => {
@@ -120,15 +174,32 @@ export function createDecisionLog(options: DecisionLogOptions = {}): DecisionLog
     }
   };
 
+  const count = (decision: DecisionCount): void => {
+    for (const counter of counters) {
+      try {
+        counter(decision);
+      } catch {
+        // A counter (metrics) must never change a decision.
+      }
+    }
+  };
+
   return {
     mode,
     get recordsAllowed() {
       return mode === "all" || observers.size > 0;
     },
+    get countsAllowed() {
+      return mode === "all" || observers.size > 0 || counters.size > 0;
+    },
     record(input) {
       const refusal = input.outcome !== "allowed";
       const logged = mode === "all" || (mode === "refusals" && refusal);
-      if (!logged && observers.size === 0) return undefined;
+      if (!logged && observers.size === 0) {
+        // Nothing is written and nobody wants the event: counters get the few fields they count.
+        if (counters.size > 0) count(countOf(input));
+        return undefined;
+      }
       const at = now();
       const event = buildDecisionEvent(input, "", new Date(at).toISOString());
       let id: string | undefined;
@@ -148,6 +219,7 @@ export function createDecisionLog(options: DecisionLogOptions = {}): DecisionLog
         if (logged) write(event);
       }
       if (observers.size > 0) notify(event);
+      if (counters.size > 0) count(countOf(input));
       return id;
     },
     onDecision(observer) {
@@ -155,6 +227,12 @@ export function createDecisionLog(options: DecisionLogOptions = {}): DecisionLog
       observers.add(observer);
       return () => void observers.delete(observer);
     },
+    onCount(counter) {
+      if (typeof counter !== "function") throw new TypeError("onCount: counter must be a function");
+      counters.add(counter);
+      return () => void counters.delete(counter);
+    },
+    sinkStats: () => sink.auditStats?.(),
     flush() {
       for (const aggregate of bound.flush(now())) write(aggregate);
     },

@@ -1,3 +1,4 @@
+import type { AuditWriteStats } from "../audit/audit-write-stats.ts";
 import type { DecisionRecord } from "./decision-event.ts";
 
 /**
@@ -9,4 +10,6 @@ export interface DecisionSink {
   write(record: DecisionRecord): void;
   /** Wait for pending writes and release the sink. */
   close?(): Promise<void>;
+  /** A sink that writes to the audit trail: its records written and refused (see `audit-write-stats.ts`). */
+  auditStats?(): AuditWriteStats;
 }

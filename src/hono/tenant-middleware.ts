@@ -15,6 +15,8 @@ import type { DecisionLog } from "../decision/decision-log.ts";
 import { exposeHeaders } from "../decision/expose-headers.ts";
 import { decisionLogFromEnv } from "../decision/shared-decision-log.ts";
 import { AuthError, CheckFailedError, InsufficientScopeError, InvalidOptionError, MissingTenantContextError } from "../errors.ts";
+import type { AuthMetrics } from "../metrics/create-auth-metrics.ts";
+import { metricsFromEnv } from "../metrics/metrics-from-env.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 
@@ -40,6 +42,13 @@ export interface TenantMiddlewareOptions {
    * `platform`), or `app` (default) when it is not said.
    */
   host?: DecisionHost;
+  /**
+   * Where the metrics go (see `src/metrics/`): decisions, the middleware's
+   * `authenticate` duration, and the authenticator's token cache and key
+   * sets. Default: the process's (`metricsFromEnv(process.env)`), which
+   * record nothing when no OpenTelemetry SDK is registered.
+   */
+  metrics?: AuthMetrics;
 }
 
 /** The decision log and host of the middleware that authenticated a request, for `requirePermissions` after it. */
@@ -118,21 +127,37 @@ export function createTenantMiddleware(options: TenantMiddlewareOptions): Middle
   const decisions = options.decisions ?? decisionLogFromEnv(process.env);
   const host = options.host ?? "app";
   const recorder = { decisions, host };
+  const metrics = options.metrics ?? metricsFromEnv(process.env);
+  metrics.observeDecisions(decisions);
+  metrics.observeAuthenticator(options.authenticator);
+  // `undefined` without metrics: then the clock is not read.
+  const timer = metrics.authenticateTimer(host);
   return async (c, next) => {
+    const startedAt = timer === undefined ? 0 : performance.now();
     let principal: Principal | undefined;
     try {
       principal = requirePrincipal(await options.authenticator.authenticateRequest(c.req.raw));
       requireAll(principal, required);
     } catch (error) {
-      if (error instanceof AuthError) return refuse(c, error, decisions, host, principal);
+      if (error instanceof AuthError) {
+        const answer = refuse(c, error, decisions, host, principal);
+        if (timer !== undefined) timer(startedAt, "refused");
+        return answer;
+      }
       // Converted in one place, as the Auth's wrappers do: the original (a
       // custom authenticator's plain Error, say) is kept as `cause`, never
       // shown to the client nor handed to Hono's error handler to log.
-      return refuse(c, new CheckFailedError({ cause: error }), decisions, host, principal, "error");
+      const answer = refuse(c, new CheckFailedError({ cause: error }), decisions, host, principal, "error");
+      if (timer !== undefined) timer(startedAt, "error");
+      return answer;
     }
     if (decisions.recordsAllowed) {
       decisions.record({ host, source: "middleware", outcome: "allowed", status: null, reason: null, route: routeOf(c), caller: decisionCaller(principal) });
+    } else if (decisions.countsAllowed) {
+      // Only counted (the metrics): no route to work out.
+      decisions.record({ host, source: "middleware", outcome: "allowed", status: null, reason: null, caller: decisionCaller(principal) });
     }
+    if (timer !== undefined) timer(startedAt, "allowed");
     recorders.set(c.req.raw, recorder);
     c.set("principal", principal);
     await next();

@@ -54,13 +54,13 @@ export interface AuthDecisions {
    * `CheckFailedError` for anything thrown that is not an `AuthError`.
    */
   refusedRequest(error: unknown, request: Request, principal: Principal | undefined): AuthError;
-  /** `authenticate` allowed: recorded only when the log records allowed decisions (check {@link AuthDecisions.allowedRecorded} first). */
+  /** `authenticate` allowed: recorded only when the log records or counts allowed decisions (check {@link AuthDecisions.allowedRecorded} first). */
   allowedRequest(request: Request, principal: Principal): void;
   /** A handler (or the run check in it) refused. Returns what to throw, as {@link AuthDecisions.refusedRequest} does. */
   refusedEvent(error: unknown, request: HandlerRequest): AuthError;
   /** A handler allowed: the allowed event (mode `all`, observers), and the watch for the server's 404 on `dev` and `js`. */
   allowedEvent(request: HandlerRequest): void;
-  /** True when allowed decisions are recorded (mode `all`, or an observer). */
+  /** True when allowed decisions are recorded or counted (mode `all`, an observer, a counter: the metrics). */
   readonly allowedRecorded: boolean;
 }
 
@@ -242,13 +242,18 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
 
   return {
     get allowedRecorded() {
-      return decisions.recordsAllowed;
+      return decisions.countsAllowed;
     },
     refusedRequest(error, request, principal) {
       const { route, ids } = routeOf(request);
       return refuse(error, { host, source: "authenticate", route, resources: ids, caller: caller(principal) }, platform ? undefined : currentServerContext());
     },
     allowedRequest(request, principal) {
+      if (!decisions.recordsAllowed) {
+        // Only counted (the metrics): no route and no resources to work out.
+        decisions.record({ host, source: "authenticate", outcome: "allowed", status: null, reason: null, caller: caller(principal) });
+        return;
+      }
       const { route, ids } = routeOf(request);
       decisions.record({ host, source: "authenticate", outcome: "allowed", status: null, reason: null, route, resources: ids, caller: caller(principal) });
     },
@@ -263,13 +268,18 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
     },
     allowedEvent(request) {
       const recordAllowed = decisions.recordsAllowed;
+      if (!recordAllowed && decisions.countsAllowed) {
+        // Only counted (the metrics): the event and the caller, nothing to work out.
+        decisions.record({ host, source: "handler", outcome: "allowed", status: null, reason: null, event: request.event, caller: caller(request.user) });
+      }
       if (platform) {
         if (recordAllowed) {
           decisions.record({ host, source: "handler", outcome: "allowed", status: null, reason: null, event: request.event, resources: idsOfValue(request.value, request.event), caller: caller(request.user) });
         }
         return;
       }
-      const watch = decisions.mode !== "off" || recordAllowed;
+      // With the log off, the metrics still count what the server's filter refused.
+      const watch = decisions.mode !== "off" || decisions.countsAllowed;
       if (!recordAllowed && !(watch && WATCHED.has(request.event))) return;
       const context = currentServerContext();
       if (recordAllowed) {

@@ -4,7 +4,7 @@ import { AUTH_EVENTS } from "../policy/event-permission.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
 import type { TenantFilter, Visibility } from "../policy/tenant-filter.ts";
 import type { SystemAssistantFilter } from "../policy/system-assistants.ts";
-import { TenantForbiddenError } from "../errors.ts";
+import { AuthError, TenantForbiddenError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
 import type { RunCreationCheck } from "./create-run-check.ts";
 import { resolveHost, type HostResolution, type ServerHost } from "./detect-host.ts";
@@ -17,6 +17,8 @@ import type { RequestGuard } from "./create-route-guard.ts";
 import type { DecisionLog } from "../decision/decision-log.ts";
 import { decisionLogFromEnv } from "../decision/shared-decision-log.ts";
 import { createAuthDecisions } from "./auth-decisions.ts";
+import type { AuthMetrics } from "../metrics/create-auth-metrics.ts";
+import { metricsFromEnv } from "../metrics/metrics-from-env.ts";
 
 /** Options of {@link createTenantAuth}. */
 export interface TenantAuthOptions {
@@ -57,6 +59,13 @@ export interface TenantAuthOptions {
    * decision log for `AUTH_DECISION_LOG*` of `env` (refusals, on standard error).
    */
   decisions?: DecisionLog;
+  /**
+   * Where the metrics go (see `src/metrics/`): decisions, `authenticate`'s
+   * duration, the token cache and key sets of `authenticator`. Default: the
+   * process's, into the OpenTelemetry SDK the application registered
+   * (`metricsFromEnv(env)`), which record nothing when none is registered.
+   */
+  metrics?: AuthMetrics;
 }
 
 /**
@@ -109,35 +118,41 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
   const visibility = options.visibility ?? "tenant";
   const studioAccess = options.studioAccess ?? "none";
   const { authenticator, guard } = options;
-  const record = createAuthDecisions({
-    decisions: options.decisions ?? decisionLogFromEnv(env),
-    host,
-    policy: options.policy,
-    visibility,
-  });
+  const decisions = options.decisions ?? decisionLogFromEnv(env);
+  const record = createAuthDecisions({ decisions, host, policy: options.policy, visibility });
+  const metrics = options.metrics ?? metricsFromEnv(env);
+  metrics.observeDecisions(decisions);
+  metrics.observeAuthenticator(authenticator);
+  // `undefined` without metrics: then the clock is not read.
+  const timer = metrics.authenticateTimer(host);
+  /** The error to throw for a refusal, recorded (and timed). */
+  const refused = (error: unknown, request: Request, principal: Principal | undefined, startedAt: number): unknown => {
+    const thrown = record.refusedRequest(error, request, principal);
+    if (timer !== undefined) timer(startedAt, error instanceof AuthError ? "refused" : "error");
+    return thrown;
+  };
+  const allowed = (request: Request, principal: Principal, startedAt: number): Principal => {
+    if (record.allowedRecorded) record.allowedRequest(request, principal);
+    if (timer !== undefined) timer(startedAt, "allowed");
+    return principal;
+  };
   /**
    * The guard and the decision record once the caller is known: the
    * principal at once when the guard decided synchronously, else a promise.
    * A refusal throws what the server must see (recorded, with its decision id).
    */
-  const guarded = (request: Request, principal: Principal): Principal | Promise<Principal> => {
+  const guarded = (request: Request, principal: Principal, startedAt: number): Principal | Promise<Principal> => {
     let checked: void | Promise<void>;
     try {
       checked = guard?.(request, principal);
     } catch (error) {
-      throw record.refusedRequest(error, request, principal);
+      throw refused(error, request, principal, startedAt);
     }
-    if (checked === undefined) {
-      if (record.allowedRecorded) record.allowedRequest(request, principal);
-      return principal;
-    }
+    if (checked === undefined) return allowed(request, principal, startedAt);
     return checked.then(
-      () => {
-        if (record.allowedRecorded) record.allowedRequest(request, principal);
-        return principal;
-      },
+      () => allowed(request, principal, startedAt),
       (error: unknown) => {
-        throw record.refusedRequest(error, request, principal);
+        throw refused(error, request, principal, startedAt);
       },
     );
   };
@@ -145,16 +160,17 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
   // cache hit the guard decides at once: each promise costs extra while the
   // server tracks async context. Anything the guard throws still rejects, recorded.
   const auth = new Auth().authenticate((request: Request): Principal | Promise<Principal> => {
+    const startedAt = timer === undefined ? 0 : performance.now();
     let cached: Principal | undefined;
     try {
       cached = authenticator.authenticateCached?.(request);
     } catch (error) {
       // Not ours (which never throws here): a custom authenticator's, converted like any other.
-      return Promise.reject(record.refusedRequest(error, request, undefined));
+      return Promise.reject(refused(error, request, undefined, startedAt));
     }
     if (cached !== undefined) {
       try {
-        return guarded(request, cached);
+        return guarded(request, cached, startedAt);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -163,12 +179,12 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
     try {
       pending = authenticator.authenticateRequest(request);
     } catch (error) {
-      return Promise.reject(record.refusedRequest(error, request, undefined));
+      return Promise.reject(refused(error, request, undefined, startedAt));
     }
     return pending.then(
-      (principal) => guarded(request, principal),
+      (principal) => guarded(request, principal, startedAt),
       (error: unknown) => {
-        throw record.refusedRequest(error, request, undefined);
+        throw refused(error, request, undefined, startedAt);
       },
     );
   });

@@ -14,6 +14,8 @@ import type { RefusalReason } from "../errors.ts";
 import { decisionCaller, type DecisionHost } from "../decision/decision-event.ts";
 import type { DecisionLog } from "../decision/decision-log.ts";
 import { decisionLogFromEnv } from "../decision/shared-decision-log.ts";
+import type { AuthMetrics } from "../metrics/create-auth-metrics.ts";
+import { metricsFromEnv } from "../metrics/metrics-from-env.ts";
 
 /** A tool a `ToolNode` accepts. */
 export type GuardableTool = ConstructorParameters<typeof ToolNode>[0][number];
@@ -77,6 +79,13 @@ export interface ToolGuardOptions {
   decisions?: DecisionLog;
   /** The `host` of those events. Default `app` (the graph is not told which server runs it). */
   host?: DecisionHost;
+  /**
+   * Where the metrics go (see `src/metrics/`): the refusals, and the audit
+   * records written and refused (writer `tool_guard`). Default: the
+   * process's (`metricsFromEnv(process.env)`), which record nothing when no
+   * OpenTelemetry SDK is registered.
+   */
+  metrics?: AuthMetrics;
 }
 
 /** Tool binding and execution for one policy and one audit log. */
@@ -150,9 +159,9 @@ type Outcome = ToolMessage | unknown;
  * graph.addNode("tools", guard.createToolNode(tools));              // refuses what the model should not call
  */
 export function createToolGuard(options: ToolGuardOptions): ToolGuard {
-  const { policy, audit } = options ?? ({} as ToolGuardOptions);
+  const { policy } = options ?? ({} as ToolGuardOptions);
   if (!policy || typeof policy.isAllowed !== "function") throw new TypeError("createToolGuard: options.policy must be a ToolPolicy");
-  if (!audit || typeof audit.record !== "function") throw new TypeError("createToolGuard: options.audit must be an AuditLog");
+  if (!options?.audit || typeof options.audit.record !== "function") throw new TypeError("createToolGuard: options.audit must be an AuditLog");
   if (options.captureArguments !== undefined && typeof options.captureArguments !== "function") {
     throw new TypeError("createToolGuard: options.captureArguments must be a function");
   }
@@ -164,6 +173,10 @@ export function createToolGuard(options: ToolGuardOptions): ToolGuard {
   const makeCallId = options.callId ?? (() => randomUUID());
   const decisions = options.decisions ?? decisionLogFromEnv(process.env);
   const host = options.host ?? "app";
+  const metrics = options.metrics ?? metricsFromEnv(process.env);
+  metrics.observeDecisions(decisions);
+  // With metrics, the records go through a log that counts them.
+  const audit = metrics.observeAudit(options.audit, "tool_guard");
   const callId = () => {
     const id = makeCallId();
     // The record's schema bounds it; a bad id would only surface at verify time.

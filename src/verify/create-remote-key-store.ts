@@ -32,16 +32,22 @@ export interface RemoteKeyStoreOptions {
   log?: ((message: string) => void) | undefined;
 }
 
-/** Counters of a remote key store, for metrics and tests. */
+/** Counters of a remote key store, for metrics (`src/metrics/`) and tests. */
 export interface KeyStoreStats {
   /** Refresh attempts (discovery + key set count as one). */
   fetches: number;
+  /** Refresh attempts that brought a key set. */
+  fetchSuccesses: number;
   /** Refresh attempts that failed (provider down, 5xx, timeout, garbage, caps). */
   fetchFailures: number;
   /** Key lookups answered from a set the provider could not refresh (stale-if-error). */
   staleIfErrorServed: number;
   /** Lookups of an unknown kid answered without a fetch (negative cache or cooldown). */
   unknownKidSuppressed: number;
+  /** Key lookups refused with `KeysUnavailableError` (no usable key set: a 503 `key_set_unavailable`). */
+  unavailable: number;
+  /** Age of the key set in use, in ms by the store's clock; `null` while it has none. */
+  keySetAgeMs: number | null;
 }
 
 /** A key store over an identity provider's JWKS endpoint; see {@link createRemoteKeyStore}. */
@@ -127,7 +133,7 @@ export function createRemoteKeyStore(options: RemoteKeyStoreOptions): RemoteKeyS
   let failingSince: number | undefined;
   const missing = new Map<string, number>();
   const listeners = new Set<(change: KeySetChange) => void>();
-  const stats: KeyStoreStats = { fetches: 0, fetchFailures: 0, staleIfErrorServed: 0, unknownKidSuppressed: 0 };
+  const stats: Omit<KeyStoreStats, "keySetAgeMs"> = { fetches: 0, fetchSuccesses: 0, fetchFailures: 0, staleIfErrorServed: 0, unknownKidSuppressed: 0, unavailable: 0 };
 
   const load = async (): Promise<KeySet> => {
     jwksUrl ??= await resolveJwksUrl({ issuer: options.issuer, ...fetchOptions });
@@ -141,6 +147,7 @@ export function createRemoteKeyStore(options: RemoteKeyStoreOptions): RemoteKeyS
     stats.fetches += 1;
     const attempt = load().then(
       (next) => {
+        stats.fetchSuccesses += 1;
         const previous = current;
         current = next;
         missing.clear();
@@ -190,6 +197,7 @@ export function createRemoteKeyStore(options: RemoteKeyStoreOptions): RemoteKeyS
   };
 
   const unavailable = (cause: unknown): KeysUnavailableError => {
+    stats.unavailable += 1;
     const waitMs = Math.max(1000, cooldownMs - (now() - lastAttemptAt));
     return new KeysUnavailableError(waitMs / 1000, { cause });
   };
@@ -269,7 +277,7 @@ export function createRemoteKeyStore(options: RemoteKeyStoreOptions): RemoteKeyS
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, keySetAgeMs: current === undefined ? null : Math.max(0, now() - current.fetchedAt) }),
     refresh: () => refresh().then(() => undefined),
   };
 }

@@ -48,6 +48,8 @@ export interface TokenCache<V> {
   delete(key: string): void;
   clear(): void;
   readonly size: number;
+  /** The LRU cap (`maxEntries`). */
+  readonly maxEntries: number;
 }
 
 interface Entry<V> {
@@ -148,6 +150,7 @@ export function createTokenCache<V>(options: TokenCacheOptions): TokenCache<V> {
     get size() {
       return entries.size;
     },
+    maxEntries,
   };
 }
 

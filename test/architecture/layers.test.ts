@@ -26,26 +26,28 @@ const LAYERS: ReadonlyArray<{ name: string; rank: number; libraries?: RegExp }> 
   { name: "src/authenticate", rank: 8 },
   // The decision log: events, ids, flood bound, sinks. Only the adapters (the wrappers at the edge) record.
   { name: "src/decision", rank: 9 },
+  // The metrics: the only folder that loads @opentelemetry/api (with require, when a meter is first asked for; checked below).
+  { name: "src/metrics", rank: 10, libraries: /^@opentelemetry\/api$/ },
   // The LangGraph server is built on Hono: its storage context comes from hono/context-storage.
-  { name: "src/langgraph", rank: 10, libraries: /^(@langchain\/|hono(\/|$))/ },
-  { name: "src/runtime", rank: 10, libraries: /^@langchain\// },
-  { name: "src/pg", rank: 10, libraries: /^pg$/ },
-  { name: "src/hono", rank: 10, libraries: /^hono(\/|$)/ },
+  { name: "src/langgraph", rank: 11, libraries: /^(@langchain\/|hono(\/|$))/ },
+  { name: "src/runtime", rank: 11, libraries: /^@langchain\// },
+  { name: "src/pg", rank: 11, libraries: /^pg$/ },
+  { name: "src/hono", rank: 11, libraries: /^hono(\/|$)/ },
   // What the commands share; it loads pg only with a dynamic import, when a command is asked to use a database (checked below).
-  { name: "src/cli-kit", rank: 11, libraries: /^pg$/ },
+  { name: "src/cli-kit", rank: 12, libraries: /^pg$/ },
   // The commands of the bin (tools): each reaches the core, the adapters' library-free parts and cli-kit, never another tool.
-  { name: "src/check-isolation", rank: 12 },
-  { name: "src/offboard", rank: 12 },
-  { name: "src/audit-cli", rank: 12 },
-  { name: "src/dev", rank: 12 },
-  { name: "src/index.ts", rank: 13 },
-  { name: "src/auth.ts", rank: 13, libraries: /^@langchain\/langgraph-sdk\/auth$/ },
-  { name: "src/cli.ts", rank: 13 },
+  { name: "src/check-isolation", rank: 13 },
+  { name: "src/offboard", rank: 13 },
+  { name: "src/audit-cli", rank: 13 },
+  { name: "src/dev", rank: 13 },
+  { name: "src/index.ts", rank: 14 },
+  { name: "src/auth.ts", rank: 14, libraries: /^@langchain\/langgraph-sdk\/auth$/ },
+  { name: "src/cli.ts", rank: 14 },
 ];
-const ADAPTER = 10;
-const TOOL = 12;
-/** Libraries only an adapter may load: importing the core must not pull them in. */
-const ADAPTER_LIBRARIES = /^(@langchain\/|hono(\/|$)|pg$)/;
+const ADAPTER = 11;
+const TOOL = 13;
+/** Libraries only their own folder may load: importing the core must not pull in an adapter's, and only src/metrics loads OpenTelemetry. */
+const ADAPTER_LIBRARIES = /^(@langchain\/|hono(\/|$)|pg$|@opentelemetry\/)/;
 
 const layerOf = (file: string) => LAYERS.find((l) => file === l.name || file.startsWith(`${l.name}/`));
 
@@ -171,6 +173,16 @@ describe("layers (docs/architecture.md)", () => {
     expect(text).not.toMatch(/^import(?!\s+type\b)[^;]*from\s+"pg"/m);
   });
 
+  it("src/metrics loads @opentelemetry/api only with require, never with an import (an optional peer: importing the core never loads it)", () => {
+    const files = filesUnder("src/metrics");
+    const texts = files.map((file) => readFileSync(join(PROJECT_ROOT, file), "utf8"));
+    // The layer check above sees the require, so no other folder could do the same.
+    expect(texts.flatMap((text) => specifiersOf(text))).toContain("@opentelemetry/api");
+    expect(texts.join("\n")).toMatch(/require\("@opentelemetry\/api"\)/);
+    for (const text of texts) expect(text).not.toMatch(/^\s*(import|export)(?!\s+type\b)[^;]*from\s+"@opentelemetry\//m);
+    expect(texts.join("\n")).not.toMatch(/import\(\s*"@opentelemetry\//);
+  });
+
   it("no import cycle inside src/, not even within one folder (STYLE 18: a parser below, the verifier above it)", () => {
     const graph = srcImportGraph();
     // The graph is really read: every relative import of src/ resolves to a file of it.
@@ -217,6 +229,12 @@ describe("layers (docs/architecture.md)", () => {
     expect(srcImportProblem("src/decision/decision-log.ts", "hono")).toMatch(/only its adapter folder/);
     expect(srcImportProblem("src/audit/audit-log.ts", "../decision/decision-log.ts")).toMatch(/a higher layer/);
     expect(srcImportProblem("src/hono/tenant-middleware.ts", "../decision/decision-log.ts")).toBeUndefined();
+    expect(srcImportProblem("src/decision/decision-log.ts", "@opentelemetry/api")).toMatch(/only its adapter folder/);
+    expect(srcImportProblem("src/langgraph/create-tenant-auth.ts", "@opentelemetry/api")).toMatch(/only its adapter folder/);
+    expect(srcImportProblem("src/metrics/registered-meter.ts", "@opentelemetry/api")).toBeUndefined();
+    expect(srcImportProblem("src/metrics/create-auth-metrics.ts", "../langgraph/create-tenant-auth.ts")).toMatch(/a higher layer/);
+    expect(srcImportProblem("src/decision/decision-log.ts", "../metrics/create-auth-metrics.ts")).toMatch(/a higher layer/);
+    expect(srcImportProblem("src/langgraph/create-tenant-auth.ts", "../metrics/metrics-from-env.ts")).toBeUndefined();
     expect(helperImportProblem("bench/server.ts", "../scripts/lib/x.ts")).toMatch(/not scripts/);
     expect(helperImportProblem("test/verify/x.test.ts", "../../bench/lib/markdown-table.ts")).toMatch(/benches only/);
     expect(helperImportProblem("test/support/postgres.ts", "../../scripts/dev.ts")).toMatch(/not scripts/);

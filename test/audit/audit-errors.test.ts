@@ -93,13 +93,18 @@ describe("coded errors of the audit layer", () => {
     }
   });
 
-  it("matchesAuditQuery: InvalidAuditQueryError for a missing tenant or a bad date, also for no query at all", () => {
+  it("matchesAuditQuery: InvalidAuditQueryError for no chain named, a bad date or field, also for no query at all", () => {
     const record = sealAuditRecord(call(), undefined);
+    const noChain = "query.tenant is required (or query.targetTenant, or query.allTenants: true to search every chain)";
     for (const [query, message] of [
-      [undefined, "query.tenant is required"],
-      [{}, "query.tenant is required"],
+      [undefined, noChain],
+      [{}, noChain],
+      [{ allTenants: "yes", reason: "cross_tenant" }, noChain],
       [{ tenant: "acme", since: new Date("nope") }, "query.since must be a valid Date"],
       [{ tenant: "acme", until: "2026-01-01" }, "query.until must be a valid Date"],
+      [{ targetTenant: "" }, "query.targetTenant must be a non-empty string"],
+      [{ tenant: "acme", subject: 7 }, "query.subject must be a non-empty string"],
+      [{ allTenants: true, kind: "tool" }, "query.kind must be one of tool_call, decision, offboarding"],
     ] as const) {
       const error = thrown(() => matchesAuditQuery(record, query as never));
       expect(error).toBeInstanceOf(InvalidAuditQueryError);

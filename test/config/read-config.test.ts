@@ -46,6 +46,7 @@ describe("readConfig", () => {
       studioAccess: "none",
       systemAssistants: "visible",
       decisionLog: { mode: "refusals", sink: "stderr", windowSeconds: 60, burst: 20 },
+      metrics: { tenantLabel: false },
     });
     expect(DEFAULT_ALGORITHMS).toEqual(["RS256", "PS256", "ES256", "EdDSA"]);
   });
@@ -81,6 +82,7 @@ describe("readConfig", () => {
       AUTH_DECISION_LOG_SINK: "audit",
       AUTH_DECISION_LOG_WINDOW: "5",
       AUTH_DECISION_LOG_BURST: "0",
+      AUTH_METRICS_TENANT_LABEL: " TRUE ",
     });
     expect(config).toEqual({
       issuer: "https://tenant.eu.auth0.com/",
@@ -121,6 +123,7 @@ describe("readConfig", () => {
       studioAccess: "operator",
       systemAssistants: "hidden",
       decisionLog: { mode: "all", sink: "audit", windowSeconds: 5, burst: 0 },
+      metrics: { tenantLabel: true },
     });
   });
 
@@ -143,6 +146,8 @@ describe("readConfig", () => {
         "AUTH_CUSTOM_ROUTES",
         // decision-log-config.ts
         "AUTH_DECISION_LOG", "AUTH_DECISION_LOG_SINK", "AUTH_DECISION_LOG_WINDOW", "AUTH_DECISION_LOG_BURST",
+        // metrics-config.ts
+        "AUTH_METRICS_TENANT_LABEL",
       ].sort(),
     );
   });
@@ -186,6 +191,7 @@ describe("readConfig", () => {
         AUTH_DECISION_LOG_SINK: "syslog",
         AUTH_DECISION_LOG_WINDOW: "0",
         AUTH_DECISION_LOG_BURST: "many",
+        AUTH_METRICS_TENANT_LABEL: "yes",
       });
     } catch (caught) {
       error = caught as ConfigError;
@@ -211,6 +217,7 @@ describe("readConfig", () => {
     expect(message).toContain('AUTH_DECISION_LOG_SINK must be "stderr" or "audit"');
     expect(message).toContain("AUTH_DECISION_LOG_WINDOW must be a whole number of seconds from 1 to 3600");
     expect(message).toContain("AUTH_DECISION_LOG_BURST must be a whole number from 0 to 1000");
+    expect(message).toContain('AUTH_METRICS_TENANT_LABEL must be "true" or "false"');
     // One line per problem, each starting with the variable it is about.
     for (const problem of error!.problems) expect(problem).toMatch(/^AUTH_[A-Z_]+/);
   });

@@ -14,8 +14,13 @@
  * must appear zero times, and each output must hold what it should (so the
  * search cannot pass by finding nothing at all).
  *
- * To search more outputs (metric names and labels, span attributes), add a
- * reader to OUTPUTS: each is read after the paths ran.
+ * Every wrapper also records into the real OpenTelemetry SDK (an in-memory
+ * exporter), with the opt-in tenant label on, so the metric names, units,
+ * descriptions and every attribute key and value are searched too. The
+ * package adds no spans, so there are no span attributes to search.
+ *
+ * To search more outputs, add a reader to OUTPUTS: each is read after the
+ * paths ran.
  * test/integration/decision-log.test.ts does the same against the real
  * `langgraph dev` (its whole standard output and error).
  */
@@ -29,6 +34,9 @@ import { createJsonLinesSink } from "../../src/audit/json-lines-sink.ts";
 import { createAuditDecisionSink } from "../../src/decision/audit-decision-sink.ts";
 import { createDecisionLog } from "../../src/decision/decision-log.ts";
 import { createStderrDecisionSink } from "../../src/decision/stderr-decision-sink.ts";
+import { createAuthMetrics } from "../../src/metrics/create-auth-metrics.ts";
+import { METRIC_ATTRIBUTES as A } from "../../src/metrics/metric-names.ts";
+import { metricText, startInMemoryMetrics, valueOf, type CollectedMetric, type InMemoryMetrics } from "../support/otel-metrics.ts";
 import { createRefusalWorld, refusalPaths, type RefusalWorld } from "./refusal-paths.ts";
 
 /** Letters only: it also passes as an Authorization scheme and a token68 token. */
@@ -36,6 +44,8 @@ const CANARY = `Canary${Array.from({ length: 12 }, () => String.fromCharCode(97 
 
 let world: RefusalWorld;
 let dir: string;
+let otel: InMemoryMetrics;
+let collected: CollectedMetric[];
 let stdout = "";
 let stderr = "";
 const restore: (() => void)[] = [];
@@ -58,6 +68,7 @@ const OUTPUTS: Record<string, () => Promise<string>> = {
   "standard error": async () => stderr,
   "the decisions' audit trail": async () => readFile(join(dir, "decisions.jsonl"), "utf8"),
   "the tool guard's audit trail": async () => readFile(world.auditFile, "utf8"),
+  "metric names and attributes (OpenTelemetry SDK)": async () => metricText(collected),
 };
 
 /** What each output must hold, so that finding no canary means something. */
@@ -65,6 +76,7 @@ const EXPECTED: Record<string, RegExp> = {
   "standard error": /"type":"auth\.decision".*"reason":"invalid_token"/,
   "the decisions' audit trail": /"reason":"cross_tenant"[^\n]*"kind":"decision"/,
   "the tool guard's audit trail": /"reason_code":"tool_not_allowed"/,
+  "metric names and attributes (OpenTelemetry SDK)": /langgraph_tenant_auth\.decision\.reason\ninvalid_token[\s\S]*langgraph_tenant_auth\.tenant\.id\ntenant-b/,
 };
 
 beforeAll(async () => {
@@ -80,17 +92,21 @@ beforeAll(async () => {
     sink: { write: (record) => (toStderr.write(record), toAudit.write(record)), close: () => toAudit.close!() },
     flood: { burst: 1 },
   });
-  world = await createRefusalWorld({ canary: CANARY, decisions });
+  otel = startInMemoryMetrics();
+  const metrics = createAuthMetrics({ meter: otel.meter, tenantLabel: true });
+  world = await createRefusalWorld({ canary: CANARY, decisions, metrics });
   for (const path of refusalPaths(decisions)) {
     await path.drive(world);
     // Twice: the second of a kind is counted into an aggregate.
     await path.drive(world);
   }
   await decisions.close();
+  collected = await otel.collect();
 }, 120_000);
 
 afterAll(async () => {
   for (const undo of restore.splice(0)) undo();
+  await otel?.shutdown();
   await world?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -109,5 +125,19 @@ describe("never logged", () => {
 
   it("aggregates were written too (the flood bound's own lines are searched)", () => {
     expect(stderr).toMatch(/"type":"auth\.decision\.aggregate"/);
+  });
+
+  it("the decisions counter counted every decision the log was handed, by reason (aggregated ones too)", () => {
+    const expected = new Map<string, number>();
+    for (const event of world.decided) {
+      const key = `${event.outcome} ${event.reason ?? "-"}`;
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    expect(expected.size).toBeGreaterThan(20);
+    for (const [key, count] of expected) {
+      const [outcome, reason] = key.split(" ") as [string, string];
+      expect(valueOf(collected, "langgraph_tenant_auth.decisions", { [A.outcome]: outcome, [A.reason]: reason === "-" ? undefined : reason }), key).toBe(count);
+    }
+    expect(valueOf(collected, "langgraph_tenant_auth.decisions")).toBe(world.decided.length);
   });
 });

@@ -30,6 +30,7 @@ import type { DecisionEvent } from "../../src/decision/decision-event.ts";
 import type { DecisionLog } from "../../src/decision/decision-log.ts";
 import { AuthError, type RefusalReason } from "../../src/errors.ts";
 import { createTenantMiddleware, requirePermissions, type TenantEnv } from "../../src/hono/tenant-middleware.ts";
+import { NO_METRICS, type AuthMetrics } from "../../src/metrics/create-auth-metrics.ts";
 import { createPlatformRouteGuard } from "../../src/langgraph/create-platform-route-guard.ts";
 import { createRouteGuard } from "../../src/langgraph/create-route-guard.ts";
 import { createRunCheck } from "../../src/langgraph/create-run-check.ts";
@@ -94,6 +95,8 @@ export interface RefusalWorld {
   /** Headers carrying the canary (cookie, API key, user agent, forwarded-for, a custom one). */
   canaryHeaders(): Record<string, string>;
   auths: Record<"dev" | "owner" | "platform" | "keysDown" | "unchecked" | "broken", Auth>;
+  /** The metrics every wrapper records into (none unless the caller passed some). */
+  metrics: AuthMetrics;
   use(which: keyof RefusalWorld["auths"]): void;
   app: Hono<TenantEnv>;
   close(): Promise<void>;
@@ -101,10 +104,12 @@ export interface RefusalWorld {
 
 /**
  * Build the world: one decision log for every wrapper (the caller passes
- * the log, with the sinks it wants searched).
+ * the log, with the sinks it wants searched), and the metrics they all
+ * record into (default: none).
  */
-export async function createRefusalWorld(options: { canary: string; decisions: DecisionLog }): Promise<RefusalWorld> {
+export async function createRefusalWorld(options: { canary: string; decisions: DecisionLog; metrics?: AuthMetrics }): Promise<RefusalWorld> {
   const { canary, decisions } = options;
+  const metrics = options.metrics ?? NO_METRICS;
   const decided: DecisionEvent[] = [];
   decisions.onDecision((event) => void decided.push(event));
   const issuer = await startLocalIssuer();
@@ -118,7 +123,7 @@ export async function createRefusalWorld(options: { canary: string; decisions: D
   });
   const policy = createRoutePolicy({ operatorPermissions: config.routePermissions });
   const platformPolicy = createRoutePolicy({ host: "platform" });
-  const common = { policy, log: () => undefined, decisions, env: {} };
+  const common = { policy, log: () => undefined, decisions, env: {}, metrics };
   const auths = {
     dev: createTenantAuth({
       ...common,
@@ -155,7 +160,7 @@ export async function createRefusalWorld(options: { canary: string; decisions: D
   await registerAuth({ path: "./auth.mjs:auth" }, { cwd: dir });
 
   const app = new Hono<TenantEnv>();
-  app.use("/custom/*", createTenantMiddleware({ authenticator, decisions, host: "dev" }));
+  app.use("/custom/*", createTenantMiddleware({ authenticator, decisions, host: "dev", metrics }));
   app.post("/custom/notes", requirePermissions("store:write"), (c) => c.json({ ok: true }));
 
   return {
@@ -164,6 +169,7 @@ export async function createRefusalWorld(options: { canary: string; decisions: D
     decided,
     auditFile,
     auths,
+    metrics,
     app,
     use(which) {
       selected = which;
@@ -275,6 +281,7 @@ function toolGuard(w: RefusalWorld, decisions: DecisionLog, captureArguments?: (
     policy: createToolPolicy({ everyone: ["search_docs"] }),
     audit,
     decisions,
+    metrics: w.metrics,
     ...(captureArguments ? { captureArguments } : {}),
   });
   const searchDocs = tool(async () => "docs", { name: "search_docs", description: "search", schema: z.object({ query: z.string() }) });

@@ -59,6 +59,9 @@ describe("entry points", () => {
     expect(urls.some((u) => u.endsWith("/src/authenticate/create-authenticator.ts"))).toBe(true);
     expect(urls.some((u) => u.includes("/node_modules/jose/"))).toBe(true);
     expect(adapterLibraries(urls)).toEqual([]);
+    // The metrics' library is an optional peer, loaded with require only when a part asks for the registered meter.
+    expect(urls.filter((u) => u.includes("/node_modules/@opentelemetry/"))).toEqual([]);
+    expect(urls.some((u) => u.endsWith("/src/metrics/registered-meter.ts"))).toBe(true);
   }, 60_000);
 
   it("./langgraph and ./runtime load the LangGraph libraries (the recorder would see them)", async () => {

@@ -140,11 +140,11 @@ describe("the packed tarball in a fresh LangGraph app", () => {
   });
 
   it("declares what the app already has as peers, and keeps a single @langchain/core at the app's own version", async () => {
-    // The app's LangChain, hono and pg are peers; only jose and zod are ours.
+    // The app's LangChain, hono, pg and OpenTelemetry API are peers; only jose and zod are ours.
     expect(Object.keys(OURS.peerDependencies).sort()).toEqual(
-      ["@langchain/core", "@langchain/langgraph", "@langchain/langgraph-checkpoint", "@langchain/langgraph-sdk", "hono", "pg"],
+      ["@langchain/core", "@langchain/langgraph", "@langchain/langgraph-checkpoint", "@langchain/langgraph-sdk", "@opentelemetry/api", "hono", "pg"],
     );
-    expect(OURS.peerDependenciesMeta).toEqual({ hono: { optional: true }, pg: { optional: true } });
+    expect(OURS.peerDependenciesMeta).toEqual({ "@opentelemetry/api": { optional: true }, hono: { optional: true }, pg: { optional: true } });
     expect(OURS.devDependencies["@langchain/core"]).not.toBe(APP_CORE);
 
     // `npm ls` exits non-zero on a missing or out-of-range peer anywhere in the tree.
