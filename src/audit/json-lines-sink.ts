@@ -305,40 +305,47 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
   }
 
   let opened: Promise<FileState | undefined> | undefined;
-  const openOnce = () =>
-    (opened ??= (async () => {
-      if (file === undefined) return undefined;
-      // "a+" creates the file (0600) and appends; reads use explicit positions.
-      const handle = await fileSystem.open(file, "a+", 0o600);
+  const openFile = async (): Promise<FileState | undefined> => {
+    if (file === undefined) return undefined;
+    // "a+" creates the file (0600) and appends; reads use explicit positions.
+    const handle = await fileSystem.open(file, "a+", 0o600);
+    try {
+      const release = await lock();
       try {
-        const release = await lock();
-        try {
-          if (repair) {
-            const done = await repairOpenAuditLog(handle, file, { key });
-            if (done.action !== "none") {
-              log(`repaired ${file} (${done.defect}): ${done.action === "newline" ? "added the missing final newline" : `cut ${done.cutBytes} byte(s), saved to ${done.savedTo}`}`);
-            }
+        if (repair) {
+          const done = await repairOpenAuditLog(handle, file, { key });
+          if (done.action !== "none") {
+            log(`repaired ${file} (${done.defect}): ${done.action === "newline" ? "added the missing final newline" : `cut ${done.cutBytes} byte(s), saved to ${done.savedTo}`}`);
           }
-          const state: FileState = { handle, parser: createAuditLogParser({ key }), end: 0 };
-          // A broken file stays open: appends reject with its problem until
-          // it changes (a repair), without reading it all again each time.
-          await catchUp(state).catch((error: unknown) => {
-            if (!state.broken) throw error;
-          });
-          return state;
-        } finally {
-          await release();
         }
-      } catch (error) {
-        await handle.close();
-        // Another writer holding the lock for long, a full disk (the lock
-        // file or a repair's saved tail could not be written), a folder not
-        // yet writable: none is a defect of the log, so the next append
-        // tries to open again. Only a log broken inside stays refused.
-        if (!(error instanceof AuditLogNotRepairableError)) opened = undefined;
-        throw error;
+        const state: FileState = { handle, parser: createAuditLogParser({ key }), end: 0 };
+        // A broken file stays open: appends reject with its problem until
+        // it changes (a repair), without reading it all again each time.
+        await catchUp(state).catch((error: unknown) => {
+          if (!state.broken) throw error;
+        });
+        return state;
+      } finally {
+        await release();
       }
-    })());
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  };
+  const openOnce = (): Promise<FileState | undefined> => {
+    if (opened) return opened;
+    const attempt = openFile();
+    opened = attempt;
+    // A folder that does not exist yet or is not writable, another writer
+    // holding the lock for long, a full disk (the lock file or a repair's
+    // saved tail could not be written): none is a defect of the log, so the
+    // next append tries to open again. Only a log broken inside stays refused.
+    attempt.catch((error: unknown) => {
+      if (opened === attempt && !(error instanceof AuditLogNotRepairableError)) opened = undefined;
+    });
+    return attempt;
+  };
 
   /**
    * Appends to the file rejected in a row (a full disk, a lock held too

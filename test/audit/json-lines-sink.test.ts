@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -38,6 +38,20 @@ describe("createJsonLinesSink", () => {
     const text = await readFile(file, "utf8");
     expect(text.trimEnd().split("\n")).toHaveLength(4);
     expect(verifyAuditLog(text)).toMatchObject({ ok: true, records: 4 });
+  });
+
+  it("opens again on the next append when the file could not be opened (its folder did not exist yet)", async () => {
+    const folder = join(dir, "made-later");
+    const file = join(folder, "audit.jsonl");
+    const lines: string[] = [];
+    const log = createAuditLog({ sink: createJsonLinesSink({ file, log: (line) => void lines.push(line) }) });
+    await expect(log.record(entry("acme"))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
+    await expect(log.ready()).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
+    await mkdir(folder);
+    const written = await log.record(entry("acme"));
+    await log.close();
+    expect(written.seq).toBe(0);
+    expect(verifyAuditLog(await readFile(file, "utf8"))).toMatchObject({ ok: true, records: 1 });
   });
 
   it("keeps the chains intact under many overlapping writes", async () => {
