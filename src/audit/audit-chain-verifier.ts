@@ -66,7 +66,7 @@ export interface AuditChainVerifierOptions {
    */
   key?: ChainKey | undefined;
   /**
-   * Heads saved earlier (from `npm run audit -- head`), by tenant. The log
+   * Heads saved earlier (from `npx langgraph-tenant-auth audit head`), by tenant. The log
    * must still reach each one: the tenant's record at that `seq` must exist
    * and have that `hash`. A log cut off at the end, or rewritten, fails.
    * Default: none.

@@ -8,7 +8,7 @@ import type { AuditRecord, ChainHead } from "./audit-record.ts";
 
 /**
  * The one definition of a well-formed JSON-lines audit log, shared by the
- * sink (before it appends), {@link verifyAuditLog} and `npm run audit --
+ * sink (before it appends), {@link verifyAuditLog} and `npx langgraph-tenant-auth audit
  * verify`, so all three give the same answer for every log.
  *
  * A well-formed log is a sequence of records, each followed by exactly one
@@ -42,13 +42,13 @@ export interface AuditLogParser {
   end(): AuditLogReport;
 }
 
-const REPAIR = "npm run audit -- repair <file>";
+const REPAIR = "npx langgraph-tenant-auth audit repair <file>";
 
 /**
  * What each tail defect is called and how it is repaired (`<file>` stands for the log's path).
  *
  * @example
- * AUDIT_TAIL_REPAIRS["torn-line"].repair; // "cut the log back to its last whole line: npm run audit -- repair <file> …"
+ * AUDIT_TAIL_REPAIRS["torn-line"].repair; // "cut the log back to its last whole line: npx langgraph-tenant-auth audit repair <file> …"
  */
 export const AUDIT_TAIL_REPAIRS: Readonly<Record<AuditTailDefect, Readonly<{ reason: string; repair: string }>>> = deepFreeze({
   "missing-newline": {
@@ -163,7 +163,7 @@ export function createAuditLogParser(options: AuditChainVerifierOptions = {}): A
 
 /**
  * Check a whole log held in memory: the chains, saved heads (`expectHeads`)
- * and how the log ends, exactly as the sink and `npm run audit -- verify` do.
+ * and how the log ends, exactly as the sink and `npx langgraph-tenant-auth audit verify` do.
  *
  * @example
  * const report = verifyAuditLog(await readFile("audit.jsonl", "utf8"));

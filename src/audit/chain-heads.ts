@@ -3,7 +3,7 @@ import type { ChainHead } from "./audit-record.ts";
 
 /**
  * Chain heads as text, one tenant a line: `<tenant> <seq> <hash>`. This is
- * what `npm run audit -- head` prints and `verify --expect-head` reads, so a
+ * what `npx langgraph-tenant-auth audit head` prints and `verify --expect-head` reads, so a
  * periodic job can copy the output somewhere the log's writer cannot
  * rewrite, and a later `verify` proves the log still reaches it.
  */

@@ -29,7 +29,7 @@ export interface JsonLinesSinkOptions {
    * the last whole line, saving the cut bytes beside the log), and log what
    * was done. A chain broken inside the log is never repaired. Default
    * false: a defect stops the sink until someone repairs the file
-   * (`npm run audit -- repair <file>`).
+   * (`npx langgraph-tenant-auth audit repair <file>`).
    */
   repair?: boolean;
   /** How long an append waits for another writer's lock (`<file>.lock`). Default 10 000 ms. */
@@ -115,7 +115,7 @@ interface Sealed {
  *   disk) is removed again, so no writer is left waiting on it.
  * - Only when that cut fails may the file end in a torn line: then the sink
  *   stops (every append rejects, because a record after a torn line would
- *   be hidden behind it) until `npm run audit -- repair <file>` cuts the
+ *   be hidden behind it) until `npx langgraph-tenant-auth audit repair <file>` cuts the
  *   line off; it then resumes by itself, even if other writers appended
  *   since. After a failed sync only a reopen goes on (what the disk holds
  *   is unknown); reopening with `repair: true` also repairs the tail first.
@@ -160,7 +160,7 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
   // whole again after the last acknowledged record (see resumeIfRepaired).
   let stopped: { error: AuditWriteError; resumable: boolean } | undefined;
   const stop = (why: string, cause: unknown, resumable: boolean): never => {
-    const until = resumable ? `until repaired (npm run audit -- repair ${file}; the sink then resumes) or reopened` : "until the sink is reopened";
+    const until = resumable ? `until repaired (npx langgraph-tenant-auth audit repair ${file}; the sink then resumes) or reopened` : "until the sink is reopened";
     // The first reason is kept, unless a later one forbids resuming.
     if (!stopped || (stopped.resumable && !resumable)) {
       stopped = { error: new AuditWriteError(`the audit log ${file} ${why}; it is not appended to ${until}`, { cause }), resumable };

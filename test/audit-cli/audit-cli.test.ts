@@ -104,7 +104,7 @@ describe("the audit command (npm run audit, npx langgraph-tenant-auth audit)", (
   it("head: refuses a log that does not verify, and reads the key from AUDIT_CHAIN_KEY when set", async () => {
     const torn = join(dir, "torn-head.jsonl");
     await writeFile(torn, (await readFile(file, "utf8")).slice(0, -10));
-    expect(await audit("head", torn)).toMatchObject({ code: 1, stderr: expect.stringMatching(/torn last line[\s\S]*repair: .*npm run audit -- repair/) });
+    expect(await audit("head", torn)).toMatchObject({ code: 1, stderr: expect.stringMatching(/torn last line[\s\S]*repair: .*npx langgraph-tenant-auth audit repair/) });
 
     const keyed = join(dir, "keyed-head.jsonl");
     const chainKey = "h".repeat(40);

@@ -1,7 +1,7 @@
 /**
  * One definition of a well-formed log: the sink, `verifyAuditLog`, the file
  * reader and `npm run audit -- verify` give the same answer for every tail
- * defect, and `npm run audit -- repair` fixes each one.
+ * defect, and `npx langgraph-tenant-auth audit repair` fixes each one.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -55,7 +55,7 @@ describe("one parser for every reader of a log", () => {
     await writeFile(file, content);
     const inMemory = verifyAuditLog(content);
     const defect = name.includes("NUL") ? "nul-padding" : name.includes("blank") ? "blank-line" : name;
-    expect(inMemory).toMatchObject({ ok: false, problem: { line, defect, repair: expect.stringContaining("npm run audit -- repair") } });
+    expect(inMemory).toMatchObject({ ok: false, problem: { line, defect, repair: expect.stringContaining("npx langgraph-tenant-auth audit repair") } });
     expect(await verifyAuditLogFile(file)).toEqual(inMemory);
 
     const sink = createAuditLog({ sink: createJsonLinesSink({ file }) });

@@ -161,10 +161,10 @@ describe.each([{ sync: true }, { sync: false }])("createJsonLinesSink on a file 
 
     disk.free = Infinity; // space freed: the sink still refuses, so nothing lands behind the torn line
     disk.failTruncate = false;
-    await expect(log.record(entry("globex", 4))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/broken at line 4: a torn last line .*npm run audit -- repair/) });
+    await expect(log.record(entry("globex", 4))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE", message: expect.stringMatching(/broken at line 4: a torn last line .*npx langgraph-tenant-auth audit repair/) });
     await expect(log.ready()).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
     expect(await readFile(file, "utf8")).toBe(torn);
-    expect(messages).toEqual([expect.stringMatching(/failed write \(ENOSPC\) and its partial record could not be cut off.*npm run audit -- repair/)]);
+    expect(messages).toEqual([expect.stringMatching(/failed write \(ENOSPC\) and its partial record could not be cut off.*npx langgraph-tenant-auth audit repair/)]);
 
     // Every reader agrees: the acknowledged records, then a torn line.
     expect(verifyAuditLog(torn)).toMatchObject({ ok: false, records: 3, problem: { line: 4, defect: "torn-line" } });
@@ -194,7 +194,7 @@ describe.each([{ sync: true }, { sync: false }])("createJsonLinesSink on a file 
     await expect(tearing.record(entry("acme", 2))).rejects.toMatchObject({ code: "ERR_AUDIT_WRITE" });
     disk.free = Infinity;
     disk.failTruncate = false;
-    await expect(other.record(entry("acme", 3))).rejects.toThrow(/broken at line 3: a torn last line .*npm run audit -- repair .*shared-torn-(true|false)\.jsonl/);
+    await expect(other.record(entry("acme", 3))).rejects.toThrow(/broken at line 3: a torn last line .*npx langgraph-tenant-auth audit repair .*shared-torn-(true|false)\.jsonl/);
     await expect(other.ready()).rejects.toThrow(/broken at line 3/);
 
     await repairAuditLog(file);
