@@ -164,7 +164,7 @@ function queryOf(values: ReturnType<typeof parseAuditArguments>["values"]): Audi
     if (values[name] === "") throw new UsageError(`--${name} must not be empty`);
   }
   if (values.reason !== undefined && !isRefusalReason(values.reason)) {
-    throw new UsageError(`--reason ${JSON.stringify(values.reason)} is not a reason code (see REFUSAL_REASONS, docs/observability.md)`);
+    throw new UsageError(`--reason is not a reason code (see REFUSAL_REASONS, docs/observability.md)`);
   }
   if (values.kind !== undefined && !AUDIT_RECORD_KINDS.includes(values.kind as AuditRecordKind)) {
     throw new UsageError(`--kind must be one of ${AUDIT_RECORD_KINDS.join(", ")}`);
@@ -185,7 +185,7 @@ function queryOf(values: ReturnType<typeof parseAuditArguments>["values"]): Audi
 async function query(args: string[], env: NodeJS.ProcessEnv, out: Out, io: AuditCliIo): Promise<number> {
   const filters = ["since", "until", "file", "target-tenant", "reason", "subject", "resource", "kind", "count-by"];
   const { positionals, values } = parseAuditArguments(args, filters, env, ["all-tenants"]);
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (positionals.length > 0) throw new UsageError("unexpected argument: this command takes no positional arguments (not shown, in case it is a secret)");
   if (values["database-env"] !== undefined || values["expect-head"]) throw new UsageError("query reads a file: --database-env and --expect-head belong to verify, head and export");
   const q = queryOf(values);
   const countBy = values["count-by"];
@@ -232,7 +232,7 @@ function tenantOfLine(line: string): string | undefined | null {
 async function exportTrail(args: string[], env: NodeJS.ProcessEnv, out: Out, io: AuditCliIo): Promise<number> {
   const parsed = parseAuditArguments(args, ["file", "out"], env);
   const { positionals, values } = parsed;
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (positionals.length > 0) throw new UsageError("unexpected argument: this command takes no positional arguments (not shown, in case it is a secret)");
   if (!values.tenant) throw new UsageError("export needs --tenant");
   if (values["database-env"] !== undefined && values.file !== undefined) throw new UsageError("give --file or --database-env, not both");
   const expectHeads = await readExpectedHeads(values["expect-head"] ?? []);
@@ -342,7 +342,7 @@ export async function runAuditCli(args: string[], env: NodeJS.ProcessEnv, io: Au
   }
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   try {
-    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    if (!run) throw new UsageError("unknown audit command: give verify, head, repair, query or export (the argument is not shown, in case it is a secret)");
     return await run(rest, env, out, io);
   } catch (error) {
     if (error instanceof UsageError) {
