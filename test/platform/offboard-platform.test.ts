@@ -239,37 +239,89 @@ describe("offboard against the platform stand-in (the worker decides every call)
     expect(stderr.text().includes(acme)).toBe(false);
   });
 
-  it("on a deployment whose auth filters nothing, it deletes nothing stamped with another tenant (or not stamped), and says what it saw", async () => {
-    // A host that lets every token through with no filter and no stamp: the naive deployment this package exists to prevent.
-    const leaky: Pick<PlatformHost, "authenticate" | "authorize"> = {
-      authenticate: async () => ({ ok: true, context: { user: { identity: "anyone" }, scopes: [] }, worker: { status: 200, body: null } }),
-      authorize: async (_event, value) => ({ ok: true, filters: undefined, value, worker: { status: 200, body: null } }),
-    };
-    const api = await platform({}, leaky);
-    const acme = await tokenOf("acme.eu", "alice");
-    const client = sdkClientFor(api.url, acme);
+  /** A host that lets every token through with no filter and no stamp: the naive deployment this package exists to prevent. */
+  const leaky: Pick<PlatformHost, "authenticate" | "authorize"> = {
+    authenticate: async () => ({ ok: true, context: { user: { identity: "anyone" }, scopes: [] }, worker: { status: 200, body: null } }),
+    authorize: async (_event, value) => ({ ok: true, filters: undefined, value, worker: { status: 200, body: null } }),
+  };
+  /** Half leaky: the store rule is this package's (the real worker decides), threads, assistants and crons are unfiltered. */
+  const halfLeaky: Pick<PlatformHost, "authenticate" | "authorize"> = {
+    authenticate: (...args) => worker.authenticate(...args),
+    authorize: (event, value, context) => (event.startsWith("store:") ? worker.authorize(event, value, context) : leaky.authorize(event, value, context)),
+  };
+
+  /** Another tenant's thread, an unstamped one, a cron on the other's thread and the other's assistant, all visible to acme.eu. */
+  async function mixedWorld(url: string, acme: string) {
+    const client = sdkClientFor(url, acme);
     const mine = await client.threads.create({ metadata: { tenant_id: "acme.eu" } });
     const theirs = await client.threads.create({ metadata: { tenant_id: "globex" } });
     const unstamped = await client.threads.create({ metadata: {} });
     const theirCron = await client.crons.createForThread(theirs.thread_id, systemAssistantId("echo"), { schedule: "0 0 * * *", input: {} });
     const theirAssistant = await client.assistants.create({ graphId: "echo", metadata: { tenant_id: "globex" } });
+    await client.store.putItem(["acme~2Eeu", "notes"], "k", { text: "mine" });
+    return { mine, theirs, unstamped, theirCron, theirAssistant };
+  }
 
-    const json = join(dir, "leaky.json");
-    const result = await run(["--url", api.url, "--token-file", await tokenFile("leaky", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0", "--json", json], [acme]);
-    expect(result.code).toBe(1);
+  it("on a deployment whose auth filters nothing, the negative check refuses before anything is listed or deleted (exit 3)", async () => {
+    const api = await platform({}, leaky);
+    const acme = await tokenOf("acme.eu", "alice");
+    const world = await mixedWorld(api.url, acme);
+    const threadsBefore = [...api.storage.threads.keys()].sort();
+    for (const yes of [[], ["--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0"]]) {
+      const result = await run(["--url", api.url, "--token-file", await tokenFile("leaky", acme), ...yes], [acme]);
+      expect(result.code, result.stdout).toBe(3);
+      expect(result.stdout).toMatch(/REFUSED: the negative check failed: the deployment accepted this token's store search under another tenant's label \("offboard-check-[0-9a-f]{8}", a random tenant; answered 200\)\. Its tenant filter is not in force/);
+      expect(result.stdout).not.toMatch(/^erased:/m);
+    }
+    // Nothing was deleted, not even the tenant's own thread.
+    expect([...api.storage.threads.keys()].sort()).toEqual(threadsBefore);
+    expect(api.storage.threads.has(world.mine.thread_id)).toBe(true);
+    expect(api.storage.crons.has(world.theirCron.cron_id)).toBe(true);
+    expect(api.storage.assistants.has(world.theirAssistant.assistant_id)).toBe(true);
+    expect(api.log.filter((line) => /^DELETE \/(threads|assistants|runs)/.test(line) && !line.endsWith(" 404"))).toEqual([]);
+  });
+
+  it("with --yes, anything listed that is not the tenant's refuses the whole erasure (exit 3, nothing deleted); the dry run lists it and exits 1", async () => {
+    const api = await platform({}, halfLeaky);
+    const acme = await tokenOf("acme.eu", "alice");
+    const world = await mixedWorld(api.url, acme);
+    const threadsBefore = [...api.storage.threads.keys()].sort();
+    const file = await tokenFile("half-leaky", acme);
+
+    const json = join(dir, "half-leaky-dry.json");
+    const dry = await run(["--url", api.url, "--token-file", file, "--json", json], [acme]);
+    expect(dry.code, dry.stdout).toBe(1);
     const report = JSON.parse(await readFile(json, "utf8")) as OffboardReport;
-    expect(report.erased?.deleted).toMatchObject({ threads: 1, crons: 0, assistants: 0 });
     expect(report.foreign).toEqual(expect.arrayContaining([
-      `thread ${theirs.thread_id} (stamped "globex")`,
-      `thread ${unstamped.thread_id} (stamped null)`,
-      `cron ${theirCron.cron_id} (not on one of the tenant's threads)`,
-      `assistant ${theirAssistant.assistant_id} (stamped "globex")`,
+      `thread ${world.theirs.thread_id} (stamped "globex")`,
+      `thread ${world.unstamped.thread_id} (stamped null)`,
+      `cron ${world.theirCron.cron_id} (not on one of the tenant's threads)`,
+      `assistant ${world.theirAssistant.assistant_id} (stamped "globex")`,
     ]));
-    expect(result.stdout).toMatch(/WARNING: the deployment shows this tenant thread .* never touched/);
-    expect(result.stdout).toMatch(/search after erasing: LEFT \d+: .*thread /);
-    expect(api.storage.threads.has(mine.thread_id)).toBe(false);
-    expect([...api.storage.threads.keys()].sort()).toEqual([theirs.thread_id, unstamped.thread_id].sort());
-    expect(api.storage.crons.has(theirCron.cron_id)).toBe(true);
-    expect(api.storage.assistants.has(theirAssistant.assistant_id)).toBe(true);
+    expect(dry.stdout).toMatch(/WARNING: the deployment shows this tenant thread .* never touched/);
+
+    const erase = await run(["--url", api.url, "--token-file", file, "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0"], [acme]);
+    expect(erase.code, erase.stdout).toBe(3);
+    expect(erase.stdout).toMatch(/REFUSED: the deployment shows this token 4 item\(s\) that are not tenant "acme\.eu"'s .*nothing was deleted, not even the tenant's own/);
+    expect(erase.stdout).not.toMatch(/^erased:/m);
+    expect([...api.storage.threads.keys()].sort()).toEqual(threadsBefore);
+    expect(api.storage.store.get("acme~2Eeu.notes")?.size).toBe(1);
+    expect(api.log.filter((line) => /^DELETE \/(threads|assistants|runs\/crons)\/:/.test(line) && !line.endsWith(" 404"))).toEqual([]);
+  });
+
+  it("refuses a token whose tenant claim or whose stamped state names another tenant than --tenant", async () => {
+    // On a leaky deployment the store confirms any label, so only the token and the stamps can tell.
+    const api = await platform({}, leaky);
+    const globex = await tokenOf("globex", "bob");
+    const byClaim = await run(["--url", api.url, "--token-file", await tokenFile("claim", globex), "--tenant", "acme.eu", "--yes", "--no-audit-record"], [globex]);
+    expect(byClaim.code, byClaim.stdout).toBe(3);
+    expect(byClaim.stdout).toContain(`REFUSED: the token's tenant claims name "globex", not "acme.eu": it is not a token of tenant "acme.eu". Nothing was deleted.`);
+
+    const acme = await tokenOf("acme.eu", "alice");
+    await sdkClientFor(api.url, acme).threads.create({ metadata: { tenant_id: "globex" } });
+    const byStamp = await run(["--url", api.url, "--token-file", await tokenFile("stamp", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record"], [acme]);
+    expect(byStamp.code, byStamp.stdout).toBe(3);
+    expect(byStamp.stdout).toContain(`REFUSED: the deployment stamps what this token sees with tenant "globex", not "acme.eu"`);
+    expect(api.storage.threads.size).toBe(1);
   });
 });
