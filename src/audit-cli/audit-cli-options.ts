@@ -48,7 +48,7 @@ export const AUDIT_USAGE = `Usage: langgraph-tenant-auth audit <verify|head|repa
 verify, head and export read one tenant's chain in the Postgres sink's table
 instead of a file with --database-env <VARIABLE> --tenant <tenant> (the
 variable holds the application role's connection URL; needs the pg package).
-query and export read --file, else $AUDIT_LOG_FILE, else standard input.
+query and export read --file, else $AUDIT_LOG_FILE; --file - reads standard input.
 A keyed chain's key is read from --key-env's variable, else from
 AUDIT_CHAIN_KEY when it is set (never from the command line).
 

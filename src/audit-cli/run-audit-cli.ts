@@ -125,11 +125,25 @@ async function repair(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise
   }
 }
 
-/** The lines of `--file`, else `$AUDIT_LOG_FILE`, else standard input. */
-function lines(file: string | undefined, io: AuditCliIo): { lines: AsyncIterable<string>; describe: string; failed(): Error | undefined } {
+/**
+ * Which log query and export read: `--file`, else `$AUDIT_LOG_FILE`; `-`
+ * (given either way) is standard input. Never standard input silently: a
+ * forgotten variable would leave the command waiting on a terminal, or
+ * read a pipe nobody meant as the log.
+ *
+ * @throws {UsageError} neither is set.
+ */
+function logFile(file: string | undefined, env: NodeJS.ProcessEnv, command: string): string {
+  const chosen = file ?? (env.AUDIT_LOG_FILE || undefined);
+  if (chosen === undefined || chosen === "") throw new UsageError(`${command} needs the log: --file <file> (or AUDIT_LOG_FILE), or --file - to read standard input`);
+  return chosen;
+}
+
+/** The lines of a log file, or of standard input for `-`. */
+function lines(file: string, io: AuditCliIo): { lines: AsyncIterable<string>; describe: string; failed(): Error | undefined } {
   let failure: Error | undefined;
-  const input: NodeJS.ReadableStream = file ? createReadStream(file, { encoding: "utf8" }) : (io.stdin ?? process.stdin);
-  const describe = file ?? "standard input";
+  const input: NodeJS.ReadableStream = file !== "-" ? createReadStream(file, { encoding: "utf8" }) : (io.stdin ?? process.stdin);
+  const describe = file !== "-" ? file : "standard input";
   input.on("error", (error: NodeJS.ErrnoException) => {
     failure = new AuditReadError(`cannot read ${describe}: ${describeIoError(error)}`);
   });
@@ -193,7 +207,8 @@ async function query(args: string[], env: NodeJS.ProcessEnv, out: Out, io: Audit
   const counts = new Map<string, number>();
   let lineNumber = 0;
   let bad = 0;
-  for await (const line of lines(values.file ?? (env.AUDIT_LOG_FILE || undefined), io).lines) {
+  const source = logFile(values.file, env, "query");
+  for await (const line of lines(source, io).lines) {
     lineNumber += 1;
     if (line === "") continue;
     try {
@@ -279,7 +294,7 @@ async function exportTrail(args: string[], env: NodeJS.ProcessEnv, out: Out, io:
         await pool.end();
       }
     } else {
-      const input = lines(values.file ?? (env.AUDIT_LOG_FILE || undefined), io);
+      const input = lines(logFile(values.file, env, "export"), io);
       where = input.describe;
       let lineNumber = 0;
       for await (const line of input.lines) {
