@@ -39,7 +39,9 @@ mints tokens for it. The AUTH_* variables are checked before the server starts.
 Options:
   --key-dir <dir>   the local issuer's key folder (default ${DEFAULT_DEV_KEY_DIR})
   -h, --help
-Every other argument goes to \`langgraph dev\` (--config, --port, --host ...).
+langgraph dev's own options go to it (--port, --host, --config, --n-jobs-per-worker,
+--studio-url, --no-browser, --no-reload, --tunnel); any other argument is a usage error
+naming its position (never echoed: it could be a pasted token).
 
 Exit code: the server's; 1 when it cannot start (a bad AUTH_* variable, no langgraph CLI); 2 a usage error.
 `;
