@@ -56,7 +56,7 @@ if (command !== undefined && Object.hasOwn(COMMANDS, command)) {
   );
 } else {
   const help = command === undefined || command === "--help" || command === "-h";
-  if (!help) process.stderr.write(`langgraph-tenant-auth: unknown command ${JSON.stringify(command)}\n\n`);
+  if (!help) process.stderr.write("langgraph-tenant-auth: the first argument is not a command (it is not shown, in case it is a secret)\n\n");
   (help ? process.stdout : process.stderr).write(USAGE);
   process.exitCode = help ? 0 : 2;
 }

@@ -3,10 +3,9 @@
  * Postgres sink's table, the chain key, saved heads, dates.
  */
 import { readFile } from "node:fs/promises";
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { ChainHead, ChainKey } from "../audit/audit-record.ts";
 import { isChainHeadLine, parseChainHeads } from "../audit/chain-heads.ts";
-import { UsageError } from "../cli-kit/command-line.ts";
+import { parseCommandLine, UsageError, type CommandLineOption } from "../cli-kit/command-line.ts";
 import { readChainKey, readDatabaseUrl } from "../cli-kit/audit-destination.ts";
 
 /**
@@ -49,7 +48,7 @@ export const AUDIT_USAGE = `Usage: langgraph-tenant-auth audit <verify|head|repa
 verify, head and export read one tenant's chain in the Postgres sink's table
 instead of a file with --database-env <VARIABLE> --tenant <tenant> (the
 variable holds the application role's connection URL; needs the pg package).
-query and export read --file, else $AUDIT_LOG_FILE, else standard input.
+query and export read --file, else $AUDIT_LOG_FILE; --file - reads standard input.
 A keyed chain's key is read from --key-env's variable, else from
 AUDIT_CHAIN_KEY when it is set (never from the command line).
 
@@ -77,7 +76,7 @@ const SHARED = {
   "expect-head": { type: "string", multiple: true },
   "database-env": { type: "string" },
   tenant: { type: "string" },
-} as const satisfies ParseArgsConfig["options"];
+} as const satisfies Record<string, CommandLineOption>;
 
 /** Parsed arguments of one subcommand. */
 export interface AuditArguments {
@@ -112,21 +111,16 @@ export interface AuditArguments {
  * const parsed = parseAuditArguments(["audit.jsonl", "--key-env", "KEY"], [], process.env);
  */
 export function parseAuditArguments(args: string[], extra: readonly string[], env: NodeJS.ProcessEnv, flags: readonly string[] = []): AuditArguments {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        ...SHARED,
-        ...Object.fromEntries(extra.map((name) => [name, { type: "string" as const }])),
-        ...Object.fromEntries(flags.map((name) => [name, { type: "boolean" as const }])),
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandLine(
+    args,
+    {
+      ...SHARED,
+      ...Object.fromEntries(extra.map((name) => [name, { type: "string" as const }])),
+      ...Object.fromEntries(flags.map((name) => [name, { type: "boolean" as const }])),
+    },
+    true,
+    1,
+  );
   return { positionals: parsed.positionals, values: parsed.values as AuditArguments["values"], key: readChainKey(parsed.values["key-env"] as string | undefined, env) };
 }
 

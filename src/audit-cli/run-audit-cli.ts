@@ -125,11 +125,25 @@ async function repair(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise
   }
 }
 
-/** The lines of `--file`, else `$AUDIT_LOG_FILE`, else standard input. */
-function lines(file: string | undefined, io: AuditCliIo): { lines: AsyncIterable<string>; describe: string; failed(): Error | undefined } {
+/**
+ * Which log query and export read: `--file`, else `$AUDIT_LOG_FILE`; `-`
+ * (given either way) is standard input. Never standard input silently: a
+ * forgotten variable would leave the command waiting on a terminal, or
+ * read a pipe nobody meant as the log.
+ *
+ * @throws {UsageError} neither is set.
+ */
+function logFile(file: string | undefined, env: NodeJS.ProcessEnv, command: string): string {
+  const chosen = file ?? (env.AUDIT_LOG_FILE || undefined);
+  if (chosen === undefined || chosen === "") throw new UsageError(`${command} needs the log: --file <file> (or AUDIT_LOG_FILE), or --file - to read standard input`);
+  return chosen;
+}
+
+/** The lines of a log file, or of standard input for `-`. */
+function lines(file: string, io: AuditCliIo): { lines: AsyncIterable<string>; describe: string; failed(): Error | undefined } {
   let failure: Error | undefined;
-  const input: NodeJS.ReadableStream = file ? createReadStream(file, { encoding: "utf8" }) : (io.stdin ?? process.stdin);
-  const describe = file ?? "standard input";
+  const input: NodeJS.ReadableStream = file !== "-" ? createReadStream(file, { encoding: "utf8" }) : (io.stdin ?? process.stdin);
+  const describe = file !== "-" ? file : "standard input";
   input.on("error", (error: NodeJS.ErrnoException) => {
     failure = new AuditReadError(`cannot read ${describe}: ${describeIoError(error)}`);
   });
@@ -164,7 +178,7 @@ function queryOf(values: ReturnType<typeof parseAuditArguments>["values"]): Audi
     if (values[name] === "") throw new UsageError(`--${name} must not be empty`);
   }
   if (values.reason !== undefined && !isRefusalReason(values.reason)) {
-    throw new UsageError(`--reason ${JSON.stringify(values.reason)} is not a reason code (see REFUSAL_REASONS, docs/observability.md)`);
+    throw new UsageError(`--reason is not a reason code (see REFUSAL_REASONS, docs/observability.md)`);
   }
   if (values.kind !== undefined && !AUDIT_RECORD_KINDS.includes(values.kind as AuditRecordKind)) {
     throw new UsageError(`--kind must be one of ${AUDIT_RECORD_KINDS.join(", ")}`);
@@ -185,7 +199,7 @@ function queryOf(values: ReturnType<typeof parseAuditArguments>["values"]): Audi
 async function query(args: string[], env: NodeJS.ProcessEnv, out: Out, io: AuditCliIo): Promise<number> {
   const filters = ["since", "until", "file", "target-tenant", "reason", "subject", "resource", "kind", "count-by"];
   const { positionals, values } = parseAuditArguments(args, filters, env, ["all-tenants"]);
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (positionals.length > 0) throw new UsageError("unexpected argument: this command takes no positional arguments (not shown, in case it is a secret)");
   if (values["database-env"] !== undefined || values["expect-head"]) throw new UsageError("query reads a file: --database-env and --expect-head belong to verify, head and export");
   const q = queryOf(values);
   const countBy = values["count-by"];
@@ -193,7 +207,8 @@ async function query(args: string[], env: NodeJS.ProcessEnv, out: Out, io: Audit
   const counts = new Map<string, number>();
   let lineNumber = 0;
   let bad = 0;
-  for await (const line of lines(values.file ?? (env.AUDIT_LOG_FILE || undefined), io).lines) {
+  const source = logFile(values.file, env, "query");
+  for await (const line of lines(source, io).lines) {
     lineNumber += 1;
     if (line === "") continue;
     try {
@@ -232,7 +247,7 @@ function tenantOfLine(line: string): string | undefined | null {
 async function exportTrail(args: string[], env: NodeJS.ProcessEnv, out: Out, io: AuditCliIo): Promise<number> {
   const parsed = parseAuditArguments(args, ["file", "out"], env);
   const { positionals, values } = parsed;
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (positionals.length > 0) throw new UsageError("unexpected argument: this command takes no positional arguments (not shown, in case it is a secret)");
   if (!values.tenant) throw new UsageError("export needs --tenant");
   if (values["database-env"] !== undefined && values.file !== undefined) throw new UsageError("give --file or --database-env, not both");
   const expectHeads = await readExpectedHeads(values["expect-head"] ?? []);
@@ -279,7 +294,7 @@ async function exportTrail(args: string[], env: NodeJS.ProcessEnv, out: Out, io:
         await pool.end();
       }
     } else {
-      const input = lines(values.file ?? (env.AUDIT_LOG_FILE || undefined), io);
+      const input = lines(logFile(values.file, env, "export"), io);
       where = input.describe;
       let lineNumber = 0;
       for await (const line of input.lines) {
@@ -342,7 +357,7 @@ export async function runAuditCli(args: string[], env: NodeJS.ProcessEnv, io: Au
   }
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   try {
-    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    if (!run) throw new UsageError("unknown audit command: give verify, head, repair, query or export (the argument is not shown, in case it is a secret)");
     return await run(rest, env, out, io);
   } catch (error) {
     if (error instanceof UsageError) {

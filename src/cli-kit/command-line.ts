@@ -17,25 +17,62 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
+/** One option of {@link parseCommandLine}: a string (possibly repeated) or a boolean. */
+export interface CommandLineOption {
+  type: "string" | "boolean";
+  multiple?: boolean;
+}
+
 /**
- * Parse a command's flags with `node:util` `parseArgs` (strict, no
- * positional arguments): each flag takes a string or is a boolean.
+ * Parse a command line with `node:util` `parseArgs`, but with this
+ * package's own messages: an unexpected argument is named by its position
+ * (and an option by its name only when it is one of the command's), never
+ * quoted, since a user may paste a token in the wrong place. Node's own
+ * messages quote the argument.
  *
- * @throws {UsageError} an unknown flag, a missing value, a positional argument.
+ * @param offset arguments before `args` on the command line after the command's name (1 for a subcommand's).
+ * @throws {UsageError} every unknown option, stray positional argument, missing or unwanted value, at once.
+ * @example
+ * const { values, positionals } = parseCommandLine(args, { file: { type: "string" } }, true);
+ */
+export function parseCommandLine(
+  args: string[],
+  options: Readonly<Record<string, CommandLineOption>>,
+  allowPositionals: boolean,
+  offset = 0,
+): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
+  const own = (name: string) => (Object.hasOwn(options, name) ? options[name] : undefined);
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { ...options }, strict: false, allowPositionals: true, tokens: true });
+  } catch {
+    throw new UsageError("the command line cannot be read");
+  }
+  const problems: string[] = [];
+  for (const token of parsed.tokens) {
+    const where = `argument ${token.index + 1 + offset} after the command's name`;
+    if (token.kind === "positional" && !allowPositionals) problems.push(`${where} is unexpected: this command takes no positional arguments (not shown, in case it is a secret)`);
+    if (token.kind !== "option") continue;
+    const option = own(token.name);
+    if (!option) problems.push(`${where} is not an option of this command (not shown, in case it is a secret)`);
+    else if (option.type === "string" && typeof token.value !== "string") problems.push(`--${token.name} needs a value`);
+    else if (option.type === "boolean" && token.inlineValue) problems.push(`--${token.name} takes no value`);
+  }
+  if (problems.length) throw new UsageError(problems.join("\n"));
+  return { values: parsed.values as Record<string, string | boolean | string[] | undefined>, positionals: parsed.positionals };
+}
+
+/**
+ * Parse a command's flags (no positional arguments): each flag takes a
+ * string or is a boolean. See {@link parseCommandLine}.
+ *
+ * @throws {UsageError} an unknown flag, a missing value, a positional argument: named by position, never quoted.
  * @example
  * const values = parseFlags(args, { url: "string", yes: "boolean" });
  */
 export function parseFlags(args: string[], flags: Readonly<Record<string, "string" | "boolean">>): Record<string, string | boolean | undefined> {
-  try {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: Object.fromEntries(Object.entries(flags).map(([name, type]) => [name, { type }])),
-    }).values as Record<string, string | boolean | undefined>;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const options = Object.fromEntries(Object.entries(flags).map(([name, type]) => [name, { type }]));
+  return parseCommandLine(args, options, false).values as Record<string, string | boolean | undefined>;
 }
 
 /**

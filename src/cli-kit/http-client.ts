@@ -67,10 +67,14 @@ export function describeError(error: unknown): string {
 const NOT_SERVED: ReadonlySet<number> = new Set([404, 405, 500, 501]);
 
 /**
- * Statuses of a caller's own, well-formed request that mean the server has no
- * such endpoint: the JS dev server answers its unimplemented cron routes
- * with 500 "Not implemented", and this package's route guard refuses the
- * routes it does not offer with 404.
+ * Statuses of a caller's own, well-formed request that `check-isolation`
+ * reads as "the server has no such endpoint" for a probe whose control
+ * request (A on A's own resource) failed the same way: the JS dev server
+ * answers its unimplemented cron routes (and schemas it cannot extract)
+ * with 500, and this package's route guard refuses the routes it does not
+ * offer with 404. Only for that comparison: `offboard` never reads a status
+ * alone as "not served" (its cron check wants `GET /info` or dev's exact
+ * "Not implemented" answer), since there a 500 must be a failure.
  *
  * @example
  * isNotServed(404); // true

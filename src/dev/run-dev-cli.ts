@@ -39,7 +39,9 @@ mints tokens for it. The AUTH_* variables are checked before the server starts.
 Options:
   --key-dir <dir>   the local issuer's key folder (default ${DEFAULT_DEV_KEY_DIR})
   -h, --help
-Every other argument goes to \`langgraph dev\` (--config, --port, --host ...).
+langgraph dev's own options go to it (--port, --host, --config, --n-jobs-per-worker,
+--studio-url, --no-browser, --no-reload, --tunnel); any other argument is a usage error
+naming its position (never echoed: it could be a pasted token).
 
 Exit code: the server's; 1 when it cannot start (a bad AUTH_* variable, no langgraph CLI); 2 a usage error.
 `;
@@ -68,19 +70,47 @@ async function firstFreePort(from: number): Promise<number> {
   throw new Error(`no free port from ${from} to ${from + 19}; set PORT`);
 }
 
-/** Take `--key-dir <dir>` (or `--key-dir=<dir>`) out of the arguments; the rest is langgraph dev's. */
+/** `langgraph dev`'s own options (@langchain/langgraph-cli dist/cli/dev.mjs): true when it takes a value. */
+const LANGGRAPH_DEV_OPTIONS: Readonly<Record<string, boolean>> = Object.freeze({
+  "--port": true, "-p": true, "--host": true, "--n-jobs-per-worker": true, "-n": true, "--config": true, "-c": true, "--studio-url": true,
+  "--no-browser": false, "--no-reload": false, "--tunnel": false,
+});
+
+/**
+ * Take `--key-dir <dir>` (or `--key-dir=<dir>`) out of the arguments; the
+ * rest is langgraph dev's, and only its known options pass: anything else is
+ * named by position, never quoted (a user may paste a token by mistake, and
+ * langgraph dev's own messages would quote it).
+ */
 function splitArguments(args: string[]): { keyDir: string | undefined; rest: string[]; problem?: string } {
   const rest: string[] = [];
+  const problems: string[] = [];
   let keyDir: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--key-dir") {
       keyDir = args[++i];
       if (keyDir === undefined || keyDir.startsWith("-")) return { keyDir, rest, problem: "--key-dir needs a folder" };
-    } else if (arg.startsWith("--key-dir=")) keyDir = arg.slice("--key-dir=".length);
-    else rest.push(arg);
+      continue;
+    }
+    if (arg.startsWith("--key-dir=")) {
+      keyDir = arg.slice("--key-dir=".length);
+      continue;
+    }
+    const name = arg.startsWith("--") && arg.includes("=") ? arg.slice(0, arg.indexOf("=")) : arg;
+    const takesValue = Object.hasOwn(LANGGRAPH_DEV_OPTIONS, name) ? LANGGRAPH_DEV_OPTIONS[name] : undefined;
+    if (takesValue === undefined) {
+      problems.push(`argument ${i + 1} after the command's name is neither an option of dev nor of langgraph dev (not shown, in case it is a secret)`);
+      continue;
+    }
+    rest.push(arg);
+    if (takesValue && name === arg) {
+      const value = args[++i];
+      if (value === undefined) problems.push(`${name} needs a value`);
+      else rest.push(value);
+    } else if (!takesValue && name !== arg) problems.push(`${name} takes no value`);
   }
-  return { keyDir, rest };
+  return problems.length ? { keyDir, rest, problem: problems.join("\n") } : { keyDir, rest };
 }
 
 /** Where `dev` runs and what it tells the reader. */

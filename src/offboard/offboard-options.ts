@@ -79,10 +79,17 @@ Audit record (with --yes the offboarding is recorded as the tenant's last audit 
   --no-audit-record         erase without an audit record (the operator's explicit waiver)
   -h, --help
 
-Exit code: 0 dry run done, or everything erased and both searches empty; 1 something is left
-or failed (listed); 2 a usage error; 3 refused before deleting anything (the token cannot
-finish the job, another tenant's token, owner visibility, an unusable export folder or
-audit destination); 130/143 interrupted (run it again to finish).
+Before anything is deleted it checks the token is the tenant's (the deployment's answers, its
+stamps and the token's tenant claims), that a store search under another tenant's label is
+refused (the negative check), every permission the job needs, and the export folder, --json
+file and audit destination. With --yes the start is recorded before the first deletion.
+
+Exit code: 0 dry run done, or everything erased and both searches empty; 1 something is left,
+failed or a run could not be stopped (listed), or the dry run saw another tenant's items;
+2 a usage error; 3 refused before deleting anything (the token cannot finish the job, another
+tenant's token, owner visibility, the negative check, another tenant's items listed, an
+unusable export folder, --json file or audit destination); 130/143 interrupted (run it again
+to finish).
 `;
 
 /**

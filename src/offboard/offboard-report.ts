@@ -36,7 +36,7 @@ export function formatOffboardReport(report: OffboardReport): string {
     const gone = kinds.filter((k) => e.already_gone[k] > 0);
     if (gone.length) lines.push(`already gone: ${gone.map((k) => `${PLURAL[k]} ${e.already_gone[k]}`).join(", ")} (deleted meanwhile, or by an earlier run)`);
     for (const failure of e.failures) lines.push(`FAILED: ${failure}`);
-    for (const run of e.runs_not_stopped) lines.push(`note: ${run} was still running when its thread was deleted (the second search looks for a late write)`);
+    for (const run of e.runs_not_stopped) lines.push(`FAILED: ${run} could not be stopped within --run-stop-timeout (it was still pending or running when its thread was deleted, and may still write)`);
   }
   if (report.left) {
     const { at_once: atOnce, after_settle: afterSettle, settle_seconds: settle } = report.left;
@@ -45,9 +45,11 @@ export function formatOffboardReport(report: OffboardReport): string {
   }
   if (report.audit) {
     const a = report.audit;
-    if (a.recorded) lines.push(`audit: the offboarding is recorded in ${a.where} (tenant "${report.tenant}", seq ${a.seq}, hash ${a.hash})`);
+    if (a.started) lines.push(`audit: the start of the offboarding is recorded in ${a.where} (tenant "${report.tenant}", seq ${a.started.seq}, hash ${a.started.hash})`);
+    if (a.recorded && a.phase === "finished") lines.push(`audit: the offboarding is recorded in ${a.where} (tenant "${report.tenant}", seq ${a.seq}, hash ${a.hash})`);
+    else if (a.recorded) lines.push(`audit: the offboarding is recorded as incomplete in ${a.where} (tenant "${report.tenant}", seq ${a.seq}, hash ${a.hash}): run the command again to finish`);
     else if (a.waived) lines.push("audit: no record written (--no-audit-record)");
-    else lines.push(`FAILED: the offboarding is erased but NOT on the record: ${a.where}: ${a.error}`);
+    else if (a.error) lines.push(`FAILED: the offboarding's end is NOT on the record: ${a.where}: ${a.error}`);
   }
   if (report.refused) lines.push(`REFUSED: ${report.refused}`);
   if (report.failure) lines.push(`FAILED: ${report.failure}`);

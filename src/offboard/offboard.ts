@@ -10,13 +10,12 @@ import { openAuditLog } from "../cli-kit/audit-destination.ts";
 import { createSender, describeError } from "../cli-kit/http-client.ts";
 import { pause } from "../cli-kit/pause.ts";
 import { toolVersion } from "../cli-kit/tool-version.ts";
-import { randomUUID } from "node:crypto";
 import { eraseInventory, type EraseProgress, type EraseResult } from "./erase.ts";
 import { createExportWriter, requireExportFolder, type ExportManifest } from "./export-folder.ts";
-import { countInventory, idOf, takeInventory, type Inventory, type InventoryCounts } from "./inventory.ts";
+import { countInventory, idOf, takeInventory, type Inventory, type InventoryCounts, type Kind } from "./inventory.ts";
 import { recordOffboarding } from "./offboarding-record.ts";
 import { checkPreflight, OffboardRefusedError, type Preflight } from "./preflight.ts";
-import { createTenantApi, excerptOf, TenantApiError, type TenantApi } from "./tenant-api.ts";
+import { createTenantApi, TenantApiError, type TenantApi } from "./tenant-api.ts";
 import type { OffboardOptions } from "./offboard-options.ts";
 import { findLeft } from "./verify-empty.ts";
 
@@ -56,7 +55,11 @@ export interface OffboardReport {
   export?: { dir: string; manifest_sha256: string; counts: ExportManifest["counts"]; files: ExportManifest["files"] };
   erased?: { deleted: EraseResult["deleted"]; already_gone: EraseResult["gone"]; failures: string[]; runs_not_stopped: string[] };
   left?: { at_once: string[]; after_settle: string[] | null; settle_seconds: number };
-  audit?: { recorded: boolean; waived: boolean; where?: string; seq?: number; hash?: string; error?: string };
+  /**
+   * The offboarding's audit records: `started` before the first deletion; then the closing one
+   * (`recorded`, its `phase`: `finished` when clean, `incomplete` otherwise, `seq`, `hash`).
+   */
+  audit?: { recorded: boolean; waived: boolean; where?: string; phase?: "finished" | "incomplete"; seq?: number; hash?: string; started?: { seq: number; hash: string }; error?: string };
   /** Refused before anything was deleted (exit 3). */
   refused?: string;
   /** A failure that stopped the run. */
@@ -150,6 +153,36 @@ export async function offboard(options: OffboardRunOptions): Promise<OffboardRep
   });
   const api = createTenantApi(send, options.signal ? { signal: options.signal } : {});
   let audit: OpenAuditLog | undefined;
+  /** Set once the first deletion may have happened: what was deleted and found gone, by kind. */
+  let tally: { deleted: Record<Kind, number>; gone: Record<Kind, number> } | undefined;
+  /**
+   * The end of an erasure that started: the closing record (`finished` when
+   * `clean`, else `incomplete`) in the tenant's chain, and the exit code
+   * (0 only when clean and on the record, or the record waived).
+   */
+  const closeRecord = async (clean: boolean): Promise<OffboardReport> => {
+    if (!audit || !report.tenant) return done(clean ? 0 : 1);
+    const deleted = report.erased?.deleted ?? tally!.deleted;
+    const alreadyGone = report.erased?.already_gone ?? tally!.gone;
+    const facts = { tenant: report.tenant, subject: report.subject ?? null, url: options.url, startedAt: report.started_at, manifestSha256: report.export?.manifest_sha256 ?? null, deleted, alreadyGone };
+    try {
+      const record = clean
+        ? await recordOffboarding(audit.log, { ...facts, phase: "finished", settleSeconds: options.settleMs / 1000 })
+        : await recordOffboarding(audit.log, {
+            ...facts,
+            phase: "incomplete",
+            failures: report.erased?.failures.length ?? 0,
+            runsNotStopped: report.erased?.runs_not_stopped.length ?? 0,
+            left: new Set([...(report.left?.at_once ?? []), ...(report.left?.after_settle ?? [])]).size,
+            interrupted: report.interrupted === true || report.failure !== undefined,
+          });
+      Object.assign(report.audit!, { recorded: true, phase: clean ? "finished" : "incomplete", seq: record.seq, hash: record.hash });
+      return done(clean ? 0 : 1);
+    } catch (error) {
+      Object.assign(report.audit!, { recorded: false, error: describeError((error as Error).cause ?? error) });
+      return done(1);
+    }
+  };
   try {
     if (options.exportDir !== undefined) await requireExportFolder(options.exportDir);
     say("checking the token and the tenant with the deployment");
@@ -159,13 +192,11 @@ export async function offboard(options: OffboardRunOptions): Promise<OffboardRep
     say(`listing what tenant "${preflight.tenant}" owns`);
     const inventory = await takeInventory(api, preflight);
     Object.assign(report, { found: countInventory(inventory), found_ids: foundIds(inventory), foreign: inventory.foreign });
-    const first = inventory.store[0];
-    if (first) {
-      // store:write, proven harmlessly: a random key in a namespace that already exists (so not even an empty namespace is left behind).
-      const probe = await api.call("checking DELETE /store/items", { method: "DELETE", path: "/store/items", body: { namespace: first.namespace, key: `offboard-check-${randomUUID()}` } });
-      if (probe.status === 401 || probe.status === 403) {
-        throw new OffboardRefusedError(`this token cannot finish the job, so nothing was deleted. Missing: store:write (DELETE /store/items answered ${probe.status}: ${excerptOf(probe)}).`);
-      }
+    if (options.yes && inventory.foreign.length > 0) {
+      throw new OffboardRefusedError(
+        `the deployment shows this token ${inventory.foreign.length} item(s) that are not tenant "${preflight.tenant}"'s (each listed above as a WARNING): ` +
+          "its tenant filter is not in force for them, so nothing was deleted, not even the tenant's own. Fix the deployment's auth (check-isolation shows where), then run the command again.",
+      );
     }
 
     if (options.yes && options.audit) {
@@ -183,16 +214,35 @@ export async function offboard(options: OffboardRunOptions): Promise<OffboardRep
     }
     if (!options.yes) return done(inventory.foreign.length > 0 ? 1 : 0);
 
+    // On the record before the first deletion, so a run killed half way leaves evidence of what it set out to erase.
+    const facts = { tenant: preflight.tenant, subject: preflight.subject, url: options.url, startedAt: report.started_at, manifestSha256: report.export?.manifest_sha256 ?? null };
+    if (audit) {
+      try {
+        const started = await recordOffboarding(audit.log, { ...facts, phase: "started", found: countInventory(inventory) });
+        report.audit = { recorded: false, waived: false, where: options.audit!.describe, started: { seq: started.seq, hash: started.hash } };
+      } catch (error) {
+        throw new OffboardRefusedError(`the start of the offboarding cannot be recorded in ${options.audit!.describe}, so nothing was deleted: ${describeError((error as Error).cause ?? error)}`);
+      }
+    } else report.audit = { recorded: false, waived: true };
+
+    // What was done so far, kept as it happens: a failure half way still reports (and records) it.
+    const zero = (): Record<Kind, number> => ({ crons: 0, runs: 0, threads: 0, assistants: 0, store: 0 });
+    tally = { deleted: zero(), gone: zero() };
+    const counted = tally;
     say("erasing: crons, runs in flight, threads, assistants, store items");
     const erased = await eraseInventory(api, inventory, {
       runStopMs: options.runStopMs,
       ...(options.signal ? { signal: options.signal } : {}),
-      onProgress: (event) => options.onProgress?.({ phase: "erase", ...event }),
+      onProgress: (event) => {
+        if (event.outcome === "deleted") counted.deleted[event.kind] += 1;
+        if (event.outcome === "gone") counted.gone[event.kind] += 1;
+        options.onProgress?.({ phase: "erase", ...event });
+      },
     });
     report.erased = { deleted: erased.deleted, already_gone: erased.gone, failures: erased.failures, runs_not_stopped: erased.runsNotStopped };
     if (erased.interrupted || options.signal?.aborted) {
       report.interrupted = true;
-      return done(1);
+      return await closeRecord(false);
     }
     say("searching every kind again");
     const atOnce = await findLeft(api, preflight);
@@ -201,44 +251,21 @@ export async function offboard(options: OffboardRunOptions): Promise<OffboardRep
     await pause(options.settleMs, options.signal);
     if (options.signal?.aborted) {
       report.interrupted = true;
-      return done(1);
+      return await closeRecord(false);
     }
     report.left.after_settle = await findLeft(api, preflight);
-    const clean = erased.failures.length === 0 && atOnce.length === 0 && report.left.after_settle.length === 0;
-    if (!clean) return done(1);
-
-    if (!audit) {
-      report.audit = { recorded: false, waived: true };
-      return done(0);
-    }
-    try {
-      const record = await recordOffboarding(audit.log, {
-        tenant: preflight.tenant,
-        subject: preflight.subject,
-        url: options.url,
-        startedAt: report.started_at,
-        deleted: erased.deleted,
-        alreadyGone: erased.gone,
-        manifestSha256: report.export?.manifest_sha256 ?? null,
-        settleSeconds: options.settleMs / 1000,
-      });
-      report.audit = { recorded: true, waived: false, where: options.audit!.describe, seq: record.seq, hash: record.hash };
-      return done(0);
-    } catch (error) {
-      report.audit = { recorded: false, waived: false, where: options.audit!.describe, error: describeError((error as Error).cause ?? error) };
-      return done(1);
-    }
+    // A run that could not be stopped may still write: the job is not done, even when both searches are empty.
+    const clean = erased.failures.length === 0 && erased.runsNotStopped.length === 0 && atOnce.length === 0 && report.left.after_settle.length === 0;
+    return await closeRecord(clean);
   } catch (error) {
     if (error instanceof OffboardRefusedError) {
       report.refused = error.message;
       return done(3);
     }
-    if (options.signal?.aborted) {
-      report.interrupted = true;
-      return done(1);
-    }
-    report.failure = error instanceof TenantApiError ? error.message : describeError(error);
-    return done(1);
+    if (options.signal?.aborted) report.interrupted = true;
+    else report.failure = error instanceof TenantApiError ? error.message : describeError(error);
+    if (tally && !report.erased) report.erased = { deleted: tally.deleted, already_gone: tally.gone, failures: [], runs_not_stopped: [] };
+    return tally ? await closeRecord(false) : done(1);
   } finally {
     await audit?.close().catch(() => undefined);
   }

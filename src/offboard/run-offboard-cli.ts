@@ -4,7 +4,7 @@
  * code, and Ctrl-C (SIGINT, SIGTERM), which stops before the next deletion.
  * No output ever holds the token.
  */
-import { writeFile } from "node:fs/promises";
+import { open, writeFile } from "node:fs/promises";
 import type { CommandIo } from "../cli-kit/command-io.ts";
 import { UsageError } from "../cli-kit/command-line.ts";
 import { listenForInterrupts, SIGNAL_EXIT } from "../cli-kit/interrupts.ts";
@@ -37,6 +37,15 @@ export async function runOffboardCli(args: string[], env: NodeJS.ProcessEnv, io:
   }
   const secrets = [options.token];
   const say = (text: string) => io.stderr.write(redact(text, secrets));
+  if (options.json !== undefined) {
+    // Checked before anything is listed or deleted: a report that cannot be written at the end loses the record of what was done.
+    try {
+      await (await open(options.json, "a", 0o600)).close();
+    } catch (error) {
+      io.stdout.write(redact(`REFUSED: --json ${options.json}: the report cannot be written there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}), so nothing was done.\n`, secrets));
+      return 3;
+    }
+  }
   for (const warning of options.warnings) say(`note: ${warning}\n`);
   if (options.yes && options.noAuditRecord) say("note: --no-audit-record: this offboarding will not be on the audit record\n");
 

@@ -57,6 +57,7 @@ describe("audit on the Postgres sink's table", () => {
     const { log, close } = await openAuditLog({ databaseUrl: appUrl, describe: "the Postgres audit table", key: undefined });
     await log.ready();
     const record = await recordOffboarding(log, {
+      phase: "finished",
       tenant: "acme.eu",
       subject: "alice",
       url: "https://agents.example.com",

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digestArguments } from "../../src/audit/audit-record.ts";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
@@ -163,6 +164,26 @@ describe("the audit command (npm run audit, npx langgraph-tenant-auth audit)", (
     expect((await inProcess({ AUDIT_LOG_FILE: join(dir, "absent.jsonl") }, "export", "--tenant", "acme")).code).toBe(2);
   });
 
+  it("export and query never read standard input silently: without --file or AUDIT_LOG_FILE a usage error, with --file - standard input", async () => {
+    const content = await readFile(file, "utf8");
+    // A standard input that would answer: without "-" it must not be read.
+    const withStdin = async (env: NodeJS.ProcessEnv, ...args: string[]) => {
+      const stdout = textSink();
+      const stderr = textSink();
+      const stdin = Readable.from([content]);
+      const code = await runAuditCli(args, env, { stdout: stdout.stream, stderr: stderr.stream, stdin });
+      return { code, stdout: stdout.text(), stderr: stderr.text(), read: stdin.readableEnded };
+    };
+    for (const command of [["export", "--tenant", "acme"], ["query", "--tenant", "acme"]]) {
+      const refused = await withStdin({ AUDIT_LOG_FILE: "" }, ...command);
+      expect(refused, command[0]).toMatchObject({ code: 2, read: false, stdout: "" });
+      expect(refused.stderr).toContain(`audit: ${command[0]} needs the log: --file <file> (or AUDIT_LOG_FILE), or --file - to read standard input`);
+      const piped = await withStdin({}, ...command, "--file", "-");
+      expect(piped.code, piped.stderr).toBe(0);
+      expect(piped.stdout.trim().split("\n")).toHaveLength(3);
+    }
+  });
+
   it("export and verify: an event record (an offboarding) is on the tenant's chain as its last record", async () => {
     const events = join(dir, "events.jsonl");
     const log = createAuditLog({ sink: createJsonLinesSink({ file: events }) });
@@ -184,7 +205,9 @@ describe("the audit command (npm run audit, npx langgraph-tenant-auth audit)", (
     expect(help.code).toBe(0);
     for (const sub of ["verify", "head", "repair", "query", "export"]) expect(help.stdout).toContain(`audit ${sub}`);
     expect((await inProcess({})).code).toBe(2);
-    expect(await inProcess({}, "vacuum")).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command "vacuum"/) });
+    const unknown = await inProcess({}, "vacuum");
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown audit command: give verify, head, repair, query or export/) });
+    expect(unknown.stderr).not.toContain("vacuum");
     // The Postgres table needs its variable, and the package's optional pg (loaded only then).
     expect(await inProcess({}, "verify", "--database-env", "NO_SUCH_DATABASE_VARIABLE", "--tenant", "acme")).toMatchObject({ code: 2, stderr: expect.stringMatching(/NO_SUCH_DATABASE_VARIABLE is not set/) });
   });

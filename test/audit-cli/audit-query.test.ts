@@ -156,7 +156,7 @@ describe("audit query on a trail written by the decision log's audit sink and th
     for (const [args, message] of [
       [["--reason", "cross_tenant"], /query needs --tenant, --target-tenant or --all-tenants/],
       [["--all-tenants", "--tenant", "acme"], /--all-tenants searches every chain/],
-      [["--tenant", "acme", "--reason", "cross-tenant"], /--reason "cross-tenant" is not a reason code/],
+      [["--tenant", "acme", "--reason", "cross-tenant"], /--reason is not a reason code \(see REFUSAL_REASONS/],
       [["--tenant", "acme", "--kind", "tool"], /--kind must be one of tool_call, decision, offboarding/],
       [["--tenant", "acme", "--count-by", "route"], /--count-by must be one of caller, tenant, subject, reason, target-tenant, kind/],
       [["--tenant", "acme", "--since", "yesterday"], /--since must be an ISO 8601 date or date-time, or a time ago/],

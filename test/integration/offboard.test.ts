@@ -210,14 +210,17 @@ describe("offboard on langgraph dev", () => {
     expect(manifest.counts).toMatchObject({ threads: 4, runs: 1, assistants: 2, store: 6, store_namespaces: 3, crons: 0, assistant_versions: 4 });
     expect(manifest.counts.checkpoints).toBe(before.threads.reduce((n, t) => n + t.history.length, 0));
 
-    // The offboarding is the last record of acme.eu's chain, and the whole log still verifies.
-    expect(await auditCli({}, "verify", auditFile)).toMatchObject({ code: 0, stdout: expect.stringMatching(/OK: 4 record\(s\), 2 tenant chain\(s\)/) });
+    // The offboarding is the last record of acme.eu's chain (its start the one before), and the whole log still verifies.
+    expect(await auditCli({}, "verify", auditFile)).toMatchObject({ code: 0, stdout: expect.stringMatching(/OK: 5 record\(s\), 2 tenant chain\(s\)/) });
     const trail = await auditCli({}, "export", "--tenant", A.tenant, "--file", auditFile);
     expect(trail.code, trail.stderr).toBe(0);
     const last = JSON.parse(trail.stdout.trim().split("\n").at(-1)!) as Record<string, any>;
-    expect(last).toMatchObject({ v: 3, kind: "offboarding", tenant_id: A.tenant, user_id: A.sub, seq: 2 });
-    expect(last.data).toMatchObject({ deleted: { crons: 0, runs: 1, threads: 4, assistants: 2, store: 6 }, export_manifest_sha256: createHash("sha256").update(await readFile(join(exportDir, "manifest.json"))).digest("hex") });
-    expect(report.audit).toMatchObject({ recorded: true, seq: 2, hash: last.hash });
+    expect(last).toMatchObject({ v: 3, kind: "offboarding", tenant_id: A.tenant, user_id: A.sub, seq: 3 });
+    const started = JSON.parse(trail.stdout.trim().split("\n").at(-2)!) as Record<string, any>;
+    expect(started).toMatchObject({ kind: "offboarding", seq: 2, data: { phase: "started", found: { threads: 4, store: 6 } } });
+    expect(started.data.export_manifest_sha256).toBe(last.data.export_manifest_sha256);
+    expect(last.data).toMatchObject({ phase: "finished", deleted: { crons: 0, runs: 1, threads: 4, assistants: 2, store: 6 }, export_manifest_sha256: createHash("sha256").update(await readFile(join(exportDir, "manifest.json"))).digest("hex") });
+    expect(report.audit).toMatchObject({ recorded: true, phase: "finished", seq: 3, hash: last.hash, started: { seq: 2, hash: started.hash } });
 
     // Run again: nothing to do, still exit 0; a second export into the same folder is refused.
     const again = await finished(["--token-file", file.a, "--tenant", A.tenant, "--yes", "--settle", "0", "--no-audit-record"]);
@@ -226,11 +229,13 @@ describe("offboard on langgraph dev", () => {
     expect(await finished(["--token-file", file.a, "--tenant", A.tenant, "--export", exportDir])).toMatchObject({ code: 3, stdout: expect.stringMatching(/already holds threads\.jsonl of an earlier export/) });
   });
 
-  it("killed half way through the deletions, a second run finishes with an empty world", async () => {
+  it("killed half way through the deletions, a second run finishes with an empty world; the kill leaves the start on the record", async () => {
     const before = await dumpTenant(server.url, token.c, C.label);
     expect(before.threads).toHaveLength(9);
     expect(before.store).toHaveLength(18);
-    const first = offboard(["--token-file", file.c, "--tenant", C.tenant, "--yes", "--no-audit-record", "--settle", "0"]);
+    const exportDir = join(dir, "initech-export");
+    await mkdir(exportDir);
+    const first = offboard(["--token-file", file.c, "--tenant", C.tenant, "--yes", "--export", exportDir, "--audit-file", auditFile, "--settle", "0"]);
     await waitFor(() => /^deleted thread /m.test(first.stderr()) || first.child.exitCode !== null, "the first deletion");
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
@@ -238,11 +243,20 @@ describe("offboard on langgraph dev", () => {
     // Some of it is gone, some is left: the kill came half way.
     expect(half.threads.length).toBeLessThan(before.threads.length);
     expect(half.threads.length + half.assistants.length + half.store.length).toBeGreaterThan(0);
+    // The killed run is on the record: its start, with what it found and the export it vouches for; the log verifies.
+    const trail = async () => (await auditCli({}, "export", "--tenant", C.tenant, "--file", auditFile)).stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+    const killed = await trail();
+    expect(killed.map((r) => r.data?.phase)).toEqual(["started"]);
+    expect(killed[0]).toMatchObject({ kind: "offboarding", tenant_id: C.tenant, user_id: C.sub, data: { found: { threads: 9, store: 18 } } });
+    expect(killed[0]!.data.export_manifest_sha256).toBe(createHash("sha256").update(await readFile(join(exportDir, "manifest.json"))).digest("hex"));
+    expect(await auditCli({}, "verify", auditFile)).toMatchObject({ code: 0 });
 
-    const second = await finished(["--token-file", file.c, "--tenant", C.tenant, "--yes", "--no-audit-record", "--settle", "1"]);
+    const second = await finished(["--token-file", file.c, "--tenant", C.tenant, "--yes", "--audit-file", auditFile, "--settle", "1"]);
     expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0);
     expect(await dumpTenant(server.url, token.c, C.label)).toEqual({ threads: [], assistants: [], crons: { notServed: 404 }, store: [] });
     expect(await dumpTenant(server.url, token.b, B.label)).toEqual(dumpB);
+    expect((await trail()).map((r) => r.data?.phase)).toEqual(["started", "started", "finished"]);
+    expect(await auditCli({}, "verify", auditFile)).toMatchObject({ code: 0 });
   });
 
   it("check-isolation passes on the same server after the offboardings, and globex is still untouched", async () => {

@@ -306,10 +306,26 @@ describe("the packed tarball in a fresh LangGraph app", () => {
       expect((await fetch(`${server.url}/threads/${created.thread_id}`, { headers })).status).toBe(404);
       for (const output of [dry.stdout, dry.stderr, erased.stdout, erased.stderr]) expect(output.includes(token)).toBe(false);
 
-      expect(await npx(["audit", "verify", audit])).toMatchObject({ code: 0, stdout: expect.stringMatching(/OK: 1 record\(s\), 1 tenant chain/) });
+      // The start (before the first deletion) and the end of the offboarding, on the tenant's chain.
+      expect(await npx(["audit", "verify", audit])).toMatchObject({ code: 0, stdout: expect.stringMatching(/OK: 2 record\(s\), 1 tenant chain/) });
       const trail = await npx(["audit", "export", "--tenant", tenant, "--file", audit]);
       expect(trail.code).toBe(0);
-      expect(JSON.parse(trail.stdout.trim())).toMatchObject({ v: 3, kind: "offboarding", tenant_id: tenant, user_id: "olivia" });
+      const records = trail.stdout.trim().split("\n").map((line) => JSON.parse(line) as { hash: string });
+      expect(records).toMatchObject([
+        { v: 3, kind: "offboarding", tenant_id: tenant, user_id: "olivia", seq: 0, data: { phase: "started" } },
+        { v: 3, kind: "offboarding", tenant_id: tenant, user_id: "olivia", seq: 1, data: { phase: "finished" } },
+      ]);
+      // head prints the chain's head, query finds the records, repair mends a torn last line.
+      const head = await npx(["audit", "head", audit]);
+      expect(head).toMatchObject({ code: 0, stdout: `${tenant} 1 ${records[1]!.hash}\n` });
+      const query = await npx(["audit", "query", "--tenant", tenant, "--kind", "offboarding", "--file", audit]);
+      expect(query.code, query.stderr).toBe(0);
+      expect(query.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { hash: string }).hash)).toEqual(records.map((r) => r.hash));
+      const torn = join(work, "torn.jsonl");
+      await writeFile(torn, `${await readFile(audit, "utf8")}{"v":3,"seq":2,"ten`);
+      expect((await npx(["audit", "verify", torn])).code).toBe(1);
+      expect(await npx(["audit", "repair", torn])).toMatchObject({ code: 0, stdout: expect.stringMatching(/cut \d+ byte\(s\) off the end/) });
+      expect(await npx(["audit", "verify", torn])).toMatchObject({ code: 0, stdout: expect.stringMatching(/OK: 2 record\(s\)/) });
       // pg is an optional peer the fresh app does not have: the command says so, and nothing crashes.
       expect(existsSync(join(appDir, "node_modules", "pg"))).toBe(false);
       const pg = await npx(["audit", "verify", "--database-env", "AUDIT_DATABASE_URL", "--tenant", tenant], { AUDIT_DATABASE_URL: "postgres://app@127.0.0.1:1/none" });

@@ -22,6 +22,7 @@ import { startPlatformWorker, type PlatformHost } from "../support/platform-host
 import { sdkClientFor } from "../support/sdk-client.ts";
 import { textSink } from "../support/text-sink.ts";
 import { waitFor } from "../support/wait-for.ts";
+import { auditCli } from "../support/audit-cli.ts";
 import { EventEmitter } from "node:events";
 import { systemAssistantId } from "../../src/policy/run-assistant.ts";
 
@@ -239,37 +240,261 @@ describe("offboard against the platform stand-in (the worker decides every call)
     expect(stderr.text().includes(acme)).toBe(false);
   });
 
-  it("on a deployment whose auth filters nothing, it deletes nothing stamped with another tenant (or not stamped), and says what it saw", async () => {
-    // A host that lets every token through with no filter and no stamp: the naive deployment this package exists to prevent.
-    const leaky: Pick<PlatformHost, "authenticate" | "authorize"> = {
-      authenticate: async () => ({ ok: true, context: { user: { identity: "anyone" }, scopes: [] }, worker: { status: 200, body: null } }),
-      authorize: async (_event, value) => ({ ok: true, filters: undefined, value, worker: { status: 200, body: null } }),
-    };
-    const api = await platform({}, leaky);
-    const acme = await tokenOf("acme.eu", "alice");
-    const client = sdkClientFor(api.url, acme);
+  /** A host that lets every token through with no filter and no stamp: the naive deployment this package exists to prevent. */
+  const leaky: Pick<PlatformHost, "authenticate" | "authorize"> = {
+    authenticate: async () => ({ ok: true, context: { user: { identity: "anyone" }, scopes: [] }, worker: { status: 200, body: null } }),
+    authorize: async (_event, value) => ({ ok: true, filters: undefined, value, worker: { status: 200, body: null } }),
+  };
+  /** Half leaky: the store rule is this package's (the real worker decides), threads, assistants and crons are unfiltered. */
+  const halfLeaky: Pick<PlatformHost, "authenticate" | "authorize"> = {
+    authenticate: (...args) => worker.authenticate(...args),
+    authorize: (event, value, context) => (event.startsWith("store:") ? worker.authorize(event, value, context) : leaky.authorize(event, value, context)),
+  };
+
+  /** Another tenant's thread, an unstamped one, a cron on the other's thread and the other's assistant, all visible to acme.eu. */
+  async function mixedWorld(url: string, acme: string) {
+    const client = sdkClientFor(url, acme);
     const mine = await client.threads.create({ metadata: { tenant_id: "acme.eu" } });
     const theirs = await client.threads.create({ metadata: { tenant_id: "globex" } });
     const unstamped = await client.threads.create({ metadata: {} });
     const theirCron = await client.crons.createForThread(theirs.thread_id, systemAssistantId("echo"), { schedule: "0 0 * * *", input: {} });
     const theirAssistant = await client.assistants.create({ graphId: "echo", metadata: { tenant_id: "globex" } });
+    await client.store.putItem(["acme~2Eeu", "notes"], "k", { text: "mine" });
+    return { mine, theirs, unstamped, theirCron, theirAssistant };
+  }
 
-    const json = join(dir, "leaky.json");
-    const result = await run(["--url", api.url, "--token-file", await tokenFile("leaky", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0", "--json", json], [acme]);
-    expect(result.code).toBe(1);
+  it("on a deployment whose auth filters nothing, the negative check refuses before anything is listed or deleted (exit 3)", async () => {
+    const api = await platform({}, leaky);
+    const acme = await tokenOf("acme.eu", "alice");
+    const world = await mixedWorld(api.url, acme);
+    const threadsBefore = [...api.storage.threads.keys()].sort();
+    for (const yes of [[], ["--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0"]]) {
+      const result = await run(["--url", api.url, "--token-file", await tokenFile("leaky", acme), ...yes], [acme]);
+      expect(result.code, result.stdout).toBe(3);
+      expect(result.stdout).toMatch(/REFUSED: the negative check failed: the deployment accepted this token's store search under another tenant's label \("offboard-check-[0-9a-f]{8}", a random tenant; answered 200\)\. Its tenant filter is not in force/);
+      expect(result.stdout).not.toMatch(/^erased:/m);
+    }
+    // Nothing was deleted, not even the tenant's own thread.
+    expect([...api.storage.threads.keys()].sort()).toEqual(threadsBefore);
+    expect(api.storage.threads.has(world.mine.thread_id)).toBe(true);
+    expect(api.storage.crons.has(world.theirCron.cron_id)).toBe(true);
+    expect(api.storage.assistants.has(world.theirAssistant.assistant_id)).toBe(true);
+    expect(api.log.filter((line) => /^DELETE \/(threads|assistants|runs)/.test(line) && !line.endsWith(" 404"))).toEqual([]);
+  });
+
+  it("with --yes, anything listed that is not the tenant's refuses the whole erasure (exit 3, nothing deleted); the dry run lists it and exits 1", async () => {
+    const api = await platform({}, halfLeaky);
+    const acme = await tokenOf("acme.eu", "alice");
+    const world = await mixedWorld(api.url, acme);
+    const threadsBefore = [...api.storage.threads.keys()].sort();
+    const file = await tokenFile("half-leaky", acme);
+
+    const json = join(dir, "half-leaky-dry.json");
+    const dry = await run(["--url", api.url, "--token-file", file, "--json", json], [acme]);
+    expect(dry.code, dry.stdout).toBe(1);
     const report = JSON.parse(await readFile(json, "utf8")) as OffboardReport;
-    expect(report.erased?.deleted).toMatchObject({ threads: 1, crons: 0, assistants: 0 });
     expect(report.foreign).toEqual(expect.arrayContaining([
-      `thread ${theirs.thread_id} (stamped "globex")`,
-      `thread ${unstamped.thread_id} (stamped null)`,
-      `cron ${theirCron.cron_id} (not on one of the tenant's threads)`,
-      `assistant ${theirAssistant.assistant_id} (stamped "globex")`,
+      `thread ${world.theirs.thread_id} (stamped "globex")`,
+      `thread ${world.unstamped.thread_id} (stamped null)`,
+      `cron ${world.theirCron.cron_id} (not on one of the tenant's threads)`,
+      `assistant ${world.theirAssistant.assistant_id} (stamped "globex")`,
     ]));
-    expect(result.stdout).toMatch(/WARNING: the deployment shows this tenant thread .* never touched/);
-    expect(result.stdout).toMatch(/search after erasing: LEFT \d+: .*thread /);
-    expect(api.storage.threads.has(mine.thread_id)).toBe(false);
-    expect([...api.storage.threads.keys()].sort()).toEqual([theirs.thread_id, unstamped.thread_id].sort());
-    expect(api.storage.crons.has(theirCron.cron_id)).toBe(true);
-    expect(api.storage.assistants.has(theirAssistant.assistant_id)).toBe(true);
+    expect(dry.stdout).toMatch(/WARNING: the deployment shows this tenant thread .* never touched/);
+
+    const erase = await run(["--url", api.url, "--token-file", file, "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0"], [acme]);
+    expect(erase.code, erase.stdout).toBe(3);
+    expect(erase.stdout).toMatch(/REFUSED: the deployment shows this token 4 item\(s\) that are not tenant "acme\.eu"'s .*nothing was deleted, not even the tenant's own/);
+    expect(erase.stdout).not.toMatch(/^erased:/m);
+    expect([...api.storage.threads.keys()].sort()).toEqual(threadsBefore);
+    expect(api.storage.store.get("acme~2Eeu.notes")?.size).toBe(1);
+    expect(api.log.filter((line) => /^DELETE \/(threads|assistants|runs\/crons)\/:/.test(line) && !line.endsWith(" 404"))).toEqual([]);
+  });
+
+  it("refuses a token whose tenant claim or whose stamped state names another tenant than --tenant", async () => {
+    // On a leaky deployment the store confirms any label, so only the token and the stamps can tell.
+    const api = await platform({}, leaky);
+    const globex = await tokenOf("globex", "bob");
+    const byClaim = await run(["--url", api.url, "--token-file", await tokenFile("claim", globex), "--tenant", "acme.eu", "--yes", "--no-audit-record"], [globex]);
+    expect(byClaim.code, byClaim.stdout).toBe(3);
+    expect(byClaim.stdout).toContain(`REFUSED: the token's tenant claims name "globex", not "acme.eu": it is not a token of tenant "acme.eu". Nothing was deleted.`);
+
+    const acme = await tokenOf("acme.eu", "alice");
+    await sdkClientFor(api.url, acme).threads.create({ metadata: { tenant_id: "globex" } });
+    const byStamp = await run(["--url", api.url, "--token-file", await tokenFile("stamp", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record"], [acme]);
+    expect(byStamp.code, byStamp.stdout).toBe(3);
+    expect(byStamp.stdout).toContain(`REFUSED: the deployment stamps what this token sees with tenant "globex", not "acme.eu"`);
+    expect(api.storage.threads.size).toBe(1);
+  });
+
+  it("crons are 'not served' only on evidence: GET /info flags.crons false, or dev's 500 \"Not implemented\"; any other 500 is a failure (exit 1), nothing deleted", async () => {
+    const acme = await tokenOf("acme.eu", "alice");
+    // Another 500 of the cron search: a failure, listed, before anything is deleted.
+    const broken = await platform({ answers: { "POST /runs/crons/search": { status: 500, body: { detail: "database unavailable" } } } });
+    await buildWorld(broken.url, acme, "acme~2Eeu", 1);
+    const before = stored(broken, "acme.eu", "acme~2Eeu");
+    const failed = await run(["--url", broken.url, "--token-file", await tokenFile("cron-500", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0"], [acme]);
+    expect(failed.code, failed.stdout).toBe(1);
+    expect(failed.stdout).toContain("FAILED: searching crons (POST /runs/crons/search; GET /info does not say crons are off): answered 500: database unavailable");
+    expect(failed.stdout).not.toContain("DONE");
+    expect(stored(broken, "acme.eu", "acme~2Eeu")).toEqual(before);
+
+    // The JS dev server's own answer (text/plain "Not implemented"): not served, and the rest goes on.
+    const dev = await platform({ answers: { "POST /runs/crons/search": { status: 500, text: "Not implemented" } } });
+    await buildWorld(dev.url, acme, "acme~2Eeu", 1);
+    const json = join(dir, "cron-not-implemented.json");
+    const notImplemented = await run(["--url", dev.url, "--token-file", await tokenFile("cron-ni", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0", "--json", json], [acme]);
+    expect(notImplemented.code, notImplemented.stdout).toBe(0);
+    expect(JSON.parse(await readFile(json, "utf8"))).toMatchObject({ crons_served: false, erased: { deleted: { crons: 0, threads: 1 } } });
+
+    // GET /info says crons are off: the cron routes are not even asked.
+    const off = await platform({ info: { version: "stand-in", flags: { assistants: true, crons: false } } });
+    await buildWorld(off.url, acme, "acme~2Eeu", 1);
+    const json2 = join(dir, "cron-info-off.json");
+    const from = off.log.length;
+    const infoOff = await run(["--url", off.url, "--token-file", await tokenFile("cron-off", acme), "--tenant", "acme.eu", "--json", json2], [acme]);
+    expect(infoOff.code, infoOff.stdout).toBe(0);
+    expect(JSON.parse(await readFile(json2, "utf8"))).toMatchObject({ crons_served: false });
+    expect(infoOff.stdout).toContain("(this deployment does not serve crons)");
+    expect(off.log.slice(from).filter((line) => line.includes("/runs/crons"))).toEqual([]);
+  });
+
+  it("a run that cannot be stopped makes the command exit 1 and is listed", async () => {
+    const api = await platform({ cancelIgnored: true });
+    const acme = await tokenOf("acme.eu", "alice");
+    const a = await buildWorld(api.url, acme, "acme~2Eeu", 1);
+    const result = await run(["--url", api.url, "--token-file", await tokenFile("stuck", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0", "--run-stop-timeout", "0.3"], [acme]);
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stdout).toContain(`FAILED: run ${a.run} of thread ${a.threads[0]} could not be stopped within --run-stop-timeout`);
+    expect(result.stdout).not.toContain("DONE");
+  });
+
+  it("names every missing permission (store:write and crons:write here) before anything is deleted", async () => {
+    const api = await platform();
+    const acme = await tokenOf("acme.eu", "alice");
+    await buildWorld(api.url, acme, "acme~2Eeu", 1);
+    const before = stored(api, "acme.eu", "acme~2Eeu");
+    const scope = ALL_PERMISSIONS.split(" ").filter((p) => p !== "store:write" && p !== "crons:write").join(" ");
+    const weak = await tokenOf("acme.eu", "alice", scope);
+    const refused = await run(["--url", api.url, "--token-file", await tokenFile("weak", weak), "--tenant", "acme.eu", "--yes", "--no-audit-record"], [weak]);
+    expect(refused.code, refused.stdout).toBe(3);
+    expect(refused.stdout).toMatch(/REFUSED: this token cannot finish the job, so nothing was deleted\. Missing: store:write \(DELETE \/store\/items answered 403[^;]*; crons:write \(DELETE \/runs\/crons\/\{id\} answered 403/);
+    expect(stored(api, "acme.eu", "acme~2Eeu")).toEqual(before);
+  });
+
+  it("the start is on the record before the first deletion: Ctrl-C leaves started + incomplete, the second run finished, and the log verifies", async () => {
+    const api = await platform({ deleteDelayMs: 40 });
+    const acme = await tokenOf("acme.eu", "alice");
+    await buildWorld(api.url, acme, "acme~2Eeu", 6);
+    const file = await tokenFile("recorded", acme);
+    const auditFile = join(dir, "interrupted-audit.jsonl");
+    const exportDir = join(dir, "interrupted-export");
+    await mkdir(exportDir);
+    const signals = new EventEmitter();
+    const stderr = textSink();
+    const stdout = textSink();
+    const first = runOffboardCli(["--url", api.url, "--token-file", file, "--tenant", "acme.eu", "--yes", "--export", exportDir, "--audit-file", auditFile, "--settle", "0"], {}, { stdout: stdout.stream, stderr: stderr.stream, signals: signals as never });
+    await waitFor(() => /^deleted thread /m.test(stderr.text()), "the first thread deletion");
+    signals.emit("SIGINT");
+    expect(await first).toBe(130);
+    // What was done is reported.
+    expect(stdout.text()).toMatch(/^erased: crons 1, runs cancelled 1, threads [1-5], /m);
+    expect(stdout.text()).toMatch(/audit: the start of the offboarding is recorded in .* seq 0/);
+    expect(stdout.text()).toMatch(/audit: the offboarding is recorded as incomplete in .* seq 1/);
+    const records = async () => (await auditCli({}, "export", "--tenant", "acme.eu", "--file", auditFile)).stdout.trim().split("\n").map((l) => JSON.parse(l) as { kind: string; seq: number; data: Record<string, any> });
+    const manifestSha = (await import("node:crypto")).createHash("sha256").update(await readFile(join(exportDir, "manifest.json"))).digest("hex");
+    const afterFirst = await records();
+    expect(afterFirst.map((r) => [r.kind, r.data.phase])).toEqual([["offboarding", "started"], ["offboarding", "incomplete"]]);
+    expect(afterFirst[0]!.data).toMatchObject({ export_manifest_sha256: manifestSha, found: { threads: 6, store: 4 } });
+    expect(afterFirst[1]!.data).toMatchObject({ interrupted: true, deleted: { crons: 1, runs: 1 } });
+    expect(await auditCli({}, "verify", auditFile)).toMatchObject({ code: 0 });
+
+    const second = await run(["--url", api.url, "--token-file", file, "--tenant", "acme.eu", "--yes", "--audit-file", auditFile, "--settle", "0"], [acme]);
+    expect(second.code, second.stdout).toBe(0);
+    const all = await records();
+    expect(all.map((r) => r.data.phase)).toEqual(["started", "incomplete", "started", "finished"]);
+    expect(all.at(-1)!.seq).toBe(3);
+    expect(await auditCli({}, "verify", auditFile)).toMatchObject({ code: 0, stdout: expect.stringMatching(/OK: 4 record\(s\)/) });
+  });
+
+  it("reads every page of a platform that pages lower than it asks, and something deleted by someone else meanwhile is 'already gone', not an error", async () => {
+    const api = await platform({
+      maxPageSize: 2,
+      beforeHandle: {
+        // Another operator deletes each thread and assistant right before the command does.
+        "DELETE /threads/:thread_id": (p, storage) => {
+          if (p.thread_id!.startsWith("0")) return;
+          storage.threads.delete(p.thread_id!);
+          storage.checkpoints.delete(p.thread_id!);
+          for (const [id, r] of storage.runs) if (r.thread_id === p.thread_id) storage.runs.delete(id);
+        },
+        "DELETE /assistants/:assistant_id": (p, storage) => {
+          storage.assistants.delete(p.assistant_id!);
+          storage.versions.splice(0, storage.versions.length, ...storage.versions.filter((v) => v.assistant_id !== p.assistant_id));
+        },
+      },
+    });
+    const acme = await tokenOf("acme.eu", "alice");
+    const a = await buildWorld(api.url, acme, "acme~2Eeu", 5);
+    const client = sdkClientFor(api.url, acme);
+    for (const key of ["k3", "k4", "k5"]) await client.store.putItem(["acme~2Eeu", "notes"], key, { text: key });
+    const json = join(dir, "paged.json");
+    const result = await run(["--url", api.url, "--token-file", await tokenFile("paged", acme), "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0", "--json", json], [acme]);
+    expect(result.code, result.stdout).toBe(0);
+    const report = JSON.parse(await readFile(json, "utf8")) as OffboardReport;
+    expect(report.found).toMatchObject({ threads: 5, assistants: 2, store: 7 });
+    expect(report.found_ids?.threads.sort()).toEqual([...a.threads].sort());
+    const gone = report.erased!.already_gone;
+    expect(gone.assistants).toBe(2);
+    expect(gone.threads + report.erased!.deleted.threads).toBe(5);
+    expect(gone.threads).toBe(a.threads.filter((t) => !t.startsWith("0")).length);
+    expect(report.erased!.failures).toEqual([]);
+    expect(result.stdout).toMatch(/already gone: .*assistants 2/);
+    expect(stored(api, "acme.eu", "acme~2Eeu")).toEqual({ threads: [], checkpoints: 0, runs: [], crons: [], assistants: [], versions: 0, store: [] });
+    // Pages really were capped: the thread search took more than one page.
+    expect(api.log.filter((line) => line.startsWith("POST /threads/search 200")).length).toBeGreaterThan(3);
+  });
+
+  it("a tenant whose id is a prefix of another's (acme / acme-eu / acme.eu) is offboarded alone", async () => {
+    const api = await platform();
+    const tokens = { acme: await tokenOf("acme", "alice"), acmeEu: await tokenOf("acme-eu", "eve"), acmeDot: await tokenOf("acme.eu", "dot") };
+    await buildWorld(api.url, tokens.acme, "acme", 2);
+    await buildWorld(api.url, tokens.acmeEu, "acme-eu", 2);
+    await buildWorld(api.url, tokens.acmeDot, "acme~2Eeu", 2);
+    const others = [stored(api, "acme-eu", "acme-eu"), stored(api, "acme.eu", "acme~2Eeu")];
+    expect(others[0]!.threads).toHaveLength(2);
+    const result = await run(["--url", api.url, "--token-file", await tokenFile("prefix", tokens.acme), "--tenant", "acme", "--yes", "--no-audit-record", "--settle", "0"], Object.values(tokens));
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toMatch(/store items\s+4 {2}in 2 namespace/);
+    expect(stored(api, "acme", "acme")).toEqual({ threads: [], checkpoints: 0, runs: [], crons: [], assistants: [], versions: 0, store: [] });
+    expect([stored(api, "acme-eu", "acme-eu"), stored(api, "acme.eu", "acme~2Eeu")]).toEqual(others);
+  });
+
+  it("an unwritable export folder, an export path that is a file, or a --json path that cannot be written stops it before anything is deleted (exit 3)", async () => {
+    const api = await platform();
+    const acme = await tokenOf("acme.eu", "alice");
+    await buildWorld(api.url, acme, "acme~2Eeu", 1);
+    const before = stored(api, "acme.eu", "acme~2Eeu");
+    const file = await tokenFile("export-checks", acme);
+    const yes = ["--url", api.url, "--token-file", file, "--tenant", "acme.eu", "--yes", "--no-audit-record", "--settle", "0"];
+    // As root, permission bits do not stop a write: sysfs refuses a new file to everyone.
+    const readOnly = join(dir, "read-only");
+    await mkdir(readOnly, { mode: 0o500 });
+    const unwritable = process.getuid?.() === 0 ? "/sys/kernel" : readOnly;
+    const notWritable = await run([...yes, "--export", unwritable], [acme]);
+    expect(notWritable.code, notWritable.stdout).toBe(3);
+    expect(notWritable.stdout).toMatch(/REFUSED: --export .*: the folder is not writable \(EACCES\)/);
+
+    const aFile = join(dir, "export-is-a-file");
+    await writeFile(aFile, "");
+    const isFile = await run([...yes, "--export", aFile], [acme]);
+    expect(isFile.code, isFile.stdout).toBe(3);
+    expect(isFile.stdout).toContain(`REFUSED: --export ${aFile}: not a folder`);
+
+    const badJson = await run([...yes, "--json", join(dir, "no-such-folder", "report.json")], [acme]);
+    expect(badJson.code, badJson.stdout).toBe(3);
+    expect(badJson.stdout).toMatch(/REFUSED: --json .*report\.json: the report cannot be written there \(ENOENT\), so nothing was done/);
+
+    expect(stored(api, "acme.eu", "acme~2Eeu")).toEqual(before);
+    expect(api.log.filter((line) => /^(DELETE|POST \/threads\/:thread_id\/runs\/:run_id\/cancel)/.test(line) && !/ (403|404)$/.test(line))).toEqual([]);
   });
 });

@@ -55,6 +55,19 @@ export interface PlatformApiOptions {
    * thread back, with the metadata it had (once).
    */
   lateWriteAfterMs?: number;
+  /** The body of `GET /info`. Default `{ version: "stand-in" }` (no flags: the platform serves crons). */
+  info?: Json;
+  /** Answer every request matching `METHOD /pattern` this way, after authentication: a JSON body, or `text` as text/plain. */
+  answers?: Record<string, { status: number; body?: unknown; text?: string }>;
+  /** Cap every page at this many entries, whatever `limit` asks (a platform that pages lower). */
+  maxPageSize?: number;
+  /** Cancelling a run answers 200 but leaves it running (a worker that does not stop). */
+  cancelIgnored?: boolean;
+  /**
+   * Right before each request matching `METHOD /pattern` is handled, with its path parameters (to delete
+   * something meanwhile, as another operator would).
+   */
+  beforeHandle?: Record<string, (params: Record<string, string>, storage: PlatformStorage) => void>;
 }
 
 /** A running stand-in. */
@@ -220,7 +233,7 @@ export async function startPlatformApi(host: Pick<PlatformHost, "authenticate" |
       const run = storage.runs.get(p.run_id!);
       if (!run || run.thread_id !== p.thread_id) throw new Refusal(404, "Run not found");
       if (run.status !== "pending" && run.status !== "running") throw new Refusal(409, "Run is not pending or running");
-      Object.assign(run, { status: "interrupted", updated_at: now() });
+      if (!options.cancelIgnored) Object.assign(run, { status: "interrupted", updated_at: now() });
       storage.threads.get(p.thread_id!)!.status = "idle";
       return [202, null];
     }],
@@ -315,7 +328,7 @@ export async function startPlatformApi(host: Pick<PlatformHost, "authenticate" |
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", base);
     const method = req.method ?? "GET";
-    if (method === "GET" && url.pathname === "/info") return answer(res, 200, { version: "stand-in" });
+    if (method === "GET" && url.pathname === "/info") return answer(res, 200, options.info ?? { version: "stand-in" });
     const found = match(method, url.pathname);
     const label = `${method} ${found?.route.pattern ?? url.pathname}`;
     try {
@@ -330,6 +343,17 @@ export async function startPlatformApi(host: Pick<PlatformHost, "authenticate" |
         throw new Refusal(503, "busy (a fault the test asked for)");
       }
       if (method === "DELETE" && options.deleteDelayMs) await new Promise((resolve) => setTimeout(resolve, options.deleteDelayMs));
+      const fixed = options.answers?.[label];
+      if (fixed) {
+        log.push(`${label} ${fixed.status}`);
+        if (fixed.text !== undefined) return void res.writeHead(fixed.status, { "content-type": "text/plain" }).end(fixed.text);
+        return answer(res, fixed.status, fixed.body ?? null);
+      }
+      if (options.maxPageSize !== undefined) {
+        if (typeof body.limit === "number" && body.limit > options.maxPageSize) body.limit = options.maxPageSize;
+        if (Number(url.searchParams.get("limit") ?? 0) > options.maxPageSize) url.searchParams.set("limit", String(options.maxPageSize));
+      }
+      options.beforeHandle?.[label]?.(found.params, storage);
       const authorize = async (event: string, value: Json) => {
         const result = await host.authorize(event, value, authenticated.context);
         // The real worker's error body has no status: the platform answers 403 with the message.
