@@ -64,7 +64,14 @@ const stableHeaders = (answer: Answer) => {
 
 beforeAll(async () => {
   issuer = await startLocalIssuer();
-  server = await startLangGraphDev({ env: { ...issuer.env(), AUTH_DECISION_LOG_WINDOW: "2" } });
+  server = await startLangGraphDev({
+    env: { ...issuer.env(), AUTH_DECISION_LOG_WINDOW: "2" },
+    editConfig: (config) => {
+      // A graph that goes through the tenant store and checkpointer (paths relative to the server's folder, as the echo graph's).
+      const graphs = config.graphs as Record<string, string>;
+      graphs.tenant_state = graphs.echo!.replace("examples/graphs/echo.ts:graph", "test/support/tenant-state-graph.ts:graph");
+    },
+  });
   acme = await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL_PERMISSIONS });
   globex = await issuer.sign({ sub: "bob", org_id: "globex", scope: ALL_PERMISSIONS });
   const thread = await call(acme, "POST", "/threads", { metadata: { topic: "q3" } });
@@ -237,6 +244,31 @@ describe("create by id: an id of another tenant answers 409 (the oracle docs/sec
     const recorded = () => decisionRecordsIn(server.output()).filter(isDecisionEvent).filter((e) => e.route === "assistants.create" && e.resources.assistant_id === acmes.assistant);
     await waitFor(() => recorded().length === 1, "the cross-tenant create");
     expect(recorded()[0]).toMatchObject({ source: "server_filter", reason: "cross_tenant", status: 409, event: "assistants:create", tenant_id: "globex", target_tenant_id: "acme" });
+  });
+});
+
+describe("refusals inside a graph (the tenant checkpointer, on the real server)", () => {
+  it("a thread id that breaks the key rule: the run fails, and one runtime event names the reason and the caller, never the id", async () => {
+    const thread = await call(globex, "POST", "/threads", {});
+    const threadId = (JSON.parse(thread.text) as { thread_id: string }).thread_id;
+    // Its own canary: the server may log the run's error, which is not the decision log's to keep clean.
+    const marker = `Keycanary${crypto.randomUUID().slice(0, 8)}`;
+    const key = `${marker}::stolen`;
+    const before = decisionRecordsIn(server.output()).length;
+    const run = await call(globex, "POST", `/threads/${threadId}/runs/wait`, {
+      assistant_id: "tenant_state",
+      input: { messages: [{ role: "human", content: JSON.stringify({ key, text: "x" }) }] },
+    });
+    // The run ends in the graph's error (the server's answer, not the package's).
+    expect(run.text).toContain("InvalidTenantKeyError");
+    const recorded = () => decisionRecordsIn(server.output()).slice(before).filter(isDecisionEvent).filter((e) => e.source === "runtime");
+    await waitFor(() => recorded().length >= 1, "the in-graph refusal's event");
+    expect(recorded()).toEqual([
+      expect.objectContaining({ host: "app", source: "runtime", outcome: "refused", status: 400, reason: "invalid_tenant_key", event: "checkpointer", route: null, resources: {}, tenant_id: "globex", subject: "bob" }),
+    ]);
+    const decisionLines = server.output().split("\n").filter((line) => line.startsWith('{"type":"auth.decision'));
+    expect(decisionLines.length).toBeGreaterThan(0);
+    expect(decisionLines.join("\n")).not.toContain(marker);
   });
 });
 
