@@ -1,6 +1,10 @@
 /**
  * `npm run bench:server`: what this package's auth adds to a real
- * `langgraph dev`. Four servers on loopback: one with this package's auth;
+ * `langgraph dev`. Six servers on loopback: three with this package's auth,
+ * one per decision log mode (`AUTH_DECISION_LOG=refusals`, the default, on
+ * which the verdicts are taken; `all`, one line per allowed decision on
+ * standard error; `off`), so the cost of the decision log per allowed
+ * request is measured in the same rounds (issue 20 §6);
  * one with the least any cached bearer-token `Auth` does (a SHA-256 of the
  * header, a map lookup and a constant tenant filter, bench/minimal-token-auth.ts);
  * one with a fixed-user `Auth` and no handlers (the server's own auth
@@ -8,13 +12,14 @@
  * thread reads and searches from autocannon, in rotating slices so all see
  * the same machine load.
  *
- * All four store the same data: every seeded thread carries the `tenant_id`
+ * All six store the same data: every seeded thread carries the `tenant_id`
  * and `owner` metadata this package stamps (the auth server stamps it itself;
  * the other two get it in the create request), so all four answer with
  * byte-identical bodies and the table compares the cost of auth, not of
- * larger responses. All four run with LOG_LEVEL=warn, so the per-request
+ * larger responses. All six run with LOG_LEVEL=warn, so the per-request
  * log lines (the same for all) do not flow through this process's pipes
- * while it is also the load generator.
+ * while it is also the load generator. (The `all` server's decision lines do:
+ * they are what that row measures, written by the server, read by this process.)
  *
  * The verdict is taken on the per-round ratios (this package ÷ no auth,
  * each round's servers measured back to back under the same load) with a
@@ -27,7 +32,7 @@
  * Not a test: it prints a table. Knobs (environment): BENCH_SERVER_ROUNDS
  * (default 40), BENCH_SERVER_SLICE_S (seconds per slice, default 0.75),
  * BENCH_SERVER_CONNECTIONS (default 8), BENCH_SERVER_THREADS (seeded per
- * server, default 20). Total time is bounded: (rounds + 1) × 4 × slice plus start-up.
+ * server, default 20). Total time is bounded: (rounds + 1) × 6 × slice plus start-up.
  * BENCH_SMOKE=1: one round of 0.2 s slices on 2 threads and 2 connections
  * (the knobs above still win), to show the bench starts and prints its table
  * (test/bench/bench-smoke.test.ts); its numbers mean nothing.
@@ -57,7 +62,7 @@ interface Slice {
   cpuMs: number;
 }
 
-/** What this package stamps on the bench user's threads (see tenantStamp); seeded on all four servers alike. */
+/** What this package stamps on the bench user's threads (see tenantStamp); seeded on all six servers alike. */
 const STAMP = { tenant_id: "acme", owner: "bench-user" };
 
 async function seed(server: LangGraphDev, authorization: string): Promise<string[]> {
@@ -174,7 +179,7 @@ function medianInterval(sorted: number[]): [number, number] | undefined {
 
 console.log(`# npm run bench:server: ${new Date().toISOString()}${SMOKE ? " (BENCH_SMOKE=1: a start-up check, not a measurement)" : ""}`);
 console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-console.log(`autocannon: ${CONNECTIONS} connections, ${ROUNDS} rounds × 4 servers × ${SLICE_S} s slices (after one warm-up slice each), ${THREADS} threads per server\n`);
+console.log(`autocannon: ${CONNECTIONS} connections, ${ROUNDS} rounds × 6 servers × ${SLICE_S} s slices (after one warm-up slice each), ${THREADS} threads per server\n`);
 
 const issuer = await startLocalIssuer();
 const servers: LangGraphDev[] = [];
@@ -186,8 +191,11 @@ try {
     const auth = config.auth as { path: string };
     auth.path = auth.path.replace(/src\/auth\.ts:auth$/, `${file}:auth`);
   };
-  const [withAuth, minimal, plumbing, noAuth] = await Promise.all([
+  const [withAuth, logAll, logOff, minimal, plumbing, noAuth] = await Promise.all([
     startLangGraphDev({ env }),
+    // The decision log's other modes (issue 20 §6): every allowed decision as a line, and nothing.
+    startLangGraphDev({ env: { ...env, AUTH_DECISION_LOG: "all" } }),
+    startLangGraphDev({ env: { ...env, AUTH_DECISION_LOG: "off" } }),
     // The same environment: the deployment's own routes (http.app) read it too.
     startLangGraphDev({ env, editConfig: swapAuth("bench/minimal-token-auth.ts") }),
     startLangGraphDev({ env, editConfig: swapAuth("bench/fixed-user-auth.ts") }),
@@ -199,7 +207,7 @@ try {
       },
     }),
   ]);
-  servers.push(withAuth, minimal, plumbing, noAuth);
+  servers.push(withAuth, logAll, logOff, minimal, plumbing, noAuth);
 
   // The no-auth server really has no auth; ours refuses a request without a token.
   const probe = await fetch(`${noAuth.url}/threads/search`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
@@ -210,13 +218,18 @@ try {
 
   const targets = {
     auth: { server: withAuth, requests: requestsFor(await seed(withAuth, authorization)), slices: [] as Slice[], port: new URL(withAuth.url).port, cpuMs: 0 },
+    all: { server: logAll, requests: requestsFor(await seed(logAll, authorization)), slices: [] as Slice[], port: new URL(logAll.url).port, cpuMs: 0 },
+    off: { server: logOff, requests: requestsFor(await seed(logOff, authorization)), slices: [] as Slice[], port: new URL(logOff.url).port, cpuMs: 0 },
     minimal: { server: minimal, requests: requestsFor(await seed(minimal, authorization)), slices: [] as Slice[], port: new URL(minimal.url).port, cpuMs: 0 },
     plumbing: { server: plumbing, requests: requestsFor(await seed(plumbing, authorization)), slices: [] as Slice[], port: new URL(plumbing.url).port, cpuMs: 0 },
     none: { server: noAuth, requests: requestsFor(await seed(noAuth, authorization)), slices: [] as Slice[], port: new URL(noAuth.url).port, cpuMs: 0 },
   };
-  const names = ["auth", "minimal", "plumbing", "none"] as const;
+  const names = ["auth", "all", "off", "minimal", "plumbing", "none"] as const;
 
-  // Warm all four (JIT, the auth module's key set fetch, the token cache).
+  // The `all` server writes a line per allowed decision; the others none.
+  const allowedLines = (server: LangGraphDev) => server.output().split("\n").filter((line) => line.includes('"outcome":"allowed"')).length;
+
+  // Warm all six (JIT, the auth module's key set fetch, the token cache).
   for (const name of names) await slice(targets[name].server.url, authorization, targets[name].requests);
 
   for (let round = 0; round < ROUNDS; round++) {
@@ -243,7 +256,9 @@ try {
     requests: slices.reduce((n, s) => n + s.requests, 0),
     errors: slices.reduce((n, s) => n + s.errors, 0),
   });
-  const a = summary("this package's auth", targets.auth.slices);
+  const a = summary("this package's auth (AUTH_DECISION_LOG=refusals, the default)", targets.auth.slices);
+  const la = summary("this package's auth, AUTH_DECISION_LOG=all", targets.all.slices);
+  const lo = summary("this package's auth, AUTH_DECISION_LOG=off", targets.off.slices);
   const m = summary("least cached-token Auth (SHA-256 + map lookup + constant filter)", targets.minimal.slices);
   const f = summary("LangGraph auth plumbing only (fixed user, no handlers)", targets.plumbing.slices);
   const n = summary("no auth configured", targets.none.slices);
@@ -252,12 +267,16 @@ try {
   const headers = ["", "req/s", "p50 ms", "p90 ms", "p99 ms", "requests", "non-2xx/errors"];
   const rows = [
     row(a),
+    row(la),
+    row(lo),
     row(m),
     row(f),
     row(n),
     ratio("this package ÷ no auth", a, n),
     ratio("this package ÷ plumbing only", a, f),
     ratio("least cached-token Auth ÷ no auth", m, n),
+    ratio("AUTH_DECISION_LOG=all ÷ refusals", la, a),
+    ratio("AUTH_DECISION_LOG=refusals ÷ off", a, lo),
   ];
   console.log(markdownTable(headers, rows));
   // Each round ran the four servers back to back, so a round's ratio compares
@@ -307,6 +326,30 @@ try {
       `Server CPU per request, this package ÷ least cached-token Auth: ${times(cpuAuth / cpuMinimal)} over all slices (target at most 1.03×); per round: median ${times(median(cpuRatios))}, middle half ${times(cpuRatios[Math.floor(cpuRatios.length / 4)]!)} to ${times(cpuRatios[Math.floor((3 * cpuRatios.length) / 4)]!)}${ratioInterval ? `, 95 % interval of the median ${times(ratioInterval[0])} to ${times(ratioInterval[1])}` : ""}.`,
     );
   }
+  // The decision log's cost per allowed request (issue 20 §6), from the same rounds: each mode ÷ off.
+  const [cpuAll, cpuOff] = [cpuPerRequest("all"), cpuPerRequest("off")];
+  const perRoundCpu = (x: Slice[], y: Slice[]) =>
+    x.map((s, r) => s.cpuMs / s.requests / (y[r]!.cpuMs / y[r]!.requests)).filter((v) => Number.isFinite(v)).sort((p, q) => p - q);
+  const cpuSpread = (values: number[]) => {
+    const times = (v: number) => `${v.toFixed(2)}×`;
+    const interval = medianInterval(values);
+    return values.length === 0
+      ? "no per-round values"
+      : `median ${times(median(values))}, middle half ${times(values[Math.floor(values.length / 4)]!)} to ${times(values[Math.floor((3 * values.length) / 4)]!)}, range ${times(values[0]!)} to ${times(values[values.length - 1]!)}${interval ? `, 95 % interval of the median ${times(interval[0])} to ${times(interval[1])}` : ""}`;
+  };
+  if (Number.isFinite(cpuAuth) && Number.isFinite(cpuAll) && Number.isFinite(cpuOff)) {
+    console.log(
+      `Decision log, server CPU per allowed request: refusals (default) ${cpuAuth.toFixed(0)} µs, all ${cpuAll.toFixed(0)} µs, off ${cpuOff.toFixed(0)} µs; over all slices refusals ÷ off ${(cpuAuth / cpuOff).toFixed(2)}× (target at most 1.03×), all ÷ off ${(cpuAll / cpuOff).toFixed(2)}×, all ÷ refusals ${(cpuAll / cpuAuth).toFixed(2)}×.`,
+    );
+    console.log(`Per-round ratios, CPU per request refusals ÷ off: ${cpuSpread(perRoundCpu(targets.auth.slices, targets.off.slices))}.`);
+    console.log(`Per-round ratios, CPU per request all ÷ off: ${cpuSpread(perRoundCpu(targets.all.slices, targets.off.slices))}.`);
+  }
+  // Each server ran in the mode its row names: only the `all` one wrote allowed decisions.
+  const lines = { refusals: allowedLines(withAuth), all: allowedLines(logAll), off: allowedLines(logOff) };
+  if (lines.all === 0 || lines.refusals !== 0 || lines.off !== 0) {
+    throw new Error(`decision log modes not as configured: allowed-decision lines written ${JSON.stringify(lines)}`);
+  }
+  console.log(`Allowed-decision lines written: all ${lines.all} (for ${la.requests} requests and the warm-up), refusals ${lines.refusals}, off ${lines.off}.`);
   console.log(`Each row: median of ${ROUNDS} slices; the mix is ${targets.auth.requests.length} requests per cycle (reads of ${THREADS} threads, a search after every second read).`);
   console.log(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 } finally {

@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { wholeNumberVariable } from "./whole-number-variable.ts";
@@ -73,12 +75,55 @@ export function toDecisionLogConfig(parsed: z.output<typeof DecisionLogEnvSchema
   };
 }
 
+/** Why a file cannot be appended to by this process, or `undefined` when it can (as far as the file system says before a write). */
+function unwritable(file: string): string | undefined {
+  const path = resolve(file);
+  try {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat !== undefined) {
+      if (!stat.isFile()) return "it is not a regular file";
+      accessSync(path, constants.W_OK);
+      return undefined;
+    }
+    const folder = statSync(dirname(path), { throwIfNoEntry: false });
+    // (A folder that is a file made the first statSync throw ENOTDIR.)
+    if (folder === undefined) return "its folder does not exist";
+    accessSync(dirname(path), constants.W_OK | constants.X_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === "string" ? `the file system says ${code}` : "it cannot be checked";
+  }
+}
+
+/**
+ * What stops the decision log of `config` from running as configured: the
+ * `audit` sink needs `AUDIT_LOG_FILE`, a file this process can append to (or
+ * create, in a folder that exists). A configuration the package cannot
+ * honour is refused at start, not found on the first refusal it cannot write.
+ * The file is only checked, never created here.
+ *
+ * @example
+ * decisionLogProblems({ mode: "refusals", sink: "audit" }, {}); // ["AUTH_DECISION_LOG_SINK=audit needs AUDIT_LOG_FILE …"]
+ */
+export function decisionLogProblems(config: Pick<DecisionLogConfig, "sink">, env: Record<string, string | undefined>): string[] {
+  if (config.sink !== "audit") return [];
+  const file = env.AUDIT_LOG_FILE?.trim();
+  if (!file) {
+    return ["AUTH_DECISION_LOG_SINK=audit needs AUDIT_LOG_FILE: set it to the audit trail's JSON-lines file (one this process can append to), or set AUTH_DECISION_LOG_SINK=stderr"];
+  }
+  const why = unwritable(file);
+  return why === undefined
+    ? []
+    : [`AUDIT_LOG_FILE: "${file}" cannot be appended to (${why}), and AUTH_DECISION_LOG_SINK=audit writes there: set it to a file in a folder this process can write, or set AUTH_DECISION_LOG_SINK=stderr`];
+}
+
 /**
  * Read and validate only the decision log's variables (for the parts that
  * run without the rest of `readConfig`: the Hono middleware, the tool guard).
  * Empty strings count as unset.
  *
- * @throws {ConfigError} a value outside its list.
+ * @throws {ConfigError} a value outside its list, or the `audit` sink without a file it can append to (see {@link decisionLogProblems}).
  * @example
  * readDecisionLogConfig(process.env); // { mode: "refusals", sink: "stderr" } by default
  */
@@ -90,5 +135,8 @@ export function readDecisionLogConfig(env: Record<string, string | undefined> = 
   }
   const parsed = DecisionLogEnvSchema.safeParse(input);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message));
-  return toDecisionLogConfig(parsed.data);
+  const config = toDecisionLogConfig(parsed.data);
+  const problems = decisionLogProblems(config, env);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }

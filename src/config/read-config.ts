@@ -7,7 +7,7 @@ import { issuerListVariable, toVerificationConfig, VERIFICATION_ENV, type Verifi
 import { ProviderVariables, readProviderSettings, type ProviderSettings } from "./provider-variables.ts";
 import { TokenCacheEnvSchema, toTokenCacheConfig, type TokenCacheConfig } from "./token-cache-config.ts";
 import { customRoutesVariable, type CustomRoute } from "./custom-routes-variable.ts";
-import { DecisionLogEnvSchema, toDecisionLogConfig, type DecisionLogConfig } from "./decision-log-config.ts";
+import { decisionLogProblems, DecisionLogEnvSchema, toDecisionLogConfig, type DecisionLogConfig } from "./decision-log-config.ts";
 import { MetricsEnvSchema, toMetricsConfig, type MetricsConfig } from "./metrics-config.ts";
 
 /** Asymmetric JWS algorithms this package can verify (RFC 7518, RFC 8037). */
@@ -209,7 +209,8 @@ export const CONFIG_VARIABLES: readonly string[] = deepFreeze(Object.keys(EnvSch
 /**
  * Read and validate the `AUTH_*` variables. Empty strings count as unset.
  *
- * @throws {ConfigError} naming every bad variable and what it expects.
+ * @throws {ConfigError} naming every bad variable and what it expects
+ * (also `AUTH_DECISION_LOG_SINK=audit` without an `AUDIT_LOG_FILE` this process can append to).
  * @example
  * const config = readConfig(process.env);
  */
@@ -231,6 +232,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   if (input.AUTH_SINGLE_TENANT_ID !== undefined && input.AUTH_TENANT_MODE?.trim() !== "single") {
     problems.push('AUTH_SINGLE_TENANT_ID is only used with AUTH_TENANT_MODE=single: set both, or neither');
   }
+  // The audit sink's file is checked with the rest, so one message names every problem.
+  if (parsed.success) problems.push(...decisionLogProblems(toDecisionLogConfig(parsed.data), env));
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;
   return {

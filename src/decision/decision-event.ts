@@ -19,9 +19,10 @@ export type DecisionHost = "dev" | "js" | "platform" | "app";
  * `handler` (a `.on` handler and the run check), `server_filter` (the
  * server's own tenant filter answered 404 for a resource of another tenant
  * that the handler's filter hid; `langgraph dev` and `js` only), `middleware`
- * (the Hono middleware of custom routes), `tool_guard` (a tool call inside a graph).
+ * (the Hono middleware of custom routes), `tool_guard` (a tool call inside a graph),
+ * `runtime` (the tenant checkpointer, store or `requireRunTenant` inside a graph).
  */
-export type DecisionSource = "authenticate" | "handler" | "server_filter" | "middleware" | "tool_guard";
+export type DecisionSource = "authenticate" | "handler" | "server_filter" | "middleware" | "tool_guard" | "runtime";
 
 /** `allowed`, `refused`, or `error` (a check threw something that is not a refusal: the server answers 500). */
 export type DecisionOutcome = "allowed" | "refused" | "error";

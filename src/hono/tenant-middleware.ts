@@ -9,6 +9,7 @@
  * the only one that imports Hono.
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes, routePath } from "hono/route";
 import type { Authenticator } from "../authenticate/create-authenticator.ts";
 import { decisionCaller, type DecisionHost } from "../decision/decision-event.ts";
 import type { DecisionLog } from "../decision/decision-log.ts";
@@ -54,10 +55,28 @@ export interface TenantMiddlewareOptions {
 /** The decision log and host of the middleware that authenticated a request, for `requirePermissions` after it. */
 const recorders = new WeakMap<Request, { decisions: DecisionLog; host: DecisionHost }>();
 
-/** The custom route a request is, as its events name it: `METHOD /path` (printable, at most 200 characters). */
+/** Request methods as events name them: the standard ones; anything else is `OTHER` (a method is client data too). */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/**
+ * The custom route a request is, as its events name it: `METHOD pattern`,
+ * the pattern the app registered (`POST /api/reports/:id`), never the raw
+ * path, which carries client data (ids, anything a caller puts there). The
+ * route is the last one Hono matched with a method (the endpoint), else the
+ * pattern this middleware was mounted on (`/api/*`: no endpoint matched, or
+ * one registered with `all`). Printable, at most 200 characters.
+ */
 function routeOf(c: Context): string {
-  const route = `${c.req.method} ${c.req.path}`;
-  return /^[\x21-\x7e ]{1,200}$/.test(route) ? route : `${c.req.method} <invalid>`;
+  const method = METHODS.has(c.req.method) ? c.req.method : "OTHER";
+  let pattern: string;
+  try {
+    const routes = matchedRoutes(c);
+    pattern = routes.findLast((route) => route.method !== "ALL")?.path ?? routePath(c);
+  } catch {
+    pattern = "";
+  }
+  const route = `${method} ${pattern}`;
+  return pattern !== "" && /^[\x21-\x7e ]{1,200}$/.test(route) ? route : `${method} <unknown>`;
 }
 
 /**

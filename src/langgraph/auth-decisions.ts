@@ -34,7 +34,7 @@ import { isSystemAssistant } from "../policy/run-assistant.ts";
 import { isInTenant, outsideReason, tenantOf, type Visibility } from "../policy/tenant-filter.ts";
 import { requestTarget } from "../request/request-target.ts";
 import type { Principal } from "../tenant/principal.ts";
-import { currentServerContext, storageOfContext, type ServerOutgoing, type ServerRequestContext } from "./server-storage.ts";
+import { currentServerContext, storageOfContext, type ServerOutgoing, type ServerRequestContext, type ServerStorage } from "./server-storage.ts";
 import type { HandlerRequest } from "./tenant-handlers.ts";
 
 /** Options of {@link createAuthDecisions}. */
@@ -51,9 +51,12 @@ export interface AuthDecisions {
   /**
    * `authenticate` refused (before verification: no principal) or the guard
    * did (with the principal). Returns what to throw: the refusal, or a
-   * `CheckFailedError` for anything thrown that is not an `AuthError`.
+   * `CheckFailedError` for anything thrown that is not an `AuthError`. A
+   * promise of it on `dev` and `js` when a route refusal of a verified
+   * caller names a resource by id (see {@link LOOKED_UP}): the id is looked
+   * up first, so the event can name the tenant it belongs to.
    */
-  refusedRequest(error: unknown, request: Request, principal: Principal | undefined): AuthError;
+  refusedRequest(error: unknown, request: Request, principal: Principal | undefined): AuthError | Promise<AuthError>;
   /** `authenticate` allowed: recorded only when the log records or counts allowed decisions (check {@link AuthDecisions.allowedRecorded} first). */
   allowedRequest(request: Request, principal: Principal): void;
   /** A handler (or the run check in it) refused. Returns what to throw, as {@link AuthDecisions.refusedRequest} does. */
@@ -80,6 +83,18 @@ const WATCHED = new Set([
   "assistants:delete",
   "assistants:create",
 ]);
+
+/**
+ * Route refusals that do not look at the resource the path names (the
+ * route, a run option or the body is refused, whoever owns it): on `dev` and
+ * `js` the id is looked up in the server's storage before the refusal is
+ * recorded, as the run checks do, so a probe of another tenant's thread
+ * through a refused route (the protocol and cron routes,
+ * `delete_threads=true`, a run webhook) names that tenant
+ * (`target_tenant_id`). The answer does not change: the lookup runs for an
+ * id that exists nowhere too, and its result only reaches the event.
+ */
+const LOOKED_UP: ReadonlySet<RefusalReason> = new Set<RefusalReason>(["operator_only", "run_option_refused", "body_too_large", "body_too_deep"]);
 
 /** The statuses the server answers such a refusal with. */
 const FILTERED = new Set([404, 409]);
@@ -215,7 +230,20 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
   ): Promise<{ reason: RefusalReason; tenant: string | undefined } | undefined> => {
     const storage = storageOfContext(context);
     if (storage === undefined) return undefined;
-    const ids = merge(idsOfValue(value), routeOf(context.req.raw).ids);
+    return storedOutside(storage, merge(idsOfValue(value), routeOf(context.req.raw).ids), action, principal);
+  };
+
+  /**
+   * Why the stored resources `ids` name are not the caller's (and whose
+   * they are): the thread, then the assistant, then the run's thread;
+   * `undefined` when they are theirs or exist nowhere.
+   */
+  const storedOutside = async (
+    storage: ServerStorage,
+    ids: ResourceIds,
+    action: string,
+    principal: Principal,
+  ): Promise<{ reason: RefusalReason; tenant: string | undefined } | undefined> => {
     const outside = (metadata: unknown) =>
       isInTenant(metadata, principal, visibility) ? undefined : { reason: outsideReason(metadata, principal), tenant: tenantOf(metadata) };
     if (ids.thread_id !== undefined) {
@@ -246,7 +274,26 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
     },
     refusedRequest(error, request, principal) {
       const { route, ids } = routeOf(request);
-      return refuse(error, { host, source: "authenticate", route, resources: ids, caller: caller(principal) }, platform ? undefined : currentServerContext());
+      const context = platform ? undefined : currentServerContext();
+      const input = { host, source: "authenticate" as const, route, resources: ids, caller: caller(principal) };
+      const named = error instanceof AuthError ? merge(error.resources, ids) : ids;
+      const storage = context === undefined ? undefined : storageOfContext(context);
+      if (
+        principal === undefined || storage === undefined || !(error instanceof AuthError) || !LOOKED_UP.has(error.reason) ||
+        named.tenant_id !== undefined || (named.thread_id === undefined && named.assistant_id === undefined && named.run_id === undefined)
+      ) {
+        return refuse(error, input, context);
+      }
+      // As a read: a system assistant belongs to no tenant.
+      return storedOutside(storage, named, "read", principal).then(
+        (found) => {
+          // Another tenant's (not another owner's in the caller's own tenant).
+          const other = found?.tenant !== undefined && found.tenant !== principal.tenant_id;
+          return refuse(error, other ? { ...input, resources: { ...ids, tenant_id: found.tenant } } : input, context);
+        },
+        // Storage that cannot be read: the refusal stands, recorded without the owner.
+        () => refuse(error, input, context),
+      );
     },
     allowedRequest(request, principal) {
       if (!decisions.recordsAllowed) {

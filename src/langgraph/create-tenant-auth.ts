@@ -125,11 +125,24 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
   metrics.observeAuthenticator(authenticator);
   // `undefined` without metrics: then the clock is not read.
   const timer = metrics.authenticateTimer(host);
-  /** The error to throw for a refusal, recorded (and timed). */
-  const refused = (error: unknown, request: Request, principal: Principal | undefined, startedAt: number): unknown => {
+  /**
+   * A refusal, recorded (and timed), as the rejection `authenticate` returns:
+   * at once, or once the decision record has looked up the resource the
+   * refused request named (see `refusedRequest`).
+   */
+  const refused = (error: unknown, request: Request, principal: Principal | undefined, startedAt: number): Promise<never> => {
     const thrown = record.refusedRequest(error, request, principal);
-    if (timer !== undefined) timer(startedAt, error instanceof AuthError ? "refused" : "error");
-    return thrown;
+    const timed = (): void => {
+      if (timer !== undefined) timer(startedAt, error instanceof AuthError ? "refused" : "error");
+    };
+    if (thrown instanceof Promise) {
+      return thrown.then((settled) => {
+        timed();
+        throw settled;
+      });
+    }
+    timed();
+    return Promise.reject(thrown);
   };
   const allowed = (request: Request, principal: Principal, startedAt: number): Principal => {
     if (record.allowedRecorded) record.allowedRequest(request, principal);
@@ -146,14 +159,12 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
     try {
       checked = guard?.(request, principal);
     } catch (error) {
-      throw refused(error, request, principal, startedAt);
+      return refused(error, request, principal, startedAt);
     }
     if (checked === undefined) return allowed(request, principal, startedAt);
     return checked.then(
       () => allowed(request, principal, startedAt),
-      (error: unknown) => {
-        throw refused(error, request, principal, startedAt);
-      },
+      (error: unknown) => refused(error, request, principal, startedAt),
     );
   };
   // Promise chaining rather than an async function, and none at all on a
@@ -166,7 +177,7 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
       cached = authenticator.authenticateCached?.(request);
     } catch (error) {
       // Not ours (which never throws here): a custom authenticator's, converted like any other.
-      return Promise.reject(refused(error, request, undefined, startedAt));
+      return refused(error, request, undefined, startedAt);
     }
     if (cached !== undefined) {
       try {
@@ -179,13 +190,11 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
     try {
       pending = authenticator.authenticateRequest(request);
     } catch (error) {
-      return Promise.reject(refused(error, request, undefined, startedAt));
+      return refused(error, request, undefined, startedAt);
     }
     return pending.then(
       (principal) => guarded(request, principal, startedAt),
-      (error: unknown) => {
-        throw refused(error, request, undefined, startedAt);
-      },
+      (error: unknown) => refused(error, request, undefined, startedAt),
     );
   });
   const eventOptions = { host, policy: options.policy, systemAssistants: options.systemAssistants ?? "visible" };

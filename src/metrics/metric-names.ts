@@ -38,7 +38,7 @@ export const METRIC_ATTRIBUTES = deepFreeze({
   outcome: `${METRIC_PREFIX}.decision.outcome`,
   /** A code of `REFUSAL_REASONS`; absent on an allowed decision. */
   reason: `${METRIC_PREFIX}.decision.reason`,
-  /** `authenticate`, `handler`, `server_filter`, `middleware` or `tool_guard`. */
+  /** `authenticate`, `handler`, `server_filter`, `middleware`, `tool_guard` or `runtime`. */
   source: `${METRIC_PREFIX}.decision.source`,
   /** The `.on` event (`threads:read`…) or `tool_call`; absent for `authenticate` and the middleware. */
   event: `${METRIC_PREFIX}.decision.event`,

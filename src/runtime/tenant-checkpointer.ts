@@ -13,7 +13,10 @@ import {
 import { InvalidTenantKeyError } from "../errors.ts";
 import { withTenantContext } from "../tenant/tenant-context.ts";
 import { parseTenantKey, tenantKey } from "../tenant/tenant-key.ts";
-import { requireRunTenant, tenantIdOfRun, type TenantFromConfig } from "./run-tenant.ts";
+import type { DecisionHost } from "../decision/decision-event.ts";
+import type { DecisionLog } from "../decision/decision-log.ts";
+import { recordInGraphRefusal } from "./in-graph-refusal.ts";
+import { requireRunTenantIn, tenantIdOfRun, type TenantFromConfig } from "./run-tenant.ts";
 
 /** Options of {@link createTenantCheckpointer}. */
 export interface TenantCheckpointerOptions {
@@ -22,6 +25,14 @@ export interface TenantCheckpointerOptions {
    * Default {@link tenantIdOfRun}: `configurable.langgraph_auth_user.tenant_id`.
    */
   tenantFromConfig?: TenantFromConfig;
+  /**
+   * Where its refusals go, one decision event each (source `runtime`, event
+   * `checkpointer`: no tenant in the run's config, a thread id that breaks
+   * the key rule). Default: the process's decision log (`AUTH_DECISION_LOG*`).
+   */
+  decisions?: DecisionLog;
+  /** The `host` of those events. Default `app`. */
+  host?: DecisionHost;
 }
 
 function configurableOf(config: RunnableConfig | undefined): Record<string, unknown> {
@@ -94,6 +105,8 @@ function unscopedTuple(tuple: CheckpointTuple | undefined, tenant: string): Chec
 export class TenantCheckpointSaver<V extends string | number = number> extends BaseCheckpointSaver<V> {
   readonly saver: BaseCheckpointSaver<V>;
   readonly #tenantFromConfig: TenantFromConfig;
+  readonly #decisions: DecisionLog | undefined;
+  readonly #host: DecisionHost | undefined;
 
   constructor(saver: BaseCheckpointSaver<V>, options: TenantCheckpointerOptions = {}) {
     if (!saver || typeof saver.getTuple !== "function" || typeof saver.put !== "function") {
@@ -105,15 +118,32 @@ export class TenantCheckpointSaver<V extends string | number = number> extends B
     super(saver.serde);
     this.saver = saver;
     this.#tenantFromConfig = options.tenantFromConfig ?? tenantIdOfRun;
+    this.#decisions = options.decisions;
+    this.#host = options.host;
   }
 
+  // Every refusal of this saver is thrown by the three methods below, each on the record once.
+
   #tenant(config: RunnableConfig | undefined): string {
-    return requireRunTenant(config, this.#tenantFromConfig);
+    return requireRunTenantIn(config, this.#tenantFromConfig, { helper: "checkpointer", decisions: this.#decisions, host: this.#host });
+  }
+
+  /** `config` with its thread id scoped to the tenant ({@link scoped}); a thread id that breaks the key rule is a recorded refusal. */
+  #scoped(config: RunnableConfig, tenant: string): RunnableConfig {
+    try {
+      return scoped(config, tenant);
+    } catch (error) {
+      throw this.#refused(error, config);
+    }
+  }
+
+  #refused(error: unknown, config: RunnableConfig | undefined): unknown {
+    return recordInGraphRefusal(error, { helper: "checkpointer", config, decisions: this.#decisions, host: this.#host });
   }
 
   override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const tenant = this.#tenant(config);
-    const inner = scoped(config, tenant);
+    const inner = this.#scoped(config, tenant);
     const tuple = await withTenantContext(tenant, () => this.saver.getTuple(inner));
     return unscopedTuple(tuple, tenant);
   }
@@ -121,11 +151,11 @@ export class TenantCheckpointSaver<V extends string | number = number> extends B
   override async *list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
     const tenant = this.#tenant(config);
     const opts: CheckpointListOptions = { ...options };
-    if (opts.before && configurableOf(opts.before).thread_id !== undefined) opts.before = scoped(opts.before, tenant);
+    if (opts.before && configurableOf(opts.before).thread_id !== undefined) opts.before = this.#scoped(opts.before, tenant);
     const hasThread = configurableOf(config).thread_id !== undefined;
     let inner: RunnableConfig;
     if (hasThread) {
-      inner = scoped(config, tenant);
+      inner = this.#scoped(config, tenant);
     } else {
       // Listing across threads: the wrapped saver cannot filter by prefix,
       // so read without its limit, keep this tenant's tuples, apply the limit here.
@@ -160,16 +190,16 @@ export class TenantCheckpointSaver<V extends string | number = number> extends B
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
     const tenant = this.#tenant(config);
-    const inner = scoped(config, tenant);
+    const inner = this.#scoped(config, tenant);
     const saved = await withTenantContext(tenant, () => this.saver.put(inner, checkpoint, metadata, newVersions));
     const result = unscoped(saved, tenant);
-    if (!result) throw new InvalidTenantKeyError("the wrapped checkpointer returned a thread outside the tenant");
+    if (!result) throw this.#refused(new InvalidTenantKeyError("the wrapped checkpointer returned a thread outside the tenant"), config);
     return result;
   }
 
   override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
     const tenant = this.#tenant(config);
-    const inner = scoped(config, tenant);
+    const inner = this.#scoped(config, tenant);
     await withTenantContext(tenant, () => this.saver.putWrites(inner, writes, taskId, taskPath));
   }
 
@@ -183,7 +213,7 @@ export class TenantCheckpointSaver<V extends string | number = number> extends B
   override async deleteThread(threadId: string, config?: RunnableConfig): Promise<void> {
     const runConfig = config ?? (AsyncLocalStorageProviderSingleton.getRunnableConfig() as RunnableConfig | undefined);
     const tenant = this.#tenant(runConfig);
-    const key = tenantKey(tenant, rawThreadId({ configurable: { thread_id: threadId } }));
+    const key = this.#scoped({ ...runConfig, configurable: { ...runConfig?.configurable, thread_id: threadId } }, tenant).configurable!.thread_id as string;
     await withTenantContext(tenant, () => this.saver.deleteThread(key));
   }
 
@@ -192,7 +222,7 @@ export class TenantCheckpointSaver<V extends string | number = number> extends B
     channels: string[];
   }): Promise<Record<string, DeltaChannelHistory>> {
     const tenant = this.#tenant(options.config);
-    const inner = scoped(options.config, tenant);
+    const inner = this.#scoped(options.config, tenant);
     return withTenantContext(tenant, () => this.saver.getDeltaChannelHistory({ config: inner, channels: options.channels }));
   }
 

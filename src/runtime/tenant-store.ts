@@ -13,7 +13,8 @@ import { InvalidOptionError, InvalidStoreNamespaceError, InvalidTenantIdError } 
 import { withTenantContext } from "../tenant/tenant-context.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 import { tenantNamespaceLabel } from "../tenant/tenant-namespace-label.ts";
-import { requireRunTenant, type TenantFromConfig } from "./run-tenant.ts";
+import { recordInGraphRefusal } from "./in-graph-refusal.ts";
+import { requireRunTenantIn, tenantIdOfRun, type TenantFromConfig } from "./run-tenant.ts";
 
 /**
  * LangGraph's own namespace rules, as a coded error: its `InvalidNamespaceError`
@@ -62,17 +63,45 @@ export class TenantStore extends BaseStore {
   /** The tenant's first namespace label in the wrapped store (`tenantNamespaceLabel`: `acme.eu` → `acme~2Eeu`). */
   readonly label: string;
 
-  constructor(store: BaseStore, tenantId: string) {
+  /** The run's config when built for a run: its verified user is the caller its refusals name. */
+  readonly #config: RunnableConfig | undefined;
+
+  /**
+   * @param config The run's config, when the store is made for a run
+   * ({@link createTenantStoreForRun}): its refusals then name the caller.
+   */
+  constructor(store: BaseStore, tenantId: string, config?: RunnableConfig) {
     super();
+    this.#config = config;
     // Built per run or per request, so a bad store is a coded error (a graph compiled without a store has none in its config).
-    if (!store || typeof store.batch !== "function") throw new InvalidOptionError("store", "must be a LangGraph BaseStore (was the graph compiled with a store?)");
-    if (!isTenantId(tenantId)) throw new InvalidTenantIdError();
+    if (!store || typeof store.batch !== "function") {
+      throw this.#refused(new InvalidOptionError("store", "must be a LangGraph BaseStore (was the graph compiled with a store?)"));
+    }
+    if (!isTenantId(tenantId)) throw this.#refused(new InvalidTenantIdError());
     // Inside a run, `config.store` is LangGraph's AsyncBatchedStore, whose own
     // `batch` throws by design; wrap the store it batches for, as LangGraph does.
     const batched = store as BaseStore & { lg_name?: string; store?: BaseStore };
     this.store = batched.lg_name === "AsyncBatchedStore" && batched.store ? batched.store : store;
     this.tenantId = tenantId;
     this.label = tenantNamespaceLabel(tenantId);
+  }
+
+  /**
+   * Every refusal of this store is thrown through here (the constructor and
+   * {@link TenantStore.#requireNamespace}): one decision event each (source
+   * `runtime`, event `store`), on the process's decision log.
+   */
+  #refused(error: unknown): unknown {
+    return recordInGraphRefusal(error, { helper: "store", config: this.#config });
+  }
+
+  /** LangGraph's namespace rules ({@link requireNamespace}), a refusal on the record. */
+  #requireNamespace(namespace: unknown, options: { allowEmpty: boolean; allowReservedRoot: boolean }): void {
+    try {
+      requireNamespace(namespace, options);
+    } catch (error) {
+      throw this.#refused(error);
+    }
   }
 
   #in(namespace: readonly string[]): string[] {
@@ -96,28 +125,28 @@ export class TenantStore extends BaseStore {
   // namespace before they reach `batch`, with LangGraph's plain error: the
   // same checks run first here, as coded errors.
   override async get(namespace: string[], key: string): Promise<Item | null> {
-    requireNamespace(namespace, { allowEmpty: true, allowReservedRoot: true });
+    this.#requireNamespace(namespace, { allowEmpty: true, allowReservedRoot: true });
     return super.get(namespace, key);
   }
 
   override async search(namespacePrefix: string[], options?: Parameters<BaseStore["search"]>[1]): Promise<SearchItem[]> {
-    requireNamespace(namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
+    this.#requireNamespace(namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
     return super.search(namespacePrefix, options);
   }
 
   override async put(namespace: string[], key: string, value: Record<string, unknown>, index?: false | string[]): Promise<void> {
-    requireNamespace(namespace, { allowEmpty: false, allowReservedRoot: false });
+    this.#requireNamespace(namespace, { allowEmpty: false, allowReservedRoot: false });
     return super.put(namespace, key, value, index);
   }
 
   override async delete(namespace: string[], key: string): Promise<void> {
-    requireNamespace(namespace, { allowEmpty: true, allowReservedRoot: true });
+    this.#requireNamespace(namespace, { allowEmpty: true, allowReservedRoot: true });
     return super.delete(namespace, key);
   }
 
   override async listNamespaces(options: Parameters<BaseStore["listNamespaces"]>[0] = {}): Promise<string[][]> {
-    if (options?.prefix) requireNamespace(options.prefix, { allowEmpty: true, allowReservedRoot: true });
-    if (options?.suffix) requireNamespace(options.suffix, { allowEmpty: true, allowReservedRoot: true });
+    if (options?.prefix) this.#requireNamespace(options.prefix, { allowEmpty: true, allowReservedRoot: true });
+    if (options?.suffix) this.#requireNamespace(options.suffix, { allowEmpty: true, allowReservedRoot: true });
     return super.listNamespaces(options);
   }
 
@@ -129,15 +158,15 @@ export class TenantStore extends BaseStore {
     for (const op of operations) {
       if (op === null || typeof op !== "object") throw new InvalidOptionError("operations", "every store operation must be an object");
       if ("namespacePrefix" in op) {
-        requireNamespace(op.namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
+        this.#requireNamespace(op.namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
         inner.push({ ...op, namespacePrefix: this.#in(op.namespacePrefix) });
         post.push((r) => ((r as SearchItem[] | null) ?? []).map((i) => this.#item(i)).filter((i): i is SearchItem => i !== null));
       } else if ("namespace" in op && "value" in op) {
-        requireNamespace(op.namespace, { allowEmpty: op.value === null, allowReservedRoot: true });
+        this.#requireNamespace(op.namespace, { allowEmpty: op.value === null, allowReservedRoot: true });
         inner.push({ ...op, namespace: this.#in(op.namespace) });
         post.push(() => undefined);
       } else if ("namespace" in op) {
-        requireNamespace(op.namespace, { allowEmpty: true, allowReservedRoot: true });
+        this.#requireNamespace(op.namespace, { allowEmpty: true, allowReservedRoot: true });
         inner.push({ ...op, namespace: this.#in(op.namespace) });
         post.push((r) => this.#item(r as Item | null));
       } else if (isListNamespaces(op)) {
@@ -155,7 +184,7 @@ export class TenantStore extends BaseStore {
   #listNamespaces(op: ListNamespacesOperation): { op: ListNamespacesOperation; post: (r: unknown) => string[][] } {
     const conditions = op.matchConditions ?? [];
     if (!Array.isArray(conditions)) throw new InvalidOptionError("operations", "matchConditions must be a list");
-    for (const c of conditions) requireNamespace(c?.path, { allowEmpty: true, allowReservedRoot: true });
+    for (const c of conditions) this.#requireNamespace(c?.path, { allowEmpty: true, allowReservedRoot: true });
     const prefixes = conditions.filter((c) => c.matchType === "prefix");
     const suffixes = conditions.filter((c) => c.matchType === "suffix");
     const innerConditions: MatchCondition[] = prefixes.length
@@ -227,5 +256,5 @@ export function createTenantStoreForRun(
   config: RunnableConfig | undefined,
   tenantFromConfig?: TenantFromConfig,
 ): TenantStore {
-  return new TenantStore(store, requireRunTenant(config, tenantFromConfig));
+  return new TenantStore(store, requireRunTenantIn(config, tenantFromConfig ?? tenantIdOfRun, { helper: "store" }), config);
 }

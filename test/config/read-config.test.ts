@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONFIG_VARIABLES, DEFAULT_ALGORITHMS, readConfig } from "../../src/config/read-config.ts";
 import { isLoopbackHost, isSecureOrLoopbackUrl } from "../../src/config/is-loopback-url.ts";
@@ -80,6 +82,8 @@ describe("readConfig", () => {
       AUTH_SYSTEM_ASSISTANTS: "hidden",
       AUTH_DECISION_LOG: " ALL ",
       AUTH_DECISION_LOG_SINK: "audit",
+      // A file this process could create (checked at start, never created by readConfig).
+      AUDIT_LOG_FILE: join(tmpdir(), "read-config-test-audit.jsonl"),
       AUTH_DECISION_LOG_WINDOW: "5",
       AUTH_DECISION_LOG_BURST: "0",
       AUTH_METRICS_TENANT_LABEL: " TRUE ",

@@ -153,6 +153,8 @@ describe("statically", () => {
       "src/langgraph/auth-decisions.ts",
       "src/langgraph/create-tenant-auth.ts",
       "src/runtime/guard-tools.ts",
+      // The one place the runtime helpers' refusals (checkpointer, store, requireRunTenant) are recorded.
+      "src/runtime/in-graph-refusal.ts",
     ]);
   });
 });

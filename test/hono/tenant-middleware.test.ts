@@ -131,6 +131,35 @@ describe("decisions", () => {
     expect(JSON.stringify(written)).not.toContain("Bob Secret");
   });
 
+  it("names the route the app registered, never the raw path or method: a canary in either appears in no event", async () => {
+    const canary = `Canary${Math.random().toString(36).slice(2, 12)}`;
+    const written: DecisionRecord[] = [];
+    const decisions = createDecisionLog({ mode: "all", sink: { write: (record) => void written.push(record) } });
+    const routed = new Hono<TenantEnv>();
+    routed.use("/api/*", createTenantMiddleware({ authenticator, decisions }));
+    routed.get("/api/notes/:id", (c) => c.text("note"));
+    routed.post("/api/notes/:id/share", requirePermissions("store:write"), (c) => c.text("shared"));
+    const weak = await issuer.sign({ sub: "bob", org_id: "acme", scope: "threads:read" });
+    const answers = [
+      await routed.request(`/api/notes/${canary}`),
+      await routed.request(`/api/notes/${canary}`, bearer(weak)),
+      await routed.request(`/api/notes/${canary}/share`, { method: "POST", ...bearer(weak) }),
+      await routed.request(`/api/${canary}/nowhere?q=${canary}`),
+      await routed.request(`/api/notes/${canary}`, { method: canary }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([401, 200, 403, 401, 401]);
+    expect(written.map((r) => [r.outcome, r.type === "auth.decision" ? r.route : null])).toEqual([
+      ["refused", "GET /api/notes/:id"],
+      ["allowed", "GET /api/notes/:id"],
+      ["allowed", "POST /api/notes/:id/share"],
+      ["refused", "POST /api/notes/:id/share"],
+      // No endpoint matched: the pattern the middleware was mounted on.
+      ["refused", "GET /api/*"],
+      ["refused", "OTHER /api/*"],
+    ]);
+    expect(JSON.stringify(written)).not.toContain(canary);
+  });
+
   it("AUTH_DECISION_LOG=off: no event and no id", async () => {
     const written: DecisionRecord[] = [];
     const quiet = new Hono<TenantEnv>();

@@ -64,7 +64,14 @@ const stableHeaders = (answer: Answer) => {
 
 beforeAll(async () => {
   issuer = await startLocalIssuer();
-  server = await startLangGraphDev({ env: { ...issuer.env(), AUTH_DECISION_LOG_WINDOW: "2" } });
+  server = await startLangGraphDev({
+    env: { ...issuer.env(), AUTH_DECISION_LOG_WINDOW: "2" },
+    editConfig: (config) => {
+      // A graph that goes through the tenant store and checkpointer (paths relative to the server's folder, as the echo graph's).
+      const graphs = config.graphs as Record<string, string>;
+      graphs.tenant_state = graphs.echo!.replace("examples/graphs/echo.ts:graph", "test/support/tenant-state-graph.ts:graph");
+    },
+  });
   acme = await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL_PERMISSIONS });
   globex = await issuer.sign({ sub: "bob", org_id: "globex", scope: ALL_PERMISSIONS });
   const thread = await call(acme, "POST", "/threads", { metadata: { topic: "q3" } });
@@ -160,6 +167,108 @@ describe("cross-tenant attempts: on the record, and answered like a resource tha
     expect(recorded).toEqual([
       expect.objectContaining({ reason: "cross_tenant", route: "runs.wait", event: "threads:create_run", resources: { assistant_id: acmes.assistant }, target_tenant_id: "acme", tenant_id: "globex" }),
     ]);
+  });
+});
+
+describe("route refusals that name another tenant's resource: the owner is looked up, the answer unchanged", () => {
+  const nowhere = "0193f0a1-dead-7000-8000-00000000cafe";
+  it.each([
+    ["a protocol route on a thread", "POST", (t: string) => `/threads/${t}/commands`, { command: "x" }, "protocol.commands", "operator_only", "thread_id"],
+    ["a cron on a thread", "POST", (t: string) => `/threads/${t}/runs/crons`, { assistant_id: "echo", schedule: "* * * * *" }, "threads.crons.create", "operator_only", "thread_id"],
+    ["a run webhook on a thread", "POST", (t: string) => `/threads/${t}/runs`, { assistant_id: "echo", input: {}, webhook: "https://hooks.example.com/x" }, "threads.runs.create", "run_option_refused", "thread_id"],
+    ["delete_threads=true on an assistant", "DELETE", (a: string) => `/assistants/${a}?delete_threads=true`, undefined, "assistants.delete", "operator_only", "assistant_id"],
+  ] as const)("%s: target_tenant_id on the record for the foreign id, none for the missing one", async (_, method, path, body, route, reason, key) => {
+    const target = key === "thread_id" ? acmes.thread : acmes.assistant;
+    const foreign = await call(globex, method, path(target), body);
+    const missing = await call(globex, method, path(nowhere), body);
+    const foreignId = foreign.headers.get("x-decision-id")!;
+    const missingId = missing.headers.get("x-decision-id")!;
+    expect(foreignId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(missingId).toMatch(/^[0-9a-f-]{36}$/);
+    // The same answer (but the decision id) whether the id is another tenant's or nobody's.
+    expect(foreign.status).toBe(missing.status);
+    const without = (answer: Answer, id: string) => stableHeaders(answer).map(([name, value]) => [name, value.replace(id, "<decision>")]);
+    expect(without(foreign, foreignId)).toEqual(without(missing, missingId));
+    expect(foreign.text.replace(foreignId, "<decision>")).toBe(missing.text.replace(missingId, "<decision>"));
+    await waitFor(() => server.output().includes(foreignId) && server.output().includes(missingId), "both events");
+    expect(decisionById(server.output(), foreignId)).toMatchObject({
+      source: "authenticate", outcome: "refused", reason, route, resources: { [key]: target }, tenant_id: "globex", subject: "bob", target_tenant_id: "acme",
+    });
+    expect(decisionById(server.output(), missingId)).toMatchObject({ reason, route, resources: { [key]: nowhere }, target_tenant_id: null });
+  });
+
+  it("the caller's own thread through a refused route names no target", async () => {
+    const own = await call(acme, "POST", `/threads/${acmes.thread}/commands`, { command: "x" });
+    const id = own.headers.get("x-decision-id")!;
+    await waitFor(() => server.output().includes(id), "the event");
+    expect(decisionById(server.output(), id)).toMatchObject({ reason: "operator_only", tenant_id: "acme", target_tenant_id: null });
+  });
+});
+
+describe("create by id: an id of another tenant answers 409 (the oracle docs/security-model.md describes), on the record as cross_tenant", () => {
+  it("a thread: 409 with if_exists raise or do_nothing, the same answer as the caller's own existing id with raise; recorded once each", async () => {
+    const own = await call(globex, "POST", "/threads", { metadata: {} });
+    const ownId = (JSON.parse(own.text) as { thread_id: string }).thread_id;
+    const fresh = crypto.randomUUID();
+    const raise = await call(globex, "POST", "/threads", { thread_id: acmes.thread });
+    const doNothing = await call(globex, "POST", "/threads", { thread_id: acmes.thread, if_exists: "do_nothing" });
+    const ownRaise = await call(globex, "POST", "/threads", { thread_id: ownId });
+    const ownDoNothing = await call(globex, "POST", "/threads", { thread_id: ownId, if_exists: "do_nothing" });
+    const created = await call(globex, "POST", "/threads", { thread_id: fresh });
+    expect([raise.status, doNothing.status, ownRaise.status, ownDoNothing.status, created.status]).toEqual([409, 409, 409, 200, 200]);
+    // Another tenant's id and the caller's own (raise) are answered alike; do_nothing tells them apart (documented).
+    expect(raise.text).toBe(ownRaise.text);
+    expect(stableHeaders(raise)).toEqual(stableHeaders(ownRaise));
+    expect(raise.headers.get("x-decision-id")).toBeNull();
+    const recorded = () => decisionRecordsIn(server.output()).filter(isDecisionEvent).filter((e) => e.route === "threads.create" && e.reason === "cross_tenant");
+    await waitFor(() => recorded().length >= 2, "the two cross-tenant creates");
+    expect(recorded()).toEqual([
+      expect.objectContaining({ source: "server_filter", status: 409, event: "threads:create", resources: { thread_id: acmes.thread }, tenant_id: "globex", target_tenant_id: "acme" }),
+      expect.objectContaining({ source: "server_filter", status: 409, event: "threads:create", resources: { thread_id: acmes.thread }, tenant_id: "globex", target_tenant_id: "acme" }),
+    ]);
+    // The caller's own id, and a fresh one, are nobody's refusal.
+    expect(decisionRecordsIn(server.output()).some((r) => isDecisionEvent(r) && (r.resources.thread_id === ownId || r.resources.thread_id === fresh))).toBe(false);
+  });
+
+  it("a copy of another tenant's thread: 409, on the record as cross_tenant with its tenant", async () => {
+    const answer = await call(globex, "POST", `/threads/${acmes.thread}/copy`, {});
+    expect(answer.status).toBe(409);
+    const recorded = () => decisionRecordsIn(server.output()).filter(isDecisionEvent).filter((e) => e.route === "threads.copy" && e.resources.thread_id === acmes.thread);
+    await waitFor(() => recorded().length === 1, "the cross-tenant copy");
+    expect(recorded()[0]).toMatchObject({ source: "server_filter", reason: "cross_tenant", status: 409, tenant_id: "globex", target_tenant_id: "acme" });
+  });
+
+  it("an assistant: 409, on the record as cross_tenant with its tenant", async () => {
+    const answer = await call(globex, "POST", "/assistants", { graph_id: "echo", assistant_id: acmes.assistant, if_exists: "do_nothing" });
+    expect(answer.status).toBe(409);
+    const recorded = () => decisionRecordsIn(server.output()).filter(isDecisionEvent).filter((e) => e.route === "assistants.create" && e.resources.assistant_id === acmes.assistant);
+    await waitFor(() => recorded().length === 1, "the cross-tenant create");
+    expect(recorded()[0]).toMatchObject({ source: "server_filter", reason: "cross_tenant", status: 409, event: "assistants:create", tenant_id: "globex", target_tenant_id: "acme" });
+  });
+});
+
+describe("refusals inside a graph (the tenant checkpointer, on the real server)", () => {
+  it("a thread id that breaks the key rule: the run fails, and one runtime event names the reason and the caller, never the id", async () => {
+    const thread = await call(globex, "POST", "/threads", {});
+    const threadId = (JSON.parse(thread.text) as { thread_id: string }).thread_id;
+    // Its own canary: the server may log the run's error, which is not the decision log's to keep clean.
+    const marker = `Keycanary${crypto.randomUUID().slice(0, 8)}`;
+    const key = `${marker}::stolen`;
+    const before = decisionRecordsIn(server.output()).length;
+    const run = await call(globex, "POST", `/threads/${threadId}/runs/wait`, {
+      assistant_id: "tenant_state",
+      input: { messages: [{ role: "human", content: JSON.stringify({ key, text: "x" }) }] },
+    });
+    // The run ends in the graph's error (the server's answer, not the package's).
+    expect(run.text).toContain("InvalidTenantKeyError");
+    const recorded = () => decisionRecordsIn(server.output()).slice(before).filter(isDecisionEvent).filter((e) => e.source === "runtime");
+    await waitFor(() => recorded().length >= 1, "the in-graph refusal's event");
+    expect(recorded()).toEqual([
+      expect.objectContaining({ host: "app", source: "runtime", outcome: "refused", status: 400, reason: "invalid_tenant_key", event: "checkpointer", route: null, resources: {}, tenant_id: "globex", subject: "bob" }),
+    ]);
+    const decisionLines = server.output().split("\n").filter((line) => line.startsWith('{"type":"auth.decision'));
+    expect(decisionLines.length).toBeGreaterThan(0);
+    expect(decisionLines.join("\n")).not.toContain(marker);
   });
 });
 

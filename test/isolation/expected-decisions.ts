@@ -5,6 +5,10 @@
  * something that is not a refusal of the package: a body its validator
  * rejects, an id that exists nowhere, a route it does not serve).
  *
+ * A route refused whatever it names (operator routes, webhooks) still
+ * names the tenant of A's thread or assistant in its path (`target`): the
+ * package looks the id up on `langgraph dev`.
+ *
  * Keyed by probe id (src/check-isolation/probe-table.ts). A refusing row
  * without an entry fails the matrix, so a new probe must say what it expects.
  */
@@ -65,7 +69,7 @@ export const EXPECTED_DECISIONS: Readonly<Record<string, ExpectedDecision | NoDe
   "assistants.create/stamp-created-by-system": handler("system_assistant_write", "assistants.create"),
   "assistants.get/read-a-s-assistant": filtered("assistants.get"),
   "assistants.delete/delete-a-s-assistant": filtered("assistants.delete"),
-  "assistants.delete/delete-a-s-assistant-with-delete-threads-true": auth("operator_only", "assistants.delete"),
+  "assistants.delete/delete-a-s-assistant-with-delete-threads-true": auth("operator_only", "assistants.delete", "tenant-a"),
   "assistants.delete/delete-own-assistant-with-delete-threads-true-cascade-ignores-tenants": auth("operator_only", "assistants.delete"),
   "assistants.update/patch-a-s-assistant": filtered("assistants.update"),
   "assistants.graph/read-a-s-assistant-graph": filtered("assistants.graph"),
@@ -96,7 +100,7 @@ export const EXPECTED_DECISIONS: Readonly<Record<string, ExpectedDecision | NoDe
   "crons.create/create-a-cron-on-a-s-assistant": auth("operator_only", "crons.create"),
   "crons.search/search-crons-of-a-s-assistant": auth("operator_only", "crons.search"),
   "crons.delete/delete-a-cron": auth("operator_only", "crons.delete"),
-  "threads.crons.create/create-a-cron-on-a-s-thread": auth("operator_only", "threads.crons.create"),
+  "threads.crons.create/create-a-cron-on-a-s-thread": auth("operator_only", "threads.crons.create", "tenant-a"),
 
   "threads.runs.wait/original-hole-1-run-a-s-assistant-on-b-s-own-thread-wait": handler("cross_tenant", "threads.runs.wait", "tenant-a"),
   "threads.runs.create/run-a-s-assistant-on-b-s-own-thread-background": handler("cross_tenant", "threads.runs.create", "tenant-a"),
@@ -144,11 +148,11 @@ export const EXPECTED_DECISIONS: Readonly<Record<string, ExpectedDecision | NoDe
   "store.delete/delete-a-s-item": handler("cross_tenant", "store.delete", "tenant-a"),
   "store.get/read-a-s-item": handler("cross_tenant", "store.get", "tenant-a"),
 
-  "protocol.events.ws/open-a-websocket-on-a-s-thread": auth("operator_only", "protocol.events.ws"),
-  "protocol.events.ws/plain-get-on-a-s-thread-event-socket": auth("operator_only", "protocol.events.ws"),
-  "protocol.commands/state-get-on-a-s-thread": auth("operator_only", "protocol.commands"),
+  "protocol.events.ws/open-a-websocket-on-a-s-thread": auth("operator_only", "protocol.events.ws", "tenant-a"),
+  "protocol.events.ws/plain-get-on-a-s-thread-event-socket": auth("operator_only", "protocol.events.ws", "tenant-a"),
+  "protocol.commands/state-get-on-a-s-thread": auth("operator_only", "protocol.commands", "tenant-a"),
   "protocol.commands/run-start-with-a-s-assistant-on-own-thread": auth("operator_only", "protocol.commands"),
-  "protocol.events.sse/attach-to-a-s-thread-events": auth("operator_only", "protocol.events.sse"),
+  "protocol.events.sse/attach-to-a-s-thread-events": auth("operator_only", "protocol.events.sse", "tenant-a"),
   "ui.render/render-a-ui-bundle": { none: "the route is let through (a valid token is all it needs); this app registers no UI, so the server answers 404 itself" },
   "ui.asset/fetch-a-ui-asset-auth-is-skipped-for-get-ui": { none: "the server skips authenticate for GET /ui*, and serves no UI here (its own 404)" },
 };
