@@ -126,7 +126,8 @@ describe("check-isolation against langgraph dev running this package's Auth", ()
     expect((before.a as { assistants: unknown[] }).assistants).toEqual([]);
     const cli = startCli(["--url", server.url, "--json", join(dir, "sigint.json")], { CHECK_ISOLATION_TOKEN_A: tokens.a, CHECK_ISOLATION_TOKEN_B: tokens.b });
     // Wait until A's world exists, then interrupt.
-    await waitFor(() => cli.stderr().includes("tenant A reads its world"), "the world to be built", { timeoutMs: 120_000 });
+    // Generous: on a loaded CI runner the CLI's start and the world's first runs take minutes.
+    await waitFor(() => cli.stderr().includes("tenant A reads its world"), "the world to be built", { timeoutMs: 300_000 });
     cli.child.kill("SIGINT");
     expect(await cli.exited).toBe(130);
     expect(cli.stderr()).toContain("SIGINT: stopping the probes and deleting what was created");
@@ -136,5 +137,5 @@ describe("check-isolation against langgraph dev running this package's Auth", ()
     expect(report.cleanup.deleted).toBeGreaterThanOrEqual(9);
     expect(report.cleanup).toMatchObject({ failed: [], leftovers: [] });
     expect(await everything()).toEqual(before);
-  }, 240_000);
+  }, 420_000);
 });
