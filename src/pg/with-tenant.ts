@@ -2,7 +2,7 @@ import type pg from "pg";
 import { InvalidTenantIdError, TransactionRolledBackError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 import { beginTenantTransaction, type TenantTransactionStart } from "./bind-tenant.ts";
-import { corkWrites } from "./pipeline-until-idle.ts";
+import { corkWrites, endPipelineWindow } from "./pipeline-until-idle.ts";
 import { rollbackForRelease } from "./rollback-for-release.ts";
 
 /** Anything `withTenant` can check a connection out of (a `pg.Pool`). */
@@ -102,6 +102,7 @@ export async function withTenant<T>(
     fault.error ??= rollbackError;
     throw error;
   } finally {
+    endPipelineWindow(client);
     client.removeListener("error", onError);
     // Released with an error, pg destroys the connection instead of pooling it.
     client.release(fault.error);
