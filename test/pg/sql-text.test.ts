@@ -5,8 +5,9 @@
  * The TypeScript compiler reads every file of src/ and finds each template
  * literal, string concatenation (`+`, `+=`, `.concat`, an array `.join`),
  * `format`-style call (`util.format`, `sprintf`) and `.replace`/`.replaceAll`
- * that builds SQL (constants it names are read for their text): its text looks like SQL, or it is handed to a function
- * named like `query`/`sql`, or it rewrites SQL read from a file. Every value
+ * that builds SQL (constants it names are read for their text): its text
+ * looks like SQL, or it is handed to a function named like `query`/`sql`,
+ * or it rewrites SQL read from a file. Every value
  * spliced into one must be a compile-time constant (the type checker gives
  * it a literal type: a `const` string, `as const` text built from such).
  * Anything else (a parameter, a function's `string` result) is a finding.
