@@ -29,6 +29,8 @@ interface Window {
   held: (() => void)[];
   shadow: QueryFn;
   end: () => void;
+  /** `end`, on pg's `drain`: only once nothing is queued or in flight. */
+  drained: () => void;
   ended: boolean;
 }
 
@@ -98,7 +100,7 @@ function endWindow(this: Window): void {
   this.ended = true;
   const { client } = this;
   windows.delete(client);
-  client.removeListener("drain", this.end);
+  client.removeListener("drain", this.drained);
   client.removeListener("end", this.end);
   (client as unknown as PipelineState).pipeline = false;
   if (this.own) (client as unknown as { query: QueryFn }).query = this.query;
@@ -106,6 +108,16 @@ function endWindow(this: Window): void {
   // Still inside pg's answer to the last query, before anyone awaiting it
   // resumes: what was held goes first, in the order it was asked for.
   for (const send of this.held.splice(0)) send();
+}
+
+/**
+ * pg 8.23 emits `drain` only with nothing queued or in flight; a `drain`
+ * emitted earlier (another pg, or anyone's `emit`) must not end the window
+ * while answers are still due: out of pipeline mode, pg would match them to
+ * the wrong queries.
+ */
+function endWhenDrained(this: Window): void {
+  if (isDrained(this.client)) endWindow.call(this);
 }
 
 /**
@@ -150,11 +162,12 @@ export function pipelineUntilIdle(client: pg.ClientBase): boolean {
   } as unknown as Window;
   window.shadow = queryInWindow.bind(window);
   window.end = endWindow.bind(window);
+  window.drained = endWhenDrained.bind(window);
   state.pipeline = true;
   target.query = window.shadow;
   windows.set(client, window);
   // Plain listeners (endWindow removes both): cheaper than once() on every call.
-  client.on("drain", window.end);
+  client.on("drain", window.drained);
   client.on("end", window.end);
   return true;
 }

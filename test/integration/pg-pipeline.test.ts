@@ -263,6 +263,25 @@ describe("a pg whose internals differ from 8.23's", () => {
     }
   });
 
+  it("a `drain` emitted while answers are still due does not end the window: each query gets its own answer", async () => {
+    const p = pool(appUrl);
+    const seen = await withTenant(p, "acme", async (c) => {
+      const slow = c.query("SELECT 'slow' AS v FROM pg_sleep(0.05)");
+      const next = c.query("SELECT 'next' AS v");
+      c.emit("drain"); // as a pg that emitted it early would
+      const after = c.query("SELECT 'after' AS v");
+      return Promise.all([slow, next, after].map(async (q) => (await q).rows[0].v as string));
+    });
+    expect(seen).toEqual(["slow", "next", "after"]);
+    const c = await p.connect();
+    try {
+      expect((c as unknown as { pipeline: boolean }).pipeline).toBe(false);
+      expect(Object.prototype.hasOwnProperty.call(c, "query")).toBe(false);
+    } finally {
+      c.release();
+    }
+  });
+
   it("a pg that never emits `drain` in pipeline mode: the client still goes back an ordinary client, where a query with `rows` runs", async () => {
     const p = pool(appUrl);
     const c = await p.connect();
