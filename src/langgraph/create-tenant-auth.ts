@@ -95,6 +95,12 @@ export interface TenantAuthOptions {
  * into a `CheckFailedError` (500, a fixed message, the original as `cause`),
  * so no host ever shows a raw error to the caller or lets one pass as an allow.
  *
+ * The returned `Auth` is frozen, its handlers too (STYLE item 17): the
+ * server reads them from the object at every request, so a later
+ * `auth.on("*", () => true)` or `auth.authenticate(...)` by a plugin or a
+ * careless line would otherwise open every event; it throws a `TypeError`
+ * instead. Compose before: pass a `guard`, a `checkRun`, an `authenticator`.
+ *
  * @throws {ConfigError} host unknown, Studio auth enabled on `langgraph dev`, or `auth.cache` on the platform.
  * @example
  * const policy = createRoutePolicy();
@@ -254,5 +260,17 @@ export function createTenantAuth(options: TenantAuthOptions): Auth {
       platformAuth,
     }),
   );
-  return auth as unknown as Auth;
+  return freezeAuth(auth) as unknown as Auth;
+}
+
+/**
+ * Freeze an `Auth` once its handlers are registered: the handler table the
+ * server reads (`~handlerCache`, its `callbacks`) and the instance itself,
+ * so neither `on`/`authenticate` nor an assignment can replace a handler.
+ */
+function freezeAuth<A extends object>(auth: A): A {
+  const cache = (auth as { "~handlerCache"?: { callbacks?: object } })["~handlerCache"];
+  if (cache?.callbacks) Object.freeze(cache.callbacks);
+  if (cache) Object.freeze(cache);
+  return Object.freeze(auth);
 }

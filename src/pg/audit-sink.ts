@@ -8,7 +8,7 @@ import {
 } from "../audit/verify-audit-chain.ts";
 import { NO_TENANT } from "../audit/audit-record.ts";
 import { AuditWriteError } from "../audit/audit-log.ts";
-import { InvalidTenantIdError } from "../errors.ts";
+import { InvalidOptionError, InvalidTenantIdError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 import { withTenant, type ConnectablePool } from "./with-tenant.ts";
 
@@ -142,6 +142,9 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Audi
 /**
  * One tenant's records, in chain order, read under that tenant's RLS.
  *
+ * @throws {InvalidTenantIdError} `tenantId` breaks the tenant id rule (400), before any SQL.
+ * @throws {InvalidOptionError} `options.since` is not a valid `Date` (500, naming it), before any SQL.
+ *
  * @example
  * const records = await readTenantAuditRecords(pool, "acme", { since: new Date("2026-01-01") });
  */
@@ -151,10 +154,14 @@ export async function readTenantAuditRecords(
   options: { since?: Date } = {},
 ): Promise<AuditRecord[]> {
   requireAuditTenant(tenantId);
+  const since = options?.since;
+  if (since !== undefined && !(since instanceof Date && !Number.isNaN(since.getTime()))) {
+    throw new InvalidOptionError("since", "readTenantAuditRecords takes a valid Date");
+  }
   return withTenant(pool, tenantId, async (client) => {
     const { rows } = await client.query<{ record: string }>(
       "SELECT record FROM tool_audit_records WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR time >= $2) ORDER BY seq",
-      [tenantId, options.since?.toISOString() ?? null],
+      [tenantId, since?.toISOString() ?? null],
     );
     return rows.map((r) => parseAuditLine(r.record));
   });

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { beginCleanSql, forgetPreparedStatements, resetSessionSql, TENANT_SETTING } from "./session-reset.ts";
-import { corkWrites, pipelineUntilIdle } from "./pipeline-until-idle.ts";
+import { corkWrites, endPipelineWindow, pipelineUntilIdle } from "./pipeline-until-idle.ts";
 
 // The tenant reaches Postgres only as the bound parameter $1 of these two
 // constant texts, never as SQL text (test/pg/sql-text.test.ts greps src/).
@@ -84,5 +84,10 @@ export async function bindSessionTenant(client: pg.ClientBase, tenantId: string)
     await clean;
     bind = client.query(SET_TENANT_SESSION_SQL, [tenantId]);
   }
-  await settled([clean, bind]);
+  try {
+    await settled([clean, bind]);
+  } finally {
+    // Both answered: the client is handed out as an ordinary client.
+    endPipelineWindow(client);
+  }
 }

@@ -14,6 +14,8 @@ interface PipelineState {
   _queryQueue: unknown[];
   _sentQueryQueue: unknown[];
   _getActiveQuery(): unknown;
+  /** pg 8.23's sender in pipeline mode: it emits `drain`, which ends the window. */
+  _pulsePipelinedQueryQueue(): void;
   connection?: { stream?: { cork?(): void; uncork?(): void } };
 }
 
@@ -27,6 +29,8 @@ interface Window {
   held: (() => void)[];
   shadow: QueryFn;
   end: () => void;
+  /** `end`, on pg's `drain`: only once nothing is queued or in flight. */
+  drained: () => void;
   ended: boolean;
 }
 
@@ -46,9 +50,23 @@ function isIdleJsClient(client: object): boolean {
     !c._ending &&
     Array.isArray(c._queryQueue) && c._queryQueue.length === 0 &&
     Array.isArray(c._sentQueryQueue) && c._sentQueryQueue.length === 0 &&
+    typeof c._getActiveQuery === "function" && c._getActiveQuery() == null &&
+    typeof c._pulsePipelinedQueryQueue === "function"
+  );
+}
+
+/** Nothing queued, sent or in flight on a client in the window. */
+function isDrained(client: object): boolean {
+  const c = client as Partial<PipelineState>;
+  return (
+    Array.isArray(c._queryQueue) && c._queryQueue.length === 0 &&
+    Array.isArray(c._sentQueryQueue) && c._sentQueryQueue.length === 0 &&
     typeof c._getActiveQuery === "function" && c._getActiveQuery() == null
   );
 }
+
+/** The open window of each client (a weak map: a destroyed client takes its window with it). */
+const windows = new WeakMap<object, Window>();
 
 /**
  * A query pg refuses in pipeline mode: a custom query object (`pg-cursor`,
@@ -81,7 +99,8 @@ function endWindow(this: Window): void {
   if (this.ended) return;
   this.ended = true;
   const { client } = this;
-  client.removeListener("drain", this.end);
+  windows.delete(client);
+  client.removeListener("drain", this.drained);
   client.removeListener("end", this.end);
   (client as unknown as PipelineState).pipeline = false;
   if (this.own) (client as unknown as { query: QueryFn }).query = this.query;
@@ -89,6 +108,16 @@ function endWindow(this: Window): void {
   // Still inside pg's answer to the last query, before anyone awaiting it
   // resumes: what was held goes first, in the order it was asked for.
   for (const send of this.held.splice(0)) send();
+}
+
+/**
+ * pg 8.23 emits `drain` only with nothing queued or in flight; a `drain`
+ * emitted earlier (another pg, or anyone's `emit`) must not end the window
+ * while answers are still due: out of pipeline mode, pg would match them to
+ * the wrong queries.
+ */
+function endWhenDrained(this: Window): void {
+  if (isDrained(this.client)) endWindow.call(this);
 }
 
 /**
@@ -133,12 +162,32 @@ export function pipelineUntilIdle(client: pg.ClientBase): boolean {
   } as unknown as Window;
   window.shadow = queryInWindow.bind(window);
   window.end = endWindow.bind(window);
+  window.drained = endWhenDrained.bind(window);
   state.pipeline = true;
   target.query = window.shadow;
+  windows.set(client, window);
   // Plain listeners (endWindow removes both): cheaper than once() on every call.
-  client.on("drain", window.end);
+  client.on("drain", window.drained);
   client.on("end", window.end);
   return true;
+}
+
+/**
+ * End the pipeline window {@link pipelineUntilIdle} opened on `client`, if
+ * it is still open and everything sent on it has been answered. The window
+ * ends by itself on pg's `drain`; this is the belt to those braces, called
+ * before a client goes back to its pool, so that a pg whose `drain` differs
+ * can never hand the next borrower a client left in pipeline mode (where
+ * cursors are refused) or with the window's `query` in place. A no-op when
+ * no window is open, or while queries are still in flight (their `drain`
+ * will end it).
+ *
+ * @example
+ * try { ... } finally { endPipelineWindow(client); client.release(); }
+ */
+export function endPipelineWindow(client: pg.ClientBase): void {
+  const window = windows.get(client);
+  if (window && isDrained(client)) window.end();
 }
 
 /**

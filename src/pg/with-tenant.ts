@@ -1,8 +1,8 @@
 import type pg from "pg";
-import { InvalidTenantIdError, TransactionRolledBackError } from "../errors.ts";
+import { InvalidOptionError, InvalidTenantIdError, TransactionRolledBackError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 import { beginTenantTransaction, type TenantTransactionStart } from "./bind-tenant.ts";
-import { corkWrites } from "./pipeline-until-idle.ts";
+import { corkWrites, endPipelineWindow } from "./pipeline-until-idle.ts";
 import { rollbackForRelease } from "./rollback-for-release.ts";
 
 /** Anything `withTenant` can check a connection out of (a `pg.Pool`). */
@@ -42,6 +42,7 @@ export interface ConnectablePool {
  * call `client.release()` inside `fn`, and do not keep the client after it.
  *
  * @throws {InvalidTenantIdError} `tenantId` breaks the tenant id rule (400), before any SQL is sent.
+ * @throws {InvalidOptionError} `pool` is not a pool or `fn` not a function (500, naming it), before any SQL.
  * @throws {TransactionRolledBackError} `fn` swallowed an SQL error, so `COMMIT` could only roll back (500).
  * @throws whatever `fn` or Postgres throws, after the rollback.
  * @example
@@ -56,7 +57,9 @@ export async function withTenant<T>(
   // Not what keeps the SQL safe (the tenant is a bound parameter): a tenant
   // id that breaks the rule is a caller's mistake, answered 400 before any SQL.
   if (!isTenantId(tenantId)) throw new InvalidTenantIdError();
-  if (typeof fn !== "function") throw new TypeError("withTenant: `fn` must be a function");
+  // Called while serving a request: the deployment's mistake is a coded 500 naming it, not a bare TypeError.
+  if (!pool || typeof pool.connect !== "function") throw new InvalidOptionError("pool", "withTenant needs a pg.Pool (something with connect())");
+  if (typeof fn !== "function") throw new InvalidOptionError("fn", "withTenant runs a function");
   const client = await pool.connect();
   // A connection that breaks while checked out emits "error" on the client;
   // with no listener that would crash the process. Note it: the connection
@@ -102,6 +105,7 @@ export async function withTenant<T>(
     fault.error ??= rollbackError;
     throw error;
   } finally {
+    endPipelineWindow(client);
     client.removeListener("error", onError);
     // Released with an error, pg destroys the connection instead of pooling it.
     client.release(fault.error);

@@ -17,6 +17,7 @@ import { z } from "zod";
 import * as core from "../../src/index.ts";
 import * as runtime from "../../src/runtime/index.ts";
 import { createTenantMiddleware, type TenantEnv } from "../../src/hono/tenant-middleware.ts";
+import * as pgEntry from "../../src/pg/index.ts";
 
 const INJECTION = "x'; DROP TABLE t; --";
 const BAD_TENANTS: unknown[] = [undefined, null, "", "a::b", INJECTION, " acme", "ａcme", "x".repeat(129), 42, {}, ["acme"]];
@@ -168,6 +169,37 @@ describe("the Hono middleware", () => {
       expect(await response.text()).toMatch(/^server_error: the deployment passed an invalid "authenticator"/);
     }
     expect((await appWith(principal).request("/custom/tenant")).status).toBe(200);
+  });
+});
+
+describe("./pg, per request", () => {
+  // Nothing may reach the database: a pool whose checkout is counted.
+  let checkouts = 0;
+  const pool = { connect: async () => { checkouts += 1; throw new Error("no database here"); } } as never;
+  const sink = pgEntry.createPostgresAuditSink({ pool });
+  const seal = () => { throw new Error("not sealed"); };
+
+  it.each(BAD_TENANTS.map((t) => [JSON.stringify(t) ?? "undefined", t]))("a bad tenant %s is a 400 before any SQL", async (_name, tenant) => {
+    const t = tenant as string;
+    expect(await outcomeOf(() => pgEntry.withTenant(pool, t, async () => 1))).toEqual(TENANT_400);
+    expect(await outcomeOf(() => pgEntry.eraseTenant(pool, t))).toEqual(TENANT_400);
+    expect(await outcomeOf(() => pgEntry.readTenantAuditRecords(pool, t))).toEqual(TENANT_400);
+    expect(await outcomeOf(() => pgEntry.verifyTenantAuditChain(pool, t))).toEqual(TENANT_400);
+    expect(await outcomeOf(() => sink.append(t, seal))).toEqual(TENANT_400);
+    expect(checkouts).toBe(0);
+  });
+
+  it("answers a pool, a callback or a `since` the deployment got wrong with a coded 500 naming it, before any SQL", async () => {
+    for (const fn of [undefined, "SELECT 1", {}]) {
+      expect(await outcomeOf(() => pgEntry.withTenant(pool, "acme", fn as never)), String(fn)).toEqual(OPTION_500);
+    }
+    for (const badPool of [undefined, null, {}, "postgres://"]) {
+      expect(await outcomeOf(() => pgEntry.withTenant(badPool as never, "acme", async () => 1)), String(badPool)).toEqual(OPTION_500);
+    }
+    for (const since of ["2026-01-01", 0, {}, new Date(Number.NaN)]) {
+      expect(await outcomeOf(() => pgEntry.readTenantAuditRecords(pool, "acme", { since: since as never })), String(since)).toEqual(OPTION_500);
+    }
+    expect(checkouts).toBe(0);
   });
 });
 

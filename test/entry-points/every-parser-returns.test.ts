@@ -21,6 +21,9 @@
  *   do not return: it is about 100 times what the slowest allowed call
  *   (50 ms of CPU) takes in wall time with the machine shared six ways, and
  *   it never decides the 50 ms verdict itself.
+ * - A self-check plants a parser that takes 80 ms of CPU and one that never
+ *   returns (FUZZ_PLANT in the fixture): the measure must catch the first
+ *   and the watchdog name the second, so neither can pass vacuously.
  * - The child runs under `ulimit -t` (a CPU-time limit the kernel enforces),
  *   so even a hung child whose test process died is ended by the system.
  *
@@ -43,6 +46,8 @@ const FIXTURE = "test/entry-points/fixtures/fuzz-parsers.ts";
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 /** No completed call for this long (wall time) means a call that does not return. */
 const NO_PROGRESS_MS = 30_000;
+/** How long the child may take to load before its first call (wall time, on a busy machine). */
+const STARTUP_MS = 120_000;
 /** The kernel's CPU-time limit on the child: a backstop for a hung child nobody is left to kill. */
 const CHILD_CPU_SECONDS = 300;
 
@@ -57,6 +62,8 @@ const PARSERS = [
   "readToolCaller", "requireTenantNamespace", "systemAssistantFilter", "systemAssistantFilter (read)", "dropCredentialHeaders",
   "checkRunOptions", "checkRunOptions (refuse)", "namesLangSmithProject", "requireStampableMetadata", "requireMergeSafeUpdate",
   "requireCronTiedToThread", "isPlatformStudioUser", "readRunCaller", "tenantIdOfRun", "requireRunTenant",
+  "refusedNamespaceReason", "namespaceResources", "isTenantNamespace", "isInTenant", "tenantOf", "outsideReason",
+  "isRunnableAssistant", "checkAuditRecord", "decisionCaller", "requirePrincipal", "handleTenantEvent",
 ];
 
 interface Summary {
@@ -68,51 +75,75 @@ interface Summary {
   wrongErrorCount: number;
 }
 
+/** How a child run ended: its summary, or the call it was killed in. */
+type ChildRun = { ended: number | string; stderr: string; summary?: Summary; hung?: { parser: string; input: string } };
+
+/** Run the fixture in a child process, with the watchdog; `plant` adds a planted parser (FUZZ_PLANT). */
+async function runChild(seed: number, runs: number, options: { plant?: "slow" | "hang"; noProgressMs?: number } = {}): Promise<ChildRun> {
+  const noProgressMs = options.noProgressMs ?? NO_PROGRESS_MS;
+  const dir = await mkdtemp(join(tmpdir(), "parsers-"));
+  const stateFile = join(dir, "current-call");
+  const child = spawn(
+    "/bin/sh",
+    ["-c", `ulimit -t ${CHILD_CPU_SECONDS} && exec "$0" "$@"`, process.execPath, "--single-threaded", "--import", "tsx", FIXTURE, stateFile, String(seed), String(runs)],
+    { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FUZZ_PLANT: options.plant ?? "" } },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, "close").then(([code, signal]) => (signal as string | null) ?? (code as number));
+  let ended: number | string | undefined;
+  void exited.then((how) => (ended = how));
+  try {
+    // The watchdog: the state file's first line counts the calls begun.
+    let seen = "";
+    let lastProgress = performance.now();
+    while (ended === undefined) {
+      await sleep(250);
+      const current = await readFile(stateFile, "utf8").catch(() => "");
+      const count = current.slice(0, current.indexOf("\n"));
+      if (count !== seen) [seen, lastProgress] = [count, performance.now()];
+      // Until the first call begins, the child is loading (tsx, the package): that is not a call that does not return.
+      else if (count === "" && performance.now() - lastProgress < STARTUP_MS) continue;
+      else if (performance.now() - lastProgress > noProgressMs && ended === undefined) {
+        child.kill("SIGKILL");
+        const [, parser, ...input] = current.split("\n");
+        return { ended: await exited, stderr, hung: { parser: parser!, input: input.join("\n").slice(0, 2000) } };
+      }
+    }
+    const last = stdout.trim().split("\n").at(-1);
+    return { ended, stderr, ...(ended === 0 && last ? { summary: JSON.parse(last) as Summary } : {}) };
+  } finally {
+    if (ended === undefined) child.kill("SIGKILL");
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe("every parser of untrusted input", () => {
   it("returns or throws within 50 ms of CPU time on random, truncated and adversarial input", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "parsers-"));
-    const stateFile = join(dir, "current-call");
     const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    const child = spawn(
-      "/bin/sh",
-      ["-c", `ulimit -t ${CHILD_CPU_SECONDS} && exec "$0" "$@"`, process.execPath, "--single-threaded", "--import", "tsx", FIXTURE, stateFile, String(seed), String(RUNS)],
-      { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = once(child, "close").then(([code, signal]) => (signal as string | null) ?? (code as number));
-    let ended: number | string | undefined;
-    void exited.then((how) => (ended = how));
-    try {
-      // The watchdog: the state file's first line counts the calls begun.
-      let seen = "";
-      let lastProgress = performance.now();
-      while (ended === undefined) {
-        await sleep(250);
-        const current = await readFile(stateFile, "utf8").catch(() => "");
-        const count = current.slice(0, current.indexOf("\n"));
-        if (count !== seen) [seen, lastProgress] = [count, performance.now()];
-        else if (performance.now() - lastProgress > NO_PROGRESS_MS && ended === undefined) {
-          child.kill("SIGKILL");
-          await exited;
-          const [, parser, ...input] = current.split("\n");
-          expect.fail(`${parser} did not return within ${NO_PROGRESS_MS / 1000} s (FUZZ_SEED=${seed}); input: ${input.join("\n").slice(0, 2000)}`);
-        }
-      }
-      expect(ended, `the child failed (FUZZ_SEED=${seed}):\n${stderr.slice(-4000)}`).toBe(0);
-      const summary = JSON.parse(stdout.trim().split("\n").at(-1)!) as Summary;
-      expect(summary.seed).toBe(seed);
-      expect(summary.overLimit, `calls over 50 ms of CPU (FUZZ_SEED=${seed})`).toEqual([]);
-      // A refusal of a request parser must be a coded error (never a 500); see the fixture for which may throw what.
-      expect(summary.wrongErrors, `errors of the wrong kind (FUZZ_SEED=${seed})`).toEqual([]);
-      expect(Object.keys(summary.parsers).sort()).toEqual([...PARSERS].sort());
-      for (const parser of PARSERS) expect(summary.parsers[parser]!.calls, parser).toBeGreaterThan(RUNS / 2);
-    } finally {
-      if (ended === undefined) child.kill("SIGKILL");
-      await exited;
-      await rm(dir, { recursive: true, force: true });
-    }
+    const run = await runChild(seed, RUNS);
+    if (run.hung) expect.fail(`${run.hung.parser} did not return within ${NO_PROGRESS_MS / 1000} s (FUZZ_SEED=${seed}); input: ${run.hung.input}`);
+    expect(run.ended, `the child failed (FUZZ_SEED=${seed}):\n${run.stderr.slice(-4000)}`).toBe(0);
+    const summary = run.summary!;
+    expect(summary.seed).toBe(seed);
+    expect(summary.overLimit, `calls over 50 ms of CPU (FUZZ_SEED=${seed})`).toEqual([]);
+    // A refusal of a request parser must be a coded error (never a 500); see the fixture for which may throw what.
+    expect(summary.wrongErrors, `errors of the wrong kind (FUZZ_SEED=${seed})`).toEqual([]);
+    expect(Object.keys(summary.parsers).sort()).toEqual([...PARSERS].sort());
+    for (const parser of PARSERS) expect(summary.parsers[parser]!.calls, parser).toBeGreaterThan(RUNS / 2);
   }, 240_000);
+
+  it("fails on a planted parser that takes 80 ms of CPU, and names one that never returns (self-check)", async () => {
+    const slow = await runChild(1, 1, { plant: "slow" });
+    expect(slow.ended, slow.stderr.slice(-2000)).toBe(0);
+    expect(slow.summary!.overLimit.map((o) => o.parser)).toEqual(["planted (slow)"]);
+    expect(slow.summary!.overLimit[0]!.cpuMs).toBeGreaterThan(50);
+    // A short backstop here: the planted call is the first, and nothing else is waited for.
+    const hang = await runChild(1, 1, { plant: "hang", noProgressMs: 3_000 });
+    expect(hang.hung).toEqual({ parser: "planted (hang)", input: '"x"' });
+    expect(hang.ended).toBe("SIGKILL");
+  }, 120_000);
 });

@@ -2,8 +2,9 @@
  * Nothing a caller can reach through an entry point changes what the package
  * accepts (STYLE item 17).
  *
- * The test takes every exported value of every entry point (`.`,
- * `./langgraph`, `./runtime`, `./pg`, `./hono`) and tries to change it the
+ * The test takes every exported value of every entry point of package.json
+ * (`.`, `./langgraph`, `./runtime`, `./auth`, `./hono`, `./pg`: read from
+ * its `exports`) and tries to change it the
  * ways a dependency, a plugin or a careless line in an app would: assign,
  * `compile` on a RegExp, push/splice/sort/fill on an array, delete, assign and
  * redefine on every property, all the way down. Then:
@@ -33,17 +34,30 @@
  * the JavaScript intrinsics alike; only a hardened realm (SES `lockdown()`)
  * prevents it.
  */
+import { readFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import { InMemoryStore } from "@langchain/langgraph-checkpoint";
+import { Auth } from "@langchain/langgraph-sdk/auth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as core from "../../src/index.ts";
-import * as langgraph from "../../src/langgraph/index.ts";
 import * as runtime from "../../src/runtime/index.ts";
-import * as pg from "../../src/pg/index.ts";
-import * as hono from "../../src/hono/tenant-middleware.ts";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 
-const ENTRIES = { ".": core, "./langgraph": langgraph, "./runtime": runtime, "./pg": pg, "./hono": hono } as const;
+/**
+ * Every code entry point of package.json's `exports`, read from the file
+ * (`./dist/x.js` is `src/x.ts`), so an entry point added later is covered
+ * without editing this test. `./auth` builds its `Auth` from the
+ * environment at import, so the entries are imported once the local issuer
+ * is up (beforeAll).
+ */
+const PACKAGE = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { exports: Record<string, string | { default: string }> };
+const ENTRY_SOURCES: ReadonlyArray<readonly [string, URL]> = Object.entries(PACKAGE.exports)
+  .filter(([entry]) => entry !== "./package.json")
+  .map(([entry, target]) => {
+    const file = typeof target === "string" ? target : target.default;
+    return [entry, new URL(`../../${file.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts")}`, import.meta.url)] as const;
+  });
+const ENTRIES: Record<string, Record<string, unknown>> = {};
 
 // ---------------------------------------------------------------------------
 // Fingerprints: what an exported value is, structurally, with functions by identity.
@@ -76,7 +90,9 @@ function unfrozen(value: unknown, path: string, seen = new Set<object>()): strin
   if (value === null || typeof value !== "object" || seen.has(value)) return undefined;
   seen.add(value);
   const prototype = Object.getPrototypeOf(value);
-  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) {
+  // The one class instance an entry point exports: ./auth's `Auth`, which the
+  // server reads its handlers from. It must be frozen, handlers and all.
+  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null && prototype !== Auth.prototype) {
     return `${path} is a ${String(prototype?.constructor?.name)}, not plain data`;
   }
   if (!Object.isFrozen(value)) return `${path} is not frozen`;
@@ -119,6 +135,14 @@ function tamper(value: unknown, seen = new Set<object>()): void {
     const d = Object.getOwnPropertyDescriptor(target, key);
     if (d && "value" in d) tamper(d.value, seen);
   }
+  if (value instanceof Auth) {
+    // What a plugin would do to the exported Auth: register a handler that allows everything.
+    const allow = () => true;
+    attempt(() => value.on("*", allow));
+    attempt(() => value.on([...core.AUTH_EVENTS], allow as never));
+    attempt(() => value.on("threads", allow));
+    attempt(() => value.authenticate(() => ({ identity: "mallory", tenant_id: "tenant-a", permissions: [...core.PERMISSIONS] }) as never));
+  }
   if (value instanceof RegExp) {
     // The issue's attack: the pattern is replaced, and every `test` passes.
     attempt(() => (value as RegExp & { compile(pattern: string): void }).compile(WIDE));
@@ -156,9 +180,7 @@ function tamper(value: unknown, seen = new Set<object>()): void {
  * export throws), while vitest's module runner hands tests a plain object in
  * its place, so tampering with it here would test vitest, not the package.
  */
-const EXPORTS: ReadonlyArray<readonly [string, unknown]> = Object.entries(ENTRIES).flatMap(([entry, namespace]) =>
-  Object.entries(namespace).map(([name, value]) => [`${entry} ${name}`, value] as const),
-);
+let EXPORTS: ReadonlyArray<readonly [string, unknown]> = [];
 
 function tamperEverything(): void {
   for (const [, value] of EXPORTS) if (typeof value !== "function") tamper(value);
@@ -175,7 +197,9 @@ const accepted = (result: unknown): Verdict => ({
 
 function refused(error: unknown): Verdict {
   const e = error as { name?: string; status?: number; message?: string };
-  return { error: String(e?.name), ...(typeof e?.status === "number" ? { status: e.status } : {}), message: String(e?.message) };
+  // A refusal recorded by the Auth ends with its decision's id, new on every call.
+  const message = String(e?.message).replace(/decision_id: [0-9a-f-]{36}/g, "decision_id: <id>");
+  return { error: String(e?.name), ...(typeof e?.status === "number" ? { status: e.status } : {}), message };
 }
 
 function verdict(run: () => unknown): Verdict {
@@ -342,8 +366,37 @@ async function tokenVerdicts(): Promise<Record<string, unknown>> {
   return out;
 }
 
-async function allVerdicts(): Promise<Record<"tenants" | "routes" | "rules" | "tokens", Record<string, unknown>>> {
-  return { tenants: tenantVerdicts(), routes: routeVerdicts(), rules: ruleVerdicts(), tokens: await tokenVerdicts() };
+type HandlerCache = { authenticate: (request: Request) => unknown; callbacks: Record<string, (request: unknown) => unknown> };
+
+/**
+ * The exported `Auth` instances, as the server uses them: `authenticate`
+ * on real tokens, then the handler the server would pick for every event
+ * (most specific first), for a caller of tenant-a with every permission.
+ */
+async function authInstanceVerdicts(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of EXPORTS) {
+    if (!(value instanceof Auth)) continue;
+    const cache = (value as unknown as { "~handlerCache": HandlerCache })["~handlerCache"];
+    for (const token of ["everything", `org_id ${JSON.stringify(INJECTION)}`]) {
+      const request = new Request(`http://127.0.0.1/threads/${ID}`, { headers: { authorization: `Bearer ${tokens.get(token)}` } });
+      out[`${name} authenticate ${token}`] = await verdictOf(async () => cache.authenticate(request));
+    }
+    const user = await cache.authenticate(new Request(`http://127.0.0.1/threads/${ID}`, { headers: { authorization: `Bearer ${tokens.get("everything")}` } }));
+    for (const event of [...EVENTS, "threads:purge", "crons:run"]) {
+      const [resource, action] = event.split(":") as [string, string];
+      const key = [event, resource, `*:${action}`, "*"].find((k) => cache.callbacks?.[k]);
+      out[`${name} ${event}`] = await verdictOf(async () => ({
+        handler: key,
+        result: await cache.callbacks[key!]!({ event, resource, action, value: { thread_id: ID, metadata: {}, namespace: ["tenant-a", "notes"] }, permissions: [], user }),
+      }));
+    }
+  }
+  return out;
+}
+
+async function allVerdicts(): Promise<Record<"tenants" | "routes" | "rules" | "tokens" | "auth", Record<string, unknown>>> {
+  return { tenants: tenantVerdicts(), routes: routeVerdicts(), rules: ruleVerdicts(), tokens: await tokenVerdicts(), auth: await authInstanceVerdicts() };
 }
 
 const fingerprints = (): Record<string, unknown> => Object.fromEntries(EXPORTS.map(([name, value]) => [name, fingerprint(value)]));
@@ -355,6 +408,13 @@ beforeAll(async () => {
     tokens.set(`org_id ${JSON.stringify(tenant) ?? "undefined"}`, await issuer.sign({ sub: "bob", org_id: tenant as string, scope: "threads:read" }));
   }
   tokens.set("tenant in sub only", await issuer.sign({ sub: "acme", scope: "threads:read" }));
+  tokens.set("everything", await issuer.sign({ sub: "bob", org_id: "tenant-a", scope: PERMISSION_NAMES.join(" ") }));
+  // ./auth reads process.env when it is imported.
+  Object.assign(process.env, { ...baseEnv, AUTH_SERVER: "dev" });
+  for (const [entry, source] of ENTRY_SOURCES) ENTRIES[entry] = { ...((await import(source.href)) as Record<string, unknown>) };
+  EXPORTS = Object.entries(ENTRIES).flatMap(([entry, namespace]) =>
+    Object.entries(namespace).map(([name, value]) => [`${entry} ${name}`, value] as const),
+  );
   tokens.set("HS256 alg header", `${Buffer.from('{"alg":"HS256"}').toString("base64url")}.${Buffer.from('{"sub":"x"}').toString("base64url")}.c2ln`);
 });
 
@@ -365,6 +425,9 @@ afterAll(async () => {
 describe("exported values", () => {
   it("are functions, classes or deeply frozen plain data, in every entry point", () => {
     expect(EXPORTS.length).toBeGreaterThan(150);
+    // Every entry point of package.json, the Auth of ./auth among them.
+    expect(Object.keys(ENTRIES).sort()).toEqual([".", "./auth", "./hono", "./langgraph", "./pg", "./runtime"]);
+    expect(EXPORTS.filter(([, value]) => value instanceof Auth).map(([name]) => name)).toEqual(["./auth auth"]);
     const problems = EXPORTS.filter(([, value]) => typeof value !== "function").map(([name, value]) => unfrozen(value, name)).filter(Boolean);
     expect(problems).toEqual([]);
     // The rules a caller may read are strings, never live RegExps.
@@ -388,6 +451,9 @@ describe("exported values", () => {
     expect(before.tokens[`org_id ${JSON.stringify(INJECTION)}`]).toMatchObject({ error: "InvalidTokenError", status: 401 });
     expect(before.tokens['org_id "tenant-a"']).toMatchObject({ ok: { tenant_id: "tenant-a" } });
     expect(before.rules["config AUTH_ALGORITHMS=HS256"]).toMatchObject({ error: "ConfigError" });
+    expect(before.auth["./auth auth threads:read"]).toEqual({ ok: { handler: "threads:read", result: { tenant_id: "tenant-a" } } });
+    expect(before.auth["./auth auth crons:run"]).toMatchObject({ error: "TenantForbiddenError", status: 403 });
+    expect(before.auth[`./auth auth authenticate org_id ${JSON.stringify(INJECTION)}`]).toMatchObject({ error: "InvalidTokenError", status: 401 });
 
     tamperEverything();
 

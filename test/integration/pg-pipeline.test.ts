@@ -10,6 +10,8 @@
  * - What pipeline mode cannot carry (a custom query object such as
  *   pg-cursor, a query with `rows`) is held, and runs in order.
  * - A pool created with `pipeline: true` works the same.
+ * - A pg whose internals differ (no pipeline mode, no pipelined sender, no
+ *   `drain` in pipeline mode): not switched, or switched back at release.
  * - A connection cut during the start or before COMMIT: withTenant rejects,
  *   nothing is committed, the process does not crash (an unhandled "error"
  *   event would), the connection is destroyed, the next call gets a new one.
@@ -235,6 +237,76 @@ describe("what pipeline mode cannot carry", () => {
       expect(["drain", "end", "error"].map((e) => c.listenerCount(e))).toEqual(listeners);
     } finally {
       c.release();
+    }
+  });
+});
+
+describe("a pg whose internals differ from 8.23's", () => {
+  it.each([
+    ["no `pipeline` field (pg before 8.23)", (c: Record<string, unknown>) => delete c.pipeline],
+    ["no pipelined sender (`_pulsePipelinedQueryQueue`)", (c: Record<string, unknown>) => (c._pulsePipelinedQueryQueue = undefined)],
+  ])("%s: the client is not switched, and withTenant binds the tenant as a bound parameter, in 4 round trips", async (_, alter) => {
+    const proxy = await roundTripProxy(new URL(appUrl));
+    const p = pool(proxy.url);
+    const c = await p.connect();
+    alter(c as unknown as Record<string, unknown>);
+    c.release();
+    const trips = proxy.count();
+    expect(await withTenant(p, "acme", ids)).toEqual(["a1", "a2"]);
+    expect(trips()).toBe(4);
+    const again = await p.connect();
+    try {
+      expect(again).toBe(c);
+      expect(Object.prototype.hasOwnProperty.call(again, "query")).toBe(false);
+    } finally {
+      again.release();
+    }
+  });
+
+  it("a `drain` emitted while answers are still due does not end the window: each query gets its own answer", async () => {
+    const p = pool(appUrl);
+    const seen = await withTenant(p, "acme", async (c) => {
+      const slow = c.query("SELECT 'slow' AS v FROM pg_sleep(0.05)");
+      const next = c.query("SELECT 'next' AS v");
+      c.emit("drain"); // as a pg that emitted it early would
+      const after = c.query("SELECT 'after' AS v");
+      return Promise.all([slow, next, after].map(async (q) => (await q).rows[0].v as string));
+    });
+    expect(seen).toEqual(["slow", "next", "after"]);
+    const c = await p.connect();
+    try {
+      expect((c as unknown as { pipeline: boolean }).pipeline).toBe(false);
+      expect(Object.prototype.hasOwnProperty.call(c, "query")).toBe(false);
+    } finally {
+      c.release();
+    }
+  });
+
+  it("a pg that never emits `drain` in pipeline mode: the client still goes back an ordinary client, where a query with `rows` runs", async () => {
+    const p = pool(appUrl);
+    const c = await p.connect();
+    const emit = c.emit.bind(c);
+    c.emit = ((event: string, ...args: unknown[]) => (event === "drain" ? false : emit(event, ...args))) as typeof c.emit;
+    c.release();
+    expect(await withTenant(p, "acme", ids)).toEqual(["a1", "a2"]);
+    const scoped = createTenantScopedPool(p);
+    const s = await withTenantContext("globex", () => scoped.connect());
+    try {
+      expect(s).toBe(c);
+      expect((s as unknown as { pipeline: boolean }).pipeline).toBe(false);
+      expect(await ids(s)).toEqual(["g1"]);
+    } finally {
+      s.release();
+    }
+    const again = await p.connect();
+    try {
+      expect(again).toBe(c);
+      expect((again as unknown as { pipeline: boolean }).pipeline).toBe(false);
+      expect(Object.prototype.hasOwnProperty.call(again, "query")).toBe(false);
+      // pg refuses `rows` in pipeline mode; on an ordinary client it reads the portal in pages.
+      expect((await again.query({ text: "SELECT 1 AS one", rows: 1 } as pg.QueryConfig)).rows).toEqual([{ one: 1 }]);
+    } finally {
+      again.release();
     }
   });
 });

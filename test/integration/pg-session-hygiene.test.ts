@@ -182,6 +182,30 @@ describe("a pooled connection carries nothing from one tenant to the next", () =
     await expectNothingLost();
   });
 
+  // The clean runs inside the transaction withTenant begins (BEGIN comes first), and most of it is
+  // transactional (temporary tables, settings, LISTEN): a rollback alone would bring an earlier
+  // borrower's state back. A failed call must clean again after it.
+  it.each([
+    ["fn throws after a query", (c: pg.PoolClient) => c.query("SELECT 1").then(() => Promise.reject(new Error("fn failed")))],
+    ["fn's first query, pipelined with the start, is refused by Postgres", (c: pg.PoolClient) => c.query("SELECT * FROM no_such_table")],
+    ["the callback swallows an SQL error, so COMMIT rolls back", (c: pg.PoolClient) => c.query("SELECT * FROM no_such_table").catch(() => "swallowed")],
+  ])("a failed withTenant (%s) leaves no earlier borrower's state behind for the next one", async (_, fn) => {
+    const one = onePool();
+    const a = await one.connect();
+    const pid = await asTenant(a, "acme", () => leaveState(a));
+    a.release();
+    await expect(withTenant(one, "globex", fn)).rejects.toThrow(/fn failed|no_such_table|rolled back/);
+    const b = await one.connect();
+    try {
+      expect(await asTenant(b, "globex", () => inspect(b))).toEqual(CLEAN(pid));
+      expect(await listening(b)).toBe(0);
+    } finally {
+      b.release();
+    }
+    await expectNothingLost();
+    expect(one.totalCount).toBe(1); // cleaned, not destroyed
+  });
+
   it("clean checkout: pool.connect() and pool.query() hand the next tenant a clean session", async () => {
     const clean = enableCleanCheckout(onePool());
     const a = await clean.connect();

@@ -3,9 +3,11 @@
  * role name or any other value reaches Postgres only as a bound parameter.
  *
  * The TypeScript compiler reads every file of src/ and finds each template
- * literal, string concatenation (`+`, `+=`) and `.replace`/`.replaceAll`
- * that builds SQL: its text looks like SQL, or it is handed to a function
- * named like `query`/`sql`, or it rewrites SQL read from a file. Every value
+ * literal, string concatenation (`+`, `+=`, `.concat`, an array `.join`),
+ * `format`-style call (`util.format`, `sprintf`) and `.replace`/`.replaceAll`
+ * that builds SQL (constants it names are read for their text): its text
+ * looks like SQL, or it is handed to a function named like `query`/`sql`,
+ * or it rewrites SQL read from a file. Every value
  * spliced into one must be a compile-time constant (the type checker gives
  * it a literal type: a `const` string, `as const` text built from such).
  * Anything else (a parameter, a function's `string` result) is a finding.
@@ -43,14 +45,27 @@ const OPTIONS: ts.CompilerOptions = {
   types: [],
 };
 
-/** The literal text parts of a template or a concatenation (what it says, without its values). */
-function literalText(node: ts.Node): string {
+/**
+ * The literal text parts of a template or a concatenation (what it says,
+ * without its values). A constant it names (`const PREFIX = "SELECT …"`) is
+ * read through the checker, so `PREFIX + id` reads as SQL too.
+ */
+function literalText(node: ts.Node, checker?: ts.TypeChecker): string {
   if (ts.isStringLiteralLike(node)) return node.text;
-  if (ts.isTemplateExpression(node)) return [node.head.text, ...node.templateSpans.map((s) => s.literal.text)].join(" ");
-  if (ts.isBinaryExpression(node)) return `${literalText(node.left)} ${literalText(node.right)}`;
-  if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node)) return literalText(node.expression);
+  if (ts.isTemplateExpression(node)) {
+    return [node.head.text, ...node.templateSpans.flatMap((s) => [literalText(s.expression, checker), s.literal.text])].join(" ");
+  }
+  if (ts.isBinaryExpression(node)) return `${literalText(node.left, checker)} ${literalText(node.right, checker)}`;
+  if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node)) return literalText(node.expression, checker);
+  if (checker && (ts.isIdentifier(node) || ts.isPropertyAccessExpression(node))) {
+    const type = checker.getTypeAtLocation(node);
+    if (type.isStringLiteral()) return type.value;
+  }
   return "";
 }
+
+/** Calls that build text from a pattern and values: util.format, sprintf-like helpers. */
+const FORMAT_CALLEE = /^(format|formatWithOptions|sprintf|vsprintf|printf)$/;
 
 /** True when the checker knows the value at compile time (a literal type, or a union of them). */
 function isConstant(checker: ts.TypeChecker, node: ts.Expression): boolean {
@@ -109,7 +124,7 @@ function scan(program: ts.Program, files: readonly string[]): Scan {
         !(ts.isBinaryExpression(node.parent) && node.parent.operatorToken.kind === ts.SyntaxKind.PlusToken) &&
         (checker.getTypeAtLocation(node).flags & ts.TypeFlags.StringLike) !== 0;
       if (isTemplate || isConcat) {
-        const sqlish = SQL_WORDS.test(literalText(node)) || flowsIntoSqlCall(node);
+        const sqlish = SQL_WORDS.test(literalText(node, checker)) || flowsIntoSqlCall(node);
         if (sqlish) {
           checked.push(`${relative(ROOT, file)}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}`);
           for (const value of splicedValues(node)) {
@@ -124,6 +139,35 @@ function scan(program: ts.Program, files: readonly string[]): Scan {
         const initial = declared && ts.isVariableDeclaration(declared) && declared.initializer ? literalText(declared.initializer) : "";
         if ((SQL_CALLEE.test(target) || SQL_WORDS.test(initial)) && !isConstant(checker, node.right)) {
           report(node.right, `a value appended to SQL text with +=: ${node.getText(source).slice(0, 80)}`);
+        }
+      }
+      // format("SELECT … '%s'", value), "SELECT … ".concat(value), ["SELECT …", value].join(" ")
+      if (ts.isCallExpression(node)) {
+        const callee = ts.isPropertyAccessExpression(node.expression) ? node.expression.name.text : ts.isIdentifier(node.expression) ? node.expression.text : "";
+        let parts: readonly ts.Expression[] = [];
+        let values: readonly ts.Expression[] = [];
+        if (FORMAT_CALLEE.test(callee)) {
+          const patternAt = callee === "formatWithOptions" ? 1 : 0;
+          parts = node.arguments.slice(patternAt, patternAt + 1);
+          values = node.arguments.slice(patternAt + 1);
+        } else if (callee === "concat" && ts.isPropertyAccessExpression(node.expression)) {
+          const receiver = node.expression.expression;
+          const receiverType = checker.getTypeAtLocation(receiver);
+          if ((receiverType.flags & ts.TypeFlags.StringLike) !== 0) {
+            parts = [receiver, ...node.arguments];
+            values = [receiver, ...node.arguments];
+          }
+        } else if (callee === "join" && ts.isPropertyAccessExpression(node.expression) && ts.isArrayLiteralExpression(node.expression.expression)) {
+          parts = node.expression.expression.elements.filter((e): e is ts.Expression => !ts.isSpreadElement(e) && !ts.isOmittedExpression(e));
+          values = parts;
+          if (node.expression.expression.elements.some(ts.isSpreadElement)) values = [...values, node.expression.expression];
+        }
+        const text = parts.map((p) => literalText(p, checker)).join(" ");
+        if (parts.length > 0 && (SQL_WORDS.test(text) || flowsIntoSqlCall(node))) {
+          checked.push(`${relative(ROOT, file)}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}`);
+          for (const value of values) {
+            if (!isConstant(checker, value)) report(value, `a value that is not a compile-time constant, formatted into SQL text: ${node.getText(source).slice(0, 80)}`);
+          }
         }
       }
       // sql.replace(placeholder, value): a value substituted into SQL text
@@ -201,6 +245,27 @@ describe("the SQL-text scanner (self-test)", () => {
           const sql = (await readFile(new URL("./audit-migration.sql", import.meta.url), "utf8")).replaceAll(':"app_role"', \`"\${appRole}"\`);
           await client.query(sql);
         }`,
+      "constant-prefix.ts": `
+        declare const client: { query(text: string): Promise<unknown> };
+        const SELECT_BY_ID = "SELECT * FROM tenant_resources WHERE id = '";
+        export async function byId(id: string) {
+          const text = SELECT_BY_ID + id + "'";
+          await client.query(text);
+        }`,
+      "util-format.ts": `
+        import { format } from "node:util";
+        import util from "node:util";
+        declare const client: { query(text: string): Promise<unknown> };
+        export async function run(tenant: string, user: string) {
+          await client.query(format("SELECT set_config('app.current_tenant', '%s', true)", tenant));
+          await client.query(util.format("DELETE FROM tool_audit_records WHERE user_id = '%s'", user));
+        }`,
+      "concat-join.ts": `
+        declare const client: { query(text: string): Promise<unknown> };
+        export async function run(tenant: string, role: string) {
+          await client.query("SELECT * FROM tenant_resources WHERE tenant_id = '".concat(tenant, "'"));
+          await client.query(["GRANT SELECT ON tenant_resources TO", role].join(" "));
+        }`,
     });
     const caught = (file: string) => findings.filter((f) => f.file === `planted/${file}`).map((f) => f.text);
     expect(caught("last-release.ts")).toEqual(["tenantLiteral(tenantId)"]);
@@ -209,6 +274,9 @@ describe("the SQL-text scanner (self-test)", () => {
     expect(caught("appended.ts")).toEqual(["userId"]);
     expect(caught("passed-to-query.ts")).toEqual(["what"]);
     expect(caught("replaced.ts")).toEqual(["`\"${appRole}\"`"]);
+    expect(caught("constant-prefix.ts")).toEqual(["id"]);
+    expect(caught("util-format.ts")).toEqual(["tenant", "user"]);
+    expect(caught("concat-join.ts")).toEqual(["tenant", "role"]);
   });
 
   it("lets through constants, bound parameters, and templates that are not SQL", () => {
@@ -225,6 +293,9 @@ describe("the SQL-text scanner (self-test)", () => {
           await client.query(SET_TENANT, [tenant]);
           await client.query(\`SELECT id FROM tenant_resources LIMIT \${LIMIT}\`);
           await client.query("SELECT " + "1");
+          await client.query(["SELECT id", "FROM tenant_resources"].join(" "));
+          await client.query("SELECT id FROM tenant_resources WHERE tenant_id = $1".concat(" LIMIT 1"), [tenant]);
+          console.log(["tenant", tenant].join(" "), "tenant: ".concat(tenant));
           throw new TypeError(\`extraRoutes[\${i}] needs a method (GET, POST, PUT, PATCH, DELETE)\`);
         }`,
     });
