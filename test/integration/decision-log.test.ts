@@ -287,10 +287,17 @@ describe("a flood of bad tokens", () => {
     // The last window's aggregate is written when the window ends.
     await waitFor(() => counted() === N, `${N} refusals on the record`, { timeoutMs: 30_000 });
     const lines = flood();
+    // The bound is per window, so it grows with the windows the flood spanned
+    // (more of them on a loaded machine): at most 20 single events and one
+    // aggregate per window for this one caller and reason.
     const windows = Math.ceil(elapsed / 2_000) + 1;
-    expect(lines.filter(isDecisionEvent).length).toBeLessThanOrEqual(20 * windows);
-    expect(lines.filter(isDecisionAggregate).length).toBeGreaterThanOrEqual(1);
-    expect(lines.length).toBeLessThan(N / 10);
+    const events = lines.filter(isDecisionEvent);
+    const aggregates = lines.filter(isDecisionAggregate);
+    expect(events.length).toBeLessThanOrEqual(20 * windows);
+    expect(aggregates.length).toBeGreaterThanOrEqual(1);
+    expect(aggregates.length).toBeLessThanOrEqual(windows);
+    // Everything past the single events is counted in aggregates, not lost.
+    expect(aggregates.reduce((sum, r) => sum + (isDecisionAggregate(r) ? r.count : 0), 0)).toBe(N - events.length);
   }, 180_000);
 });
 
