@@ -144,6 +144,13 @@ export interface ResourceIds {
    * cross-tenant refusal): recorded as the event's `target_tenant_id`.
    */
   tenant_id?: string;
+  /**
+   * True when `tenant_id` was looked up in storage (the resource's own
+   * metadata), not read from what the client sent (a store namespace's first
+   * label). Only a looked-up tenant keys the decision log's flood bound, so a
+   * client cannot mint keys by varying what it writes. Default false.
+   */
+  tenant_looked_up?: boolean;
 }
 
 /** Options every {@link AuthError} takes. */

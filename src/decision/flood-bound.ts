@@ -1,19 +1,40 @@
 /**
  * The flood bound: a flood of refusals must not become a denial of service
- * of its own, nor fill the disk. Refusals are keyed by reason and source
- * (host, wrapper, outcome and caller: tenant and subject, or "unauthenticated";
- * and the tenant whose resource it was, when known, so an aggregate of
- * cross-tenant attempts still says against whom);
- * in each window the first `burst` refusals of a key are written one by one
- * and the rest are counted into one aggregate event per key, written when the
- * window ends (or on `flush`). At most `maxKeys` keys are tracked per window;
- * refusals of further keys are counted into one overflow aggregate per
- * reason (caller `*`). So a window writes at most
- * `maxKeys × (burst + 1) + reasons` lines, whatever the number of requests,
- * and every refusal is either a line of its own or counted in exactly one
+ * of its own, nor fill the disk, and one caller must not be able to hide
+ * another's refusals.
+ *
+ * A refusal's key is its reason, outcome, host, wrapper (`source`), caller
+ * (the verified tenant and subject; for a refusal before verification,
+ * "unauthenticated" of that wrapper) and the tenant whose resource it named,
+ * but only when the package looked that tenant up in storage (a run, a
+ * thread, an assistant of another tenant): a tenant the client wrote itself
+ * (a store namespace's first label) never makes a key, so a client cannot
+ * mint keys by varying what it sends.
+ *
+ * In each window the first `burst` refusals of a key are written one by one;
+ * the rest are counted into one aggregate per key, written when the window
+ * ends (or on `flush`). At most `maxKeys` keys are tracked per window, and
+ * at most `maxKeysPerCaller` of them for one caller:
+ * - a caller past its own bound is counted into that caller's overflow
+ *   aggregate for the reason, outcome, host and wrapper (`bound: "caller"`:
+ *   tenant and subject kept, target `null`);
+ * - a caller that finds the table full is counted into the overflow
+ *   aggregate of its reason, outcome, host and wrapper (`bound: "all"`:
+ *   tenant `null`, subject `*`).
+ * Since at most `maxKeys / maxKeysPerCaller` callers can reach their own
+ * bound, a window writes at most `maxKeys × (burst + 1)` lines plus
+ * `(⌊maxKeys / maxKeysPerCaller⌋ + 1) × K` overflow aggregates, where K is
+ * the number of (reason, outcome, host, wrapper) combinations that occur.
+ * Every refusal is either a line of its own or counted in exactly one
  * aggregate (counts are exact).
+ *
+ * An aggregate counts its refusals per route (at most 16 routes, the rest
+ * under `*`) and per resource id named (`thread:<id>`, `assistant:<id>`,
+ * `run:<id>`, `cron:<id>`, `namespace:<labels joined by .>`: the first 16
+ * distinct ids of the window with exact counts, every further id's refusals
+ * under `*`), so a responder still sees which resources were probed.
  */
-import type { DecisionAggregate, DecisionEvent } from "./decision-event.ts";
+import type { DecisionAggregate, DecisionEvent, DecisionResources } from "./decision-event.ts";
 
 /** Options of {@link createFloodBound}. */
 export interface FloodBoundOptions {
@@ -21,8 +42,10 @@ export interface FloodBoundOptions {
   windowMs?: number;
   /** Refusals of one key written one by one per window. Default 20. */
   burst?: number;
-  /** Keys tracked per window; refusals of further keys go to the per-reason overflow. Default 100. */
+  /** Keys tracked per window; refusals of further keys go to the overflow of their reason. Default 100. */
   maxKeys?: number;
+  /** Keys tracked per window for one caller; refusals of its further keys go to its own overflow. Default 10. */
+  maxKeysPerCaller?: number;
   /** New aggregate ids. */
   newId: () => string;
 }
@@ -35,8 +58,13 @@ export type FloodVerdict =
 
 /** The flood bound of one decision log. */
 export interface FloodBound {
-  /** Admit one refusal at `now` (ms): write it, or count it. Aggregates of an ended window come back first, to be written. */
-  admit(event: DecisionEvent, now: number): { verdict: FloodVerdict; ended: DecisionAggregate[] };
+  /**
+   * Admit one refusal at `now` (ms): write it, or count it. Aggregates of an
+   * ended window come back first, to be written. `target` is the tenant the
+   * named resource belongs to **as looked up in storage** (part of the key),
+   * `null` when it was not looked up (a tenant named by the client is not).
+   */
+  admit(event: DecisionEvent, now: number, target?: string | null): { verdict: FloodVerdict; ended: DecisionAggregate[] };
   /** The aggregates of a window that has ended by `now` (and the window closed), else none. */
   expire(now: number): DecisionAggregate[];
   /** The aggregates of every count so far (the window goes on, its burst used up). */
@@ -44,7 +72,7 @@ export interface FloodBound {
   /** When the current window ends (ms), or `undefined` when nothing is counted. */
   readonly pendingUntil: number | undefined;
   /** The settings in force. */
-  readonly settings: Readonly<{ windowMs: number; burst: number; maxKeys: number }>;
+  readonly settings: Readonly<{ windowMs: number; burst: number; maxKeys: number; maxKeysPerCaller: number }>;
 }
 
 /** Default window: one minute. */
@@ -53,8 +81,13 @@ export const DEFAULT_FLOOD_WINDOW_MS = 60_000;
 export const DEFAULT_FLOOD_BURST = 20;
 /** Default keys per window: 100. */
 export const DEFAULT_FLOOD_MAX_KEYS = 100;
+/** Default keys per caller and window: 10. */
+export const DEFAULT_FLOOD_MAX_KEYS_PER_CALLER = 10;
 
 const MAX_ROUTES = 16;
+const MAX_RESOURCES = 16;
+
+type Bound = DecisionAggregate["bound"];
 
 interface Tally {
   written: number;
@@ -65,14 +98,33 @@ interface Tally {
   last: string;
   status: number | null;
   routes: Map<string, number>;
+  resources: Map<string, number>;
   template: DecisionEvent;
-  overflow: boolean;
+  target: string | null;
+  bound: Bound;
 }
 
 function wholeNumber(value: number | undefined, fallback: number, min: number, name: string): number {
   const n = value ?? fallback;
   if (!Number.isInteger(n) || n < min) throw new TypeError(`createFloodBound: ${name} must be a whole number of at least ${min}`);
   return n;
+}
+
+/** The ids an event named, as an aggregate counts them (`thread:<id>`, `namespace:<a.b>`). */
+function resourceKeys(resources: DecisionResources): string[] {
+  const keys: string[] = [];
+  for (const kind of ["thread", "assistant", "run", "cron"] as const) {
+    const id = resources[`${kind}_id`];
+    if (id !== undefined) keys.push(`${kind}:${id}`);
+  }
+  if (resources.namespace !== undefined) keys.push(`namespace:${resources.namespace.join(".")}`);
+  return keys;
+}
+
+/** Count one under `key`, or under `*` once `max` distinct keys are there. */
+function tallyInto(map: Map<string, number>, key: string, max: number): void {
+  if (map.has(key) || map.size < max) map.set(key, (map.get(key) ?? 0) + 1);
+  else map.set("*", (map.get("*") ?? 0) + 1);
 }
 
 /**
@@ -87,8 +139,10 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
   const windowMs = wholeNumber(options.windowMs, DEFAULT_FLOOD_WINDOW_MS, 1, "windowMs");
   const burst = wholeNumber(options.burst, DEFAULT_FLOOD_BURST, 0, "burst");
   const maxKeys = wholeNumber(options.maxKeys, DEFAULT_FLOOD_MAX_KEYS, 1, "maxKeys");
+  const maxKeysPerCaller = wholeNumber(options.maxKeysPerCaller, DEFAULT_FLOOD_MAX_KEYS_PER_CALLER, 1, "maxKeysPerCaller");
   let windowEnd: number | undefined;
   let keys = new Map<string, Tally>();
+  let perCaller = new Map<string, number>();
   let tracked = 0;
 
   const aggregates = (time: string, all: Iterable<Tally>): DecisionAggregate[] => {
@@ -96,6 +150,7 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
     for (const tally of all) {
       if (tally.counted === 0 || tally.aggregateId === undefined) continue;
       const { template } = tally;
+      const everyone = tally.bound === "all";
       out.push({
         type: "auth.decision.aggregate",
         time,
@@ -105,18 +160,21 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
         outcome: template.outcome === "error" ? "error" : "refused",
         status: tally.status,
         reason: template.reason,
-        tenant_id: tally.overflow ? null : template.tenant_id,
-        subject: tally.overflow ? "*" : template.subject,
-        target_tenant_id: tally.overflow ? null : template.target_tenant_id,
+        tenant_id: everyone ? null : template.tenant_id,
+        subject: everyone ? "*" : template.subject,
+        target_tenant_id: tally.target,
+        bound: tally.bound,
         count: tally.counted,
         first: tally.first,
         last: tally.last,
         routes: Object.fromEntries(tally.routes),
+        resource_counts: Object.fromEntries(tally.resources),
       });
       tally.counted = 0;
       tally.aggregateId = undefined;
       tally.seq = 0;
       tally.routes = new Map();
+      tally.resources = new Map();
     }
     return out;
   };
@@ -124,6 +182,7 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
   const endWindow = (now: number): DecisionAggregate[] => {
     const ended = aggregates(new Date(now).toISOString(), keys.values());
     keys = new Map();
+    perCaller = new Map();
     tracked = 0;
     windowEnd = undefined;
     return ended;
@@ -138,13 +197,12 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
     tally.counted += 1;
     tally.seq += 1;
     tally.last = event.time;
-    const route = event.route ?? "-";
-    if (tally.routes.has(route) || tally.routes.size < MAX_ROUTES) tally.routes.set(route, (tally.routes.get(route) ?? 0) + 1);
-    else tally.routes.set("*", (tally.routes.get("*") ?? 0) + 1);
+    tallyInto(tally.routes, event.route ?? "-", MAX_ROUTES);
+    for (const key of resourceKeys(event.resources)) tallyInto(tally.resources, key, MAX_RESOURCES);
     return { write: false, aggregateId: tally.aggregateId, seq: tally.seq };
   };
 
-  const newTally = (event: DecisionEvent, overflow: boolean): Tally => ({
+  const newTally = (event: DecisionEvent, target: string | null, bound: Bound): Tally => ({
     written: 0,
     counted: 0,
     aggregateId: undefined,
@@ -153,31 +211,40 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
     last: event.time,
     status: event.status,
     routes: new Map(),
+    resources: new Map(),
     template: event,
-    overflow,
+    target,
+    bound,
   });
 
+  /** Count into the overflow tally of `overflowKey` (created on first use). */
+  const overflow = (overflowKey: string, event: DecisionEvent, bound: Bound): FloodVerdict => {
+    let tally = keys.get(overflowKey);
+    if (tally === undefined) keys.set(overflowKey, (tally = newTally(event, null, bound)));
+    return count(tally, event);
+  };
+
   return {
-    settings: Object.freeze({ windowMs, burst, maxKeys }),
+    settings: Object.freeze({ windowMs, burst, maxKeys, maxKeysPerCaller }),
     get pendingUntil() {
       for (const tally of keys.values()) if (tally.counted > 0) return windowEnd;
       return undefined;
     },
-    admit(event, now) {
+    admit(event, now, target = null) {
       const ended = windowEnd !== undefined && now >= windowEnd ? endWindow(now) : [];
       windowEnd ??= now + windowMs;
-      const caller = event.tenant_id === null ? "-" : `${event.tenant_id}\u0000${event.subject ?? ""}`;
-      const key = `${event.reason ?? ""}\u0000${event.outcome}\u0000${event.host}\u0000${event.source}\u0000${caller}\u0000${event.target_tenant_id ?? ""}`;
+      const caller = event.tenant_id === null ? `-\u0000${event.source}` : `${event.tenant_id}\u0000${event.subject ?? ""}`;
+      const kind = `${event.reason ?? ""}\u0000${event.outcome}\u0000${event.host}\u0000${event.source}`;
+      const key = `k\u0000${kind}\u0000${caller}\u0000${target ?? ""}`;
       let tally = keys.get(key);
       if (tally === undefined) {
-        if (tracked >= maxKeys) {
-          // Past the key bound: one overflow aggregate per reason, host and wrapper, counting everyone.
-          const overflowKey = `*\u0000${event.reason ?? ""}\u0000${event.outcome}\u0000${event.host}\u0000${event.source}`;
-          let overflow = keys.get(overflowKey);
-          if (overflow === undefined) keys.set(overflowKey, (overflow = newTally(event, true)));
-          return { verdict: count(overflow, event), ended };
-        }
-        keys.set(key, (tally = newTally(event, false)));
+        const mine = perCaller.get(caller) ?? 0;
+        // Past the caller's own bound: its overflow for this kind of refusal, tenant and subject kept.
+        if (mine >= maxKeysPerCaller) return { verdict: overflow(`c\u0000${kind}\u0000${caller}`, event, "caller"), ended };
+        // Past the bound of the table: one overflow per kind of refusal, counting every such caller.
+        if (tracked >= maxKeys) return { verdict: overflow(`a\u0000${kind}`, event, "all"), ended };
+        keys.set(key, (tally = newTally(event, target, "key")));
+        perCaller.set(caller, mine + 1);
         tracked += 1;
       }
       if (tally.written < burst) {
