@@ -23,8 +23,15 @@ interface Ended {
   stderr: string;
 }
 
-/** Start the fixture, wait until its refusals are made, send `signal`, wait for it to end. */
+/**
+ * Start the fixture, wait until its refusals are made (and, with `until`,
+ * until its standard error satisfies it), send `signal`, wait for it to end.
+ */
 function refuseThenStop(signal: NodeJS.Signals, env: Record<string, string>, ...args: string[]): Promise<Ended> {
+  return refuseWaitStop(signal, env, undefined, ...args);
+}
+
+function refuseWaitStop(signal: NodeJS.Signals, env: Record<string, string>, until: ((stderr: string) => boolean) | undefined, ...args: string[]): Promise<Ended> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "test/decision/fixtures/refuse-then-wait.ts", String(N), ...args], {
       cwd: PROJECT_ROOT,
@@ -34,14 +41,20 @@ function refuseThenStop(signal: NodeJS.Signals, env: Record<string, string>, ...
     let stdout = "";
     let stderr = "";
     let sent = false;
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString("utf8");
-      if (!sent && stdout.includes(`ready ${N}\n`)) {
+    const maybeStop = () => {
+      if (!sent && stdout.includes(`ready ${N}\n`) && (until === undefined || until(stderr))) {
         sent = true;
         child.kill(signal);
       }
+    };
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+      maybeStop();
     });
-    child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+      maybeStop();
+    });
     child.on("error", reject);
     child.on("close", (code, endSignal) => resolve({ code, signal: endSignal, stdout, stderr }));
   });
@@ -88,6 +101,19 @@ describe("aggregates pending when the process is stopped", () => {
     const counted = decisions.reduce((sum, line) => sum + (line.data?.type === "auth.decision.aggregate" ? line.data.count! : 1), 0);
     expect(decisions.filter((line) => line.data?.type === "auth.decision.aggregate")).toHaveLength(2);
     expect(counted).toBe(N);
+  }, 60_000);
+
+  it("at the end of each window, while the process runs: the window's aggregates are written by the (unref'd) timer, before any signal", async () => {
+    // A window of 1 s: the test waits for both aggregates to appear (no fixed sleep), then stops the process.
+    let before = "";
+    const ended = await refuseWaitStop("SIGTERM", { AUTH_DECISION_LOG_WINDOW: "1" }, (stderr) => {
+      before = stderr;
+      return records(stderr).filter((r) => r.type === "auth.decision.aggregate").length >= 2;
+    });
+    expect(ended.signal).toBe("SIGTERM");
+    // Written before the signal was sent, and nothing left for the flush to add.
+    expect(total(records(before))).toBe(N);
+    expect(total(records(ended.stderr))).toBe(N);
   }, 60_000);
 
   it("SIGTERM when the application listens for it itself: flushed, and the application's listener decides how it ends", async () => {
