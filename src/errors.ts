@@ -101,7 +101,9 @@ export function isRefusalReason(value: unknown): value is RefusalReason {
  * The reason an error of each code carries when its thrower names none.
  * Classes that serve several reasons (`TenantForbiddenError`,
  * `RouteRefusedError`) are given one explicitly wherever this package throws
- * them (test/decision/reason-codes.test.ts checks every `new` in `src/`).
+ * them (test/decision/refusal-paths.test.ts checks every `new` of them in
+ * `src/` statically, and fails when a code of the list is produced by no
+ * refusal path).
  */
 const DEFAULT_REASON: Readonly<Record<AuthErrorCode, RefusalReason>> = Object.freeze({
   ERR_BEARER_MISSING: "missing_token",

@@ -133,9 +133,9 @@ export interface DecisionAggregate {
   /** `*` for the overflow of everyone (`bound: "all"`). */
   subject: string | null;
   /**
-   * The tenant whose resources the counted refusals named, when the package
-   * looked it up in storage (cross-tenant attempts on runs, threads,
-   * assistants); `null` otherwise, and always in an overflow.
+   * The tenant whose resources every counted refusal named (as their events'
+   * `target_tenant_id`); `null` when they named none, or several (then
+   * `resource_counts` still says which resources).
    */
   target_tenant_id: string | null;
   /**
@@ -157,6 +157,13 @@ export interface DecisionAggregate {
    * 16 distinct ids of the window, the refusals naming any further id under `*`.
    */
   resource_counts: Record<string, number>;
+  /**
+   * Counts per target tenant the counted refusals named (their events'
+   * `target_tenant_id`): the first 16 tenants of the window, the rest under
+   * `*`; `{}` when none named one. So refusals against several tenants in one
+   * aggregate still say how many were against each.
+   */
+  target_counts: Record<string, number>;
   /** Present (true) when a field was cut so that the line stays within 4 KiB (`line-cap.ts`). */
   truncated?: true;
 }

@@ -63,7 +63,7 @@ export interface DecisionLogOptions {
   now?: () => number;
   /** New decision and aggregate ids. Default `crypto.randomUUID`. */
   newId?: () => string;
-  /** The flood bound (window 60 s, burst 20, 100 keys, 10 per caller by default: see `flood-bound.ts`). */
+  /** The flood bound (window 60 s, burst 20, 100 keys, 50 per caller and 10 with a target by default: see `flood-bound.ts`). */
   flood?: Omit<FloodBoundOptions, "newId">;
   /** Schedules the write of a window's aggregates at its end. Default: an unref'd `setTimeout`. */
   setTimer?: SetTimer;

@@ -13,22 +13,28 @@
  *
  * In each window the first `burst` refusals of a key are written one by one;
  * the rest are counted into one aggregate per key, written when the window
- * ends (or on `flush`). At most `maxKeys` keys are tracked per window, and
- * at most `maxKeysPerCaller` of them for one caller:
- * - a caller past its own bound is counted into that caller's overflow
- *   aggregate for the reason, outcome, host and wrapper (`bound: "caller"`:
- *   tenant and subject kept, target `null`);
- * - a caller that finds the table full is counted into the overflow
- *   aggregate of its reason, outcome, host and wrapper (`bound: "all"`:
- *   tenant `null`, subject `*`).
- * Since at most `maxKeys / maxKeysPerCaller` callers can reach their own
- * bound, a window writes at most `maxKeys × (burst + 1)` lines plus
- * `(⌊maxKeys / maxKeysPerCaller⌋ + 1) × K` overflow aggregates, where K is
- * the number of (reason, outcome, host, wrapper) combinations that occur.
+ * ends (or on `flush`). At most `maxKeys` (100) keys are tracked per
+ * window; at most `maxKeysPerCaller` (50) of them for one caller, and of
+ * those at most `maxTargetsPerCaller` (10) that name a looked-up target:
+ * - a refusal with a new key of a caller past its own bound is counted into
+ *   that caller's overflow aggregate for the reason, outcome, host and
+ *   wrapper (`bound: "caller"`: tenant and subject kept);
+ * - a refusal with a new key of a caller that finds the table full is
+ *   counted into the overflow aggregate of its reason, outcome, host and
+ *   wrapper (`bound: "all"`: tenant `null`, subject `*`).
+ * Only a caller holding tracked keys can reach its own bound: at most
+ * `⌊maxKeys / maxTargetsPerCaller⌋ + ⌊maxKeys / maxKeysPerCaller⌋` (12)
+ * callers do. So a window writes at most `maxKeys × (burst + 1)` lines plus
+ * `(⌊maxKeys / maxTargetsPerCaller⌋ + ⌊maxKeys / maxKeysPerCaller⌋ + 1) × K`
+ * overflow aggregates, where K is the number of (reason, outcome, host,
+ * wrapper) combinations that occur.
  * Every refusal is either a line of its own or counted in exactly one
  * aggregate (counts are exact).
  *
- * An aggregate counts its refusals per route (at most 16 routes, the rest
+ * An aggregate names the target tenant that all its refusals named (looked
+ * up or written by the client), `null` when they named none or several, and
+ * counts them per target tenant (the first 16 of the window, the rest under
+ * `*`), per route (at most 16 routes, the rest
  * under `*`) and per resource id named (`thread:<id>`, `assistant:<id>`,
  * `run:<id>`, `cron:<id>`, `namespace:<labels joined by .>`: the first 16
  * distinct ids of the window with exact counts, every further id's refusals
@@ -44,8 +50,10 @@ export interface FloodBoundOptions {
   burst?: number;
   /** Keys tracked per window; refusals of further keys go to the overflow of their reason. Default 100. */
   maxKeys?: number;
-  /** Keys tracked per window for one caller; refusals of its further keys go to its own overflow. Default 10. */
+  /** Keys tracked per window for one caller; refusals of its further keys go to its own overflow. Default 50. */
   maxKeysPerCaller?: number;
+  /** Of those, keys naming a looked-up target tenant; refusals naming further targets go to the caller's overflow. Default 10. */
+  maxTargetsPerCaller?: number;
   /** New aggregate ids. */
   newId: () => string;
 }
@@ -72,7 +80,7 @@ export interface FloodBound {
   /** When the current window ends (ms), or `undefined` when nothing is counted. */
   readonly pendingUntil: number | undefined;
   /** The settings in force. */
-  readonly settings: Readonly<{ windowMs: number; burst: number; maxKeys: number; maxKeysPerCaller: number }>;
+  readonly settings: Readonly<{ windowMs: number; burst: number; maxKeys: number; maxKeysPerCaller: number; maxTargetsPerCaller: number }>;
 }
 
 /** Default window: one minute. */
@@ -81,8 +89,10 @@ export const DEFAULT_FLOOD_WINDOW_MS = 60_000;
 export const DEFAULT_FLOOD_BURST = 20;
 /** Default keys per window: 100. */
 export const DEFAULT_FLOOD_MAX_KEYS = 100;
-/** Default keys per caller and window: 10. */
-export const DEFAULT_FLOOD_MAX_KEYS_PER_CALLER = 10;
+/** Default keys per caller and window: 50 (half the table). */
+export const DEFAULT_FLOOD_MAX_KEYS_PER_CALLER = 50;
+/** Default keys naming a looked-up target tenant, per caller and window: 10. */
+export const DEFAULT_FLOOD_MAX_TARGETS_PER_CALLER = 10;
 
 const MAX_ROUTES = 16;
 const MAX_RESOURCES = 16;
@@ -99,8 +109,10 @@ interface Tally {
   status: number | null;
   routes: Map<string, number>;
   resources: Map<string, number>;
+  targets: Map<string, number>;
   template: DecisionEvent;
-  target: string | null;
+  /** The target every refusal counted so far named (`undefined`: none counted yet; `null`: none, or several). */
+  target: string | null | undefined;
   bound: Bound;
 }
 
@@ -140,9 +152,10 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
   const burst = wholeNumber(options.burst, DEFAULT_FLOOD_BURST, 0, "burst");
   const maxKeys = wholeNumber(options.maxKeys, DEFAULT_FLOOD_MAX_KEYS, 1, "maxKeys");
   const maxKeysPerCaller = wholeNumber(options.maxKeysPerCaller, DEFAULT_FLOOD_MAX_KEYS_PER_CALLER, 1, "maxKeysPerCaller");
+  const maxTargetsPerCaller = wholeNumber(options.maxTargetsPerCaller, DEFAULT_FLOOD_MAX_TARGETS_PER_CALLER, 1, "maxTargetsPerCaller");
   let windowEnd: number | undefined;
   let keys = new Map<string, Tally>();
-  let perCaller = new Map<string, number>();
+  let perCaller = new Map<string, { keys: number; targets: number }>();
   let tracked = 0;
 
   const aggregates = (time: string, all: Iterable<Tally>): DecisionAggregate[] => {
@@ -162,19 +175,22 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
         reason: template.reason,
         tenant_id: everyone ? null : template.tenant_id,
         subject: everyone ? "*" : template.subject,
-        target_tenant_id: tally.target,
+        target_tenant_id: tally.target ?? null,
         bound: tally.bound,
         count: tally.counted,
         first: tally.first,
         last: tally.last,
         routes: Object.fromEntries(tally.routes),
         resource_counts: Object.fromEntries(tally.resources),
+        target_counts: Object.fromEntries(tally.targets),
       });
       tally.counted = 0;
       tally.aggregateId = undefined;
       tally.seq = 0;
       tally.routes = new Map();
       tally.resources = new Map();
+      tally.targets = new Map();
+      tally.target = undefined;
     }
     return out;
   };
@@ -197,12 +213,14 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
     tally.counted += 1;
     tally.seq += 1;
     tally.last = event.time;
+    tally.target = tally.target === undefined || tally.target === event.target_tenant_id ? event.target_tenant_id : null;
     tallyInto(tally.routes, event.route ?? "-", MAX_ROUTES);
     for (const key of resourceKeys(event.resources)) tallyInto(tally.resources, key, MAX_RESOURCES);
+    if (event.target_tenant_id !== null) tallyInto(tally.targets, event.target_tenant_id, MAX_RESOURCES);
     return { write: false, aggregateId: tally.aggregateId, seq: tally.seq };
   };
 
-  const newTally = (event: DecisionEvent, target: string | null, bound: Bound): Tally => ({
+  const newTally = (event: DecisionEvent, bound: Bound): Tally => ({
     written: 0,
     counted: 0,
     aggregateId: undefined,
@@ -212,20 +230,21 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
     status: event.status,
     routes: new Map(),
     resources: new Map(),
+    targets: new Map(),
     template: event,
-    target,
+    target: undefined,
     bound,
   });
 
   /** Count into the overflow tally of `overflowKey` (created on first use). */
   const overflow = (overflowKey: string, event: DecisionEvent, bound: Bound): FloodVerdict => {
     let tally = keys.get(overflowKey);
-    if (tally === undefined) keys.set(overflowKey, (tally = newTally(event, null, bound)));
+    if (tally === undefined) keys.set(overflowKey, (tally = newTally(event, bound)));
     return count(tally, event);
   };
 
   return {
-    settings: Object.freeze({ windowMs, burst, maxKeys, maxKeysPerCaller }),
+    settings: Object.freeze({ windowMs, burst, maxKeys, maxKeysPerCaller, maxTargetsPerCaller }),
     get pendingUntil() {
       for (const tally of keys.values()) if (tally.counted > 0) return windowEnd;
       return undefined;
@@ -238,13 +257,15 @@ export function createFloodBound(options: FloodBoundOptions): FloodBound {
       const key = `k\u0000${kind}\u0000${caller}\u0000${target ?? ""}`;
       let tally = keys.get(key);
       if (tally === undefined) {
-        const mine = perCaller.get(caller) ?? 0;
-        // Past the caller's own bound: its overflow for this kind of refusal, tenant and subject kept.
-        if (mine >= maxKeysPerCaller) return { verdict: overflow(`c\u0000${kind}\u0000${caller}`, event, "caller"), ended };
+        const mine = perCaller.get(caller) ?? { keys: 0, targets: 0 };
+        // Past the caller's own bound (keys, or targets it named): its overflow for this kind of refusal, tenant and subject kept.
+        if (mine.keys >= maxKeysPerCaller || (target !== null && mine.targets >= maxTargetsPerCaller)) {
+          return { verdict: overflow(`c\u0000${kind}\u0000${caller}`, event, "caller"), ended };
+        }
         // Past the bound of the table: one overflow per kind of refusal, counting every such caller.
         if (tracked >= maxKeys) return { verdict: overflow(`a\u0000${kind}`, event, "all"), ended };
-        keys.set(key, (tally = newTally(event, target, "key")));
-        perCaller.set(caller, mine + 1);
+        keys.set(key, (tally = newTally(event, "key")));
+        perCaller.set(caller, { keys: mine.keys + 1, targets: mine.targets + (target === null ? 0 : 1) });
         tracked += 1;
       }
       if (tally.written < burst) {

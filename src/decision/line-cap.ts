@@ -57,6 +57,7 @@ function shorten(record: DecisionRecord, max: number, labels: number): DecisionR
       ...common,
       routes: cutCounts(record.routes, max),
       resource_counts: cutCounts(record.resource_counts, max),
+      target_counts: cutCounts(record.target_counts, max),
     };
     return aggregate;
   }
@@ -76,7 +77,7 @@ function shorten(record: DecisionRecord, max: number, labels: number): DecisionR
  * free-text fields (caller, target, route, event, resource ids, the
  * aggregate's route and resource keys) cut to 64, then 16 characters (at most
  * 4, then 2, namespace labels), then, as a last resort, the aggregate's
- * counts folded under `*`; marked `truncated: true`. Counts never change.
+ * route, resource and target counts folded under `*`; marked `truncated: true`. Counts never change.
  *
  * @example
  * capDecisionLine(event); // the event, or a truncated copy within 4 KiB
@@ -90,7 +91,10 @@ export function capDecisionLine(record: DecisionRecord): DecisionRecord {
   const last = shorten(record, 16, 1);
   if (last.type === "auth.decision.aggregate") {
     last.routes = { "*": last.count };
-    last.resource_counts = Object.keys(last.resource_counts).length === 0 ? {} : { "*": Object.values(last.resource_counts).reduce((a, b) => a + b, 0) };
+    const fold = (counts: Record<string, number>): Record<string, number> =>
+      Object.keys(counts).length === 0 ? {} : { "*": Object.values(counts).reduce((a, b) => a + b, 0) };
+    last.resource_counts = fold(last.resource_counts);
+    last.target_counts = fold(last.target_counts);
   }
   return last;
 }

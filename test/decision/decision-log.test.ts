@@ -319,6 +319,7 @@ describe("the flood bound", () => {
         last: "2026-12-06T09:00:00.000Z",
         routes: { "threads.search": 7 },
         resource_counts: {},
+        target_counts: {},
       },
     ]);
     // A new window: the burst starts again.
@@ -356,10 +357,23 @@ describe("the flood bound", () => {
     // As the store handlers name it: the namespace and the tenant of its first label, not looked up.
     for (let i = 0; i < 500; i++) log.record(refusal({ reason: "cross_tenant", status: 403, caller, resources: { namespace: [`t${i}`, "notes"], tenant_id: `t${i}` } }));
     log.flush();
-    // One key: one line written, the rest in its aggregate, which names no target (none was looked up).
+    // One key: one line written, the rest in its aggregate, which names no target (its refusals named several).
     expect(events(written)).toHaveLength(1);
     expect(events(written)[0]!.target_tenant_id).toBe("t0");
     expect(aggregates(written)).toEqual([expect.objectContaining({ bound: "key", tenant_id: "globex", subject: "bob", target_tenant_id: null, count: 499 })]);
+    expect(Object.keys(aggregates(written)[0]!.resource_counts)).toHaveLength(17);
+    // Still counted per target tenant: the first 16 exactly, the other 483 under *.
+    const targets = aggregates(written)[0]!.target_counts;
+    expect(Object.keys(targets)).toHaveLength(17);
+    expect(targets.t1).toBe(1);
+    expect(targets["*"]).toBe(499 - 16);
+    // Probes of one tenant's namespaces: the aggregate still names that tenant (every refusal it counts named it).
+    const one = memoryLog({ flood: { burst: 1 } });
+    for (let i = 0; i < 30; i++) one.log.record(refusal({ reason: "cross_tenant", status: 403, caller, resources: { namespace: ["acme", `n${i % 2}`], tenant_id: "acme" } }));
+    one.log.flush();
+    expect(aggregates(one.written)).toEqual([
+      expect.objectContaining({ target_tenant_id: "acme", count: 29, resource_counts: { "namespace:acme.n1": 15, "namespace:acme.n0": 14 } }),
+    ]);
   });
 
   it("bounds the keys too: callers past the bound share one overflow aggregate per reason, outcome, host and wrapper", () => {
@@ -396,7 +410,7 @@ describe("the flood bound", () => {
     expect(aliceEvents.map((e) => e.decision_id)).toEqual(aliceIds);
     expect(aliceEvents.map((e) => e.target_tenant_id)).toEqual(["acme", "acme"]);
     expect(events(written).filter((e) => e.reason === "missing_token")).toHaveLength(1);
-    // Mallory: 10 keys (the per-caller bound) × burst 2 written, the rest counted exactly, tenant and subject kept.
+    // Mallory: 10 keys (the per-caller bound of targets) × burst 2 written, the rest counted exactly, tenant and subject kept.
     const mallorys = written.filter((r) => r.subject === "mallory");
     expect(events(mallorys)).toHaveLength(10 * 2);
     const overflow = aggregates(mallorys).filter((a) => a.bound === "caller");
@@ -406,6 +420,27 @@ describe("the flood bound", () => {
     // No aggregate of everyone's overflow: the table never filled.
     expect(aggregates(written).filter((a) => a.bound === "all")).toEqual([]);
     expect(total(written)).toBe(malloryRefusals + 3);
+  });
+
+  it("a caller's keys are bounded too, whatever varies: past 50 (of 100), its own overflow per reason, so others keep their keys", () => {
+    const { log, written } = memoryLog({ flood: { burst: 1 } });
+    const mallory = { tenant_id: "globex", subject: "mallory" };
+    // 60 kinds of refusal from one caller (6 reasons × 5 wrappers × 2 hosts), 3 refusals each.
+    const reasons = ["cross_tenant", "insufficient_scope", "run_option_refused", "store_namespace_refused", "invalid_value", "operator_only"] as const;
+    const sources = ["authenticate", "handler", "server_filter", "middleware", "tool_guard"] as const;
+    const hosts = ["dev", "app"] as const;
+    let n = 0;
+    for (const reason of reasons) for (const source of sources) for (const host of hosts) for (let i = 0; i < 3; i++) (log.record(refusal({ reason, source, host, status: 403, caller: mallory })), n++);
+    // 60 keys for one caller: 50 tracked, 10 into its own overflow; others still have the other 50 of the table.
+    for (let i = 0; i < 50; i++) log.record(refusal({ reason: "cross_tenant", status: 404, caller: { tenant_id: "initech", subject: `u${i}` } }));
+    log.flush();
+    expect(events(written).filter((e) => e.subject === "mallory")).toHaveLength(50);
+    expect(events(written).filter((e) => e.tenant_id === "initech")).toHaveLength(50);
+    const overflow = aggregates(written).filter((a) => a.bound === "caller");
+    expect(overflow).toHaveLength(10);
+    for (const a of overflow) expect(a).toMatchObject({ tenant_id: "globex", subject: "mallory", count: 3 });
+    expect(total(written.filter((r) => r.subject === "mallory"))).toBe(n);
+    expect(aggregates(written).filter((a) => a.bound === "all")).toEqual([]);
   });
 
   it("counts the resources each aggregate's refusals named: 16 ids exactly, the rest under *", () => {
