@@ -19,6 +19,7 @@ import type { DecisionAggregate, DecisionEvent, DecisionInput, DecisionRecord } 
 import { createDecisionLog, type DecisionLogOptions, type SetTimer } from "../../src/decision/decision-log.ts";
 import { exposeHeaders } from "../../src/decision/expose-headers.ts";
 import { formatDecision } from "../../src/decision/format-decision.ts";
+import { capDecisionLine } from "../../src/decision/line-cap.ts";
 import { decisionLogFromEnv } from "../../src/decision/shared-decision-log.ts";
 import { createStderrDecisionSink } from "../../src/decision/stderr-decision-sink.ts";
 import { ConfigError, DECISION_ID_HEADER, InvalidTokenError, TenantForbiddenError } from "../../src/errors.ts";
@@ -253,6 +254,25 @@ describe("events", () => {
     expect(written[0]).not.toHaveProperty("error_class");
     expect(written[1]).not.toHaveProperty("error_class");
     expect(written[1]).not.toHaveProperty("error_code");
+  });
+
+  it("docs/observability.md lists exactly the fields events and aggregates have", async () => {
+    const doc = await readFile(join(import.meta.dirname, "..", "..", "docs", "observability.md"), "utf8");
+    const section = doc.slice(doc.indexOf("## One event"), doc.indexOf("## Reason codes"));
+    const table = section.slice(0, section.indexOf("An aggregate carries"));
+    const documentedEvent = new Set([...table.matchAll(/^\| (`[a-z_]+`(?:, `[a-z_]+`)*) \|/gm)].flatMap((m) => m[1]!.split(", ").map((f) => f.slice(1, -1))));
+    const aggregateText = section.slice(section.indexOf("An aggregate carries"));
+    const documentedAggregate = new Set([...aggregateText.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!));
+    // Every field the code can write: a truncated internal error, and a truncated aggregate.
+    const { log, written } = memoryLog({ flood: { burst: 1 } });
+    log.record(refusal({ outcome: "error", status: 500, reason: "internal_error", route: `GET /${"x".repeat(5000)}`, error: { error_class: "TypeError", error_code: "E1" } }));
+    log.record(refusal({ outcome: "error", status: 500, reason: "internal_error", route: `GET /${"x".repeat(5000)}`, error: { error_class: "TypeError", error_code: "E1" } }));
+    log.flush();
+    const capped = written.map((r) => capDecisionLine(r));
+    const eventFields = new Set(capped.filter((r) => r.type === "auth.decision").flatMap((r) => Object.keys(r)));
+    const aggregateFields = Object.keys(capped.find((r) => r.type === "auth.decision.aggregate")!);
+    expect([...documentedEvent].sort()).toEqual([...eventFields].sort());
+    for (const field of aggregateFields) expect(documentedAggregate.has(field), `aggregate field ${field} documented`).toBe(true);
   });
 
   it("one JSON line each on standard error", () => {
