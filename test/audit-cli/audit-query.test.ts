@@ -180,3 +180,18 @@ describe("audit query on a trail written by the decision log's audit sink and th
     }
   });
 });
+
+describe("--count-by prints one line per value, whatever the value holds", () => {
+  it("a subject with a newline or an ANSI escape is shown escaped: it cannot forge a line of the count", async () => {
+    const forgedFile = join(dir, "forged.jsonl");
+    const decisions = createDecisionLog({ sink: createAuditDecisionSink({ audit: createAuditLog({ sink: createJsonLinesSink({ file: forgedFile }) }), ownsAudit: true }) });
+    const subject = "mallory 1\nglobex/bob 1000\u001b[2K";
+    decisions.record({ host: "dev", source: "handler", outcome: "refused", status: 404, reason: "cross_tenant", resources: { thread_id: THREAD, tenant_id: "acme" }, caller: { tenant_id: "globex", subject } });
+    await decisions.close();
+    const stdout = textSink();
+    const stderr = textSink();
+    const code = await runAuditCli(["query", "--file", forgedFile, "--target-tenant", "acme", "--count-by", "caller"], {}, { stdout: stdout.stream, stderr: stderr.stream });
+    expect(code, stderr.text()).toBe(0);
+    expect(stdout.text()).toBe("globex/mallory 1\\u000aglobex/bob 1000\\u001b[2K 1\n");
+  });
+});
