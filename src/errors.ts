@@ -101,7 +101,9 @@ export function isRefusalReason(value: unknown): value is RefusalReason {
  * The reason an error of each code carries when its thrower names none.
  * Classes that serve several reasons (`TenantForbiddenError`,
  * `RouteRefusedError`) are given one explicitly wherever this package throws
- * them (test/decision/reason-codes.test.ts checks every `new` in `src/`).
+ * them (test/decision/refusal-paths.test.ts checks every `new` of them in
+ * `src/` statically, and fails when a code of the list is produced by no
+ * refusal path).
  */
 const DEFAULT_REASON: Readonly<Record<AuthErrorCode, RefusalReason>> = Object.freeze({
   ERR_BEARER_MISSING: "missing_token",
@@ -144,6 +146,13 @@ export interface ResourceIds {
    * cross-tenant refusal): recorded as the event's `target_tenant_id`.
    */
   tenant_id?: string;
+  /**
+   * True when `tenant_id` was looked up in storage (the resource's own
+   * metadata), not read from what the client sent (a store namespace's first
+   * label). Only a looked-up tenant keys the decision log's flood bound, so a
+   * client cannot mint keys by varying what it writes. Default false.
+   */
+  tenant_looked_up?: boolean;
 }
 
 /** Options every {@link AuthError} takes. */

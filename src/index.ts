@@ -143,13 +143,14 @@ export {
   AuditLogNotRepairableError, type AuditLogRepair, repairAuditLog, type RepairAuditLogOptions, repairOpenAuditLog,
 } from "./audit/repair-audit-log.ts";
 export {
-  AUDIT_RECORD_KINDS, type AuditQuery, type AuditRecordKind, auditRecordCount, matchesAuditQuery,
+  AUDIT_RECORD_KINDS, type AuditQuery, type AuditRecordKind, auditRecordCount, auditTargetCounts, matchesAuditQuery,
 } from "./audit/query-audit-log.ts";
 export {
   buildDecisionEvent, type DecisionAggregate, type DecisionCaller, decisionCaller, type DecisionEvent, type DecisionHost,
   type DecisionInput, type DecisionOutcome, type DecisionRecord, type DecisionResources, decisionResources,
-  type DecisionSource, decisionTarget,
+  type DecisionSource, decisionTarget, type DecisionError, decisionErrorOf, decisionKeyTarget,
 } from "./decision/decision-event.ts";
+export { capDecisionLine, MAX_DECISION_LINE_BYTES } from "./decision/line-cap.ts";
 export {
   createDecisionLog, type DecisionCount, type DecisionCounter, type DecisionLog, type DecisionLogOptions, type DecisionObserver,
   type SetTimer,
@@ -158,7 +159,7 @@ export { type DecisionSink } from "./decision/decision-sink.ts";
 export { createStderrDecisionSink, type StderrDecisionSinkOptions } from "./decision/stderr-decision-sink.ts";
 export { type AuditDecisionSinkOptions, createAuditDecisionSink } from "./decision/audit-decision-sink.ts";
 export {
-  createFloodBound, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_MAX_KEYS, DEFAULT_FLOOD_WINDOW_MS, type FloodBound,
+  createFloodBound, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_MAX_KEYS, DEFAULT_FLOOD_MAX_KEYS_PER_CALLER, DEFAULT_FLOOD_MAX_TARGETS_PER_CALLER, DEFAULT_FLOOD_WINDOW_MS, type FloodBound,
   type FloodBoundOptions, type FloodVerdict,
 } from "./decision/flood-bound.ts";
 export { decisionLogFromEnv, sharedDecisionLog } from "./decision/shared-decision-log.ts";

@@ -11,9 +11,10 @@ import { verifyAuditLogFile, type AuditLogReport } from "../audit/audit-log-pars
 import type { ChainHead, ChainKey } from "../audit/audit-record.ts";
 import { formatChainHeads } from "../audit/chain-heads.ts";
 import { canonicalJson } from "../audit/canonical-json.ts";
-import { AUDIT_RECORD_KINDS, auditRecordCount, matchesAuditQuery, type AuditQuery, type AuditRecordKind } from "../audit/query-audit-log.ts";
+import { AUDIT_RECORD_KINDS, auditRecordCount, auditTargetCounts, matchesAuditQuery, type AuditQuery, type AuditRecordKind } from "../audit/query-audit-log.ts";
 import type { AuditRecord } from "../audit/audit-record.ts";
 import { isRefusalReason } from "../errors.ts";
+import { printable } from "../decision/format-decision.ts";
 import { AuditLogNotRepairableError, repairAuditLog } from "../audit/repair-audit-log.ts";
 import { createAuditChainVerifier, parseAuditLine, type AuditChainReport } from "../audit/verify-audit-chain.ts";
 import type { CommandIo } from "../cli-kit/command-io.ts";
@@ -159,7 +160,7 @@ function lines(file: string, io: AuditCliIo): { lines: AsyncIterable<string>; de
   return { lines: read(), describe, failed: () => failure };
 }
 
-/** What `--count-by` groups by, read from a record. */
+/** What `--count-by` groups by, read from a record (printed {@link printable}: a subject cannot forge a line). */
 const COUNT_BY: Readonly<Record<string, (record: AuditRecord) => string>> = Object.freeze({
   caller: (record) => `${record.tenant_id}/${record.user_id ?? "-"}`,
   tenant: (record) => record.tenant_id,
@@ -216,15 +217,20 @@ async function query(args: string[], env: NodeJS.ProcessEnv, out: Out, io: Audit
       if (!matchesAuditQuery(record, q)) continue;
       if (countBy === undefined) io.stdout.write(`${line}\n`);
       else {
-        const key = COUNT_BY[countBy]!(record);
-        counts.set(key, (counts.get(key) ?? 0) + auditRecordCount(record));
+        // By target, an aggregate counts per tenant it counted; else it counts as a whole (against one tenant with --target-tenant).
+        const entries: [string, number][] =
+          countBy === "target-tenant" ? auditTargetCounts(record) : [[COUNT_BY[countBy]!(record), auditRecordCount(record, q.targetTenant)]];
+        for (const [key, n] of entries) {
+          if (q.targetTenant !== undefined && countBy === "target-tenant" && key !== q.targetTenant) continue;
+          counts.set(key, (counts.get(key) ?? 0) + n);
+        }
       }
     } catch (error) {
       bad += 1;
       out.error(`audit: line ${lineNumber} skipped: ${(error as Error).message}`);
     }
   }
-  for (const [key, count] of [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) out.line(`${key} ${count}`);
+  for (const [key, count] of [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) out.line(`${printable(key)} ${count}`);
   // A query is not a verification, but unreadable lines are worth a non-zero exit.
   return bad > 0 ? 1 : 0;
 }

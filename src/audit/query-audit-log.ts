@@ -24,8 +24,8 @@ export interface AuditQuery {
   tenant?: string | undefined;
   /**
    * Only decision events whose named resource belonged to this tenant
-   * (`data.target_tenant_id`: the cross-tenant attempts against it, on any
-   * caller's chain).
+   * (`data.target_tenant_id`, or an aggregate's `data.target_counts`: the
+   * cross-tenant attempts against it, on any caller's chain).
    */
   targetTenant?: string | undefined;
   /** Search every tenant's chain (an operator's query): needed when neither `tenant` nor `targetTenant` is given. */
@@ -41,7 +41,8 @@ export interface AuditQuery {
   /**
    * An id the record names: a tool call's `thread_id` or `run_id`; a decision
    * event's `resources` (`thread_id`, `assistant_id`, `run_id`, `cron_id`, or
-   * a store namespace written with dots, `acme.notes`).
+   * a store namespace written with dots, `acme.notes`); an aggregate's
+   * `resource_counts` (the ids it counted by name).
    */
   resource?: string | undefined;
   /** `tool_call`, or an event kind (`decision`, `offboarding`). */
@@ -76,6 +77,19 @@ interface DecisionData {
   reason?: unknown;
   target_tenant_id?: unknown;
   resources?: { thread_id?: unknown; assistant_id?: unknown; run_id?: unknown; cron_id?: unknown; namespace?: unknown };
+  /** An aggregate's counts per resource (`thread:<id>`, `namespace:<a.b>`, `*` for the rest). */
+  resource_counts?: unknown;
+  /** An aggregate's counts per target tenant (`*` for the rest). */
+  target_counts?: unknown;
+  count?: unknown;
+}
+
+/** An aggregate's count of refusals against `tenant` (its `target_counts`), `undefined` when it has none. */
+function countAgainst(data: DecisionData | undefined, tenant: string): number | undefined {
+  const counts = data?.target_counts;
+  if (counts === undefined || counts === null || typeof counts !== "object" || !Object.hasOwn(counts, tenant)) return undefined;
+  const n = (counts as Record<string, unknown>)[tenant];
+  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 const decisionData = (record: AuditRecord): DecisionData | undefined =>
@@ -84,7 +98,13 @@ const decisionData = (record: AuditRecord): DecisionData | undefined =>
 /** The ids a record names (see {@link AuditQuery.resource}). */
 function namedIds(record: AuditRecord): unknown[] {
   if (record.v !== 3) return [record.thread_id, record.run_id];
-  const resources = decisionData(record)?.resources;
+  const data = decisionData(record);
+  const counts = data?.resource_counts;
+  if (counts !== undefined && counts !== null && typeof counts === "object") {
+    // An aggregate: the ids after each key's `kind:` (the `*` of the rest names none).
+    return Object.keys(counts).flatMap((key) => (key.includes(":") ? [key.slice(key.indexOf(":") + 1)] : []));
+  }
+  const resources = data?.resources;
   if (resources === undefined || resources === null || typeof resources !== "object") return [];
   const { namespace } = resources;
   return [resources.thread_id, resources.assistant_id, resources.run_id, resources.cron_id, Array.isArray(namespace) ? namespace.join(".") : undefined];
@@ -107,7 +127,9 @@ export function matchesAuditQuery(record: AuditRecord, query: AuditQuery): boole
   if (query.kind !== undefined && (record.v === 3 ? record.kind : "tool_call") !== query.kind) return false;
   if (query.subject !== undefined && record.user_id !== query.subject) return false;
   const decision = decisionData(record);
-  if (query.targetTenant !== undefined && decision?.target_tenant_id !== query.targetTenant) return false;
+  if (query.targetTenant !== undefined && decision?.target_tenant_id !== query.targetTenant && countAgainst(decision, query.targetTenant) === undefined) {
+    return false;
+  }
   if (query.reason !== undefined && (record.v === 3 ? decision?.reason : record.reason_code) !== query.reason) return false;
   if (query.resource !== undefined && !namedIds(record).includes(query.resource)) return false;
   return true;
@@ -115,12 +137,38 @@ export function matchesAuditQuery(record: AuditRecord, query: AuditQuery): boole
 
 /**
  * How many decisions a record stands for: an aggregate of the flood bound
- * (`data.count`) counts its refusals, every other record counts one.
+ * (`data.count`) counts its refusals, every other record counts one. With
+ * `targetTenant`, an aggregate counts only its refusals against that tenant
+ * (`data.target_counts`), when it counted them per tenant.
  *
  * @example
  * lines.map(parseAuditLine).reduce((n, r) => n + auditRecordCount(r), 0);
+ * auditRecordCount(record, "acme"); // the refusals against acme only
  */
-export function auditRecordCount(record: AuditRecord): number {
-  const count = (decisionData(record) as { count?: unknown } | undefined)?.count;
+export function auditRecordCount(record: AuditRecord, targetTenant?: string): number {
+  const data = decisionData(record);
+  if (targetTenant !== undefined) {
+    const against = countAgainst(data, targetTenant);
+    if (against !== undefined) return against;
+  }
+  const count = data?.count;
   return typeof count === "number" && Number.isInteger(count) && count > 0 ? count : 1;
+}
+
+/**
+ * The counts of a record per target tenant, for grouping by target: an
+ * aggregate with `data.target_counts` gives one entry per tenant (and `*`);
+ * any other record one entry, its `target_tenant_id` (`-` when none) with
+ * {@link auditRecordCount}.
+ *
+ * @example
+ * auditTargetCounts(record); // [["acme", 39], ["initech", 1]]
+ */
+export function auditTargetCounts(record: AuditRecord): [string, number][] {
+  const data = decisionData(record);
+  const counts = data?.target_counts;
+  if (counts !== null && typeof counts === "object" && Object.keys(counts).length > 0) {
+    return Object.entries(counts as Record<string, unknown>).flatMap(([tenant, n]) => (typeof n === "number" && Number.isInteger(n) && n > 0 ? [[tenant, n] as [string, number]] : []));
+  }
+  return [[String(data?.target_tenant_id ?? "-"), auditRecordCount(record)]];
 }

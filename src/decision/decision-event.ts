@@ -50,6 +50,19 @@ export interface DecisionInput {
   resources?: ResourceIds | undefined;
   /** Only from a verified token; absent for a refusal before verification. */
   caller?: DecisionCaller | undefined;
+  /**
+   * For outcome `error` only: what was thrown, as {@link decisionErrorOf}
+   * reads it (its class name and `code`, never its message).
+   */
+  error?: DecisionError | undefined;
+}
+
+/** What an `internal_error` event says of the error: its class name and `code`, never its message. */
+export interface DecisionError {
+  /** The constructor's name (`TypeError`, `DatabaseError`), when it is an identifier of at most 64 characters. */
+  error_class?: string;
+  /** Its `code` (`ECONNREFUSED`, `ERR_…`, a SQLSTATE), when a string or number of at most 64 safe characters. */
+  error_code?: string;
 }
 
 /** The resources of an event: ids as sent (bounded, printable), the namespace as its labels. */
@@ -91,11 +104,18 @@ export interface DecisionEvent {
    * of another tenant); `null` otherwise (the platform cannot tell).
    */
   target_tenant_id: string | null;
+  /** For outcome `error`: the thrown error's class name (see {@link DecisionError}); absent otherwise. */
+  error_class?: string;
+  /** For outcome `error`: the thrown error's `code`; absent otherwise. */
+  error_code?: string;
+  /** Present (true) when a field was cut so that the line stays within 4 KiB (`line-cap.ts`). */
+  truncated?: true;
 }
 
 /**
  * Identical refusals past the flood bound, counted over one window
- * (see `flood-bound.ts`): `count` refusals of one reason from one source.
+ * (see `flood-bound.ts`): `count` refusals of one key, or of one caller's
+ * or everyone's overflow (`bound`).
  */
 export interface DecisionAggregate {
   type: "auth.decision.aggregate";
@@ -109,11 +129,22 @@ export interface DecisionAggregate {
   /** The status of the first refusal counted. */
   status: number | null;
   reason: RefusalReason | null;
+  /** `null` for the overflow of everyone (`bound: "all"`). */
   tenant_id: string | null;
-  /** `*` for the overflow aggregate of callers past the key bound. */
+  /** `*` for the overflow of everyone (`bound: "all"`). */
   subject: string | null;
-  /** The tenant whose resources the counted refusals named (cross-tenant attempts), when known. */
+  /**
+   * The tenant whose resources every counted refusal named (as their events'
+   * `target_tenant_id`); `null` when they named none, or several (then
+   * `resource_counts` still says which resources).
+   */
   target_tenant_id: string | null;
+  /**
+   * Which bound counted them: `key` (past the burst of their key), `caller`
+   * (the caller's overflow: it had used its keys of the window), `all` (the
+   * overflow of everyone: the table of keys was full).
+   */
+  bound: "key" | "caller" | "all";
   /** Refusals counted (none of them written one by one). */
   count: number;
   /** The first and last counted refusal's time. */
@@ -121,6 +152,21 @@ export interface DecisionAggregate {
   last: string;
   /** Counts per route id (`-` for no route), at most 16 routes; the rest under `*`. */
   routes: Record<string, number>;
+  /**
+   * Counts per resource id the counted refusals named (`thread:<id>`,
+   * `assistant:<id>`, `run:<id>`, `cron:<id>`, `namespace:<a.b>`): the first
+   * 16 distinct ids of the window, the refusals naming any further id under `*`.
+   */
+  resource_counts: Record<string, number>;
+  /**
+   * Counts per target tenant the counted refusals named (their events'
+   * `target_tenant_id`): the first 16 tenants of the window, the rest under
+   * `*`; `{}` when none named one. So refusals against several tenants in one
+   * aggregate still say how many were against each.
+   */
+  target_counts: Record<string, number>;
+  /** Present (true) when a field was cut so that the line stays within 4 KiB (`line-cap.ts`). */
+  truncated?: true;
 }
 
 /** What a sink receives. */
@@ -184,6 +230,45 @@ export function decisionTarget(ids: ResourceIds | undefined): string | null {
 }
 
 /**
+ * The target tenant as the flood bound keys it: only one looked up in
+ * storage (`tenant_looked_up`), never one the client wrote (a store
+ * namespace's first label); `null` otherwise.
+ *
+ * @example
+ * decisionKeyTarget({ namespace: ["globex"], tenant_id: "globex" }); // null
+ * decisionKeyTarget({ thread_id: "t1", tenant_id: "acme", tenant_looked_up: true }); // "acme"
+ */
+export function decisionKeyTarget(ids: ResourceIds | undefined): string | null {
+  return ids?.tenant_looked_up === true ? decisionTarget(ids) : null;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]{0,63}$/;
+const CODE = /^[\w.:-]{1,64}$/;
+
+/**
+ * What an `internal_error` event may say of a thrown value: its class name
+ * (the constructor's, when an identifier) and its `code` (a string or number
+ * of safe characters), never its message, its stack or any other field.
+ *
+ * @example
+ * decisionErrorOf(Object.assign(new Error("password=…"), { code: "ECONNREFUSED" })); // { error_class: "Error", error_code: "ECONNREFUSED" }
+ */
+export function decisionErrorOf(thrown: unknown): DecisionError {
+  const out: DecisionError = {};
+  if (thrown === null || typeof thrown !== "object") return out;
+  try {
+    const name: unknown = (Object.getPrototypeOf(thrown) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+    if (typeof name === "string" && IDENTIFIER.test(name)) out.error_class = name;
+    const code: unknown = (thrown as { code?: unknown }).code;
+    const text = typeof code === "number" && Number.isFinite(code) ? String(code) : code;
+    if (typeof text === "string" && CODE.test(text)) out.error_code = text;
+  } catch {
+    // A getter that throws, a revoked proxy: nothing to say.
+  }
+  return out;
+}
+
+/**
  * Build the event of one decision.
  *
  * @example
@@ -205,5 +290,14 @@ export function buildDecisionEvent(input: DecisionInput, decisionId: string, tim
     tenant_id: input.caller?.tenant_id ?? null,
     subject: input.caller?.subject ?? null,
     target_tenant_id: decisionTarget(input.resources),
+    ...(input.outcome === "error" ? decisionErrorOfInput(input.error) : {}),
   };
+}
+
+/** The error fields of an input, re-checked (a wrapper may hand in anything). */
+function decisionErrorOfInput(error: DecisionError | undefined): DecisionError {
+  const out: DecisionError = {};
+  if (typeof error?.error_class === "string" && IDENTIFIER.test(error.error_class)) out.error_class = error.error_class;
+  if (typeof error?.error_code === "string" && CODE.test(error.error_code)) out.error_code = error.error_code;
+  return out;
 }

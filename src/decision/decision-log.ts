@@ -11,11 +11,12 @@ import type { AuditWriteStats } from "../audit/audit-write-stats.ts";
 import type { DecisionLogMode } from "../config/decision-log-config.ts";
 import type { RefusalReason } from "../errors.ts";
 import {
-  buildDecisionEvent, decisionTarget, type DecisionEvent, type DecisionHost, type DecisionInput, type DecisionOutcome, type DecisionRecord,
+  buildDecisionEvent, decisionKeyTarget, decisionTarget, type DecisionEvent, type DecisionHost, type DecisionInput, type DecisionOutcome, type DecisionRecord,
   type DecisionSource,
 } from "./decision-event.ts";
 import type { DecisionSink } from "./decision-sink.ts";
 import { createFloodBound, type FloodBound, type FloodBoundOptions } from "./flood-bound.ts";
+import { capDecisionLine } from "./line-cap.ts";
 import { createStderrDecisionSink } from "./stderr-decision-sink.ts";
 
 /**
@@ -62,7 +63,7 @@ export interface DecisionLogOptions {
   now?: () => number;
   /** New decision and aggregate ids. Default `crypto.randomUUID`. */
   newId?: () => string;
-  /** The flood bound (window 60 s, burst 20, 100 keys by default: see `flood-bound.ts`). */
+  /** The flood bound (window 60 s, burst 20, 100 keys, 50 per caller and 10 with a target by default: see `flood-bound.ts`). */
   flood?: Omit<FloodBoundOptions, "newId">;
   /** Schedules the write of a window's aggregates at its end. Default: an unref'd `setTimeout`. */
   setTimer?: SetTimer;
@@ -143,7 +144,7 @@ export function createDecisionLog(options: DecisionLogOptions = {}): DecisionLog
 
   const write = (record: DecisionRecord): void => {
     try {
-      sink.write(record);
+      sink.write(capDecisionLine(record));
     } catch {
       // A sink that cannot write must not turn a refusal into a 500; the
       // request is answered all the same (the metrics can count such failures).
@@ -204,7 +205,7 @@ export function createDecisionLog(options: DecisionLogOptions = {}): DecisionLog
       const event = buildDecisionEvent(input, "", new Date(at).toISOString());
       let id: string | undefined;
       if (logged && refusal) {
-        const { verdict, ended } = bound.admit(event, at);
+        const { verdict, ended } = bound.admit(event, at, decisionKeyTarget(input.resources));
         for (const aggregate of ended) write(aggregate);
         if (verdict.write) {
           event.decision_id = newId();

@@ -10,8 +10,8 @@ export interface StderrDecisionSinkOptions {
 /**
  * The default sink: one JSON line per event on the process's standard error,
  * which LangGraph Platform and every container runtime collect. Each line is
- * one `write` (under 4 KiB, so lines of concurrent writers never interleave
- * on a pipe).
+ * one `write` of at most 4 KiB (the decision log caps each record:
+ * `line-cap.ts`), so lines of concurrent writers never interleave on a pipe.
  *
  * @example
  * createDecisionLog({ sink: createStderrDecisionSink() });

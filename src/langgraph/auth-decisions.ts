@@ -26,7 +26,7 @@
  */
 import { AuthError, CheckFailedError, type RefusalReason, type ResourceIds } from "../errors.ts";
 import type { DecisionCaller, DecisionHost, DecisionInput } from "../decision/decision-event.ts";
-import { decisionCaller } from "../decision/decision-event.ts";
+import { decisionCaller, decisionErrorOf } from "../decision/decision-event.ts";
 import type { DecisionLog } from "../decision/decision-log.ts";
 import { exposeHeaders } from "../decision/expose-headers.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
@@ -169,6 +169,8 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
       status: platform && input.source === "handler" ? 403 : error.status,
       reason: error.reason,
       resources: merge(error.resources, input.resources ?? {}),
+      // What was thrown, for the operator: its class and code, never its message.
+      ...(refusal ? {} : { error: decisionErrorOf(thrown) }),
     });
     // An answer that must match the server's own for a missing resource gets no id (it would tell them apart).
     if (id === undefined || !error.sendsDecisionId) return error;
@@ -200,7 +202,7 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
           if (found === undefined) return;
           const { route, ids } = routeOf(context.req.raw);
           const resources = merge(idsOfValue(value), ids);
-          if (found.tenant !== undefined) resources.tenant_id = found.tenant;
+          if (found.tenant !== undefined) Object.assign(resources, { tenant_id: found.tenant, tenant_looked_up: true });
           decisions.record({
             host,
             source: "server_filter",

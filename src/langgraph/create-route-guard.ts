@@ -173,7 +173,7 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
     const target = outside ? tenantOf(thread.metadata) : undefined;
     const noSuchRun = () =>
       new RouteRefusedError(404, "no such run", outside ? outsideReason(thread.metadata, principal) : "not_found", {
-        resources: { run_id: runId, ...(run ? { thread_id: run.thread_id } : {}), ...(target !== undefined ? { tenant_id: target } : {}) },
+        resources: { run_id: runId, ...(run ? { thread_id: run.thread_id } : {}), ...(target !== undefined ? { tenant_id: target, tenant_looked_up: true } : {}) },
       });
     for (const check of decision.checks) {
       if (check === "run-in-thread" && run?.thread_id !== pathThread) throw noSuchRun();

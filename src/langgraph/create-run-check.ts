@@ -171,7 +171,7 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
           reason: assistant ? outsideReason(assistant.metadata, principal) : "not_found",
           resources: {
             ...(typeof assistantId === "string" ? { assistant_id: assistantId } : {}),
-            ...(tenantOf(assistant?.metadata) !== undefined ? { tenant_id: tenantOf(assistant?.metadata) } : {}),
+            ...(tenantOf(assistant?.metadata) !== undefined ? { tenant_id: tenantOf(assistant?.metadata), tenant_looked_up: true } : {}),
           },
         },
       );
@@ -190,7 +190,7 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
       if (thread && !isInTenant(thread.metadata, principal, visibility)) {
         const target = tenantOf(thread.metadata);
         throw new RouteRefusedError(404, "no such thread", outsideReason(thread.metadata, principal), {
-          resources: target === undefined ? resources : { ...resources, tenant_id: target },
+          resources: target === undefined ? resources : { ...resources, tenant_id: target, tenant_looked_up: true },
         });
       }
       if (!thread && value.if_not_exists !== "create") throw new RouteRefusedError(404, "no such thread", "not_found", { resources });

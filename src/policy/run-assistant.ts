@@ -4,9 +4,9 @@ import type { Principal } from "../tenant/principal.ts";
 import { isInTenant, outsideReason, tenantOf, type Visibility } from "./tenant-filter.ts";
 
 /** The owner tenant of stored metadata, as a refusal's resources name it. */
-const targetOf = (metadata: unknown): { tenant_id?: string } => {
+const targetOf = (metadata: unknown): { tenant_id?: string; tenant_looked_up?: boolean } => {
   const tenant = tenantOf(metadata);
-  return tenant === undefined ? {} : { tenant_id: tenant };
+  return tenant === undefined ? {} : { tenant_id: tenant, tenant_looked_up: true };
 };
 
 /**

@@ -104,16 +104,23 @@ describe("audit query on a trail written by the decision log's audit sink and th
     expect(result.code, result.stderr).toBe(0);
     // bob: the thread, then 40 store probes (1 line + an aggregate of 39); eve: the run (her attempt 2 days ago is out).
     expect(result.stdout).toBe("globex/bob 41\ninitech/eve 1\n");
-    // The same records as JSON lines: on the callers' chains, each naming acme as the target.
+    // The same records as JSON lines: on the callers' chains, each naming acme as the target. bob's
+    // store probes of acme and his one of initech share a key (a tenant the client wrote keys no
+    // aggregate): one aggregate of 40, which counts 39 against acme.
     const lines = records((await query("--target-tenant", "acme", "--reason", "cross_tenant", "--since", "24h")).stdout);
     // (Each chain keeps its order; appends of different tenants do not wait for each other.)
     expect(lines.map((r) => [r.tenant_id, r.user_id, r.data.type, r.data.count ?? 1]).sort()).toEqual([
       ["globex", "bob", "auth.decision", 1],
       ["globex", "bob", "auth.decision", 1],
-      ["globex", "bob", "auth.decision.aggregate", 39],
+      ["globex", "bob", "auth.decision.aggregate", 40],
       ["initech", "eve", "auth.decision", 1],
     ]);
-    for (const record of lines) expect(record).toMatchObject({ v: 3, kind: "decision", data: { target_tenant_id: "acme" } });
+    for (const record of lines) {
+      if (record.data.type === "auth.decision") expect(record).toMatchObject({ v: 3, kind: "decision", data: { target_tenant_id: "acme" } });
+      else expect(record).toMatchObject({ v: 3, kind: "decision", data: { target_tenant_id: null, target_counts: { acme: 39, initech: 1 } } });
+    }
+    // By target: the aggregate is split per tenant it counted.
+    expect((await query("--target-tenant", "acme", "--reason", "cross_tenant", "--since", "24h", "--count-by", "target-tenant")).stdout).toBe("acme 42\n");
     // Not on acme's own chain: --tenant acme finds alice's own records only.
     const acmeChain = records((await query("--tenant", "acme")).stdout);
     expect(new Set(acmeChain.map((r) => r.user_id))).toEqual(new Set(["alice"]));
@@ -121,7 +128,8 @@ describe("audit query on a trail written by the decision log's audit sink and th
 
   it("--tenant with --subject and --reason; --since and --until", async () => {
     const bob = records((await query("--tenant", "globex", "--subject", "bob", "--reason", "cross_tenant")).stdout);
-    expect(bob.map((r) => r.data.target_tenant_id)).toEqual(["acme", "acme", "initech", "acme"]);
+    expect(bob.map((r) => r.data.target_tenant_id)).toEqual(["acme", "acme", null]);
+    expect(bob[2]!.data).toMatchObject({ type: "auth.decision.aggregate", count: 40, target_counts: { acme: 39, initech: 1 } });
     expect(records((await query("--tenant", "initech", "--until", "24h")).stdout).map((r) => r.data.resources)).toEqual([{ assistant_id: ASSISTANT }]);
     expect((await query("--tenant", "nobody")).stdout).toBe("");
   });
@@ -137,7 +145,11 @@ describe("audit query on a trail written by the decision log's audit sink and th
     ]);
     expect(records((await query("--all-tenants", "--resource", ASSISTANT)).stdout)).toHaveLength(1);
     expect(records((await query("--all-tenants", "--resource", RUN)).stdout).map((r) => r.v === 3 ? r.data.route : r.tool)).toEqual(["runs.join", "search_docs", "search_docs", "refund"]);
-    expect(records((await query("--tenant", "globex", "--resource", "acme.notes")).stdout)).toHaveLength(1);
+    // The namespace's first probe as a line of its own, and the aggregate of the other 39, which counts it by resource.
+    expect(records((await query("--tenant", "globex", "--resource", "acme.notes")).stdout).map((r) => [r.data.type, r.data.count ?? 1])).toEqual([
+      ["auth.decision", 1],
+      ["auth.decision.aggregate", 40],
+    ]);
   });
 
   it("--kind and --reason on tool-call records (their reason_code) and on decisions", async () => {
@@ -166,5 +178,20 @@ describe("audit query on a trail written by the decision log's audit sink and th
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stderr).toMatch(message);
     }
+  });
+});
+
+describe("--count-by prints one line per value, whatever the value holds", () => {
+  it("a subject with a newline or an ANSI escape is shown escaped: it cannot forge a line of the count", async () => {
+    const forgedFile = join(dir, "forged.jsonl");
+    const decisions = createDecisionLog({ sink: createAuditDecisionSink({ audit: createAuditLog({ sink: createJsonLinesSink({ file: forgedFile }) }), ownsAudit: true }) });
+    const subject = "mallory 1\nglobex/bob 1000\u001b[2K";
+    decisions.record({ host: "dev", source: "handler", outcome: "refused", status: 404, reason: "cross_tenant", resources: { thread_id: THREAD, tenant_id: "acme" }, caller: { tenant_id: "globex", subject } });
+    await decisions.close();
+    const stdout = textSink();
+    const stderr = textSink();
+    const code = await runAuditCli(["query", "--file", forgedFile, "--target-tenant", "acme", "--count-by", "caller"], {}, { stdout: stdout.stream, stderr: stderr.stream });
+    expect(code, stderr.text()).toBe(0);
+    expect(stdout.text()).toBe("globex/mallory 1\\u000aglobex/bob 1000\\u001b[2K 1\n");
   });
 });

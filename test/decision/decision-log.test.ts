@@ -19,6 +19,7 @@ import type { DecisionAggregate, DecisionEvent, DecisionInput, DecisionRecord } 
 import { createDecisionLog, type DecisionLogOptions, type SetTimer } from "../../src/decision/decision-log.ts";
 import { exposeHeaders } from "../../src/decision/expose-headers.ts";
 import { formatDecision } from "../../src/decision/format-decision.ts";
+import { capDecisionLine } from "../../src/decision/line-cap.ts";
 import { decisionLogFromEnv } from "../../src/decision/shared-decision-log.ts";
 import { createStderrDecisionSink } from "../../src/decision/stderr-decision-sink.ts";
 import { ConfigError, DECISION_ID_HEADER, InvalidTokenError, TenantForbiddenError } from "../../src/errors.ts";
@@ -166,6 +167,114 @@ describe("events", () => {
     );
   });
 
+  it("a readable line cannot be forged: newlines, ANSI escapes, C0 and C1 controls in a subject, tenant, route or target are shown escaped", () => {
+    const { log, written } = memoryLog({ flood: { burst: 1 } });
+    const forged = "bob\nauth refused 401 missing_token  -  caller acme/admin  decision x";
+    const caller = { tenant_id: "globex\r\u2028", subject: `${forged}\u001b[31mred\u001b[0m\u009b2J\u0000\u202e` };
+    const input = refusal({ source: "middleware", route: "GET /custom/\n\u001b]0;title\u0007", caller, resources: { tenant_id: "acme\u0085x", tenant_looked_up: true } });
+    log.record(input);
+    log.record(input);
+    log.flush();
+    expect(written.map((r) => r.type)).toEqual(["auth.decision", "auth.decision.aggregate"]);
+    for (const record of written) {
+      const line = formatDecision(record);
+      // One line, no control character of any kind, no bidi override: what was sent is shown escaped.
+      expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
+      expect(line.split("\n")).toHaveLength(1);
+      expect(line).toContain("caller globex\\u000d\\u2028/bob\\u000aauth refused 401 missing_token");
+      expect(line).toContain("\\u001b[31mred\\u001b[0m\\u009b2J\\u0000\\u202e");
+    }
+    expect(formatDecision(written[0]!)).toContain("GET /custom/\\u000a\\u001b]0;title\\u0007");
+    // A target that is not printable ASCII is not written as sent at all.
+    expect(formatDecision(written[0]!)).toContain("resource of <invalid>");
+  });
+
+  it("no line over 4 KiB: a huge namespace, id, subject or route is cut deterministically and marked truncated", () => {
+    const lines: string[] = [];
+    const log = createDecisionLog({ sink: createStderrDecisionSink({ write: (line) => void lines.push(line) }), flood: { burst: 1 } });
+    const huge = refusal({
+      source: "middleware",
+      route: `GET /custom/${"r".repeat(100_000)}`,
+      caller: { tenant_id: "acme", subject: "\u0001".repeat(256) },
+      resources: { thread_id: "t".repeat(1_000_000), namespace: Array.from({ length: 10_000 }, (_, i) => `${i}`.padEnd(128, "n")) },
+    });
+    log.record(huge);
+    log.record(refusal({ caller: { tenant_id: "acme", subject: "small" } }));
+    // An aggregate whose 16 routes and 16 resources are all long.
+    for (let i = 0; i < 40; i++) {
+      log.record(refusal({ source: "middleware", route: `GET /${i}/${"p".repeat(300)}`, caller: { tenant_id: "acme", subject: "carol" }, resources: { thread_id: `${i}`.padEnd(128, "x") } }));
+    }
+    log.flush();
+    const records = lines.map((line) => JSON.parse(line) as DecisionRecord);
+    for (const line of lines) expect(Buffer.byteLength(line, "utf8")).toBeLessThanOrEqual(4096);
+    const first = records[0] as DecisionEvent;
+    expect(first.truncated).toBe(true);
+    expect(first.route).toBe(`GET /custom/${"r".repeat(52)}…`);
+    expect(first.subject).toBe("\u0001".repeat(64) + "…");
+    expect(first.resources.thread_id).toBe("<invalid>");
+    expect(first.resources.namespace).toEqual(Array.from({ length: 4 }, (_, i) => `${`${i}`.padEnd(64, "n")}…`));
+    // Deterministic: the same refusal is cut the same way.
+    const again: string[] = [];
+    createDecisionLog({ sink: createStderrDecisionSink({ write: (line) => void again.push(line) }) }).record(huge);
+    expect(JSON.parse(again[0]!)).toEqual({ ...first, decision_id: expect.any(String), time: expect.any(String) });
+    // A line within the cap is left alone.
+    expect(records[1]).not.toHaveProperty("truncated");
+    const aggregate = records.find((r): r is DecisionAggregate => r.type === "auth.decision.aggregate")!;
+    expect(aggregate.truncated).toBe(true);
+    expect(aggregate.count).toBe(39);
+    expect(Object.values(aggregate.routes).reduce((a, b) => a + b, 0)).toBe(39);
+    expect(Object.values(aggregate.resource_counts).reduce((a, b) => a + b, 0)).toBe(39);
+  });
+
+  it("internal_error names the thrown error's class and code, never its message", async () => {
+    const lines: string[] = [];
+    const decisions = createDecisionLog({ sink: createStderrDecisionSink({ write: (line) => void lines.push(line) }) });
+    class PoolTimeoutError extends Error {
+      code = "ETIMEDOUT";
+    }
+    const secret = "postgres://app:hunter2@db/secret-message";
+    const auth = createTenantAuth({
+      authenticator: { authenticateRequest: async () => { throw new PoolTimeoutError(secret); } } as never,
+      host: "dev",
+      log: () => undefined,
+      decisions,
+      env: {},
+    });
+    const handler = (auth as unknown as { "~handlerCache": { authenticate?: (request: Request) => Promise<unknown> } })["~handlerCache"].authenticate!;
+    await expect(handler(new Request("http://127.0.0.1:2024/threads/search", { method: "POST" }))).rejects.toMatchObject({ status: 500 });
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ outcome: "error", reason: "internal_error", status: 500, error_class: "PoolTimeoutError", error_code: "ETIMEDOUT" });
+    expect(lines[0]).not.toContain("hunter2");
+    expect(lines[0]).not.toContain("secret-message");
+    expect(formatDecision(JSON.parse(lines[0]!) as DecisionRecord)).toContain("error PoolTimeoutError ETIMEDOUT");
+    // A refusal carries neither field; a thrown string or an odd code is named no further.
+    const { log, written } = memoryLog();
+    log.record(refusal());
+    log.record(refusal({ outcome: "error", status: 500, reason: "internal_error", error: { error_class: "a b", error_code: "x\ny" } }));
+    expect(written[0]).not.toHaveProperty("error_class");
+    expect(written[1]).not.toHaveProperty("error_class");
+    expect(written[1]).not.toHaveProperty("error_code");
+  });
+
+  it("docs/observability.md lists exactly the fields events and aggregates have", async () => {
+    const doc = await readFile(join(import.meta.dirname, "..", "..", "docs", "observability.md"), "utf8");
+    const section = doc.slice(doc.indexOf("## One event"), doc.indexOf("## Reason codes"));
+    const table = section.slice(0, section.indexOf("An aggregate carries"));
+    const documentedEvent = new Set([...table.matchAll(/^\| (`[a-z_]+`(?:, `[a-z_]+`)*) \|/gm)].flatMap((m) => m[1]!.split(", ").map((f) => f.slice(1, -1))));
+    const aggregateText = section.slice(section.indexOf("An aggregate carries"));
+    const documentedAggregate = new Set([...aggregateText.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!));
+    // Every field the code can write: a truncated internal error, and a truncated aggregate.
+    const { log, written } = memoryLog({ flood: { burst: 1 } });
+    log.record(refusal({ outcome: "error", status: 500, reason: "internal_error", route: `GET /${"x".repeat(5000)}`, error: { error_class: "TypeError", error_code: "E1" } }));
+    log.record(refusal({ outcome: "error", status: 500, reason: "internal_error", route: `GET /${"x".repeat(5000)}`, error: { error_class: "TypeError", error_code: "E1" } }));
+    log.flush();
+    const capped = written.map((r) => capDecisionLine(r));
+    const eventFields = new Set(capped.filter((r) => r.type === "auth.decision").flatMap((r) => Object.keys(r)));
+    const aggregateFields = Object.keys(capped.find((r) => r.type === "auth.decision.aggregate")!);
+    expect([...documentedEvent].sort()).toEqual([...eventFields].sort());
+    for (const field of aggregateFields) expect(documentedAggregate.has(field), `aggregate field ${field} documented`).toBe(true);
+  });
+
   it("one JSON line each on standard error", () => {
     const lines: string[] = [];
     const log = createDecisionLog({ sink: createStderrDecisionSink({ write: (line) => void lines.push(line) }) });
@@ -224,10 +333,13 @@ describe("the flood bound", () => {
         tenant_id: null,
         subject: null,
         target_tenant_id: null,
+        bound: "key",
         count: 7,
         first: "2026-12-06T09:00:00.000Z",
         last: "2026-12-06T09:00:00.000Z",
         routes: { "threads.search": 7 },
+        resource_counts: {},
+        target_counts: {},
       },
     ]);
     // A new window: the burst starts again.
@@ -248,7 +360,9 @@ describe("the flood bound", () => {
   it("keeps the target of cross-tenant attempts in their aggregates (who was probed, not only who probed)", () => {
     const { log, written } = memoryLog({ flood: { burst: 0 } });
     for (const target of ["acme", "acme", "initech"]) {
-      log.record(refusal({ reason: "cross_tenant", status: 404, caller: { tenant_id: "globex", subject: "bob" }, resources: { tenant_id: target } }));
+      log.record(
+        refusal({ reason: "cross_tenant", status: 404, caller: { tenant_id: "globex", subject: "bob" }, resources: { tenant_id: target, tenant_looked_up: true } }),
+      );
     }
     log.flush();
     expect(aggregates(written).map((a) => [a.tenant_id, a.subject, a.target_tenant_id, a.count])).toEqual([
@@ -257,13 +371,115 @@ describe("the flood bound", () => {
     ]);
   });
 
-  it("bounds the keys too: callers past the bound share one overflow aggregate per reason", () => {
+  it("keys by a target only when it was looked up: a tenant the client wrote (a namespace's first label) makes no key", () => {
+    const { log, written } = memoryLog({ flood: { burst: 1 } });
+    const caller = { tenant_id: "globex", subject: "bob" };
+    // As the store handlers name it: the namespace and the tenant of its first label, not looked up.
+    for (let i = 0; i < 500; i++) log.record(refusal({ reason: "cross_tenant", status: 403, caller, resources: { namespace: [`t${i}`, "notes"], tenant_id: `t${i}` } }));
+    log.flush();
+    // One key: one line written, the rest in its aggregate, which names no target (its refusals named several).
+    expect(events(written)).toHaveLength(1);
+    expect(events(written)[0]!.target_tenant_id).toBe("t0");
+    expect(aggregates(written)).toEqual([expect.objectContaining({ bound: "key", tenant_id: "globex", subject: "bob", target_tenant_id: null, count: 499 })]);
+    expect(Object.keys(aggregates(written)[0]!.resource_counts)).toHaveLength(17);
+    // Still counted per target tenant: the first 16 exactly, the other 483 under *.
+    const targets = aggregates(written)[0]!.target_counts;
+    expect(Object.keys(targets)).toHaveLength(17);
+    expect(targets.t1).toBe(1);
+    expect(targets["*"]).toBe(499 - 16);
+    // Probes of one tenant's namespaces: the aggregate still names that tenant (every refusal it counts named it).
+    const one = memoryLog({ flood: { burst: 1 } });
+    for (let i = 0; i < 30; i++) one.log.record(refusal({ reason: "cross_tenant", status: 403, caller, resources: { namespace: ["acme", `n${i % 2}`], tenant_id: "acme" } }));
+    one.log.flush();
+    expect(aggregates(one.written)).toEqual([
+      expect.objectContaining({ target_tenant_id: "acme", count: 29, resource_counts: { "namespace:acme.n1": 15, "namespace:acme.n0": 14 } }),
+    ]);
+  });
+
+  it("bounds the keys too: callers past the bound share one overflow aggregate per reason, outcome, host and wrapper", () => {
     const { log, written } = memoryLog({ flood: { burst: 1, maxKeys: 5 } });
     for (let i = 0; i < 1000; i++) log.record(refusal({ reason: "cross_tenant", status: 404, caller: { tenant_id: "t", subject: `user-${i}` } }));
+    log.record(refusal({ reason: "cross_tenant", status: 404, source: "handler", caller: { tenant_id: "t", subject: "late" } }));
     log.flush();
     expect(events(written)).toHaveLength(5);
-    expect(aggregates(written)).toEqual([expect.objectContaining({ reason: "cross_tenant", subject: "*", tenant_id: null, count: 995 })]);
-    expect(total(written)).toBe(1000);
+    expect(aggregates(written)).toEqual([
+      expect.objectContaining({ bound: "all", reason: "cross_tenant", source: "authenticate", subject: "*", tenant_id: null, target_tenant_id: null, count: 995 }),
+      expect.objectContaining({ bound: "all", reason: "cross_tenant", source: "handler", subject: "*", tenant_id: null, count: 1 }),
+    ]);
+    expect(total(written)).toBe(1001);
+  });
+
+  it("one caller varying looked-up targets cannot fill the table: another caller's refusals are still written, counts exact", () => {
+    const { log, written } = memoryLog({ flood: { burst: 2 } });
+    const mallory = { tenant_id: "globex", subject: "mallory" };
+    const alice = { tenant_id: "initech", subject: "alice" };
+    let malloryRefusals = 0;
+    // 5,000 refusals of mallory against 1,000 tenants, as the run check looks them up in storage.
+    for (let round = 0; round < 5; round++) {
+      for (let t = 0; t < 1000; t++) {
+        log.record(refusal({ reason: "cross_tenant", status: 404, caller: mallory, resources: { thread_id: `th-${t}`, tenant_id: `tenant-${t}`, tenant_looked_up: true } }));
+        malloryRefusals++;
+      }
+    }
+    // Then another caller's refusals, and an unauthenticated one's: both written one by one.
+    const aliceIds = [0, 1].map(() => log.record(refusal({ reason: "cross_tenant", status: 404, caller: alice, resources: { thread_id: "th-x", tenant_id: "acme", tenant_looked_up: true } })));
+    log.record(refusal({ reason: "missing_token", status: 401 }));
+    log.flush();
+
+    const aliceEvents = events(written).filter((e) => e.subject === "alice");
+    expect(aliceEvents.map((e) => e.decision_id)).toEqual(aliceIds);
+    expect(aliceEvents.map((e) => e.target_tenant_id)).toEqual(["acme", "acme"]);
+    expect(events(written).filter((e) => e.reason === "missing_token")).toHaveLength(1);
+    // Mallory: 10 keys (the per-caller bound of targets) × burst 2 written, the rest counted exactly, tenant and subject kept.
+    const mallorys = written.filter((r) => r.subject === "mallory");
+    expect(events(mallorys)).toHaveLength(10 * 2);
+    const overflow = aggregates(mallorys).filter((a) => a.bound === "caller");
+    expect(overflow).toEqual([expect.objectContaining({ tenant_id: "globex", subject: "mallory", target_tenant_id: null, reason: "cross_tenant" })]);
+    expect(total(mallorys)).toBe(malloryRefusals);
+    expect(overflow[0]!.count).toBe(malloryRefusals - 10 * 5);
+    // No aggregate of everyone's overflow: the table never filled.
+    expect(aggregates(written).filter((a) => a.bound === "all")).toEqual([]);
+    expect(total(written)).toBe(malloryRefusals + 3);
+  });
+
+  it("a caller's keys are bounded too, whatever varies: past 50 (of 100), its own overflow per reason, so others keep their keys", () => {
+    const { log, written } = memoryLog({ flood: { burst: 1 } });
+    const mallory = { tenant_id: "globex", subject: "mallory" };
+    // 60 kinds of refusal from one caller (6 reasons × 5 wrappers × 2 hosts), 3 refusals each.
+    const reasons = ["cross_tenant", "insufficient_scope", "run_option_refused", "store_namespace_refused", "invalid_value", "operator_only"] as const;
+    const sources = ["authenticate", "handler", "server_filter", "middleware", "tool_guard"] as const;
+    const hosts = ["dev", "app"] as const;
+    let n = 0;
+    for (const reason of reasons) for (const source of sources) for (const host of hosts) for (let i = 0; i < 3; i++) (log.record(refusal({ reason, source, host, status: 403, caller: mallory })), n++);
+    // 60 keys for one caller: 50 tracked, 10 into its own overflow; others still have the other 50 of the table.
+    for (let i = 0; i < 50; i++) log.record(refusal({ reason: "cross_tenant", status: 404, caller: { tenant_id: "initech", subject: `u${i}` } }));
+    log.flush();
+    expect(events(written).filter((e) => e.subject === "mallory")).toHaveLength(50);
+    expect(events(written).filter((e) => e.tenant_id === "initech")).toHaveLength(50);
+    const overflow = aggregates(written).filter((a) => a.bound === "caller");
+    expect(overflow).toHaveLength(10);
+    for (const a of overflow) expect(a).toMatchObject({ tenant_id: "globex", subject: "mallory", count: 3 });
+    expect(total(written.filter((r) => r.subject === "mallory"))).toBe(n);
+    expect(aggregates(written).filter((a) => a.bound === "all")).toEqual([]);
+  });
+
+  it("counts the resources each aggregate's refusals named: 16 ids exactly, the rest under *", () => {
+    const { log, written } = memoryLog({ flood: { burst: 0 } });
+    const caller = { tenant_id: "globex", subject: "bob" };
+    for (let i = 0; i < 40; i++) {
+      log.record(refusal({ reason: "cross_tenant", status: 404, caller, resources: { thread_id: `th-${i % 20}`, tenant_id: "acme", tenant_looked_up: true } }));
+    }
+    log.record(refusal({ reason: "cross_tenant", status: 404, caller, resources: { thread_id: "th-0", assistant_id: "as-1", tenant_id: "acme", tenant_looked_up: true } }));
+    log.flush();
+    const [aggregate] = aggregates(written);
+    expect(aggregate!.count).toBe(41);
+    const expected: Record<string, number> = {};
+    for (let i = 0; i < 16; i++) expected[`thread:th-${i}`] = 2;
+    expected["thread:th-0"] = 3;
+    // th-16…th-19 (twice each) and the assistant came past the 16 ids: counted under *.
+    expected["*"] = 8 + 1;
+    expect(aggregate!.resource_counts).toEqual(expected);
+    expect(Object.keys(aggregate!.resource_counts)).toHaveLength(17);
   });
 
   it("keeps at most 16 routes per aggregate, the rest under *", () => {

@@ -9,8 +9,10 @@
  * custom one, a tenant claim that breaks the rule), in other headers and
  * cookies, and in bodies; with every decision logged (`all`) and a flood
  * bound of 1 so aggregates are written too. Then everything written is
- * searched: this process's standard output and standard error, the audit
- * trail the decisions go to, and the tool guard's audit trail. The canary
+ * searched: this process's standard output and standard error, every
+ * `console` method's output (vitest routes `console.*` around the process's
+ * streams, so each method is wrapped as well), the audit trail the decisions
+ * go to, and the tool guard's audit trail. The canary
  * must appear zero times, and each output must hold what it should (so the
  * search cannot pass by finding nothing at all).
  *
@@ -28,6 +30,7 @@ import { readFile } from "node:fs/promises";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { format } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
 import { createJsonLinesSink } from "../../src/audit/json-lines-sink.ts";
@@ -48,6 +51,7 @@ let otel: InMemoryMetrics;
 let collected: CollectedMetric[];
 let stdout = "";
 let stderr = "";
+let consoled = "";
 const restore: (() => void)[] = [];
 
 /** Keep a copy of everything this process writes to a stream (and write nothing: the lines are searched, not shown). */
@@ -62,10 +66,32 @@ function capture(stream: NodeJS.WriteStream, keep: (text: string) => void): void
   restore.push(() => (stream.write = original));
 }
 
+/** Every method of `console` that writes something. */
+const CONSOLE_METHODS = [
+  "log", "info", "warn", "error", "debug", "trace", "dir", "dirxml", "table", "group", "groupCollapsed", "assert", "count", "countReset",
+  "time", "timeLog", "timeEnd",
+] as const;
+
+/** Keep a copy of every `console` call's text (and write nothing): `console.*` need not reach `process.stdout` here. */
+function captureConsole(keep: (text: string) => void): void {
+  const target = console as unknown as Record<string, (...args: unknown[]) => void>;
+  for (const name of CONSOLE_METHODS) {
+    const original = target[name];
+    if (typeof original !== "function") continue;
+    target[name] = (...args: unknown[]) => {
+      // assert(condition, ...data) writes only the data; the others write all their arguments.
+      const data = name === "assert" ? args.slice(1) : args;
+      keep(`console.${name} ${format(...data)}\n`);
+    };
+    restore.push(() => (target[name] = original));
+  }
+}
+
 /** Everything written, by where: read after the paths ran. Add metric and span readers here. */
 const OUTPUTS: Record<string, () => Promise<string>> = {
   "standard output": async () => stdout,
   "standard error": async () => stderr,
+  "console.* (in process)": async () => consoled,
   "the decisions' audit trail": async () => readFile(join(dir, "decisions.jsonl"), "utf8"),
   "the tool guard's audit trail": async () => readFile(world.auditFile, "utf8"),
   "metric names and attributes (OpenTelemetry SDK)": async () => metricText(collected),
@@ -74,6 +100,8 @@ const OUTPUTS: Record<string, () => Promise<string>> = {
 /** What each output must hold, so that finding no canary means something. */
 const EXPECTED: Record<string, RegExp> = {
   "standard error": /"type":"auth\.decision".*"reason":"invalid_token"/,
+  // The key store's warning of the key set it could not fetch (the key_set_unavailable path), on console.warn.
+  "console.* (in process)": /console\.warn langgraph-tenant-auth: key set fetch for \S+ failed/,
   "the decisions' audit trail": /"reason":"cross_tenant"[^\n]*"kind":"decision"/,
   "the tool guard's audit trail": /"reason_code":"tool_not_allowed"/,
   "metric names and attributes (OpenTelemetry SDK)": /langgraph_tenant_auth\.decision\.reason\ninvalid_token[\s\S]*langgraph_tenant_auth\.tenant\.id\ntenant-b/,
@@ -83,6 +111,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "never-logged-"));
   capture(process.stdout, (text) => (stdout += text));
   capture(process.stderr, (text) => (stderr += text));
+  captureConsole((text) => (consoled += text));
   const audit = createAuditLog({ sink: createJsonLinesSink({ file: join(dir, "decisions.jsonl") }) });
   const toStderr = createStderrDecisionSink();
   const toAudit = createAuditDecisionSink({ audit, fallback: toStderr, ownsAudit: true });

@@ -55,7 +55,10 @@ describe("every refusal carries a reason code from the closed list", () => {
         const event = observed.event;
         expect(Object.keys(event)).toEqual([
           "type", "time", "decision_id", "host", "source", "outcome", "status", "reason", "route", "event", "resources", "tenant_id", "subject", "target_tenant_id",
+          // An internal error also names what was thrown (its class: the broken guard's TypeError), never its message.
+          ...(reason === "internal_error" ? ["error_class"] : []),
         ]);
+        if (reason === "internal_error") expect(event.error_class, path.name).toBe("TypeError");
         expect(event.outcome, path.name).toBe(reason === "internal_error" ? "error" : "refused");
         expect(event.decision_id, path.name).toMatch(/^[0-9a-f-]{36}(:\d+)?$/);
         // A route of the table or an event; only a request on no route has neither.
