@@ -186,7 +186,7 @@ describe("offboard against the platform stand-in (the worker decides every call)
   });
 
   it("a late write after the deletions is found by the search after --settle: exit 1 naming it; a second run finishes", async () => {
-    const api = await platform({ lateWriteAfterMs: 300 });
+    const api = await platform({ lateWrite: true });
     const acme = await tokenOf("acme.eu", "alice");
     const a = await buildWorld(api.url, acme, "acme~2Eeu", 1);
     const file = await tokenFile("late", acme);

@@ -50,11 +50,13 @@ export interface PlatformApiOptions {
   /** Wait this long before answering each DELETE, ms (so a test can interrupt half way). */
   deleteDelayMs?: number;
   /**
-   * A late write (langchain-ai/langgraph#7206): this long after the first
-   * thread deletion, a checkpoint write of its cancelled run brings that
-   * thread back, with the metadata it had (once).
+   * A late write (langchain-ai/langgraph#7206): after the first thread
+   * deletion, right after the next thread search has been answered, a
+   * checkpoint write of its cancelled run brings that thread back, with the
+   * metadata it had (once). Tied to that search, not to a delay, so it lands
+   * between the command's two searches however loaded the machine is.
    */
-  lateWriteAfterMs?: number;
+  lateWrite?: boolean;
   /** The body of `GET /info`. Default `{ version: "stand-in" }` (no flags: the platform serves crons). */
   info?: Json;
   /** Answer every request matching `METHOD /pattern` this way, after authentication: a JSON body, or `text` as text/plain. */
@@ -117,8 +119,9 @@ export async function startPlatformApi(host: Pick<PlatformHost, "authenticate" |
   }
   const faults = new Map(Object.entries(options.faults ?? {}));
   const log: string[] = [];
-  const timers = new Set<NodeJS.Timeout>();
   let lateWritten = false;
+  /** The late write waiting for the next thread search to be answered. */
+  let lateWritePending: (() => void) | undefined;
 
   const state = (threadId: string) => {
     const list = storage.checkpoints.get(threadId) ?? [];
@@ -155,14 +158,12 @@ export async function startPlatformApi(host: Pick<PlatformHost, "authenticate" |
     storage.checkpoints.delete(id);
     for (const [runId, run] of storage.runs) if (run.thread_id === id) storage.runs.delete(runId);
     for (const [cronId, cron] of storage.crons) if (cron.thread_id === id) storage.crons.delete(cronId);
-    if (deleted && options.lateWriteAfterMs !== undefined && !lateWritten) {
+    if (deleted && options.lateWrite && !lateWritten) {
       lateWritten = true;
-      const timer = setTimeout(() => {
-        timers.delete(timer);
+      lateWritePending = () => {
         storage.threads.set(id, { ...deleted, updated_at: now() });
         storage.checkpoints.set(id, [{ checkpoint_id: randomUUID(), values: { late: true }, metadata: { source: "loop" }, created_at: now(), parent_checkpoint_id: null }]);
-      }, options.lateWriteAfterMs);
-      timers.add(timer);
+      };
     }
   };
 
@@ -177,7 +178,11 @@ export async function startPlatformApi(host: Pick<PlatformHost, "authenticate" |
     ["POST", "/threads/search", async (_p, body, _q, authorize) => {
       const filters = await authorize("threads:search", { metadata: body.metadata ?? {}, values: body.values ?? {}, status: body.status ?? null, limit: body.limit ?? 10, offset: body.offset ?? 0 });
       const found = [...storage.threads.values()].filter((t) => metadataMatches(t.metadata, body.metadata) && (!filters || isAuthMatching(t.metadata, filters as never)));
-      return [200, page(found, body)];
+      const answer = page(found, body);
+      const late = lateWritePending;
+      lateWritePending = undefined;
+      late?.();
+      return [200, answer];
     }],
     ["GET", "/threads/:thread_id", async (p, _b, _q, authorize) => [200, thread(p.thread_id!, await authorize("threads:read", { thread_id: p.thread_id }))]],
     ["DELETE", "/threads/:thread_id", async (p, _b, _q, authorize) => {
@@ -379,7 +384,6 @@ export async function startPlatformApi(host: Pick<PlatformHost, "authenticate" |
     log,
     stop: () =>
       new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
         server.closeAllConnections();
         server.close(() => resolve());
       }),
