@@ -11,7 +11,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes, routePath } from "hono/route";
 import type { Authenticator } from "../authenticate/create-authenticator.ts";
-import { decisionCaller, type DecisionHost } from "../decision/decision-event.ts";
+import { decisionCaller, decisionErrorOf, type DecisionHost } from "../decision/decision-event.ts";
 import type { DecisionLog } from "../decision/decision-log.ts";
 import { exposeHeaders } from "../decision/expose-headers.ts";
 import { decisionLogFromEnv } from "../decision/shared-decision-log.ts";
@@ -90,6 +90,7 @@ function refuse(
   host: DecisionHost,
   principal: Principal | undefined,
   outcome: "refused" | "error" = "refused",
+  thrown?: unknown,
 ): Response {
   const id = decisions.record({
     host,
@@ -100,6 +101,8 @@ function refuse(
     route: routeOf(c),
     resources: error.resources,
     caller: decisionCaller(principal),
+    // What was thrown, by class and code only (never its message), as the Auth's events say it.
+    ...(outcome === "error" ? { error: decisionErrorOf(thrown) } : {}),
   });
   if (id === undefined || !error.sendsDecisionId) return authErrorResponse(error);
   // An app's CORS middleware that ran first set its exposed headers on the
@@ -166,7 +169,7 @@ export function createTenantMiddleware(options: TenantMiddlewareOptions): Middle
       // Converted in one place, as the Auth's wrappers do: the original (a
       // custom authenticator's plain Error, say) is kept as `cause`, never
       // shown to the client nor handed to Hono's error handler to log.
-      const answer = refuse(c, new CheckFailedError({ cause: error }), decisions, host, principal, "error");
+      const answer = refuse(c, new CheckFailedError({ cause: error }), decisions, host, principal, "error", error);
       if (timer !== undefined) timer(startedAt, "error");
       return answer;
     }

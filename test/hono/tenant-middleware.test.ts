@@ -179,13 +179,15 @@ describe("decisions", () => {
     const faulty = new Hono<TenantEnv>();
     faulty.onError((error, c) => (errors.push(error), c.text("leaked to the error handler", 599 as never)));
     const secret = "db password hunter2 in a stack trace";
-    faulty.use("/api/*", createTenantMiddleware({ authenticator: { authenticateRequest: async () => Promise.reject(new Error(secret)) }, decisions }));
+    faulty.use("/api/*", createTenantMiddleware({ authenticator: { authenticateRequest: async () => Promise.reject(Object.assign(new RangeError(secret), { code: "ECONNRESET" })) }, decisions }));
     faulty.get("/api/x", (c) => c.text("x"));
     const response = await faulty.request("/api/x");
     const body = await response.text();
     expect(response.status).toBe(500);
     expect(errors).toEqual([]);
     expect(written.map((r) => [r.outcome, r.status, r.reason, r.source])).toEqual([["error", 500, "internal_error", "middleware"]]);
+    // What was thrown is named by its class and code, as the Auth's events name it, never by its message.
+    expect(written[0]).toMatchObject({ error_class: "RangeError", error_code: "ECONNRESET" });
     expect(body).toBe(`server_error: the authorization check failed; the request was refused (decision_id: ${written[0]!.decision_id})`);
     expect(response.headers.get("x-decision-id")).toBe(written[0]!.decision_id);
     expect(JSON.stringify(written) + body).not.toContain("hunter2");
