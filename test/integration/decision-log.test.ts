@@ -26,6 +26,7 @@ import { decisionById, decisionRecordsIn, isDecisionAggregate, isDecisionEvent }
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { waitFor } from "../support/wait-for.ts";
+import { sendRequest } from "../support/send-request.ts";
 
 const CANARY = `Canary${Array.from({ length: 12 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join("")}`;
 const ORIGIN = "https://app.example.com";
@@ -42,16 +43,7 @@ interface Answer {
 }
 
 async function call(token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
+  const response = await sendRequest(server.url, token, method, path, body, headers);
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
 

@@ -12,6 +12,7 @@ import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 import { decisionById } from "../support/decision-events.ts";
 import { waitFor } from "../support/wait-for.ts";
+import { sendRequest } from "../support/send-request.ts";
 
 const ALL_SCOPES = "threads:read threads:write assistants:read assistants:write store:read store:write";
 const TAG = Math.random().toString(36).slice(2, 10);
@@ -32,16 +33,7 @@ interface Answer {
 }
 
 async function call(token: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
+  const response = await sendRequest(server.url, token, method, path, body, headers);
   return { status: response.status, text: await response.text(), decision: response.headers.get("x-decision-id") };
 }
 
