@@ -49,4 +49,9 @@ describe("createJsonNestingScanner", () => {
     expect(stray.push(bytes("]]][[["))).toBe(true);
     expect(stray.deepest).toBe(3);
   });
+
+  it("closes arrays and objects alike", () => {
+    expect(createJsonNestingScanner(1).push(bytes("[][][][]"))).toBe(false);
+    expect(createJsonNestingScanner(1).push(bytes("{}{}{}{}"))).toBe(false);
+  });
 });
