@@ -36,4 +36,22 @@ describe("createJsonNestingScanner", () => {
     expect(createJsonNestingScanner().push(bytes("[".repeat(101)))).toBe(true);
     for (const bad of [0, 1.5, 10_001, Number.NaN]) expect(() => createJsonNestingScanner(bad)).toThrow(TypeError);
   });
+
+  it("accepts the bounds 1 and 10000 of the option", () => {
+    expect(createJsonNestingScanner(1).push(bytes("[1]"))).toBe(false);
+    expect(createJsonNestingScanner(1).push(bytes("[[1]]"))).toBe(true);
+    expect(createJsonNestingScanner(10_000).push(bytes("[".repeat(10_000)))).toBe(false);
+  });
+
+  it("counts brackets right after an empty string, and never lets stray closing brackets buy depth", () => {
+    expect(createJsonNestingScanner(2).push(bytes('["",[[1]]]'))).toBe(true);
+    const stray = createJsonNestingScanner(2);
+    expect(stray.push(bytes("]]][[["))).toBe(true);
+    expect(stray.deepest).toBe(3);
+  });
+
+  it("closes arrays and objects alike", () => {
+    expect(createJsonNestingScanner(1).push(bytes("[][][][]"))).toBe(false);
+    expect(createJsonNestingScanner(1).push(bytes("{}{}{}{}"))).toBe(false);
+  });
 });

@@ -38,6 +38,8 @@ describe("requestTarget", () => {
     "/threads",
     "http://127.0.0.1:2024/??",
     "http://127.0.0.1:2024/? ",
+    "http://127.0.0.1:2024/x??b=1",
+    "http://127.0.0.1:2024/x?b=1?",
     "http://a127.0.0.1:2024/x",
     "http://@/127.0.0.1:2024",
   ])("reads %j as the URL parser does", (url) => {
