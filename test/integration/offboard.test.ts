@@ -21,6 +21,7 @@ import { checkIsolation } from "../../src/check-isolation/check-isolation.ts";
 import type { OffboardReport } from "../../src/offboard/offboard.ts";
 import { auditCli } from "../support/audit-cli.ts";
 import { startCommand } from "../support/command-line.ts";
+import { startGateProxy } from "../support/gate-proxy.ts";
 import { readDevServerStorage } from "../support/dev-server-storage.ts";
 import { ALL_PERMISSIONS } from "../support/dev-settings.ts";
 import { holdGraphConfig } from "../support/hold-graph.ts";
@@ -235,13 +236,19 @@ describe("offboard on langgraph dev", () => {
     expect(before.store).toHaveLength(18);
     const exportDir = join(dir, "initech-export");
     await mkdir(exportDir);
-    const first = offboard(["--token-file", file.c, "--tenant", C.tenant, "--yes", "--export", exportDir, "--audit-file", auditFile, "--settle", "0"]);
-    await waitFor(() => /^deleted thread /m.test(first.stderr()) || first.child.exitCode !== null, "the first deletion");
+    // Through a proxy whose gate shuts once the first thread deletion succeeds (the permission check before
+    // it deletes a thread that does not exist: a 404): the kill then comes
+    // after exactly that deletion, however fast the command or loaded the machine.
+    const gate = await startGateProxy(server.url, (method, path, status) => method === "DELETE" && /^\/threads\/[^/?]+$/.test(path) && status < 300);
+    const first = startCommand("offboard", ["--url", gate.url, "--request-timeout", "60", "--token-file", file.c, "--tenant", C.tenant, "--yes", "--export", exportDir, "--audit-file", auditFile, "--settle", "0"], {});
+    await Promise.race([gate.shut, first.exited]);
+    await waitFor(() => gate.held() > 0 || first.child.exitCode !== null, "the command's next request, held at the gate");
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
+    await gate.stop();
     const half = await dumpTenant(server.url, token.c, C.label);
-    // Some of it is gone, some is left: the kill came half way.
-    expect(half.threads.length).toBeLessThan(before.threads.length);
+    // Some of it is gone, some is left: the kill came half way, right after the first thread's deletion.
+    expect(half.threads).toHaveLength(before.threads.length - 1);
     expect(half.threads.length + half.assistants.length + half.store.length).toBeGreaterThan(0);
     // The killed run is on the record: its start, with what it found and the export it vouches for; the log verifies.
     const trail = async () => (await auditCli({}, "export", "--tenant", C.tenant, "--file", auditFile)).stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
