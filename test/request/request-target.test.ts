@@ -92,6 +92,7 @@ describe("requestTarget", () => {
  * fresh copy of the module, so what it has learnt starts empty.
  */
 describe("requestTarget skips the URL parser for URLs of authorities it knows", () => {
+  const requestTargetOf = (url: string) => requestTarget(url);
   async function freshRequestTarget(): Promise<{ parses: (url: string) => number }> {
     vi.resetModules();
     const { requestTarget: fresh } = await import("../../src/request/request-target.ts");
@@ -152,6 +153,17 @@ describe("requestTarget skips the URL parser for URLs of authorities it knows", 
     expect(parses("http://y.test/a/../b")).toBe(1);
     expect(parses("http://y.test/b")).toBe(1);
     expect(parses("http://y.test/b")).toBe(0);
+  });
+
+  it("takes the remembered origin only as a whole authority, not as a prefix of a longer one", async () => {
+    const { parses } = await freshRequestTarget();
+    expect(parses("http://127.0.0.1:2024/a")).toBe(1);
+    expect(parses("http://127.0.0.1:2024/b")).toBe(0);
+    // Starts with the last origin, but the authority goes on: a port out of range, another host.
+    expect(parses("http://127.0.0.1:2024999/a")).toBe(1);
+    expect(requestTargetOf("http://127.0.0.1:2024999/a")).toBeUndefined();
+    expect(parses("http://127.0.0.1:20245/a")).toBe(1);
+    expect(parses("http://127.0.0.1:2024.evil/a")).toBe(1);
   });
 
   it("forgets every authority once it knows 64, the last origin too", async () => {
