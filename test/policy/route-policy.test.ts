@@ -172,7 +172,9 @@ describe("createRoutePolicy, exactly what each decision says", () => {
   const policy = createRoutePolicy();
 
   it("an unknown route: 404 unknown_route, no route named", () => {
-    expect(policy.decide(req("GET", "/nowhere"), principal())).toEqual({ allow: false, route: undefined, status: 404, reason: "no such route", reasonCode: "unknown_route" });
+    // Strict: a refusal that read no resources has no resources key at all.
+    expect(policy.decide(req("GET", "/nowhere"), principal())).toStrictEqual({ allow: false, route: undefined, status: 404, reason: "no such route", reasonCode: "unknown_route" });
+    expect(Object.keys(policy.decide(req("POST", "/internal/truncate"), principal()))).toEqual(["allow", "route", "status", "reason", "reasonCode"]);
     // A match handed in that is not one of this policy's routes is refused the same way.
     const foreign = { route: { id: "x", method: "GET", path: "/nowhere", protection: "handler" } as never, params: {} };
     expect(policy.decide(req("GET", "/nowhere"), principal(), foreign)).toEqual({ allow: false, route: undefined, status: 404, reason: "no such route", reasonCode: "unknown_route" });
