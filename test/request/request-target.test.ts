@@ -164,6 +164,17 @@ describe("requestTarget skips the URL parser for URLs of authorities it knows", 
     expect(requestTargetOf("http://127.0.0.1:2024999/a")).toBeUndefined();
     expect(parses("http://127.0.0.1:20245/a")).toBe(1);
     expect(parses("http://127.0.0.1:2024.evil/a")).toBe(1);
+    // Another origin of the same length as the last one is not the last one.
+    expect(parses("http://a.test/x")).toBe(1);
+    expect(parses("http://a.test/y")).toBe(0);
+    expect(parses("http://z.test/x")).toBe(1);
+  });
+
+  it("learns an authority only once the parser accepted it (a port out of range never is)", async () => {
+    const { parses } = await freshRequestTarget();
+    expect(parses("http://x.test:99999/a")).toBe(1);
+    expect(parses("http://x.test:99999/a")).toBe(1);
+    expect(requestTargetOf("http://x.test:99999/a")).toBeUndefined();
   });
 
   it("forgets every authority once it knows 64, the last origin too", async () => {
