@@ -457,6 +457,9 @@ describe("remote key store: exact answers", () => {
     await r.store.refresh();
     expect(changes).toHaveLength(1);
     expect(r.store.stats()).toMatchObject({ fetches: 3, fetchSuccesses: 3, keySetAgeMs: 0 });
+    // A clock that went back reads as age 0, never negative.
+    r.clock.t -= 5000;
+    expect(r.store.stats().keySetAgeMs).toBe(0);
   });
 
   it("logs a listener that throws, and still tells the others", async () => {
