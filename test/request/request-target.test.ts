@@ -139,13 +139,18 @@ describe("requestTarget skips the URL parser for URLs of authorities it knows", 
     expect(parses("http://b.test:8080/y")).toBe(0);
     expect(parses("https://a.test/z")).toBe(0);
     expect(parses("https://a.test/z")).toBe(0);
+    // Userinfo without a password, and an IPv6 literal, are plain authorities too.
+    expect(parses("https://user@d.test/x")).toBe(1);
+    expect(parses("https://user@d.test/y")).toBe(0);
+    expect(parses("http://[::1]:2024/x")).toBe(1);
+    expect(parses("http://[::1]:2024/y")).toBe(0);
   });
 
   it("always parses what the fast path does not read: dot segments, escapes, spaces, other schemes, unknown or odd authorities", async () => {
     const { parses } = await freshRequestTarget();
     expect(parses("http://x.test/a")).toBe(1);
     for (const url of ["http://x.test/a/../b", "http://x.test/a/./b", "http://x.test/.", "http://x.test/%2e%2e/b", "http://x.test/a b", "http://x.test/a?b c", "http://x.test/é",
-      "HTTP://x.test/a", "ftp://x.test/a", "http://X.test/a", "http://x.test", "http://x.test?/a", "http://x.test#/a", "not a url", "/a"]) {
+      "HTTP://x.test/a", "ftp://x.test/a", "http://X.test/a", "http://x.tesT/a", "http://x.test./a/", "http://x.test", "http://x.test?/a", "http://x.test#/a", "not a url", "/a"]) {
       expect(parses(url), url).toBe(1);
       expect(parses(url), `${url}, again`).toBe(1);
     }
@@ -164,10 +169,17 @@ describe("requestTarget skips the URL parser for URLs of authorities it knows", 
     expect(requestTargetOf("http://127.0.0.1:2024999/a")).toBeUndefined();
     expect(parses("http://127.0.0.1:20245/a")).toBe(1);
     expect(parses("http://127.0.0.1:2024.evil/a")).toBe(1);
-    // Another origin of the same length as the last one is not the last one.
+    // Another origin of the same length as the last one is not the last one, even when the URL ends with it.
     expect(parses("http://a.test/x")).toBe(1);
     expect(parses("http://a.test/y")).toBe(0);
     expect(parses("http://z.test/x")).toBe(1);
+    expect(parses("http://a.test/y")).toBe(0);
+    expect(parses("http://b.test/http://a.test")).toBe(1);
+    // A URL of another scheme whose text after its first character looks like a known authority.
+    expect(parses("http://b:12/y")).toBe(1);
+    expect(parses("http://b:12/z")).toBe(0);
+    expect(parses("ab:12/x")).toBe(1);
+    expect(requestTargetOf("ab:12/x")?.path).toBe("12/x");
   });
 
   it("learns an authority only once the parser accepted it (a port out of range never is)", async () => {
