@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../support/langgraph-dev.ts";
 import { createRoutePolicy, type RouteRequest } from "../../src/policy/route-policy.ts";
 import { SERVER_ROUTES } from "../../src/policy/route-table.ts";
@@ -313,7 +313,13 @@ describe("createRoutePolicy, options checked at construction", () => {
 });
 
 describe("createRoutePolicy.match, segment by segment", () => {
-  const custom = createRoutePolicy({ extraRoutes: [{ method: "GET", path: "/custom/:a/x/:b" }, { method: "GET", path: "/:first" + "/deep/deeper/deepest/end" }] });
+  // Built in each test, not once for the file: the mutation run (Stryker)
+  // activates a mutant per test, so a policy compiled at load time would
+  // never be compiled by mutated code.
+  let custom: ReturnType<typeof createRoutePolicy>;
+  beforeEach(() => {
+    custom = createRoutePolicy({ extraRoutes: [{ method: "GET", path: "/custom/:a/x/:b" }, { method: "GET", path: "/:first" + "/deep/deeper/deepest/end" }] });
+  });
 
   it("cuts out exactly the parameters, and nothing from literals", () => {
     expect(custom.match("GET", "/custom/one/x/two")).toEqual({ route: expect.objectContaining({ id: "extra.0" }), params: { a: "one", b: "two" } });
@@ -344,5 +350,8 @@ describe("createRoutePolicy.match, segment by segment", () => {
     expect(custom.match("GET", "ok")).toBeUndefined();
     expect(custom.match("GET", "")).toBeUndefined();
     expect(custom.match("post", "/threads")?.route.id).toBe("threads.create");
+    // Without its leading "/", a path is no route's, even when the rest lines up.
+    expect(custom.match("POST", "xthreads/abc")).toBeUndefined();
+    expect(custom.match("GET", `xthreads/${T}/state`)).toBeUndefined();
   });
 });

@@ -83,6 +83,7 @@ describe("uuid5 and isUuidV5, exactly", () => {
       "fe096781-5601-53d2-b2f6-0d3403f7e9cg",
       "fe09678-15601-53d2-b2f6-0d3403f7e9ca",
       "", null, undefined, {},
+      [id], { toString: () => id }, // not strings, whatever they print as
     ]) {
       expect(isUuidV5(value), String(value)).toBe(false);
     }

@@ -107,10 +107,10 @@ describe("what a refused store namespace records", () => {
   it("namespaceResources: the labels only when all are strings, the tenant only when the first label names one", () => {
     expect(namespaceResources(["globex", "notes"])).toEqual({ namespace: ["globex", "notes"], tenant_id: "globex" });
     expect(namespaceResources(["acme~2Eeu"])).toEqual({ namespace: ["acme~2Eeu"], tenant_id: "acme.eu" });
-    expect(namespaceResources(["globex", 7])).toEqual({ tenant_id: "globex" });
-    expect(namespaceResources(["acme.eu", "notes"])).toEqual({ namespace: ["acme.eu", "notes"] });
-    expect(namespaceResources([7, "notes"])).toEqual({});
-    expect(namespaceResources([])).toEqual({ namespace: [] });
+    expect(namespaceResources(["globex", 7])).toStrictEqual({ tenant_id: "globex" });
+    expect(namespaceResources(["acme.eu", "notes"])).toStrictEqual({ namespace: ["acme.eu", "notes"] });
+    expect(namespaceResources([7, "notes"])).toStrictEqual({});
+    expect(namespaceResources([])).toStrictEqual({ namespace: [] });
     for (const notArray of ["globex", { 0: "globex" }, null, undefined, 7]) expect(namespaceResources(notArray)).toEqual({});
   });
 

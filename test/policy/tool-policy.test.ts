@@ -72,6 +72,13 @@ describe("readToolCaller and allowedToolNames, exactly", () => {
     expect(readToolCaller({ ...base, roles: null })).toEqual({ ...base, roles: [] });
   });
 
+  it("isAllowed: true for a granted tool name, false for anything but a string", () => {
+    expect(policy.isAllowed({ ...base, roles: ["admin"] }, "refund")).toBe(true);
+    expect(policy.isAllowed(base, "search_docs")).toBe(true);
+    expect(policy.isAllowed(base, "refund")).toBe(false);
+    expect(policy.isAllowed({ ...base, roles: ["admin"] }, ["refund"] as never)).toBe(false);
+  });
+
   it("the allowed names are the tool names granted, and nothing reached through the prototype", () => {
     const names = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"];
     expect(policy.allowedToolNames({ ...base, roles: names, permissions: names })).toEqual(new Set(["search_docs"]));
