@@ -27,5 +27,10 @@ export default defineConfig({
     // A loaded machine and an instrumented build: generous, as for the servers.
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // The key-store cases against a slow provider wait out real request
+    // timeouts (1.5 s each, several per case) on every mutant they cover:
+    // 500 ms here still times out a provider that never answers, and the
+    // product's default (`timeoutMs`, 5 s) is untouched.
+    env: { KEY_STORE_SLOW_TIMEOUT_MS: "500" },
   },
 });

@@ -16,5 +16,7 @@ describe("credential headers in a run's configurable", () => {
     expect(dropCredentialHeaders(configurable)).toEqual(["x-forwarded-access-token"]);
     expect(configurable).toEqual({ "x-request-id": "r", "user-agent": "ua", thread_id: "T", api_token: "kept: not a header" });
     expect(dropCredentialHeaders(undefined)).toEqual([]);
+    expect(dropCredentialHeaders(null)).toEqual([]);
+    expect(dropCredentialHeaders("x-token" as never)).toEqual([]);
   });
 });

@@ -37,6 +37,28 @@ describe("requiredPermission", () => {
     "needs a permission nobody has for %j",
     (event) => expect(requiredPermission(event)).toBeUndefined(),
   );
+
+  // Events the SDK does not send are not in the table: they take the rule
+  // itself, which maps every action of the docs for each of the four resources.
+  it.each([
+    ["threads:get", "threads:read"],
+    ["threads:list_namespaces", "threads:read"],
+    ["threads:put", "threads:write"],
+    ["assistants:get", "assistants:read"],
+    ["assistants:create_run", "assistants:write"],
+    ["crons:get", "crons:read"],
+    ["crons:put", "crons:write"],
+    ["store:read", "store:read"],
+    ["store:create", "store:write"],
+    ["store:update", "store:write"],
+    ["store:create_run", "store:write"],
+  ])("maps %j, an event outside the SDK's list, by the rule to %j", (event, permission) => {
+    expect(requiredPermission(event)).toBe(permission);
+  });
+
+  it.each([42, null, undefined, {}, ["threads:read"]])("needs a permission nobody has for the non-string %j, without throwing", (event) => {
+    expect(requiredPermission(event as never)).toBeUndefined();
+  });
 });
 
 const alice = makePrincipal({ identity: "alice", tenant_id: "acme" });

@@ -32,6 +32,11 @@ describe("systemAssistantFilter", () => {
       ["search", { metadata: { created_by: "System" } }],
       ["search", { metadata: "created_by" }],
       ["search", null],
+      ["search", undefined],
+      ["search", { metadata: null }],
+      ["search", "metadata"],
+      ["read", undefined],
+      ["read", null],
       ["read", { assistant_id: "0192f000-0000-7000-8000-000000000001" }],
       ["read", { assistant_id: "fe096781-5601-43d2-b2f6-0d3403f7e9ca" }], // a version-4 UUID
       ["read", {}],

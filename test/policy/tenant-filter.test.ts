@@ -65,5 +65,8 @@ describe("outsideReason", () => {
     expect(outsideReason({}, alice)).toBe("cross_tenant");
     expect(outsideReason(null, alice)).toBe("cross_tenant");
     expect(outsideReason("acme", alice)).toBe("cross_tenant");
+    // No metadata at all (a stored object without the field), without throwing.
+    expect(outsideReason(undefined, alice)).toBe("cross_tenant");
+    expect(tenantOf(undefined)).toBeUndefined();
   });
 });

@@ -57,3 +57,37 @@ describe("createToolPolicy", () => {
     expect(() => createToolPolicy(null as never)).toThrow(TypeError);
   });
 });
+
+describe("readToolCaller and allowedToolNames, exactly", () => {
+  it("refuses an identity that is empty or not a string, and permissions or roles with a non-string entry", () => {
+    for (const user of [{ ...base, identity: "" }, { ...base, identity: 7 }, { ...base, identity: undefined }, { ...base, permissions: ["billing:read", 1] },
+      { ...base, roles: ["admin", null] }, { ...base, permissions: undefined }]) {
+      expect(readToolCaller(user), JSON.stringify(user)).toBeUndefined();
+      expect(policy.allowedToolNames(user)).toEqual(new Set());
+    }
+  });
+
+  it("gives back the caller with its fields, and roles as given or none", () => {
+    expect(readToolCaller({ ...base, roles: ["admin"], extra: 1 })).toEqual({ ...base, roles: ["admin"], extra: 1 });
+    expect(readToolCaller({ ...base, roles: null })).toEqual({ ...base, roles: [] });
+  });
+
+  it("isAllowed: true for a granted tool name, false for anything but a string", () => {
+    expect(policy.isAllowed({ ...base, roles: ["admin"] }, "refund")).toBe(true);
+    expect(policy.isAllowed(base, "search_docs")).toBe(true);
+    expect(policy.isAllowed(base, "refund")).toBe(false);
+    expect(policy.isAllowed({ ...base, roles: ["admin"] }, ["refund"] as never)).toBe(false);
+  });
+
+  it("the allowed names are the tool names granted, and nothing reached through the prototype", () => {
+    const names = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"];
+    expect(policy.allowedToolNames({ ...base, roles: names, permissions: names })).toEqual(new Set(["search_docs"]));
+    expect(policy.allowedToolNames({ ...base, roles: ["admin", "billing"], permissions: ["billing:read"] })).toEqual(new Set(["search_docs", "billing_lookup", "refund"]));
+  });
+
+  it("names the exact path of the first bad entry", () => {
+    expect(() => createToolPolicy({ roles: { admin: ["refund", "bad name!"] } })).toThrow(expect.objectContaining({ name: "TypeError", message: expect.stringMatching(/^toolPolicy\.roles\.admin\[1\]: /) }));
+    expect(() => createToolPolicy({ everyone: ["ok", 7] } as never)).toThrow(expect.objectContaining({ message: expect.stringMatching(/^toolPolicy\.everyone\[1\]: /) }));
+  });
+});
+

@@ -24,8 +24,9 @@ describe("withTenantContext", () => {
       expect(() => withTenantContext(bad as string, () => 1), String(bad)).toThrow(InvalidTenantIdError);
     }
     expect(() => withTenantContext("acme", "nope" as unknown as () => number)).toThrow(
-      expect.objectContaining({ name: "InvalidOptionError", message: expect.stringContaining("fn") }),
+      expect.objectContaining({ name: "InvalidOptionError", status: 500, option: "fn", message: 'server_error: the deployment passed an invalid "fn": withTenantContext runs a function' }),
     );
+    expect(() => withTenantContext("a::b", () => 1)).toThrow(expect.objectContaining({ status: 400, message: "invalid_tenant: the tenant id is not a valid tenant id" }));
     expect(() => withTenantContext("acme", undefined as unknown as () => number)).toThrow(InvalidOptionError);
   });
 });

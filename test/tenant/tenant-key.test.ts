@@ -125,3 +125,52 @@ describe("parseTenantKey", () => {
     expect(isKeyOfTenant(7, "acme")).toBe(false);
   });
 });
+
+describe("tenant keys: each refusal in its own words", () => {
+  const message = (run: () => unknown): string => {
+    try {
+      run();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error("not refused");
+  };
+
+  it("names what is wrong with a resource id, never the value", () => {
+    for (const [resourceId, words] of [
+      [7, "the resource id must be a string"],
+      ["", "the resource id is empty"],
+      ["r".repeat(1025), "the resource id is longer than 1024 characters"],
+      ["a::b", 'the resource id contains the "::" separator'],
+      [":a", 'the resource id starts or ends with ":"'],
+      ["a:", 'the resource id starts or ends with ":"'],
+      ["a b", "the resource id contains whitespace, control or invisible characters"],
+      ["a\u2236b", "the resource id contains a character that looks like a colon"],
+      ["ａ", "the resource id is not in NFKC normal form (look-alike characters)"],
+    ] as const) {
+      expect(message(() => tenantKey("acme", resourceId as string)), String(resourceId).slice(0, 20)).toBe(`invalid_tenant_key: ${words}`);
+    }
+    expect(tenantKey("acme", "r".repeat(1024))).toBe(`acme::${"r".repeat(1024)}`);
+    expect(tenantKey("acme", "a:b")).toBe("acme::a:b");
+  });
+
+  it("parseTenantKey: not a string, no separator, an empty tenant part, a bad tenant part, each its own error", () => {
+    expect(message(() => parseTenantKey(7 as never))).toBe("invalid_tenant_key: the key must be a string");
+    expect(message(() => parseTenantKey("acme:t"))).toBe('invalid_tenant_key: the key has no "::" separator');
+    expect(message(() => parseTenantKey("::t"))).toBe("invalid_tenant_key: the key's tenant part is empty");
+    expect(() => parseTenantKey("a b::t")).toThrow(InvalidTenantIdError);
+    expect(message(() => parseTenantKey("a b::t"))).toBe("invalid_tenant: the key's tenant part is not a valid tenant id");
+    expect(message(() => parseTenantKey("acme::"))).toBe("invalid_tenant_key: the resource id is empty");
+    // The first "::" splits: the rest is the resource id, which may not hold another.
+    expect(message(() => parseTenantKey("acme::x::y"))).toBe('invalid_tenant_key: the resource id contains the "::" separator');
+    expect(parseTenantKey("acme::x:y")).toEqual({ tenantId: "acme", resourceId: "x:y" });
+    expect(parseTenantKey("a::b")).toEqual({ tenantId: "a", resourceId: "b" });
+  });
+
+  it("isKeyOfTenant: false for anything but a string key of that very tenant, without throwing", () => {
+    expect(isKeyOfTenant("acme::t1", "acme")).toBe(true);
+    for (const key of [7, null, undefined, ["acme::t1"], "acme::", "acme", "acme2::t1", "acm::t1"]) {
+      expect(isKeyOfTenant(key, "acme"), String(key)).toBe(false);
+    }
+  });
+});

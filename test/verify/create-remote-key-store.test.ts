@@ -53,8 +53,16 @@ const FAULTS: Record<string, Fault> = {
   },
 };
 
+/**
+ * The request timeout of the slow-provider cases, which are meant to time
+ * out: 1500 ms, or `KEY_STORE_SLOW_TIMEOUT_MS`. The mutation run
+ * (`vitest.mutation.config.ts`) sets 500: these cases run again for every
+ * mutant of the key store, and each waits out several timeouts.
+ */
+const SLOW_TIMEOUT_MS = Number(process.env.KEY_STORE_SLOW_TIMEOUT_MS ?? 1500);
+
 /** The request timeout for a fault: short only where the fault is slowness. */
-const timeoutFor = (fault: string) => (fault.startsWith("slow") ? 1500 : 5000);
+const timeoutFor = (fault: string) => (fault.startsWith("slow") ? SLOW_TIMEOUT_MS : 5000);
 
 interface Rig {
   issuer: LocalIssuer;
@@ -402,5 +410,101 @@ describe("remote key store: fetch hygiene", () => {
     expect(() => createRemoteKeyStore({ issuer: "https://idp.example.com", jwksUrl: "http://idp.example.com/jwks" })).toThrow(/"jwksUrl"/);
     expect(() => createRemoteKeyStore({ issuer: "https://idp.example.com", cooldownMs: -1 })).toThrow(/"cooldownMs"/);
     expect(() => createRemoteKeyStore({ issuer: "https://idp.example.com", staleIfErrorMs: Number.NaN })).toThrow(/"staleIfErrorMs"/);
+  });
+});
+
+describe("remote key store: exact answers", () => {
+  it("names each bad option at construction, with its value", () => {
+    for (const issuer of [7, "not a url", undefined]) {
+      expect(() => createRemoteKeyStore({ issuer } as never), String(issuer)).toThrow(new TypeError('createRemoteKeyStore: "issuer" must be an absolute URL'));
+    }
+    expect(() => createRemoteKeyStore({ issuer: "http://idp.example.com" })).toThrow(
+      new TypeError('createRemoteKeyStore: "issuer" must be https (http only on a loopback host) for discovery'),
+    );
+    for (const jwksUrl of ["http://idp.example.com/jwks", "/jwks", "ftp://127.0.0.1/jwks"]) {
+      expect(() => createRemoteKeyStore({ issuer: "https://idp.example.com", jwksUrl }), jwksUrl).toThrow(
+        new TypeError('createRemoteKeyStore: "jwksUrl" must be an https URL (http only on a loopback host)'),
+      );
+    }
+    // An http issuer is fine when the key set URL is given and secure (no discovery), and on loopback.
+    expect(() => createRemoteKeyStore({ issuer: "http://idp.example.com", jwksUrl: "https://idp.example.com/jwks" })).not.toThrow();
+    expect(() => createRemoteKeyStore({ issuer: "http://127.0.0.1:9400" })).not.toThrow();
+    for (const name of ["timeoutMs", "cacheMaxAgeMs", "cooldownMs", "staleIfErrorMs", "maxResponseBytes", "maxKeys"]) {
+      for (const value of [0, -1, Number.POSITIVE_INFINITY, Number.NaN, "5"]) {
+        expect(() => createRemoteKeyStore({ issuer: "https://idp.example.com", [name]: value }), `${name} ${String(value)}`).toThrow(
+          new TypeError(`createRemoteKeyStore: "${name}" must be a positive finite number (got ${String(value)})`),
+        );
+      }
+      expect(() => createRemoteKeyStore({ issuer: "https://idp.example.com", [name]: 0.5 }), name).not.toThrow();
+    }
+  });
+
+  it("counts each fetch and the age of the set, and reports the first set as added", async () => {
+    const r = await rig();
+    const changes: KeySetChange[] = [];
+    const stop = r.store.onKeySetChange((change) => changes.push(change));
+    expect(r.store.stats()).toEqual({ fetches: 0, fetchSuccesses: 0, fetchFailures: 0, staleIfErrorServed: 0, unknownKidSuppressed: 0, unavailable: 0, keySetAgeMs: null });
+    expect(r.store.hasKid(r.issuer.keys[0]!.kid)).toBe(false);
+    await expect(r.store.refresh()).resolves.toBeUndefined();
+    r.clock.t += 1234;
+    expect(r.store.stats()).toEqual({ fetches: 1, fetchSuccesses: 1, fetchFailures: 0, staleIfErrorServed: 0, unknownKidSuppressed: 0, unavailable: 0, keySetAgeMs: 1234 });
+    expect(changes).toEqual([{ added: r.issuer.keys.map((k) => k.kid), removed: [] }]);
+    // The same kids again: no change to report; after unsubscribing, nothing either.
+    await r.store.refresh();
+    expect(changes).toHaveLength(1);
+    expect(stop()).toBe(true);
+    await r.issuer.rotate();
+    await r.store.refresh();
+    expect(changes).toHaveLength(1);
+    expect(r.store.stats()).toMatchObject({ fetches: 3, fetchSuccesses: 3, keySetAgeMs: 0 });
+    // A clock that went back reads as age 0, never negative.
+    r.clock.t -= 5000;
+    expect(r.store.stats().keySetAgeMs).toBe(0);
+  });
+
+  it("logs a listener that throws, and still tells the others", async () => {
+    const r = await rig();
+    const told: KeySetChange[] = [];
+    r.store.onKeySetChange(() => {
+      throw new Error("listener broke");
+    });
+    r.store.onKeySetChange((change) => told.push(change));
+    await r.store.refresh();
+    expect(told).toHaveLength(1);
+    expect(r.logs).toEqual(["langgraph-tenant-auth: a key set listener threw: listener broke"]);
+  });
+
+  it("says in its log whether it still verifies with old keys (and how old, against the limit) or answers 503", async () => {
+    const r = await rig({ cooldownMs: 30_000, cacheMaxAgeMs: 60_000, staleIfErrorMs: 3_600_000 }, FAULTS["HTTP 503"]);
+    await expect(r.store.refresh()).rejects.toThrow(/answered HTTP 503/);
+    expect(r.logs).toEqual([
+      `langgraph-tenant-auth: key set fetch for ${r.issuer.issuer} failed (GET ${r.issuer.issuer}/.well-known/openid-configuration answered HTTP 503); no usable keys, answering 503`,
+    ]);
+    expect(r.store.stats()).toMatchObject({ fetches: 1, fetchFailures: 1, fetchSuccesses: 0 });
+    r.fault = undefined;
+    await r.store.refresh();
+    expect(r.logs.at(-1)).toBe(`langgraph-tenant-auth: the key set of ${r.issuer.issuer} is reachable again`);
+    r.fault = FAULTS["HTTP 503"];
+    r.clock.t += 90_500;
+    await expect(r.store.refresh()).rejects.toThrow(/answered HTTP 503/);
+    expect(r.logs.at(-1)).toBe(
+      `langgraph-tenant-auth: key set refresh for ${r.issuer.issuer} failed (GET ${r.issuer.issuer}/.well-known/jwks.json answered HTTP 503); ` +
+        "stale-if-error: verifying with keys fetched 91 s ago (limit 3600 s)",
+    );
+  });
+
+  it("Retry-After: the rest of the cooldown since the last attempt, at least 1 s", async () => {
+    const r = await rig({ cooldownMs: 30_000 }, FAULTS["HTTP 503"]);
+    const valid = await r.sign();
+    expect(await r.outcome(valid)).toMatchObject({ status: 503, retryAfter: "30" });
+    r.clock.t += 10_000;
+    expect(await r.outcome(valid)).toMatchObject({ status: 503, retryAfter: "20" });
+    r.clock.t += 19_500;
+    expect(await r.outcome(valid)).toMatchObject({ status: 503, retryAfter: "1" });
+    expect(r.store.stats()).toMatchObject({ fetches: 1, unavailable: 3 });
+    // The cooldown over: one new attempt, then a new cooldown.
+    r.clock.t += 500;
+    expect(await r.outcome(valid)).toMatchObject({ status: 503, retryAfter: "30" });
+    expect(r.store.stats()).toMatchObject({ fetches: 2, unavailable: 4 });
   });
 });

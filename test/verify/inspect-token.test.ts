@@ -93,3 +93,92 @@ describe("inspectToken", () => {
     );
   });
 });
+
+describe("inspectToken, each refusal in its own words (first seen, step by step)", () => {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const raw = (text: string) => Buffer.from(text).toString("base64url");
+  // A fresh header each time (a unique kid), so the header cache never answers.
+  let n = 0;
+  const fresh = (header: Record<string, unknown> = {}) => b64({ alg: "RS256", kid: `fresh-${(n += 1)}`, ...header });
+  const P = b64({ iss: "x" });
+  const refuses = (token: unknown, description: string, options: { algorithms: string[]; maxTokenBytes?: number } = { algorithms: ["RS256"] }) =>
+    expect(() => inspectToken(token as string, options), `${String(token).slice(0, 60)} → ${description}`).toThrow(new InvalidTokenError(description));
+
+  it("the token itself: empty, not a string, too long (default 8192), a wrong number of segments", () => {
+    refuses("", "the token is empty");
+    refuses(undefined, "the token is empty");
+    refuses(7, "the token is empty");
+    const long = `${fresh()}.${b64({ pad: "x".repeat(9000) })}.c2ln`;
+    refuses(long, "the token is longer than 8192 bytes");
+    const exact = `${fresh()}.${P}.c2ln`;
+    expect(inspectToken(exact, { algorithms: ["RS256"], maxTokenBytes: exact.length }).payload).toEqual({ iss: "x" });
+    refuses(exact, `the token is longer than ${exact.length - 1} bytes`, { algorithms: ["RS256"], maxTokenBytes: exact.length - 1 });
+    refuses(`${fresh()}.${P}`, "the token must be a compact JWS of three segments");
+    refuses(`${fresh()}.${P}.c2ln.c2ln`, "the token must be a compact JWS of three segments");
+    refuses(`${fresh()}.${P}.c2ln.c2ln.c2ln`, "encrypted tokens (JWE) are not accepted");
+  });
+
+  it("the header: base64url, UTF-8, a JSON object, an allowed alg", () => {
+    refuses(`.${P}.c2ln`, "the token header is empty or not unpadded base64url");
+    refuses(`${fresh()}=.${P}.c2ln`, "the token header is empty or not unpadded base64url");
+    refuses(`é${fresh()}.${P}.c2ln`, "the token header is empty or not unpadded base64url");
+    refuses(`${Buffer.from([0x7b, 0xff, 0x7d]).toString("base64url")}.${P}.c2ln`, "the token header is not UTF-8");
+    refuses(`${raw("{alg")}.${P}.c2ln`, "the token header is not JSON");
+    for (const value of [[], null, 7, "RS256"]) refuses(`${b64(value)}.${P}.c2ln`, "the token header must be a JSON object");
+    refuses(`${b64({ alg: 256 })}.${P}.c2ln`, "the token's signing algorithm is not allowed");
+    refuses(`${b64({ kid: "no-alg" })}.${P}.c2ln`, "the token's signing algorithm is not allowed");
+    refuses(`${fresh({ alg: "none" })}.${P}.`, "the token's signing algorithm is not allowed");
+  });
+
+  it("the header's members: no key-bearing header, b64 or crit; no nested token; a printable kid up to 256; a string typ", () => {
+    for (const name of ["jwk", "jku", "x5u", "x5c"]) {
+      refuses(`${fresh({ [name]: null })}.${P}.c2ln`, `the "${name}" header is not accepted: keys come only from the issuer's key set`);
+    }
+    refuses(`${fresh({ b64: true })}.${P}.c2ln`, 'the "b64" header is not accepted');
+    refuses(`${fresh({ crit: [] })}.${P}.c2ln`, 'the "crit" header names extensions this verifier does not support');
+    for (const cty of ["jwt", "JWT", "application/jwt", "Application/JWT"]) refuses(`${fresh({ cty })}.${P}.c2ln`, "nested tokens are not accepted");
+    for (const cty of ["json", "text/jwt", "application/jwt+json", "jwt2", 7]) expect(inspectToken(`${fresh({ cty })}.${P}.c2ln`, { algorithms: ["RS256"] }).header.cty).toBe(cty);
+    const kidRule = 'the "kid" header must be a printable string of at most 256 characters';
+    for (const kid of [7, null, "", "k".repeat(257), "a\u007f", "a\tb", "é"]) refuses(`${b64({ alg: "RS256", kid })}.${P}.c2ln`, kidRule);
+    for (const kid of ["k".repeat(256), " ~", "a b"]) expect(inspectToken(`${b64({ alg: "RS256", kid })}.${P}.c2ln`, { algorithms: ["RS256"] }).header.kid).toBe(kid);
+    refuses(`${fresh({ typ: null })}.${P}.c2ln`, 'the "typ" header must be a string');
+    // The header is refused before anything else: an alg problem before a missing signature.
+    refuses(`${fresh({ alg: "HS256" })}.${P}.`, "the token's signing algorithm is not allowed");
+    refuses(`${fresh({ jku: "https://evil.example" })}.e30*.c2ln`, 'the "jku" header is not accepted: keys come only from the issuer\'s key set');
+  });
+
+  it("payload and signature: base64url, canonical, a JSON object", () => {
+    refuses(`${fresh()}..c2ln`, "the token payload is empty or not unpadded base64url");
+    refuses(`${fresh()}.${P}=.c2ln`, "the token payload is empty or not unpadded base64url");
+    refuses(`${fresh()}.${P}.`, "the token signature is empty or not unpadded base64url");
+    refuses(`${fresh()}.${P}.c2l€`, "the token signature is empty or not unpadded base64url");
+    // Unused bits set, or a length that leaves one character: not what any encoder writes.
+    refuses(`${fresh()}.${P}.c2m`, "a token segment is not canonical base64url");
+    refuses(`${fresh()}.${P}.AB`, "a token segment is not canonical base64url");
+    refuses(`${fresh()}.${P}.AAAAA`, "a token segment is not canonical base64url");
+    // The payload and the header are checked too ("eyJpc3MiOiJ4In0" ends in "0": its two unused bits are zero; "1" sets one).
+    expect(P).toBe("eyJpc3MiOiJ4In0");
+    refuses(`${fresh()}.eyJpc3MiOiJ4In1.c2ln`, "a token segment is not canonical base64url");
+    // A header of 2 left-over characters ("Q": its four unused bits zero; "R" sets one), never seen before.
+    expect(b64({ alg: "RS256", kid: "nc-1" })).toBe("eyJhbGciOiJSUzI1NiIsImtpZCI6Im5jLTEifQ");
+    refuses(`eyJhbGciOiJSUzI1NiIsImtpZCI6Im5jLTEifR.${P}.c2ln`, "a token segment is not canonical base64url");
+    expect(inspectToken(`${fresh()}.${P}.AQ`, { algorithms: ["RS256"] }).payload).toEqual({ iss: "x" });
+    expect(inspectToken(`${fresh()}.${P}.AAE`, { algorithms: ["RS256"] }).payload).toEqual({ iss: "x" });
+    expect(inspectToken(`${fresh()}.${P}.AAAA`, { algorithms: ["RS256"] }).payload).toEqual({ iss: "x" });
+    refuses(`${fresh()}.${Buffer.from([0x7b, 0xc0, 0x80, 0x7d]).toString("base64url")}.c2ln`, "the token payload is not UTF-8");
+    for (const value of [[], null, "x", 1]) refuses(`${fresh()}.${b64(value)}.c2ln`, "the token payload must be a JSON object");
+  });
+
+  it("reads member names across JSON white space before the colon, and counts nested and array members", () => {
+    for (const text of ['{"a" :1,"b"\t:2}', '{"a"\n:1,"b"\r\n:{"c" : [ {"d" :1} ]}}', '{"a":[1,"x",null,{"b":2}],"c":null}']) {
+      expect(inspectToken(`${fresh()}.${raw(text)}.c2ln`, { algorithms: ["RS256"] }).payload, text).toEqual(JSON.parse(text));
+    }
+    for (const text of ['{"a" :1,"a"\t:2}', '{"x":{"a"\n:1,"a"\r:2}}', '{"l":[{"a":1,"a":2}]}']) {
+      refuses(`${fresh()}.${raw(text)}.c2ln`, "the token payload has duplicate member names");
+    }
+    // An escaped quote, and an escaped backslash before a closing quote.
+    for (const text of ['{"a\\"b":1,"c":"\\\\"}', '{"a\\\\\\"":1,"b":2}']) {
+      expect(inspectToken(`${fresh()}.${raw(text)}.c2ln`, { algorithms: ["RS256"] }).payload, text).toEqual(JSON.parse(text));
+    }
+  });
+});

@@ -146,3 +146,84 @@ describe("verifiedKid", () => {
     expect(verifiedKid({ alg: "RS256", kid: "" })).toBeUndefined();
   });
 });
+
+describe("createTokenCache, the remaining edges", () => {
+  const facts = { exp: sec(T0) + 3600, kid: "k1" };
+
+  it("names each bad option exactly, bounds included", () => {
+    const base = { scope: "s", hasKid: () => true };
+    for (const maxEntries of [0, -1, 1.5, Number.NaN]) {
+      expect(() => createTokenCache({ ...base, maxEntries }), String(maxEntries)).toThrow(new TypeError("maxEntries must be a whole number of at least 1"));
+    }
+    for (const maxAgeSeconds of [0, -1, Number.POSITIVE_INFINITY, Number.NaN]) {
+      expect(() => createTokenCache({ ...base, maxAgeSeconds }), String(maxAgeSeconds)).toThrow(new TypeError("maxAgeSeconds must be a positive number"));
+    }
+    for (const clockToleranceSeconds of [-1, Number.POSITIVE_INFINITY, Number.NaN]) {
+      expect(() => createTokenCache({ ...base, clockToleranceSeconds }), String(clockToleranceSeconds)).toThrow(new TypeError("clockToleranceSeconds must be a non-negative number"));
+    }
+    expect(() => createTokenCache({ hasKid: () => true } as never)).toThrow(new TypeError("scope must be a string"));
+    expect(() => createTokenCache({ scope: "s", hasKid: "k1" } as never)).toThrow(new TypeError("hasKid must be a function"));
+    const edges = createTokenCache({ ...base, maxEntries: 1, maxAgeSeconds: 0.001, clockToleranceSeconds: 0 });
+    expect(edges.maxEntries).toBe(1);
+  });
+
+  it("defaults: the configured maximum entries and age, no tolerance, the real clock", () => {
+    const cache = createTokenCache<string>({ scope: "s", hasKid: () => true });
+    expect(cache.maxEntries).toBe(10_000);
+    const now = Math.floor(Date.now() / 1000);
+    // Stored with a far exp: the default maximum age (300 s) bounds it, and the real clock says it is fresh.
+    cache.set("k", "v", { exp: now + 3600, kid: "k1" });
+    expect(cache.get("k")).toBe("v");
+    // nbf one second ahead with no tolerance: not yet valid.
+    cache.set("n", "v", { exp: now + 3600, nbf: now + 2, kid: "k1" });
+    expect(cache.get("n")).toBeUndefined();
+  });
+
+  it("does not store without a finite exp or a string kid, and ignores a non-finite nbf", () => {
+    const { cache } = setup();
+    for (const bad of [{ exp: Number.NaN, kid: "k1" }, { exp: Number.POSITIVE_INFINITY, kid: "k1" }, { exp: sec(T0) + 60, kid: 7 }, { exp: sec(T0) + 60, kid: undefined }]) {
+      cache.set("k", "alice", bad as never);
+      expect(cache.size, JSON.stringify(bad)).toBe(0);
+    }
+    cache.set("k", "alice", { exp: sec(T0) + 60, nbf: Number.NaN, kid: "k1" });
+    expect(cache.get("k")).toBe("alice");
+    cache.set("j", "joe", { exp: sec(T0) + 60, nbf: "later" as never, kid: "k1" });
+    expect(cache.get("j")).toBe("joe");
+    // An exp exactly now is already past.
+    cache.set("e", "eve", { exp: sec(T0), kid: "k1" });
+    expect(cache.get("e")).toBeUndefined();
+  });
+
+  it("replaces an entry set again under the same key, and delete and clear remove entries", () => {
+    const { cache } = setup();
+    cache.set("a", "A1", facts);
+    cache.set("a", "A2", facts);
+    expect(cache.size).toBe(1);
+    expect(cache.get("a")).toBe("A2");
+    cache.set("b", "B", facts);
+    cache.delete("a");
+    expect(cache.get("a")).toBeUndefined();
+    expect(cache.size).toBe(1);
+    cache.clear();
+    expect(cache.size).toBe(0);
+    expect(cache.get("b")).toBeUndefined();
+    expect(cache.get("never")).toBeUndefined();
+  });
+
+  it("with one entry: a used entry gets its second chance (the new token is not kept), an unused one is replaced", () => {
+    const { cache } = setup({ maxEntries: 1 });
+    cache.set("a", "A", facts);
+    expect(cache.get("a")).toBe("A");
+    cache.set("b", "B", facts);
+    expect(cache.size).toBe(1);
+    expect(cache.get("b")).toBeUndefined();
+    // The second chance cleared a's flag: the next token replaces it (and a lookup of a would mark it again, so none here).
+    cache.set("c", "C", facts);
+    expect(cache.size).toBe(1);
+    expect(cache.get("c")).toBe("C");
+    expect(cache.get("a")).toBeUndefined();
+    // Setting the only key again keeps it, with the new value.
+    cache.set("c", "C2", facts);
+    expect(cache.get("c")).toBe("C2");
+  });
+});
