@@ -127,6 +127,13 @@ describe("toPrincipal, every rule exactly", () => {
     }
   });
 
+  it("tenantShape string (the default): a one-entry array or a one-key object is not reduced to a tenant, it is refused", () => {
+    for (const org_id of [["acme"], { acme: { role: "x" } }]) {
+      expect(refusal({ ...base, org_id }), JSON.stringify(org_id)).toMatchObject({ message: 'invalid_token: the tenant claim "org_id" is not a valid tenant id', reason: "invalid_tenant_claim" });
+      expect(refusal({ ...base, org_id }, map({ tenantShape: "string" })), JSON.stringify(org_id)).toMatchObject({ reason: "invalid_tenant_claim" });
+    }
+  });
+
   it("tenantShape single: one array entry or one object key is the tenant; more than one is refused", () => {
     const single = map({ tenantShape: "single" });
     expect(toPrincipal({ ...base, org_id: ["acme"] }, single, multi).tenant_id).toBe("acme");
