@@ -1,11 +1,13 @@
 import type pg from "pg";
-import { beginCleanSql, forgetPreparedStatements, resetSessionSql, TENANT_SETTING } from "./session-reset.ts";
+import { beginCleanSql, forgetPreparedStatements, resetSessionSql } from "./session-reset.ts";
 import { corkWrites, endPipelineWindow, pipelineUntilIdle } from "./pipeline-until-idle.ts";
 
 // The tenant reaches Postgres only as the bound parameter $1 of these two
-// constant texts, never as SQL text (test/pg/sql-text.test.ts greps src/).
-const SET_TENANT_LOCAL_SQL = `SELECT set_config('${TENANT_SETTING}', $1, true)` as const;
-const SET_TENANT_SESSION_SQL = `SELECT set_config('${TENANT_SETTING}', $1, false)` as const;
+// texts, never as SQL text. Each is one plain string, nothing spliced in (not
+// even the setting's name), so a reviewer's grep reads exactly what is sent;
+// test/pg/sql-text.test.ts holds every set_config of src/ to that.
+const SET_TENANT_LOCAL_SQL = "SELECT set_config('app.current_tenant', $1, true)";
+const SET_TENANT_SESSION_SQL = "SELECT set_config('app.current_tenant', $1, false)";
 
 /** What {@link beginTenantTransaction} started. */
 export interface TenantTransactionStart {

@@ -11,6 +11,9 @@
  * spliced into one must be a compile-time constant (the type checker gives
  * it a literal type: a `const` string, `as const` text built from such).
  * Anything else (a parameter, a function's `string` result) is a finding.
+ * Stricter for `set_config`: its text must be one plain string whose value
+ * is a bound parameter (`set_config('app.current_tenant', $1, true)`), with
+ * nothing spliced in, not even a constant.
  *
  * The scanner's own self-test plants the patterns it must catch (the
  * literal tenant of the last release among them, verbatim) and the ones it
@@ -25,6 +28,9 @@ const ROOT = join(import.meta.dirname, "../..");
 const SQL_WORDS =
   /\b(SELECT|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|BEGIN|COMMIT|ROLLBACK|DISCARD|DEALLOCATE|RESET|GRANT|REVOKE|CREATE|ALTER|DROP|TRUNCATE|EXPLAIN|LISTEN|NOTIFY|VALUES)\b|\bset_config\s*\(|\bcurrent_setting\s*\(|\bDO\s+\$\$/;
 const SQL_CALLEE = /query|sql/i;
+/** A set_config as the house rule wants it: a setting name, then a bound parameter for the value. */
+const SET_CONFIG_CALL = /\bset_config\s*\(/gi;
+const SET_CONFIG_BOUND = /\bset_config\s*\(\s*'[a-z_][a-z0-9_]*\.[a-z0-9_]+'\s*,\s*\$\d+\s*,\s*(true|false)\s*\)/gi;
 
 interface Finding {
   file: string;
@@ -130,6 +136,17 @@ function scan(program: ts.Program, files: readonly string[]): Scan {
           for (const value of splicedValues(node)) {
             if (!isConstant(checker, value)) report(value, `a value that is not a compile-time constant, spliced into SQL text: ${node.getText(source).slice(0, 80)}`);
           }
+        }
+      }
+      // set_config: one plain string whose value is a bound parameter ($1), nothing spliced into its text,
+      // not even a constant (a reviewer greps for set_config and must read exactly what is sent).
+      if (ts.isStringLiteralLike(node) || ts.isTemplateExpression(node)) {
+        const text = ts.isTemplateExpression(node) ? [node.head.text, ...node.templateSpans.map((s) => s.literal.text)].join("${…}") : node.text;
+        const calls = text.match(SET_CONFIG_CALL)?.length ?? 0;
+        if (calls > 0) {
+          checked.push(`${relative(ROOT, file)}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}`);
+          if (ts.isTemplateExpression(node)) report(node, "set_config text built from a template: it must be one plain string, its value a bound parameter");
+          else if ((text.match(SET_CONFIG_BOUND)?.length ?? 0) !== calls) report(node, "set_config whose value is not a bound parameter ($1, …)");
         }
       }
       // sql += value
@@ -260,6 +277,14 @@ describe("the SQL-text scanner (self-test)", () => {
           await client.query(format("SELECT set_config('app.current_tenant', '%s', true)", tenant));
           await client.query(util.format("DELETE FROM tool_audit_records WHERE user_id = '%s'", user));
         }`,
+      "set-config-text.ts": `
+        declare const client: { query(text: string, values?: unknown[]): Promise<unknown> };
+        const TENANT_SETTING = "app.current_tenant";
+        export async function run(tenant: string) {
+          await client.query(\`SELECT set_config('\${TENANT_SETTING}', $1, true)\`, [tenant]);
+          await client.query("SELECT set_config('app.current_tenant', 'acme', true)");
+          await client.query("SELECT set_config('" + TENANT_SETTING + "', $1, true)", [tenant]);
+        }`,
       "concat-join.ts": `
         declare const client: { query(text: string): Promise<unknown> };
         export async function run(tenant: string, role: string) {
@@ -268,14 +293,19 @@ describe("the SQL-text scanner (self-test)", () => {
         }`,
     });
     const caught = (file: string) => findings.filter((f) => f.file === `planted/${file}`).map((f) => f.text);
-    expect(caught("last-release.ts")).toEqual(["tenantLiteral(tenantId)"]);
+    expect(caught("last-release.ts")).toEqual(["tenantLiteral(tenantId)", "`BEGIN; SELECT set_config('${TENANT_SETTING}', ${tenantLiteral(tenantId)}, true)`"]);
     expect(caught("concatenation.ts")).toEqual(["id"]);
     expect(caught("variable.ts")).toEqual(["tenant"]);
     expect(caught("appended.ts")).toEqual(["userId"]);
     expect(caught("passed-to-query.ts")).toEqual(["what"]);
     expect(caught("replaced.ts")).toEqual(["`\"${appRole}\"`"]);
     expect(caught("constant-prefix.ts")).toEqual(["id"]);
-    expect(caught("util-format.ts")).toEqual(["tenant", "user"]);
+    expect(caught("util-format.ts")).toEqual(["tenant", "\"SELECT set_config('app.current_tenant', '%s', true)\"", "user"]);
+    expect(caught("set-config-text.ts")).toEqual([
+      "`SELECT set_config('${TENANT_SETTING}', $1, true)`",
+      "\"SELECT set_config('app.current_tenant', 'acme', true)\"",
+      "\"SELECT set_config('\"",
+    ]);
     expect(caught("concat-join.ts")).toEqual(["tenant", "role"]);
   });
 
@@ -285,7 +315,7 @@ describe("the SQL-text scanner (self-test)", () => {
         declare const client: { query(text: string, values?: unknown[]): Promise<unknown> };
         export const TENANT_SETTING = "app.current_tenant";
         const DISCARD = "CLOSE ALL; RESET ALL";
-        const SET_TENANT = \`SELECT set_config('\${TENANT_SETTING}', $1, true)\` as const;
+        const SET_TENANT = "SELECT set_config('app.current_tenant', $1, true)";
         const START = \`BEGIN; \${DISCARD}\` as const;
         const LIMIT = 20;
         export async function run(tenant: string, i: number) {
