@@ -2,6 +2,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
+import { setVariables } from "./set-variables.ts";
 import { wholeNumberVariable } from "./whole-number-variable.ts";
 
 /** Default flood window, seconds: 60. */
@@ -128,11 +129,7 @@ export function decisionLogProblems(config: Pick<DecisionLogConfig, "sink">, env
  * readDecisionLogConfig(process.env); // { mode: "refusals", sink: "stderr" } by default
  */
 export function readDecisionLogConfig(env: Record<string, string | undefined> = process.env): DecisionLogConfig {
-  const input: Record<string, string> = {};
-  for (const name of Object.keys(DecisionLogEnvSchema.shape)) {
-    const value = env[name];
-    if (value !== undefined && value.trim() !== "") input[name] = value;
-  }
+  const input = setVariables(env, Object.keys(DecisionLogEnvSchema.shape));
   const parsed = DecisionLogEnvSchema.safeParse(input);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message));
   const config = toDecisionLogConfig(parsed.data);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
+import { setVariables } from "./set-variables.ts";
 
 /** Settings of the OpenTelemetry metrics (`AUTH_METRICS_*`). */
 export interface MetricsConfig {
@@ -43,11 +44,7 @@ export function toMetricsConfig(parsed: z.output<typeof MetricsEnvSchema>): Metr
  * readMetricsConfig(process.env); // { tenantLabel: false } by default
  */
 export function readMetricsConfig(env: Record<string, string | undefined> = process.env): MetricsConfig {
-  const input: Record<string, string> = {};
-  for (const name of Object.keys(MetricsEnvSchema.shape)) {
-    const value = env[name];
-    if (value !== undefined && value.trim() !== "") input[name] = value;
-  }
+  const input = setVariables(env, Object.keys(MetricsEnvSchema.shape));
   const parsed = MetricsEnvSchema.safeParse(input);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message));
   return toMetricsConfig(parsed.data);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
+import { setVariables } from "./set-variables.ts";
 import { deepFreeze } from "../lib/deep-freeze.ts";
 import { isSecureOrLoopbackUrl } from "./is-loopback-url.ts";
 import { wholeNumberVariable } from "./whole-number-variable.ts";
@@ -215,11 +216,7 @@ export const CONFIG_VARIABLES: readonly string[] = deepFreeze(Object.keys(EnvSch
  * const config = readConfig(process.env);
  */
 export function readConfig(env: Record<string, string | undefined> = process.env): AuthConfig {
-  const input: Record<string, string> = {};
-  for (const name of CONFIG_VARIABLES) {
-    const value = env[name];
-    if (value !== undefined && value.trim() !== "") input[name] = value;
-  }
+  const input = setVariables(env, CONFIG_VARIABLES);
   const parsed = EnvSchema.safeParse(input);
   const problems = parsed.success
     ? []
