@@ -1,7 +1,7 @@
 import { RouteRefusedError, TenantForbiddenError } from "../errors.ts";
 import type { RouteDecision, RoutePolicy, RouteRequest } from "../policy/route-policy.ts";
 import { requestTarget } from "../request/request-target.ts";
-import { isInTenant, outsideReason, tenantOf, type Visibility } from "../policy/tenant-filter.ts";
+import { isInTenant, lookedUpTenant, outsideReason, type Visibility } from "../policy/tenant-filter.ts";
 import { createJsonNestingScanner, DEFAULT_MAX_JSON_DEPTH, type JsonNestingScanner } from "../request/json-nesting.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { readServerStorage, type ServerStorageSource } from "./server-storage.ts";
@@ -170,10 +170,9 @@ export function createRouteGuard(options: RouteGuardOptions): RequestGuard {
     // The same answer whatever the reason; the decision log tells them apart:
     // a run of another tenant (or owner) is a cross-tenant attempt, one that exists nowhere is not.
     const outside = thread !== undefined && !isInTenant(thread.metadata, principal, visibility);
-    const target = outside ? tenantOf(thread.metadata) : undefined;
     const noSuchRun = () =>
       new RouteRefusedError(404, "no such run", outside ? outsideReason(thread.metadata, principal) : "not_found", {
-        resources: { run_id: runId, ...(run ? { thread_id: run.thread_id } : {}), ...(target !== undefined ? { tenant_id: target, tenant_looked_up: true } : {}) },
+        resources: { run_id: runId, ...(run ? { thread_id: run.thread_id } : {}), ...(outside ? lookedUpTenant(thread.metadata) : {}) },
       });
     for (const check of decision.checks) {
       if (check === "run-in-thread" && run?.thread_id !== pathThread) throw noSuchRun();

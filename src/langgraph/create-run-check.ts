@@ -2,7 +2,7 @@ import { AuthError, RouteRefusedError, TenantForbiddenError } from "../errors.ts
 import { isRunnableAssistant } from "../policy/run-assistant.ts";
 import { dropCredentialHeaders, isCredentialHeaderName } from "../policy/credential-headers.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
-import { isInTenant, outsideReason, tenantOf, type Visibility } from "../policy/tenant-filter.ts";
+import { isInTenant, lookedUpTenant, outsideReason, type Visibility } from "../policy/tenant-filter.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { readServerStorage, type ServerStorageSource } from "./server-storage.ts";
 
@@ -171,7 +171,7 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
           reason: assistant ? outsideReason(assistant.metadata, principal) : "not_found",
           resources: {
             ...(typeof assistantId === "string" ? { assistant_id: assistantId } : {}),
-            ...(tenantOf(assistant?.metadata) !== undefined ? { tenant_id: tenantOf(assistant?.metadata), tenant_looked_up: true } : {}),
+            ...lookedUpTenant(assistant?.metadata),
           },
         },
       );
@@ -188,9 +188,8 @@ export function createRunCheck(options: RunCheckOptions): RunCreationCheck {
       const thread = await store.getThread(value.thread_id);
       const resources = { thread_id: value.thread_id };
       if (thread && !isInTenant(thread.metadata, principal, visibility)) {
-        const target = tenantOf(thread.metadata);
         throw new RouteRefusedError(404, "no such thread", outsideReason(thread.metadata, principal), {
-          resources: target === undefined ? resources : { ...resources, tenant_id: target, tenant_looked_up: true },
+          resources: { ...resources, ...lookedUpTenant(thread.metadata) },
         });
       }
       if (!thread && value.if_not_exists !== "create") throw new RouteRefusedError(404, "no such thread", "not_found", { resources });

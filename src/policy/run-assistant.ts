@@ -1,13 +1,7 @@
 import { createHash } from "node:crypto";
 import { TenantForbiddenError } from "../errors.ts";
 import type { Principal } from "../tenant/principal.ts";
-import { isInTenant, outsideReason, tenantOf, type Visibility } from "./tenant-filter.ts";
-
-/** The owner tenant of stored metadata, as a refusal's resources name it. */
-const targetOf = (metadata: unknown): { tenant_id?: string; tenant_looked_up?: boolean } => {
-  const tenant = tenantOf(metadata);
-  return tenant === undefined ? {} : { tenant_id: tenant, tenant_looked_up: true };
-};
+import { isInTenant, lookedUpTenant, outsideReason, type Visibility } from "./tenant-filter.ts";
 
 /**
  * The namespace the LangGraph server derives system assistant ids from
@@ -104,7 +98,7 @@ export function requireRunnableAssistant(
     throw new TenantForbiddenError(
       "this assistant cannot be run by your tenant",
       assistant ? outsideReason(assistant.metadata, principal) : "not_found",
-      { resources: { ...(typeof assistant?.assistant_id === "string" ? { assistant_id: assistant.assistant_id } : {}), ...targetOf(assistant?.metadata) } },
+      { resources: { ...(typeof assistant?.assistant_id === "string" ? { assistant_id: assistant.assistant_id } : {}), ...lookedUpTenant(assistant?.metadata) } },
     );
   }
 }

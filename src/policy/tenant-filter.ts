@@ -79,6 +79,19 @@ export function tenantOf(metadata: unknown): string | undefined {
 }
 
 /**
+ * The owner tenant of stored metadata, as a refusal's resources name it: the
+ * tenant, marked as looked up in storage (so the decision log may key on it),
+ * or nothing when the metadata names none.
+ *
+ * @example
+ * lookedUpTenant(thread.metadata); // { tenant_id: "acme", tenant_looked_up: true }
+ */
+export function lookedUpTenant(metadata: unknown): { tenant_id?: string; tenant_looked_up?: true } {
+  const tenant = tenantOf(metadata);
+  return tenant === undefined ? {} : { tenant_id: tenant, tenant_looked_up: true };
+}
+
+/**
  * Why stored metadata that fails {@link isInTenant} is not the caller's: it
  * belongs to another tenant (`cross_tenant`), or, with `owner` visibility,
  * to another member of the caller's own tenant (`cross_owner`).
