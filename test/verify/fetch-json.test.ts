@@ -184,7 +184,8 @@ describe("resolveJwksUrl", () => {
       discovery({ issuer: other, jwks_uri: "https://keys.example.com/jwks" });
       expect(await failure(resolveJwksUrl({ issuer: issuer() })), String(other)).toBe(`GET ${url}: the discovery document's "issuer" does not equal the configured issuer`);
     }
-    for (const jwks of [undefined, 7, "not a url", "http://keys.example.com/jwks", "ftp://127.0.0.1/jwks"]) {
+    // A list holding one https URL reads as that URL when made a string: still not a URL string.
+    for (const jwks of [undefined, 7, "not a url", "http://keys.example.com/jwks", "ftp://127.0.0.1/jwks", ["https://keys.example.com/jwks"]]) {
       discovery({ issuer: issuer(), jwks_uri: jwks });
       expect(await failure(resolveJwksUrl({ issuer: issuer() })), String(jwks)).toBe(`GET ${url}: the discovery document's "jwks_uri" is missing or not https`);
     }
