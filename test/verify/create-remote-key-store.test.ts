@@ -516,7 +516,7 @@ describe("remote key store: exact answers", () => {
  */
 describe("remote key store: bounds and the negative cache, exactly", () => {
   const noToken = { payload: "", signature: "" } as never;
-  const lookup = (r: Rig, kid: string, alg = "RS256") => r.store.getKey({ alg, kid }, noToken);
+  const lookup = async (r: Rig, kid: string, alg = "RS256") => r.store.getKey({ alg, kid }, noToken);
   /** Hold key set answers until the returned function is called. */
   const holdKeySet = (r: Rig) => {
     let release: () => void = () => undefined;

@@ -119,9 +119,14 @@ describe("fetchJson", () => {
     }
   });
 
-  it("reads a 200 without a body (an injected fetch may answer one) as an empty answer: not JSON", async () => {
+  it("reads a 200 without a body (an injected fetch may answer one) as an empty answer: not JSON, or too large when it declares so", async () => {
     const bodyless = async () => new Response(null, { status: 200 });
     expect(await failure(fetchJson("https://idp.example.com/jwks", { fetch: bodyless }))).toBe("GET https://idp.example.com/jwks: the answer is not UTF-8 JSON");
+    // One that declares a length over the cap is refused for it, with nothing to cancel.
+    const declaresBig = async () => new Response(null, { status: 200, headers: { "content-length": "1000" } });
+    expect(await failure(fetchJson("https://idp.example.com/jwks", { fetch: declaresBig, maxBytes: 100 }))).toBe(
+      "GET https://idp.example.com/jwks: the document is larger than 100 bytes",
+    );
   });
 
   it("refuses an answer that is not UTF-8 JSON, an empty one included", async () => {
