@@ -5,11 +5,12 @@
  * fetched) and bad ones keep failing.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
+import { errors } from "jose";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { generateSigningKey, startLocalIssuer, type LocalIssuer, type SigningKey } from "../support/local-issuer.ts";
 import { createAuthenticator, type Authenticator } from "../../src/authenticate/create-authenticator.ts";
 import { readConfig } from "../../src/config/read-config.ts";
-import { AuthError } from "../../src/errors.ts";
+import { AuthError, KeysUnavailableError } from "../../src/errors.ts";
 import { createRemoteKeyStore, type RemoteKeyStore, type RemoteKeyStoreOptions } from "../../src/verify/create-remote-key-store.ts";
 import type { KeySetChange } from "../../src/verify/key-store.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -506,5 +507,260 @@ describe("remote key store: exact answers", () => {
     r.clock.t += 500;
     expect(await r.outcome(valid)).toMatchObject({ status: 503, retryAfter: "30" });
     expect(r.store.stats()).toMatchObject({ fetches: 2, unavailable: 4 });
+  });
+});
+
+/**
+ * The store's bounds to the millisecond and its negative cache kid by kid,
+ * through `getKey` (what jose calls) and `refresh`, with the fake clock.
+ */
+describe("remote key store: bounds and the negative cache, exactly", () => {
+  const noToken = { payload: "", signature: "" } as never;
+  const lookup = async (r: Rig, kid: string, alg = "RS256") => r.store.getKey({ alg, kid }, noToken);
+  /** Hold key set answers until the returned function is called. */
+  const holdKeySet = (r: Rig) => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    r.fault = async (req) => {
+      if (req.url?.startsWith(JWKS)) await held;
+      return false;
+    };
+    return () => {
+      r.fault = undefined;
+      release();
+    };
+  };
+  const headerOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()) as { alg: string; kid: string };
+  /** A token never sent before (the authenticator's token cache would answer a repeated one without the key store). */
+  let sent = 0;
+  const unseen = (r: Rig) => r.sign({ jti: `unseen-${(sent += 1)}` });
+
+  it("refuses an issuer that is not a string, even one that reads as a URL", () => {
+    for (const issuer of [new URL("https://idp.example.com"), ["https://idp.example.com"]]) {
+      expect(() => createRemoteKeyStore({ issuer } as never), String(issuer)).toThrow(new TypeError('createRemoteKeyStore: "issuer" must be an absolute URL'));
+    }
+  });
+
+  it("defaults: a set is fresh for 10 minutes (keyFor answers to the millisecond), and the log goes to console.warn", async () => {
+    const r = await rig();
+    const token = await r.sign();
+    expect((await r.outcome(token)).status).toBe(200);
+    const start = r.clock.t;
+    r.clock.t = start + 10 * MINUTE;
+    expect(r.store.keyFor(headerOf(token))).toBeInstanceOf(CryptoKey);
+    r.clock.t = start + 10 * MINUTE + 1;
+    expect(r.store.keyFor(headerOf(token))).toBeUndefined();
+
+    const warned = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const quiet = createRemoteKeyStore({ issuer: r.issuer.issuer, now: () => r.clock.t, timeoutMs: 5000 });
+      r.fault = FAULTS["HTTP 503"];
+      await expect(quiet.refresh()).rejects.toThrow(/answered HTTP 503/);
+      expect(warned.mock.calls).toEqual([
+        [`langgraph-tenant-auth: key set fetch for ${r.issuer.issuer} failed (GET ${r.issuer.issuer}/.well-known/openid-configuration answered HTTP 503); no usable keys, answering 503`],
+      ]);
+    } finally {
+      warned.mockRestore();
+    }
+  });
+
+  it("makes one fetch for refresh() called again while one is under way", async () => {
+    const r = await rig();
+    await Promise.all([r.store.refresh(), r.store.refresh(), r.store.refresh()]);
+    expect(r.jwksHits()).toBe(1);
+    expect(r.issuer.hits.get(DISCOVERY)).toBe(1);
+    expect(r.store.stats()).toMatchObject({ fetches: 1, fetchSuccesses: 1 });
+  });
+
+  it("reports a change that only adds kids, and one that only removes them", async () => {
+    const r = await rig();
+    const changes: KeySetChange[] = [];
+    r.store.onKeySetChange((change) => changes.push(change));
+    await r.store.refresh();
+    const old = r.issuer.keys[0]!;
+    const added = await r.issuer.rotate();
+    await r.store.refresh();
+    r.issuer.keys.splice(1); // the old key is no longer published
+    await r.store.refresh();
+    expect(changes).toEqual([
+      { added: [old.kid], removed: [] },
+      { added: [added.kid], removed: [] },
+      { added: [], removed: [old.kid] },
+    ]);
+  });
+
+  it("keeps the old keys up to exactly staleIfErrorMs, and its log says which side of the limit it is on", async () => {
+    const r = await rig({ cooldownMs: 30_000, cacheMaxAgeMs: 60_000, staleIfErrorMs: HOUR });
+    const iss = r.issuer.issuer;
+    const t0 = r.clock.t;
+    expect((await r.outcome(await r.sign())).status).toBe(200);
+    r.fault = FAULTS["HTTP 503"];
+    r.clock.t = t0 + HOUR;
+    expect((await r.outcome(await unseen(r))).status).toBe(200);
+    await settled(() => r.store.stats().fetchFailures === 1);
+    expect(r.logs.at(-1)).toBe(
+      `langgraph-tenant-auth: key set refresh for ${iss} failed (GET ${iss}/.well-known/jwks.json answered HTTP 503); stale-if-error: verifying with keys fetched 3600 s ago (limit 3600 s)`,
+    );
+    r.clock.t = t0 + HOUR + 1;
+    expect((await r.outcome(await unseen(r))).status).toBe(503);
+    await expect(r.store.refresh()).rejects.toThrow(/answered HTTP 503/);
+    expect(r.logs.at(-1)).toBe(`langgraph-tenant-auth: key set fetch for ${iss} failed (GET ${iss}/.well-known/jwks.json answered HTTP 503); no usable keys, answering 503`);
+  });
+
+  it("a 503 carries its cause: the failed fetch (for every request that waited on it), then the cooldown", async () => {
+    const r = await rig({ cooldownMs: 30_000 }, FAULTS["HTTP 503"]);
+    const url = `${r.issuer.issuer}/.well-known/openid-configuration`;
+    const first = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => lookup(r, `k${i}`)));
+    expect(r.store.stats()).toMatchObject({ fetches: 1, unavailable: 5 });
+    for (const outcome of first) {
+      expect(outcome.status).toBe("rejected");
+      const error = (outcome as PromiseRejectedResult).reason as KeysUnavailableError;
+      expect(error).toBeInstanceOf(KeysUnavailableError);
+      expect((error.cause as Error).message).toBe(`GET ${url} answered HTTP 503`);
+    }
+    r.clock.t += 1000;
+    const again = await lookup(r, "k").then(() => undefined, (error: unknown) => error as KeysUnavailableError);
+    expect(again).toBeInstanceOf(KeysUnavailableError);
+    expect((again!.cause as Error).message).toBe("the last key set fetch failed; waiting for the cooldown");
+    expect(r.store.stats().fetches).toBe(1);
+  });
+
+  it("after a failure, requests that arrive while the next fetch is under way wait for it", async () => {
+    const r = await rig({ cooldownMs: 30_000 }, FAULTS["HTTP 503"]);
+    expect((await r.outcome(await unseen(r))).status).toBe(503);
+    r.fault = undefined;
+    r.clock.t += 30_000;
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => unseen(r)));
+    const outcomes = await Promise.all(tokens.map((token) => r.outcome(token)));
+    expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: 10 }, () => 200));
+    expect(r.store.stats()).toMatchObject({ fetches: 2, fetchSuccesses: 1, fetchFailures: 1 });
+  });
+
+  it("with a stale-if-error limit shorter than the cooldown, keys past it are fetched again on the request's path", async () => {
+    const r = await rig({ cooldownMs: 30_000, cacheMaxAgeMs: 5_000, staleIfErrorMs: 10_000 });
+    expect((await r.outcome(await unseen(r))).status).toBe(200);
+    r.clock.t += 11_000;
+    expect((await r.outcome(await unseen(r))).status).toBe(200);
+    expect(r.jwksHits()).toBe(2);
+  });
+
+  it("never fetches a fresh set again; refreshes a stale one behind the request at most once per min(cooldown, max age), failing or not", async () => {
+    const r = await rig({ cooldownMs: 30_000, cacheMaxAgeMs: 10 * MINUTE });
+    const t0 = r.clock.t;
+    expect((await r.outcome(await unseen(r))).status).toBe(200);
+    for (const age of [5 * MINUTE, 10 * MINUTE]) {
+      r.clock.t = t0 + age;
+      expect((await r.outcome(await unseen(r))).status).toBe(200);
+      // Through getKey too (the request above took the key jose chose before, from keyFor).
+      await expect(lookup(r, r.issuer.keys[0]!.kid)).resolves.toBeInstanceOf(CryptoKey);
+      expect(r.store.stats().fetches, `age ${age}`).toBe(1);
+    }
+    // One millisecond past the maximum age: one refresh behind the request; the provider is fine, so nothing is served "stale-if-error".
+    const t1 = t0 + 10 * MINUTE + 1;
+    r.clock.t = t1;
+    expect((await r.outcome(await unseen(r))).status).toBe(200);
+    expect(r.store.stats().fetches).toBe(2);
+    await settled(() => r.store.stats().fetchSuccesses === 2);
+    expect(r.store.stats().staleIfErrorServed).toBe(0);
+
+    // Stale again, the provider failing: one attempt, then none until 30 s (the cooldown, shorter than the age) after it.
+    r.fault = FAULTS["HTTP 503"];
+    const t2 = t1 + 10 * MINUTE + 1;
+    r.clock.t = t2;
+    expect((await r.outcome(await unseen(r))).status).toBe(200);
+    await settled(() => r.store.stats().fetchFailures === 1);
+    expect(r.store.stats()).toMatchObject({ fetches: 3, staleIfErrorServed: 0 });
+    r.clock.t = t2 + 29_999;
+    expect((await r.outcome(await unseen(r))).status).toBe(200);
+    expect(r.store.stats()).toMatchObject({ fetches: 3, staleIfErrorServed: 1 });
+    r.clock.t = t2 + 30_000;
+    expect((await r.outcome(await unseen(r))).status).toBe(200);
+    expect(r.store.stats()).toMatchObject({ fetches: 4, staleIfErrorServed: 2 });
+    await settled(() => r.store.stats().fetchFailures === 2);
+  });
+
+  it("answers an unknown kid without a fetch for a cooldown after it was last asked for, kid by kid, to the millisecond", async () => {
+    const r = await rig({ cooldownMs: 30_000 });
+    const t0 = r.clock.t;
+    await r.store.refresh();
+    const fetches = () => r.store.stats().fetches;
+    // Within the cooldown of the last fetch: no fetch, and the kid is remembered (at 29 s).
+    r.clock.t = t0 + 29_000;
+    await expect(lookup(r, "x")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    // The fetch's cooldown is over, but x was asked for 2 s ago: still no fetch (remembered again, at 31 s).
+    r.clock.t = t0 + 31_000;
+    await expect(lookup(r, "x")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(fetches()).toBe(1);
+    expect(r.store.stats().unknownKidSuppressed).toBe(2);
+    // Exactly a cooldown after the last ask for x: x costs a fetch again (a successful fetch then forgets every
+    // remembered kid, and remembers x, still unknown, from now).
+    r.clock.t = t0 + 61_000;
+    await expect(lookup(r, "x")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(fetches()).toBe(2);
+    // Kid by kid: z, asked for within that fetch's cooldown, is remembered; y, never asked for, costs a fetch once the cooldown is over.
+    r.clock.t = t0 + 89_000;
+    await expect(lookup(r, "z")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    r.clock.t = t0 + 91_000;
+    await expect(lookup(r, "y")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(fetches()).toBe(3);
+    expect(r.store.stats().unknownKidSuppressed).toBe(3);
+  });
+
+  it("remembers at most 1024 unknown kids, forgetting the oldest first", async () => {
+    const r = await rig({ cooldownMs: 30_000 });
+    const t0 = r.clock.t;
+    await r.store.refresh();
+    r.clock.t = t0 + 29_000;
+    for (let i = 0; i <= 1024; i++) await expect(lookup(r, `flood-${i}`)).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(r.store.stats()).toMatchObject({ fetches: 1, unknownKidSuppressed: 1025 });
+    r.clock.t = t0 + 31_000;
+    // The second still remembered (no fetch); the first forgotten (a fetch).
+    await expect(lookup(r, "flood-1")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(r.store.stats().fetches).toBe(1);
+    await expect(lookup(r, "flood-0")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(r.store.stats().fetches).toBe(2);
+  });
+
+  it("an unknown kid waits for a fetch under way: it gets a key that fetch brings, is remembered as missing from when it asked, and keeps its error when the fetch fails", async () => {
+    const r = await rig({ cooldownMs: 30_000 });
+    const t0 = r.clock.t;
+    await r.store.refresh();
+    const rotated = await r.issuer.rotate();
+    const release = holdKeySet(r);
+    r.clock.t = t0 + 31_000;
+    const refreshing = r.store.refresh();
+    await settled(() => r.jwksHits() === 2); // the fetch is under way, held
+    r.clock.t = t0 + 51_000;
+    const found = lookup(r, rotated.kid);
+    const missing = lookup(r, "never");
+    release();
+    await refreshing;
+    await expect(found).resolves.toBeInstanceOf(CryptoKey);
+    await expect(missing).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(r.store.stats().fetches).toBe(2);
+    // 30 s after the fetch, 10 s after "never" was asked for: no fetch for it.
+    r.clock.t = t0 + 61_000;
+    await expect(lookup(r, "never")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(r.store.stats().fetches).toBe(2);
+
+    // The provider fails: a kid that waited on the failed fetch, or started one, keeps jose's "no matching key".
+    r.fault = FAULTS["HTTP 503"];
+    r.clock.t = t0 + 100_000;
+    const failing = r.store.refresh().catch((error: unknown) => error);
+    await expect(lookup(r, "waited")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(await failing).toBeInstanceOf(Error);
+    r.clock.t = t0 + 200_000;
+    await expect(lookup(r, "started")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(r.store.stats()).toMatchObject({ fetches: 4, fetchFailures: 2 });
+  });
+
+  it("an error other than an unknown kid costs no fetch and is not counted as one", async () => {
+    const r = await rig({ cooldownMs: 30_000 });
+    await r.store.refresh();
+    r.clock.t += 31_000;
+    await expect(lookup(r, r.issuer.keys[0]!.kid, "HS256")).rejects.toBeInstanceOf(errors.JOSENotSupported);
+    expect(r.store.stats()).toMatchObject({ fetches: 1, unknownKidSuppressed: 0 });
   });
 });

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, generateSecret, type JWK } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_MAX_DOCUMENT_BYTES, fetchJson } from "../../src/verify/fetch-json.ts";
 import { choiceKey, rememberChoice, toKeySet } from "../../src/verify/key-set.ts";
 import { discoveryUrl, resolveJwksUrl } from "../../src/verify/resolve-jwks-url.ts";
@@ -80,6 +80,55 @@ describe("fetchJson", () => {
     expect(await fetchJson(fits)).toHaveLength(DEFAULT_MAX_DOCUMENT_BYTES - 2);
   });
 
+  it("refuses a declared size over the cap at once, without waiting for the body, and cancels the body", async () => {
+    routes.set("/declared-stalled", (_req, res) => {
+      // Declares 1000 bytes, sends 10 and then nothing: only the declared length can refuse it before the timeout.
+      res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+      res.write(`"${"x".repeat(9)}`);
+    });
+    // The real fetch, with the response kept for the test to read.
+    const responses: Response[] = [];
+    const keepResponse = async (input: string | URL, init?: RequestInit) => {
+      const response = await fetch(input, init);
+      responses.push(response);
+      return response;
+    };
+    const url = `${origin}/declared-stalled`;
+    expect(await failure(fetchJson(url, { fetch: keepResponse, maxBytes: 100, timeoutMs: 5000 }))).toBe(`GET ${url}: the document is larger than 100 bytes`);
+    // Cancelled (a cancelled body counts as used), not left open for the garbage collector to close.
+    expect(responses).toHaveLength(1);
+    expect(responses[0]!.bodyUsed).toBe(true);
+  });
+
+  it("reads a document sent in chunks without a Content-Length, under the cap", async () => {
+    routes.set("/chunked", (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"a":');
+      res.end('"chunked"}');
+    });
+    expect(await fetchJson(`${origin}/chunked`, { maxBytes: 100 })).toEqual({ a: "chunked" });
+    expect(seen.at(-1)?.url).toBe("/chunked");
+  });
+
+  it("reads a document whose declared Content-Length is under the cap or exactly the cap", async () => {
+    // (`serve` answers chunked: Node sends no Content-Length after an explicit writeHead without one.)
+    for (const size of [10, 100]) {
+      const body = `"${"x".repeat(size - 2)}"`;
+      const url = serve(`/declared-${size}`, 200, body, { "content-type": "application/json", "content-length": String(size) });
+      expect(await fetchJson(url, { maxBytes: 100 }), String(size)).toBe("x".repeat(size - 2));
+    }
+  });
+
+  it("reads a 200 without a body (an injected fetch may answer one) as an empty answer: not JSON, or too large when it declares so", async () => {
+    const bodyless = async () => new Response(null, { status: 200 });
+    expect(await failure(fetchJson("https://idp.example.com/jwks", { fetch: bodyless }))).toBe("GET https://idp.example.com/jwks: the answer is not UTF-8 JSON");
+    // One that declares a length over the cap is refused for it, with nothing to cancel.
+    const declaresBig = async () => new Response(null, { status: 200, headers: { "content-length": "1000" } });
+    expect(await failure(fetchJson("https://idp.example.com/jwks", { fetch: declaresBig, maxBytes: 100 }))).toBe(
+      "GET https://idp.example.com/jwks: the document is larger than 100 bytes",
+    );
+  });
+
   it("refuses an answer that is not UTF-8 JSON, an empty one included", async () => {
     for (const [path, body] of [["/html", "<html>"], ["/empty", ""], ["/latin1", new Uint8Array([0x22, 0xe9, 0x22])]] as const) {
       const url = serve(path, 200, body);
@@ -90,6 +139,27 @@ describe("fetchJson", () => {
   it("gives up after timeoutMs on a server that never answers", async () => {
     routes.set("/never", () => undefined);
     expect(await failure(fetchJson(`${origin}/never`, { timeoutMs: 100 }))).toBe(`GET ${origin}/never timed out after 100 ms`);
+  });
+
+  it("leaves no timer behind: a request that was answered is never aborted afterwards", async () => {
+    const url = serve("/answered", 200, '{"ok":true}');
+    const signals: AbortSignal[] = [];
+    // The real fetch, with the signal it was handed kept for the test to read.
+    const keepSignal = (input: string | URL, init?: RequestInit) => {
+      signals.push(init!.signal!);
+      return fetch(input, init);
+    };
+    // Only the timers are faked (the test's clock), so the time past the timeout is moved by hand, not waited for.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      expect(await fetchJson(url, { fetch: keepSignal, timeoutMs: 1000 })).toEqual({ ok: true });
+      expect(vi.getTimerCount()).toBe(0);
+      vi.advanceTimersByTime(1001);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(signals).toHaveLength(1);
+    expect(signals[0]!.aborted).toBe(false);
   });
 });
 
@@ -119,7 +189,8 @@ describe("resolveJwksUrl", () => {
       discovery({ issuer: other, jwks_uri: "https://keys.example.com/jwks" });
       expect(await failure(resolveJwksUrl({ issuer: issuer() })), String(other)).toBe(`GET ${url}: the discovery document's "issuer" does not equal the configured issuer`);
     }
-    for (const jwks of [undefined, 7, "not a url", "http://keys.example.com/jwks", "ftp://127.0.0.1/jwks"]) {
+    // A list holding one https URL reads as that URL when made a string: still not a URL string.
+    for (const jwks of [undefined, 7, "not a url", "http://keys.example.com/jwks", "ftp://127.0.0.1/jwks", ["https://keys.example.com/jwks"]]) {
       discovery({ issuer: issuer(), jwks_uri: jwks });
       expect(await failure(resolveJwksUrl({ issuer: issuer() })), String(jwks)).toBe(`GET ${url}: the discovery document's "jwks_uri" is missing or not https`);
     }

@@ -182,3 +182,79 @@ describe("inspectToken, each refusal in its own words (first seen, step by step)
     }
   });
 });
+
+describe("inspectToken, the header cache (a header seen before is not decoded again)", () => {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const P = b64({ iss: "x" });
+  const options = { algorithms: ["RS256"] };
+  // Headers no other test uses, so what the cache holds before does not matter.
+  const header = (name: string) => b64({ alg: "RS256", kid: `cache-${name}` });
+  const headerOf = (h: string, payload = P) => inspectToken(`${h}.${payload}.c2ln`, options).header;
+
+  it("answers a repeated header with the very object it remembered, whatever the payload", () => {
+    const h = header("same");
+    const first = headerOf(h);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(headerOf(h)).toBe(first);
+    expect(headerOf(h, b64({ iss: "y" }))).toBe(first);
+    // Two headers in turn: each keeps its own entry.
+    const other = header("other");
+    const second = headerOf(other);
+    expect(second).not.toBe(first);
+    expect(headerOf(h)).toBe(first);
+    expect(headerOf(other)).toBe(second);
+  });
+
+  it("remembers at most 256 headers, and forgets the oldest first", () => {
+    const hs = Array.from({ length: 257 }, (_, i) => header(`cap-${i}`));
+    const firsts = hs.map((h) => headerOf(h));
+    // 256 remembered after the first: the first is out, the second still in.
+    // (The second is checked first: asking for the first again remembers it, which pushes the second out.)
+    expect(headerOf(hs[1]!)).toBe(firsts[1]);
+    expect(headerOf(hs[256]!)).toBe(firsts[256]);
+    const again = headerOf(hs[0]!);
+    expect(again).toEqual(firsts[0]);
+    expect(again).not.toBe(firsts[0]);
+  });
+
+  it("keeps 256 headers: none of them is forgotten before the 257th", () => {
+    const hs = Array.from({ length: 256 }, (_, i) => header(`keep-${i}`));
+    const firsts = hs.map((h) => headerOf(h));
+    for (let i = 0; i < hs.length; i++) expect(headerOf(hs[i]!), String(i)).toBe(firsts[i]);
+  });
+});
+
+describe("inspectToken, the bounds of the base64url rules", () => {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const P = b64({ iss: "x" });
+  let n = 0;
+  const fresh = () => b64({ alg: "RS256", kid: `bounds-${(n += 1)}` });
+  const options = { algorithms: ["RS256"] };
+
+  it("refuses U+0080, the first code unit past ASCII, in any segment", () => {
+    for (const signature of ["c2ln\u0080", "c2\u0080l", "\u0080AAA"]) {
+      expect(() => inspectToken(`${fresh()}.${P}.${signature}`, options), JSON.stringify(signature)).toThrow(
+        new InvalidTokenError("the token signature is empty or not unpadded base64url"),
+      );
+    }
+    expect(() => inspectToken(`${fresh()}.${P}\u0080.c2ln`, options)).toThrow(new InvalidTokenError("the token payload is empty or not unpadded base64url"));
+    expect(() => inspectToken(`${fresh()}\u0080.${P}.c2ln`, options)).toThrow(new InvalidTokenError("the token header is empty or not unpadded base64url"));
+  });
+
+  it("two characters left over: all four unused bits must be zero, not only the lowest two", () => {
+    // "E" is 0b000100 and "I" 0b001000: the lowest two bits are clear, a higher unused bit is set.
+    for (const signature of ["AE", "AI", "AAAAAE", "AM"]) {
+      expect(() => inspectToken(`${fresh()}.${P}.${signature}`, options), signature).toThrow(new InvalidTokenError("a token segment is not canonical base64url"));
+    }
+    // "Q" is 0b010000: its four low bits are clear, the canonical spelling of one byte.
+    expect(inspectToken(`${fresh()}.${P}.AQ`, options).payload).toEqual({ iss: "x" });
+    // Three left over: two unused bits; "E" is canonical there.
+    expect(inspectToken(`${fresh()}.${P}.AAE`, options).payload).toEqual({ iss: "x" });
+  });
+
+  it("a cty that is not a string is no nested-token marker, even one that reads as \"jwt\" when made a string", () => {
+    for (const cty of [["jwt"], ["application/jwt"]]) {
+      expect(inspectToken(`${b64({ alg: "RS256", kid: `cty-${(n += 1)}`, cty })}.${P}.c2ln`, options).header.cty).toEqual(cty);
+    }
+  });
+});

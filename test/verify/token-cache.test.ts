@@ -194,6 +194,20 @@ describe("createTokenCache, the remaining edges", () => {
     expect(cache.get("e")).toBeUndefined();
   });
 
+  it("an exp exactly now is not stored at all: it takes no slot and pushes no live entry out", () => {
+    const { cache } = setup({ maxEntries: 1 });
+    cache.set("live", "L", facts);
+    expect(T0 % 1000).toBe(0); // exp (seconds) * 1000 is exactly the clock
+    cache.set("e", "eve", { exp: sec(T0), kid: "k1" });
+    expect(cache.size).toBe(1);
+    expect(cache.get("live")).toBe("L");
+    // An exp one second later is still valid, and is stored.
+    const roomy = setup().cache;
+    roomy.set("e", "eve", { exp: sec(T0) + 1, kid: "k1" });
+    expect(roomy.size).toBe(1);
+    expect(roomy.get("e")).toBe("eve");
+  });
+
   it("replaces an entry set again under the same key, and delete and clear remove entries", () => {
     const { cache } = setup();
     cache.set("a", "A1", facts);

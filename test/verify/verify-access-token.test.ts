@@ -2,6 +2,7 @@
  * The optional stricter policies and several trusted issuers, end to end
  * through `createAuthenticator` with keys served by local issuers.
  */
+import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { createAuthenticator, type Authenticator } from "../../src/authenticate/create-authenticator.ts";
@@ -136,5 +137,31 @@ describe("several trusted issuers", () => {
         keyStore: { getKey: async () => Promise.reject(new Error("unused")) },
       }),
     ).toThrow(/"keyStore" can be given only with a single issuer/);
+  });
+});
+
+describe("the key store's two ways in", () => {
+  it("verifies with a key store that has only getKey (no keyFor), such as jose's own remote key set", async () => {
+    const read = createVerifiedTokenReader({ ...issuerOptions(), keyStore: { getKey: createRemoteJWKSet(new URL(a.jwksUrl)) } });
+    await expect(read(await a.sign(user))).resolves.toMatchObject({ payload: { sub: "alice", iss: a.issuer } });
+    await expect(read(await a.sign({ ...user, sub: "bob" }))).resolves.toMatchObject({ payload: { sub: "bob" } });
+    await expect(read(await outsider.sign({ ...user, iss: a.issuer }))).rejects.toMatchObject({ status: 401, message: "invalid_token: no key of the issuer matches the token" });
+  });
+
+  it("asks getKey only until jose has chosen a key for the header; then the remembered key verifies, and still refuses a forgery", async () => {
+    const store = createRemoteKeyStore({ issuer: a.issuer });
+    let asked = 0;
+    const getKey: JWTVerifyGetKey = (header, token) => {
+      asked += 1;
+      return store.getKey(header, token);
+    };
+    const read = createVerifiedTokenReader({ ...issuerOptions(), keyStore: { getKey, keyFor: (header) => store.keyFor(header) } });
+    await expect(read(await a.sign(user))).resolves.toMatchObject({ payload: { sub: "alice" } });
+    expect(asked).toBe(1);
+    await expect(read(await a.sign({ ...user, sub: "bob" }))).resolves.toMatchObject({ payload: { sub: "bob" } });
+    const [h, p] = (await a.sign({ ...user, sub: "carol" })).split(".");
+    const [, , s] = (await a.sign(user)).split(".");
+    await expect(read(`${h}.${p}.${s}`)).rejects.toMatchObject({ status: 401, message: "invalid_token: signature verification failed" });
+    expect(asked).toBe(1);
   });
 });
