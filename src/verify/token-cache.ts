@@ -43,7 +43,7 @@ export interface TokenCache<V> {
   keyOf(token: string): string;
   /** The cached value, if the entry is still valid now; an invalid entry is dropped. */
   get(key: string): V | undefined;
-  /** Remember a verified token; ignored when it is already past `exp` or has no usable `kid`. */
+  /** Remember a verified token; ignored when it is already past `exp`, has no usable `kid`, or has an `nbf` that is not a finite number. */
   set(key: string, value: V, facts: VerifiedTokenFacts): void;
   delete(key: string): void;
   clear(): void;
@@ -123,10 +123,13 @@ export function createTokenCache<V>(options: TokenCacheOptions): TokenCache<V> {
     },
     set(key, value, facts) {
       if (typeof facts.kid !== "string" || facts.kid === "" || !Number.isFinite(facts.exp)) return;
+      // An nbf that is there but not a finite number cannot be re-checked on a hit: fail closed, store nothing
+      // (verification refuses such a token first; this holds for any other caller of the cache too).
+      if (facts.nbf !== undefined && !(typeof facts.nbf === "number" && Number.isFinite(facts.nbf))) return;
       const now = clock();
       const deadline = Math.min(facts.exp * 1000, now + maxAgeMs);
       if (now >= deadline) return;
-      const notBefore = typeof facts.nbf === "number" && Number.isFinite(facts.nbf) ? facts.nbf * 1000 - toleranceMs : 0;
+      const notBefore = facts.nbf === undefined ? 0 : facts.nbf * 1000 - toleranceMs;
       entries.delete(key);
       entries.set(key, { value, deadline, notBefore, kid: facts.kid, used: false });
       // Terminates: each pass clears a flag, so within two rounds an entry is unused.

@@ -179,15 +179,22 @@ describe("createTokenCache, the remaining edges", () => {
     expect(cache.get("n")).toBeUndefined();
   });
 
-  it("does not store without a finite exp or a string kid, and ignores a non-finite nbf", () => {
+  it("does not store without a finite exp or a string kid, nor with an nbf that is not a finite number", () => {
     const { cache } = setup();
     for (const bad of [{ exp: Number.NaN, kid: "k1" }, { exp: Number.POSITIVE_INFINITY, kid: "k1" }, { exp: sec(T0) + 60, kid: 7 }, { exp: sec(T0) + 60, kid: undefined }]) {
       cache.set("k", "alice", bad as never);
       expect(cache.size, JSON.stringify(bad)).toBe(0);
     }
-    cache.set("k", "alice", { exp: sec(T0) + 60, nbf: Number.NaN, kid: "k1" });
+    // An nbf the cache could not re-check on a hit (never valid, or unreadable): nothing is stored (fail closed).
+    for (const nbf of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, "later", null]) {
+      cache.set("k", "alice", { exp: sec(T0) + 60, nbf: nbf as never, kid: "k1" });
+      expect(cache.get("k"), String(nbf)).toBeUndefined();
+      expect(cache.size, String(nbf)).toBe(0);
+    }
+    // Without nbf, or with a finite one already reached, the same token is stored.
+    cache.set("k", "alice", { exp: sec(T0) + 60, kid: "k1" });
     expect(cache.get("k")).toBe("alice");
-    cache.set("j", "joe", { exp: sec(T0) + 60, nbf: "later" as never, kid: "k1" });
+    cache.set("j", "joe", { exp: sec(T0) + 60, nbf: sec(T0) - 1, kid: "k1" });
     expect(cache.get("j")).toBe("joe");
     // An exp exactly now is already past.
     cache.set("e", "eve", { exp: sec(T0), kid: "k1" });
