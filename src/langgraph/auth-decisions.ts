@@ -31,7 +31,7 @@ import type { DecisionLog } from "../decision/decision-log.ts";
 import { exposeHeaders } from "../decision/expose-headers.ts";
 import type { RoutePolicy } from "../policy/route-policy.ts";
 import { isSystemAssistant } from "../policy/run-assistant.ts";
-import { isInTenant, outsideReason, tenantOf, type Visibility } from "../policy/tenant-filter.ts";
+import { isInTenant, lookedUpTenant, outsideReason, type Visibility } from "../policy/tenant-filter.ts";
 import { requestTarget } from "../request/request-target.ts";
 import type { Principal } from "../tenant/principal.ts";
 import { currentServerContext, storageOfContext, type ServerOutgoing, type ServerRequestContext, type ServerStorage } from "./server-storage.ts";
@@ -95,6 +95,9 @@ const WATCHED = new Set([
  * id that exists nowhere too, and its result only reaches the event.
  */
 const LOOKED_UP: ReadonlySet<RefusalReason> = new Set<RefusalReason>(["operator_only", "run_option_refused", "body_too_large", "body_too_deep"]);
+
+/** Why a stored resource is not the caller's, and its owner tenant as a refusal's resources name it (`lookedUpTenant`). */
+type StoredOutside = { reason: RefusalReason; target: ReturnType<typeof lookedUpTenant> };
 
 /** The statuses the server answers such a refusal with. */
 const FILTERED = new Set([404, 409]);
@@ -201,8 +204,7 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
         (found) => {
           if (found === undefined) return;
           const { route, ids } = routeOf(context.req.raw);
-          const resources = merge(idsOfValue(value), ids);
-          if (found.tenant !== undefined) Object.assign(resources, { tenant_id: found.tenant, tenant_looked_up: true });
+          const resources = { ...merge(idsOfValue(value), ids), ...found.target };
           decisions.record({
             host,
             source: "server_filter",
@@ -229,7 +231,7 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
     value: unknown,
     action: string,
     principal: Principal,
-  ): Promise<{ reason: RefusalReason; tenant: string | undefined } | undefined> => {
+  ): Promise<StoredOutside | undefined> => {
     const storage = storageOfContext(context);
     if (storage === undefined) return undefined;
     return storedOutside(storage, merge(idsOfValue(value), routeOf(context.req.raw).ids), action, principal);
@@ -237,17 +239,18 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
 
   /**
    * Why the stored resources `ids` name are not the caller's (and whose
-   * they are): the thread, then the assistant, then the run's thread;
-   * `undefined` when they are theirs or exist nowhere.
+   * they are, as `lookedUpTenant` names it for a refusal's resources): the
+   * thread, then the assistant, then the run's thread; `undefined` when they
+   * are theirs or exist nowhere.
    */
   const storedOutside = async (
     storage: ServerStorage,
     ids: ResourceIds,
     action: string,
     principal: Principal,
-  ): Promise<{ reason: RefusalReason; tenant: string | undefined } | undefined> => {
-    const outside = (metadata: unknown) =>
-      isInTenant(metadata, principal, visibility) ? undefined : { reason: outsideReason(metadata, principal), tenant: tenantOf(metadata) };
+  ): Promise<StoredOutside | undefined> => {
+    const outside = (metadata: unknown): StoredOutside | undefined =>
+      isInTenant(metadata, principal, visibility) ? undefined : { reason: outsideReason(metadata, principal), target: lookedUpTenant(metadata) };
     if (ids.thread_id !== undefined) {
       const thread = await storage.getThread(ids.thread_id);
       const found = thread && outside(thread.metadata);
@@ -255,7 +258,7 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
     }
     if (ids.assistant_id !== undefined) {
       const assistant = await storage.getAssistant(ids.assistant_id);
-      if (assistant && isSystemAssistant(assistant)) return action === "read" ? undefined : { reason: "system_assistant_write", tenant: undefined };
+      if (assistant && isSystemAssistant(assistant)) return action === "read" ? undefined : { reason: "system_assistant_write", target: {} };
       const found = assistant && outside(assistant.metadata);
       if (found) return found;
     }
@@ -290,8 +293,8 @@ export function createAuthDecisions(options: AuthDecisionsOptions): AuthDecision
       return storedOutside(storage, named, "read", principal).then(
         (found) => {
           // Another tenant's (not another owner's in the caller's own tenant).
-          const other = found?.tenant !== undefined && found.tenant !== principal.tenant_id;
-          return refuse(error, other ? { ...input, resources: { ...ids, tenant_id: found.tenant } } : input, context);
+          const other = found?.target.tenant_id !== undefined && found.target.tenant_id !== principal.tenant_id;
+          return refuse(error, other ? { ...input, resources: { ...ids, ...found.target } } : input, context);
         },
         // Storage that cannot be read: the refusal stands, recorded without the owner.
         () => refuse(error, input, context),
