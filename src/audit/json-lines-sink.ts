@@ -80,6 +80,12 @@ interface Sealed {
   line: string;
 }
 
+/** A file system that is out of space: a full disk, a quota, or a file size limit. */
+function isFullDisk(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG";
+}
+
 /**
  * An audit sink writing one canonical-JSON record per line, to a file or to
  * stdout (the default).
@@ -117,8 +123,11 @@ interface Sealed {
  *   stops (every append rejects, because a record after a torn line would
  *   be hidden behind it) until `npx langgraph-tenant-auth audit repair <file>` cuts the
  *   line off; it then resumes by itself, even if other writers appended
- *   since. After a failed sync only a reopen goes on (what the disk holds
- *   is unknown); reopening with `repair: true` also repairs the tail first.
+ *   since. A sync that fails for want of space (`ENOSPC`, `EDQUOT`,
+ *   `EFBIG`) is healed like a failed write: the group is cut off and the
+ *   next append tries again. After any other failed sync
+ *   (`EIO`) only a reopen goes on (what the disk holds is unknown);
+ *   reopening with `repair: true` also repairs the tail first.
  * - A file found broken by any writer (a torn line a crashed writer left,
  *   a tampered record) is not appended to; its problem is reported without
  *   reading the file again until it changes. A torn tail the sink did not
@@ -146,7 +155,7 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
     throw new AuditWriteError(
       error instanceof FileLockTimeoutError
         ? `the audit log ${file} is locked by another writer`
-        : code === "ENOSPC" || code === "EFBIG" || code === "EDQUOT"
+        : isFullDisk(error)
           ? `the audit log's lock file ${lockFile} cannot be written (${code}: the disk is full); the next append tries again`
           : `the audit log's lock file ${lockFile} cannot be created (${code ?? String(error)}): its folder must be writable`,
       { cause: error },
@@ -362,19 +371,21 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
 
   /**
    * A group's write failed (a full disk: `ENOSPC`, `EFBIG` under a file
-   * size limit, or a short write the file system did not complete). The
-   * lock is held, so every byte after `state.end` is the group's own: cut
-   * them off, so the file ends at its last acknowledged record again. The
-   * error every append of the group is rejected with: a plain failure (the
-   * next append tries again), or a stop when the cut itself failed.
+   * size limit, or a short write the file system did not complete), or its
+   * sync failed for want of space (`failed`: `"sync"`). The lock is held, so
+   * every byte after `state.end` is the group's own: cut them off, so the
+   * file ends at its last acknowledged record again (earlier groups were
+   * synced before they were acknowledged). The error every append of the
+   * group is rejected with: a plain failure (the next append tries again),
+   * or a stop when the cut itself failed.
    */
-  async function cutBack(state: FileState, error: unknown): Promise<AuditWriteError> {
+  async function cutBack(state: FileState, error: unknown, failed: "write" | "sync" = "write"): Promise<AuditWriteError> {
     try {
       if (state.handle.truncateSync) state.handle.truncateSync(state.end);
       else await state.handle.truncate(state.end);
     } catch (cutError) {
       try {
-        stop(`had a failed write (${why(error)}) and its partial record could not be cut off (${why(cutError)}): it may end in a torn line`, error, true);
+        stop(`had a failed ${failed} (${why(error)}) and its partial record could not be cut off (${why(cutError)}): it may end in a torn line`, error, true);
       } catch (stopError) {
         return stopError as AuditWriteError;
       }
@@ -384,7 +395,7 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
     // leave the partial record on disk: found at open, as a torn line.
     if (fsync) await state.handle.datasync().catch(() => undefined);
     return new AuditWriteError(
-      `the audit log ${file} had a failed write (${why(error)}): the record was not written (any partial bytes were cut off); the next append tries again`,
+      `the audit log ${file} had a failed ${failed} (${why(error)}): the record was not written (any partial bytes were cut off); the next append tries again`,
       { cause: error },
     );
   }
@@ -460,20 +471,29 @@ export function createJsonLinesSink(options: JsonLinesSinkOptions = {}): AuditSi
 
   /** Sync a written group to disk, then settle it. */
   async function synced(state: FileState, sealed: Sealed[], bytes: number): Promise<void> {
-    // After a failed sync the kernel may have dropped the dirty pages: what
-    // the disk holds is unknown, so only a reopen (which reads the file
-    // again) may go on.
     try {
       await state.handle.datasync();
     } catch (error) {
-      try {
-        stop(`could not be synced to disk (${why(error)})`, error, false);
-      } catch (stopError) {
-        settleFailure(sealed, stopError as AuditWriteError);
-        return;
-      }
+      // The disk filled up before the group reached it (file systems that
+      // allocate at write-back, such as NFS, answer the sync with ENOSPC): the
+      // group is not acknowledged, so it is cut off like a failed write's.
+      settleFailure(sealed, isFullDisk(error) ? await cutBack(state, error, "sync") : stopUnsynced(error));
+      return;
     }
     settleSuccess(state, sealed, bytes);
+  }
+
+  /**
+   * Any other failed sync (`EIO`): the kernel may have dropped dirty pages,
+   * so what the disk holds is unknown, and only a reopen (which reads the
+   * file again) may go on.
+   */
+  function stopUnsynced(error: unknown): AuditWriteError {
+    try {
+      return stop(`could not be synced to disk (${why(error)})`, error, false);
+    } catch (stopError) {
+      return stopError as AuditWriteError;
+    }
   }
 
   // Appends waiting for the next group, and the loop writing them.

@@ -35,7 +35,8 @@ const entry = (tenant: string, i: number): AuditEntry => ({
 /**
  * A real file system with a quota: `free` bytes may still be written (a
  * write beyond it is cut short, the next one fails with ENOSPC);
- * `maxPerWrite` makes every write short; `failSync` fails `datasync`;
+ * `maxPerWrite` makes every write short; `failSync` fails `datasync`
+ * (with `syncCode`, `EIO` by default);
  * `failTruncate` fails `truncate` (so a partial record cannot be cut off);
  * `syncGate`, when set, holds every `datasync` until it resolves. It counts
  * writes and syncs. With `sync: true` it also has the synchronous methods
@@ -43,7 +44,7 @@ const entry = (tenant: string, i: number): AuditEntry => ({
  */
 function fullDisk(options: { sync: boolean } = { sync: true }) {
   const disk = {
-    free: Infinity, maxPerWrite: Infinity, failSync: false, failTruncate: false, writes: 0, syncs: 0,
+    free: Infinity, maxPerWrite: Infinity, failSync: false, syncCode: "EIO", failTruncate: false, writes: 0, syncs: 0,
     syncGate: undefined as Promise<void> | undefined,
   };
   const enospc = () => Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
@@ -62,7 +63,7 @@ function fullDisk(options: { sync: boolean } = { sync: true }) {
         async datasync() {
           disk.syncs += 1;
           await disk.syncGate;
-          if (disk.failSync) throw eio("fdatasync");
+          if (disk.failSync) throw Object.assign(new Error(`${disk.syncCode}: fdatasync failed`), { code: disk.syncCode });
           await handle.datasync();
         },
         async write(buffer, offset, length, position) {
@@ -254,6 +255,57 @@ describe.each([{ sync: true }, { sync: false }])("createJsonLinesSink on a file 
     const reopened = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem }) });
     expect(await reopened.record(entry("acme", 3))).toMatchObject({ seq: 2 });
     await reopened.close();
+  });
+
+  it("heals a sync that fails for want of space: the record is cut off, and appends go on by themselves", async () => {
+    const file = join(dir, `fault-sync-full-${sync}.jsonl`);
+    const { disk, fileSystem } = fullDisk({ sync });
+    const messages: string[] = [];
+    const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync: true, log: (m) => messages.push(m) }) });
+    const kept = await log.record(entry("acme", 0));
+    disk.failSync = true;
+    disk.syncCode = "ENOSPC";
+    await expect(log.record(entry("acme", 1))).rejects.toMatchObject({
+      code: "ERR_AUDIT_WRITE",
+      message: expect.stringMatching(/had a failed sync \(ENOSPC\): the record was not written \(any partial bytes were cut off\); the next append tries again/),
+    });
+    // Cut back to the last acknowledged record.
+    expect(await readFile(file, "utf8")).toBe(lines([kept]));
+    await expect(log.record(entry("globex", 2))).rejects.toMatchObject({ message: expect.stringMatching(/ENOSPC/) });
+    expect(await readFile(file, "utf8")).toBe(lines([kept]));
+    disk.failSync = false;
+    const next = await log.record(entry("acme", 3));
+    const other = await log.record(entry("globex", 4));
+    await log.close();
+    expect(next).toMatchObject({ seq: 1, prev_hash: kept.hash });
+    expect(other).toMatchObject({ seq: 0 });
+    expect(await readFile(file, "utf8")).toBe(lines([kept, next, other]));
+    expect(verifyAuditLog(await readFile(file, "utf8"))).toMatchObject({ ok: true, records: 3 });
+    expect(messages).toEqual([expect.stringMatching(/failed sync \(ENOSPC\)/), expect.stringMatching(/written again after 2 failed append/)]);
+  });
+
+  it("after a sync that failed for want of space and a cut that failed too, goes on only once the file is whole", async () => {
+    const file = join(dir, `fault-sync-full-cut-${sync}.jsonl`);
+    const { disk, fileSystem } = fullDisk({ sync });
+    const messages: string[] = [];
+    const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync: true, log: (m) => messages.push(m) }) });
+    const kept = await log.record(entry("acme", 0));
+    disk.failSync = true;
+    disk.syncCode = "ENOSPC";
+    disk.failTruncate = true;
+    await expect(log.record(entry("acme", 1))).rejects.toMatchObject({
+      message: expect.stringMatching(/had a failed sync \(ENOSPC\) and its partial record could not be cut off \(EIO\).*until repaired/),
+    });
+    disk.failSync = false;
+    disk.failTruncate = false;
+    // The unacknowledged record was written whole: the file is whole after the last acknowledged record, so it goes on after it.
+    const next = await log.record(entry("acme", 2));
+    await log.close();
+    expect(next).toMatchObject({ seq: 2 });
+    const text = await readFile(file, "utf8");
+    expect(text.startsWith(lines([kept]))).toBe(true);
+    expect(verifyAuditLog(text)).toMatchObject({ ok: true, records: 3 });
+    expect(messages).toEqual([expect.stringMatching(/could not be cut off/), expect.stringMatching(/whole again after its last acknowledged record: appending resumes/)]);
   });
 
   it("resumes by itself after a write that failed before its first byte, once space is freed", async () => {
