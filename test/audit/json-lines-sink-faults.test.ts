@@ -257,14 +257,20 @@ describe.each([{ sync: true }, { sync: false }])("createJsonLinesSink on a file 
     await reopened.close();
   });
 
-  it("heals a sync that fails for want of space: the record is cut off, and appends go on by themselves", async () => {
-    const file = join(dir, `fault-sync-full-${sync}.jsonl`);
+  /** A sink with `fsync` that acknowledged one record; from then on its syncs fail with ENOSPC. */
+  async function syncingOntoAFullDisk(name: string) {
+    const file = join(dir, name);
     const { disk, fileSystem } = fullDisk({ sync });
     const messages: string[] = [];
     const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync: true, log: (m) => messages.push(m) }) });
     const kept = await log.record(entry("acme", 0));
     disk.failSync = true;
     disk.syncCode = "ENOSPC";
+    return { file, disk, log, messages, kept };
+  }
+
+  it("heals a sync that fails for want of space: the record is cut off, and appends go on by themselves", async () => {
+    const { file, disk, log, messages, kept } = await syncingOntoAFullDisk(`fault-sync-full-${sync}.jsonl`);
     await expect(log.record(entry("acme", 1))).rejects.toMatchObject({
       code: "ERR_AUDIT_WRITE",
       message: expect.stringMatching(/had a failed sync \(ENOSPC\): the record was not written \(any partial bytes were cut off\); the next append tries again/),
@@ -285,13 +291,7 @@ describe.each([{ sync: true }, { sync: false }])("createJsonLinesSink on a file 
   });
 
   it("after a sync that failed for want of space and a cut that failed too, goes on only once the file is whole", async () => {
-    const file = join(dir, `fault-sync-full-cut-${sync}.jsonl`);
-    const { disk, fileSystem } = fullDisk({ sync });
-    const messages: string[] = [];
-    const log = createAuditLog({ sink: createJsonLinesSink({ file, fileSystem, fsync: true, log: (m) => messages.push(m) }) });
-    const kept = await log.record(entry("acme", 0));
-    disk.failSync = true;
-    disk.syncCode = "ENOSPC";
+    const { file, disk, log, messages, kept } = await syncingOntoAFullDisk(`fault-sync-full-cut-${sync}.jsonl`);
     disk.failTruncate = true;
     await expect(log.record(entry("acme", 1))).rejects.toMatchObject({
       message: expect.stringMatching(/had a failed sync \(ENOSPC\) and its partial record could not be cut off \(EIO\).*until repaired/),
