@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { noteListeners } from "./borrower-listeners.ts";
 import { resetTenantState } from "./session-reset.ts";
 
 const cleaned = new WeakSet<object>();
@@ -12,8 +13,9 @@ type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefine
  * earlier borrower left open or failed is rolled back, and settings (a
  * session-level `app.current_tenant`, `search_path`, …), temporary tables,
  * cursors, prepared statements and advisory locks are dropped, as
- * `DISCARD ALL` would, before the borrower gets the client. Idempotent;
- * returns the same pool.
+ * `DISCARD ALL` would, before the borrower gets the client; and the
+ * listeners the borrower adds to the client object are removed when it is
+ * released (see `noteListeners`). Idempotent; returns the same pool.
  *
  * If the reset fails, the connection is destroyed (released with the error)
  * and the checkout fails: a connection that could not be cleaned is never
@@ -35,6 +37,13 @@ export function enableCleanCheckout<P extends pg.Pool>(pool: P): P {
       client.release(error instanceof Error ? error : true);
       throw error;
     }
+    // What the borrower adds (a notification or notice listener) must not hear the next one.
+    const dropBorrowerListeners = noteListeners(client);
+    const release = client.release;
+    client.release = (err?: Error | boolean) => {
+      dropBorrowerListeners();
+      return release(err);
+    };
     return client;
   };
   // An own property shadows Pool.prototype.connect; pg-pool's query() calls

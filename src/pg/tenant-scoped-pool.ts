@@ -2,6 +2,7 @@ import type pg from "pg";
 import { MissingTenantContextError } from "../errors.ts";
 import { currentTenantId } from "../tenant/tenant-context.ts";
 import { bindSessionTenant } from "./bind-tenant.ts";
+import { noteListeners } from "./borrower-listeners.ts";
 import { resetTenantState } from "./session-reset.ts";
 import { withTenant } from "./with-tenant.ts";
 
@@ -29,8 +30,9 @@ function requireTenant(): string {
  *   `BEGIN` itself, so a transaction-local setting would not last), the
  *   tenant bound as `$1` (`bindSessionTenant`: one round trip when pg can
  *   pipeline, two otherwise); its `release()` drops all session state, the
- *   tenant included, before the connection goes back, and destroys the
- *   connection when that reset fails or the connection broke while out.
+ *   tenant included, and every listener added to the client while it was
+ *   out, before the connection goes back, and destroys the connection when
+ *   that reset fails or the connection broke while out.
  * - With no ambient tenant both refuse, before touching the pool.
  *
  * The tenant checkpointer (`createTenantCheckpointer`) runs the wrapped saver
@@ -50,6 +52,8 @@ export function createTenantScopedPool(pool: pg.Pool): TenantScopedPool {
     async connect() {
       const tenant = requireTenant();
       const client = await pool.connect();
+      // What the library adds to the client must not hear the next borrower (see noteListeners).
+      const dropBorrowerListeners = noteListeners(client);
       // A connection that breaks while the library holds it emits "error" on
       // the client; with no listener that would crash the process. Note it,
       // and destroy the connection when it comes back.
@@ -61,7 +65,7 @@ export function createTenantScopedPool(pool: pg.Pool): TenantScopedPool {
       try {
         await bindSessionTenant(client, tenant);
       } catch (error) {
-        client.removeListener("error", onError);
+        dropBorrowerListeners();
         client.release(error instanceof Error ? error : true);
         throw error;
       }
@@ -72,7 +76,7 @@ export function createTenantScopedPool(pool: pg.Pool): TenantScopedPool {
         released = true;
         // The error listener stays until the reset is answered: the connection can break during it too.
         const done = (error?: Error | boolean) => {
-          client.removeListener("error", onError);
+          dropBorrowerListeners();
           release(error || broken);
         };
         if (err || broken) return done(err);

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { InvalidOptionError, InvalidTenantIdError, TransactionRolledBackError } from "../errors.ts";
 import { isTenantId } from "../tenant/tenant-id.ts";
 import { beginTenantTransaction, type TenantTransactionStart } from "./bind-tenant.ts";
+import { noteListeners } from "./borrower-listeners.ts";
 import { corkWrites, endPipelineWindow } from "./pipeline-until-idle.ts";
 import { rollbackForRelease } from "./rollback-for-release.ts";
 
@@ -22,7 +23,8 @@ export interface ConnectablePool {
  * it cannot outlive this call on the pooled connection). The tenant is never
  * part of SQL text. Then it calls `fn(client)` and `COMMIT`s; on any error
  * it `ROLLBACK`s and drops the session state in the same round trip, and
- * rethrows. The connection goes back in `finally`, or is destroyed when the
+ * rethrows. The connection goes back in `finally` (without any listener
+ * `fn` added to the client: see `noteListeners`), or is destroyed when the
  * rollback or the cleaning failed, or the connection broke.
  *
  * Round trips: with node-postgres's JavaScript client (pg 8.23 or later)
@@ -61,6 +63,8 @@ export async function withTenant<T>(
   if (!pool || typeof pool.connect !== "function") throw new InvalidOptionError("pool", "withTenant needs a pg.Pool (something with connect())");
   if (typeof fn !== "function") throw new InvalidOptionError("fn", "withTenant runs a function");
   const client = await pool.connect();
+  // What fn adds (a notification or notice listener) must not hear the next borrower.
+  const dropBorrowerListeners = noteListeners(client);
   // A connection that breaks while checked out emits "error" on the client;
   // with no listener that would crash the process. Note it: the connection
   // is destroyed on release, and the queries waiting on it fail on their own.
@@ -107,6 +111,7 @@ export async function withTenant<T>(
   } finally {
     endPipelineWindow(client);
     client.removeListener("error", onError);
+    dropBorrowerListeners();
     // Released with an error, pg destroys the connection instead of pooling it.
     client.release(fault.error);
   }

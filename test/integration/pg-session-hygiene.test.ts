@@ -316,3 +316,129 @@ describe("a pooled connection carries nothing from one tenant to the next", () =
     }
   });
 });
+
+/**
+ * The client object is state too: a listener a borrower adds stays on the
+ * pooled client and hears what the next borrower's session sends. Tenant
+ * "acme" listens on a channel both tenants use and for notices; "globex",
+ * on the same backend, then listens on that channel, notifies on it and
+ * raises a notice. Globex's own listeners hear both (so the messages were
+ * sent); acme's must hear nothing, and the client goes back to the pool with
+ * the listeners it had when it was checked out.
+ */
+describe("a listener a tenant adds to a pooled client never hears the next tenant", () => {
+  type Heard = string[];
+  const listen = (c: pg.ClientBase, heard: Heard) => {
+    c.on("notification", (message) => heard.push(`notification ${message.payload}`));
+    c.on("notice", (notice) => heard.push(`notice ${notice.message}`));
+  };
+  /** Globex's own traffic, heard by its own listeners. */
+  const speak = async (c: pg.ClientBase, heard: Heard) => {
+    listen(c, heard);
+    await c.query("LISTEN shared_channel");
+    await c.query("SELECT pg_notify('shared_channel', 'globex-secret')");
+    await c.query("DO $$ BEGIN RAISE NOTICE 'globex-notice'; END $$");
+  };
+  const SPOKEN = ["notice globex-notice", "notification globex-secret"];
+  const counts = (c: pg.ClientBase) => ({ notification: c.listenerCount("notification"), notice: c.listenerCount("notice"), error: c.listenerCount("error") });
+
+  it("control: on a plain pool, acme's listeners hear globex's notification and notice", async () => {
+    const plain = onePool();
+    const acme: Heard = [];
+    const a = await plain.connect();
+    listen(a, acme);
+    await a.query("LISTEN shared_channel");
+    a.release();
+    const globex: Heard = [];
+    const b = await plain.connect();
+    try {
+      await speak(b, globex);
+      await b.query("SELECT 1"); // a round trip after the notify: it has arrived
+    } finally {
+      b.release(true);
+    }
+    expect(b).toBe(a);
+    expect(acme.sort()).toEqual(SPOKEN);
+    expect(globex.sort()).toEqual(SPOKEN);
+  });
+
+  it("withTenant", async () => {
+    const one = onePool();
+    const acme: Heard = [];
+    const globex: Heard = [];
+    let client: pg.PoolClient | undefined;
+    const before = await withTenant(one, "acme", async (c) => {
+      client = c;
+      const at = counts(c);
+      listen(c, acme);
+      await c.query("LISTEN shared_channel");
+      return at;
+    });
+    // Delivered at COMMIT, before the COMMIT is answered.
+    await withTenant(one, "globex", async (c) => {
+      expect(c).toBe(client);
+      await speak(c, globex);
+    });
+    expect(globex.sort()).toEqual(SPOKEN);
+    expect(acme).toEqual([]);
+    const after = await one.connect();
+    try {
+      expect(after).toBe(client);
+      expect(counts(after)).toEqual({ ...before, error: before.error - 1 }); // withTenant's own error listener is gone too
+    } finally {
+      after.release();
+    }
+  });
+
+  it("clean checkout, pool.connect() and pool.query()", async () => {
+    const clean = enableCleanCheckout(onePool());
+    const acme: Heard = [];
+    const globex: Heard = [];
+    const a = await clean.connect();
+    const before = counts(a);
+    listen(a, acme);
+    await a.query("LISTEN shared_channel");
+    a.release();
+    const b = await clean.connect();
+    try {
+      expect(b).toBe(a);
+      expect(counts(b)).toEqual(before);
+      await speak(b, globex);
+      await b.query("SELECT 1");
+    } finally {
+      b.release();
+    }
+    await clean.query("DO $$ BEGIN RAISE NOTICE 'globex-query-notice'; END $$");
+    expect(globex.sort()).toEqual(SPOKEN);
+    expect(acme).toEqual([]);
+  });
+
+  it("tenant-scoped pool", async () => {
+    const scoped = createTenantScopedPool(onePool());
+    const acme: Heard = [];
+    const globex: Heard = [];
+    const client = await withTenantContext("acme", async () => {
+      const c = await scoped.connect();
+      try {
+        listen(c, acme);
+        await c.query("LISTEN shared_channel");
+      } finally {
+        c.release();
+      }
+      return c;
+    });
+    await withTenantContext("globex", async () => {
+      const c = await scoped.connect();
+      try {
+        expect(c).toBe(client);
+        await speak(c, globex);
+        await c.query("SELECT 1");
+      } finally {
+        c.release();
+      }
+    });
+    await withTenantContext("globex", () => scoped.query("DO $$ BEGIN RAISE NOTICE 'globex-query-notice'; END $$"));
+    expect(globex.sort()).toEqual(SPOKEN);
+    expect(acme).toEqual([]);
+  });
+});
