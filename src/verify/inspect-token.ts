@@ -39,8 +39,9 @@ const KEY_BEARING_HEADERS = ["jwk", "jku", "x5u", "x5c"] as const;
  *   them; accepting them is how parsers disagree about what was signed);
  * - `alg` a string on the allowlist (so `none` or `HS256` never reach a key
  *   lookup, RFC 8725 §3.1); no `jwk`/`jku`/`x5u`/`x5c`; `b64` absent
- *   (RFC 7797 payloads are not JWTs); no nested JWT (`cty: JWT`, RFC 7519
- *   §5.2, RFC 8725 §2.8); `crit` absent (we understand no extension);
+ *   (RFC 7797 payloads are not JWTs); `cty`, when present, a string and no
+ *   nested JWT (`cty: JWT`, RFC 7519 §5.2, RFC 8725 §2.8); `crit` absent
+ *   (we understand no extension);
  *   every segment canonical base64url (no alternative spellings of one signature);
  *   `kid`, when present, a printable string of at most 256 characters.
  *
@@ -131,8 +132,10 @@ function checkHeader(header: Record<string, unknown>): void {
   }
   if ("b64" in header) throw new InvalidTokenError('the "b64" header is not accepted');
   if ("crit" in header) throw new InvalidTokenError('the "crit" header names extensions this verifier does not support');
-  if (typeof header.cty === "string" && /^(application\/)?jwt$/i.test(header.cty)) {
-    throw new InvalidTokenError("nested tokens are not accepted");
+  if ("cty" in header) {
+    // RFC 7515 §4.1.10: a string. Another value (["JWT"]) is how parsers would disagree on a nested token.
+    if (typeof header.cty !== "string") throw new InvalidTokenError('the "cty" header must be a string');
+    if (/^(application\/)?jwt$/i.test(header.cty)) throw new InvalidTokenError("nested tokens are not accepted");
   }
   if ("kid" in header && (typeof header.kid !== "string" || !/^[\x20-\x7e]{1,256}$/.test(header.kid))) {
     throw new InvalidTokenError('the "kid" header must be a printable string of at most 256 characters');

@@ -130,14 +130,15 @@ describe("inspectToken, each refusal in its own words (first seen, step by step)
     refuses(`${fresh({ alg: "none" })}.${P}.`, "the token's signing algorithm is not allowed");
   });
 
-  it("the header's members: no key-bearing header, b64 or crit; no nested token; a printable kid up to 256; a string typ", () => {
+  it("the header's members: no key-bearing header, b64 or crit; a string cty and no nested token; a printable kid up to 256; a string typ", () => {
     for (const name of ["jwk", "jku", "x5u", "x5c"]) {
       refuses(`${fresh({ [name]: null })}.${P}.c2ln`, `the "${name}" header is not accepted: keys come only from the issuer's key set`);
     }
     refuses(`${fresh({ b64: true })}.${P}.c2ln`, 'the "b64" header is not accepted');
     refuses(`${fresh({ crit: [] })}.${P}.c2ln`, 'the "crit" header names extensions this verifier does not support');
     for (const cty of ["jwt", "JWT", "application/jwt", "Application/JWT"]) refuses(`${fresh({ cty })}.${P}.c2ln`, "nested tokens are not accepted");
-    for (const cty of ["json", "text/jwt", "application/jwt+json", "jwt2", 7]) expect(inspectToken(`${fresh({ cty })}.${P}.c2ln`, { algorithms: ["RS256"] }).header.cty).toBe(cty);
+    for (const cty of ["json", "text/jwt", "application/jwt+json", "jwt2"]) expect(inspectToken(`${fresh({ cty })}.${P}.c2ln`, { algorithms: ["RS256"] }).header.cty).toBe(cty);
+    for (const cty of [7, null, ["JWT"], { type: "JWT" }, true]) refuses(`${fresh({ cty })}.${P}.c2ln`, 'the "cty" header must be a string');
     const kidRule = 'the "kid" header must be a printable string of at most 256 characters';
     for (const kid of [7, null, "", "k".repeat(257), "a\u007f", "a\tb", "é"]) refuses(`${b64({ alg: "RS256", kid })}.${P}.c2ln`, kidRule);
     for (const kid of ["k".repeat(256), " ~", "a b"]) expect(inspectToken(`${b64({ alg: "RS256", kid })}.${P}.c2ln`, { algorithms: ["RS256"] }).header.kid).toBe(kid);
@@ -252,9 +253,9 @@ describe("inspectToken, the bounds of the base64url rules", () => {
     expect(inspectToken(`${fresh()}.${P}.AAE`, options).payload).toEqual({ iss: "x" });
   });
 
-  it("a cty that is not a string is no nested-token marker, even one that reads as \"jwt\" when made a string", () => {
+  it("a cty that is not a string is refused, even one that reads as \"jwt\" when made a string (RFC 7515 §4.1.10)", () => {
     for (const cty of [["jwt"], ["application/jwt"]]) {
-      expect(inspectToken(`${b64({ alg: "RS256", kid: `cty-${(n += 1)}`, cty })}.${P}.c2ln`, options).header.cty).toEqual(cty);
+      expect(() => inspectToken(`${b64({ alg: "RS256", kid: `cty-${(n += 1)}`, cty })}.${P}.c2ln`, options)).toThrow(new InvalidTokenError('the "cty" header must be a string'));
     }
   });
 });

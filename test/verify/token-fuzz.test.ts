@@ -104,13 +104,13 @@ function mutate(token: string, m: Mutation): string {
  * issuer's RS256 key (docs/token-verification.md, RFC 8725), written out
  * independently of the code: `alg` exactly RS256 (the key is published for
  * RS256 only); no key-bearing or extension parameters (`jwk`, `jku`, `x5u`,
- * `x5c`, `crit`, `b64`); no nested token (`cty` JWT); `typ` a string if
- * present; `kid` absent or the key's own. Any other parameter is ignored.
+ * `x5c`, `crit`, `b64`); `cty` a string if present, and no nested token
+ * (`cty` JWT); `typ` a string if present; `kid` absent or the key's own. Any other parameter is ignored.
  */
 function headerIsAcceptable(header: Record<string, unknown>): boolean {
   if (header.alg !== "RS256") return false;
   if (["jwk", "jku", "x5u", "x5c", "crit", "b64"].some((name) => Object.hasOwn(header, name))) return false;
-  if (typeof header.cty === "string" && /^(application\/)?jwt$/i.test(header.cty)) return false;
+  if (Object.hasOwn(header, "cty") && (typeof header.cty !== "string" || /^(application\/)?jwt$/i.test(header.cty))) return false;
   if (Object.hasOwn(header, "typ") && typeof header.typ !== "string") return false;
   return !Object.hasOwn(header, "kid") || header.kid === key.kid;
 }
