@@ -207,6 +207,15 @@ async function main() {
   await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(db.name)} OWNER TO ${pg.escapeIdentifier(`bench_owner_${suffix}`)}`);
   const owner = new pg.Pool({ connectionString: ownerUrl, max: 1 });
   const app = new pg.Pool({ connectionString: appUrl, max: 4 }); // 2 held by the timing loop, 2 for checks
+  // An idle connection that fails: during the run the bench fails (exit code 1); at teardown it is expected,
+  // since pool.end() resolves before its connections have closed and DROP DATABASE … FORCE then ends them.
+  let tearingDown = false;
+  const idleError = (error: Error) => {
+    if (tearingDown) return;
+    console.error(`an idle connection failed: ${error.message}`);
+    process.exitCode = 1;
+  };
+  for (const pool of [admin, owner, app]) pool.on("error", idleError);
   try {
     await migrate(owner, { appRole });
     process.stdout.write(`loading ${ROWS.toLocaleString("en")} rows across ${TENANTS} tenants… `);
@@ -286,7 +295,7 @@ async function main() {
     // interleaved in a rotating order so that each sees the same machine.
     const q = QUERIES[0]!;
     const proxy = RTT_DELAY_MS > 0 ? await delayingProxy(appUrl, RTT_DELAY_MS) : undefined;
-    const e2ePool = proxy ? new pg.Pool({ connectionString: proxy.url, max: 4 }) : app;
+    const e2ePool = proxy ? new pg.Pool({ connectionString: proxy.url, max: 4 }).on("error", idleError) : app;
     const plain = { name: "pool.query (one statement, no transaction)", trips: "1", run: (tenant: string) => e2ePool.query(q.app, [tenant]) };
     const all = [plain, ...designs(e2ePool, q.rls)];
     const e2e = all.map(() => [] as number[]);
@@ -327,6 +336,7 @@ async function main() {
     console.log();
     for (const p of plans) console.log(p);
   } finally {
+    tearingDown = true;
     await Promise.all([admin.end(), owner.end(), app.end()]);
     await db.drop();
     await postgres.stop();
