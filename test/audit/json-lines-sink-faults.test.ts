@@ -6,6 +6,7 @@
  * sink cuts off its own partial records, and no record may be written
  * behind a torn line.
  */
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -395,8 +396,9 @@ describe("the lock across a burst of appends", () => {
     const file = join(dir, "linger.jsonl");
     const log = createAuditLog({ sink: createJsonLinesSink({ file }) });
     await log.record(entry("acme", 0));
-    // Held right after the append, for the next one of the burst ...
-    expect(JSON.parse(await readFile(`${file}.lock`, "utf8"))).toMatchObject({ pid: process.pid });
+    // Held right after the append, for the next one of the burst ... (read synchronously: the lock is
+    // let go only by a timer 2 ms after the append, which an asynchronous read on a busy machine can outlast)
+    expect(JSON.parse(readFileSync(`${file}.lock`, "utf8"))).toMatchObject({ pid: process.pid });
     // ... and let go by itself when none follows, without close().
     await waitFor(() => stat(`${file}.lock`).then(() => false, (error: NodeJS.ErrnoException) => error.code === "ENOENT"));
     await log.close();
