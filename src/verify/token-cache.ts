@@ -125,7 +125,7 @@ export function createTokenCache<V>(options: TokenCacheOptions): TokenCache<V> {
       if (typeof facts.kid !== "string" || facts.kid === "" || !Number.isFinite(facts.exp)) return;
       // An nbf that is there but not a finite number cannot be re-checked on a hit: fail closed, store nothing
       // (verification refuses such a token first; this holds for any other caller of the cache too).
-      if (facts.nbf !== undefined && !(typeof facts.nbf === "number" && Number.isFinite(facts.nbf))) return;
+      if (facts.nbf !== undefined && !Number.isFinite(facts.nbf)) return;
       const now = clock();
       const deadline = Math.min(facts.exp * 1000, now + maxAgeMs);
       if (now >= deadline) return;
