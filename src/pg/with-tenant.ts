@@ -110,7 +110,7 @@ export async function withTenant<T>(
     throw error;
   } finally {
     endPipelineWindow(client);
-    client.removeListener("error", onError);
+    // Also takes off onError, added after the note.
     dropBorrowerListeners();
     // Released with an error, pg destroys the connection instead of pooling it.
     client.release(fault.error);
