@@ -686,24 +686,24 @@ describe("remote key store: bounds and the negative cache, exactly", () => {
     const t0 = r.clock.t;
     await r.store.refresh();
     const fetches = () => r.store.stats().fetches;
+    /** Ask for an unknown kid `ms` after the first fetch: it is not in the set. */
+    const unknownAt = async (ms: number, kid: string) => {
+      r.clock.t = t0 + ms;
+      await expect(lookup(r, kid)).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    };
     // Within the cooldown of the last fetch: no fetch, and the kid is remembered (at 29 s).
-    r.clock.t = t0 + 29_000;
-    await expect(lookup(r, "x")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    await unknownAt(29_000, "x");
     // The fetch's cooldown is over, but x was asked for 2 s ago: still no fetch (remembered again, at 31 s).
-    r.clock.t = t0 + 31_000;
-    await expect(lookup(r, "x")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    await unknownAt(31_000, "x");
     expect(fetches()).toBe(1);
     expect(r.store.stats().unknownKidSuppressed).toBe(2);
     // Exactly a cooldown after the last ask for x: x costs a fetch again (a successful fetch then forgets every
     // remembered kid, and remembers x, still unknown, from now).
-    r.clock.t = t0 + 61_000;
-    await expect(lookup(r, "x")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    await unknownAt(61_000, "x");
     expect(fetches()).toBe(2);
     // Kid by kid: z, asked for within that fetch's cooldown, is remembered; y, never asked for, costs a fetch once the cooldown is over.
-    r.clock.t = t0 + 89_000;
-    await expect(lookup(r, "z")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
-    r.clock.t = t0 + 91_000;
-    await expect(lookup(r, "y")).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    await unknownAt(89_000, "z");
+    await unknownAt(91_000, "y");
     expect(fetches()).toBe(3);
     expect(r.store.stats().unknownKidSuppressed).toBe(3);
   });
