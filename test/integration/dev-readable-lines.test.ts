@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_PERMISSIONS } from "../support/dev-settings.ts";
-import { freePort, PROJECT_ROOT } from "../support/langgraph-dev.ts";
+import { freePort, groupGone, PROJECT_ROOT } from "../support/langgraph-dev.ts";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { waitFor } from "../support/wait-for.ts";
 
@@ -103,6 +103,7 @@ afterAll(async () => {
   killGroup("SIGTERM");
   const kill = setTimeout(() => killGroup("SIGKILL"), 10_000);
   await exited;
+  if (child?.pid !== undefined) await groupGone(child.pid); // the server writes its state after the CLI exits
   clearTimeout(kill);
   await issuer?.close();
   if (dir) await rm(dir, { recursive: true, force: true });

@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
-import { freePort, PROJECT_ROOT, startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
+import { freePort, groupGone, PROJECT_ROOT, startLangGraphDev, type LangGraphDev } from "../support/langgraph-dev.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 const run = promisify(execFile);
@@ -367,6 +367,7 @@ describe("the packed tarball in a fresh LangGraph app", () => {
           /* already gone */
         }
         await exited;
+        await groupGone(dev.pid!); // the server writes its state after the CLI exits
       }
     }, 300_000);
   });

@@ -116,6 +116,45 @@ function listenerInGroup(port: number, group: number): boolean | undefined {
   return false;
 }
 
+/**
+ * Whether a live (not zombie) process is in process group `group`. Linux:
+ * `/proc/<pid>/stat`; elsewhere `kill(-group, 0)`, which also counts zombies.
+ */
+function groupAlive(group: number): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    try {
+      process.kill(-group, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  for (const pid of pids) {
+    try {
+      // After "comm) ": state, ppid, pgrp.
+      const [state, , pgrp] = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      if (pgrp === String(group) && state !== "Z" && state !== "X") return true;
+    } catch {
+      // the process went away, or is not ours to read
+    }
+  }
+  return false;
+}
+
+/**
+ * Wait until no process of group `group` is left: `langgraph dev`'s CLI
+ * exits on SIGTERM before the server it spawned has written its state, so
+ * the folder must not be removed at the CLI's exit alone. Past `limitMs`
+ * the caller goes on (its own SIGKILL timer, if any, ends the group).
+ */
+export async function groupGone(group: number, limitMs = 15_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (groupAlive(group) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** Rewrite a `./path:export` spec of langgraph.json to be relative to `dir`. */
 function relocate(spec: string, dir: string, root: string): string {
   const [file, symbol] = spec.split(":");
@@ -221,6 +260,10 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
         }
       }, 10_000);
       await exit;
+      // The CLI exits before the server it spawned (same group) has finished
+      // writing its state to .langgraph_api/ on SIGTERM: removing the folder
+      // then races that write (ENOTEMPTY, seen in CI). Wait for the group.
+      await groupGone(child.pid);
       clearTimeout(kill);
     }
     await rm(dir, { recursive: true, force: true });
