@@ -39,6 +39,8 @@ export interface LangGraphDevOptions {
   cli?: string;
   /** Give up waiting for `/info` after this many ms. Default 150000. */
   startTimeoutMs?: number;
+  /** Where each attempt's port comes from. Default {@link freePort}. */
+  pickPort?: () => Promise<number>;
 }
 
 /** A running server. */
@@ -184,7 +186,7 @@ export async function startLangGraphDev(options: LangGraphDevOptions): Promise<L
   }
 }
 
-/** The server exited because its port was taken before it could bind it. */
+/** The server could not bind its port: another process took it after freePort() answered. */
 class PortTakenError extends Error {}
 
 async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
@@ -206,7 +208,7 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
   options.editConfig?.(config);
 
   await writeFile(join(dir, "langgraph.json"), JSON.stringify(config, null, 2));
-  const port = await freePort();
+  const port = await (options.pickPort ?? freePort)();
   let output = "";
   const child: ChildProcess = spawn(
     process.execPath,
@@ -271,10 +273,16 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 150_000);
+  // The server dies on a taken port, but tsx's watcher above it stays up
+  // waiting for a file change: the CLI does not exit, so the output says it.
+  const portTaken = new RegExp(`EADDRINUSE[^\\n]*:${port}(?!\\d)`);
   while (Date.now() < deadline) {
+    if (portTaken.test(output)) {
+      await stop();
+      throw new PortTakenError(`port ${port} was taken:\n${output}`);
+    }
     if (exited) {
       await stop();
-      if (/EADDRINUSE/.test(output)) throw new PortTakenError(`port ${port} was taken:\n${output}`);
       throw new Error(`langgraph dev exited before it was ready:\n${output}`);
     }
     try {
