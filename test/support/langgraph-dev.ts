@@ -53,8 +53,47 @@ export interface LangGraphDev {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1. */
+/**
+ * A free TCP port on 127.0.0.1 for a server a child process will bind
+ * later. It is picked below the kernel's ephemeral range (Linux
+ * `ip_local_port_range`; 32768 where that cannot be read): a port from
+ * `listen(0)` comes from that range, where every outgoing connection of a
+ * busy test run also takes its local port, and one was taken so before the
+ * server bound it. Another test file may still take the port first; the
+ * callers try again on a fresh port when that happens.
+ */
 export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  const from = Math.max(10_000, low - 16_000);
+  for (let attempt = 0; from < low && attempt < 20; attempt++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    if (await canBind(port)) return port;
+  }
+  return anyPort();
+}
+
+/** The lowest port of the kernel's ephemeral range. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 0) return low;
+  } catch {
+    // not Linux
+  }
+  return 32_768;
+}
+
+/** Whether 127.0.0.1:`port` can be listened on now. */
+async function canBind(port: number): Promise<boolean> {
+  return new Promise((resolveBind) => {
+    const server = createServer();
+    server.once("error", () => resolveBind(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolveBind(true)));
+  });
+}
+
+/** A port the kernel picks (`listen(0)`). */
+async function anyPort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once("error", reject);
