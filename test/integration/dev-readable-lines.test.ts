@@ -54,6 +54,56 @@ async function call(token: string | undefined, method: string, path: string, bod
   return { status: response.status, id: response.headers.get("x-decision-id"), text: await response.text() };
 }
 
+/**
+ * Start the dev command on `port` and wait for `/info`. False when the
+ * server could not bind the port: the command is then stopped (tsx's
+ * watcher keeps it running after the server dies, so it would never exit).
+ */
+async function startDev(port: number): Promise<boolean> {
+  stdout = "";
+  stderr = "";
+  url = `http://127.0.0.1:${port}`;
+  const portTaken = new RegExp(`EADDRINUSE[^\\n]*:${port}(?!\\d)`);
+  // As a user runs it: `npx langgraph-tenant-auth dev` is this CLI; the app's folder is the cwd.
+  child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(PROJECT_ROOT, "src/cli.ts"), "dev", "--config", join(dir, "langgraph.json"), "--port", String(port), "--host", "127.0.0.1"],
+    { cwd: dir, detached: true, env: { ...process.env, ...issuer.env(), FORCE_COLOR: "0", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout!.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")));
+  child.stderr!.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")));
+  exited = new Promise((done) => child!.once("exit", () => done()));
+  process.once("exit", killOrphans);
+  let taken = false;
+  await waitFor(
+    async () => {
+      if (portTaken.test(stdout + stderr)) return (taken = true);
+      if (child!.exitCode !== null) throw new Error(`dev exited before it was ready:\n${stdout}\n${stderr}`);
+      try {
+        // Ours, not another test file's server on the port: the server's own line says it listens.
+        return (await fetch(`${url}/info`, { signal: AbortSignal.timeout(2000) })).ok && `${stdout}${stderr}`.includes(`Server running at 127.0.0.1:${port}`);
+      } catch {
+        return false;
+      }
+    },
+    "the dev server to answer /info",
+    { timeoutMs: 180_000 },
+  );
+  if (!taken) return true;
+  await stopDev();
+  return false;
+}
+
+/** Stop the dev command and wait until its whole group, the server too, is gone. */
+async function stopDev(): Promise<void> {
+  process.removeListener("exit", killOrphans);
+  killGroup("SIGTERM");
+  const kill = setTimeout(() => killGroup("SIGKILL"), 10_000);
+  await exited;
+  if (child?.pid !== undefined) await groupGone(child.pid); // the server writes its state after the CLI exits
+  clearTimeout(kill);
+}
+
 beforeAll(async () => {
   issuer = await startLocalIssuer();
   await mkdir(join(PROJECT_ROOT, ".tmp"), { recursive: true });
@@ -67,30 +117,10 @@ beforeAll(async () => {
   config.auth.path = relocate(config.auth.path);
   if (config.http?.app) config.http.app = relocate(config.http.app);
   await writeFile(join(dir, "langgraph.json"), JSON.stringify(config, null, 2));
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  // As a user runs it: `npx langgraph-tenant-auth dev` is this CLI; the app's folder is the cwd.
-  child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(PROJECT_ROOT, "src/cli.ts"), "dev", "--config", join(dir, "langgraph.json"), "--port", String(port), "--host", "127.0.0.1"],
-    { cwd: dir, detached: true, env: { ...process.env, ...issuer.env(), FORCE_COLOR: "0", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  child.stdout!.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")));
-  child.stderr!.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")));
-  exited = new Promise((done) => child!.once("exit", () => done()));
-  process.once("exit", killOrphans);
-  await waitFor(
-    async () => {
-      if (child!.exitCode !== null) throw new Error(`dev exited before it was ready:\n${stdout}\n${stderr}`);
-      try {
-        return (await fetch(`${url}/info`, { signal: AbortSignal.timeout(2000) })).ok;
-      } catch {
-        return false;
-      }
-    },
-    "the dev server to answer /info",
-    { timeoutMs: 180_000 },
-  );
+  // A port taken before the server binds it (by another test file) is tried again on another.
+  for (let attempt = 1; !(await startDev(await freePort())); attempt++) {
+    if (attempt >= 3) throw new Error(`three ports in a row were taken:\n${stdout}\n${stderr}`);
+  }
   acme = await issuer.sign({ sub: "alice", org_id: "acme", scope: ALL_PERMISSIONS });
   globex = await issuer.sign({ sub: "bob", org_id: "globex", scope: ALL_PERMISSIONS });
   const thread = await call(acme, "POST", "/threads", { metadata: { topic: "q3" } });
@@ -99,12 +129,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  process.removeListener("exit", killOrphans);
-  killGroup("SIGTERM");
-  const kill = setTimeout(() => killGroup("SIGKILL"), 10_000);
-  await exited;
-  if (child?.pid !== undefined) await groupGone(child.pid); // the server writes its state after the CLI exits
-  clearTimeout(kill);
+  await stopDev();
   await issuer?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 30_000);
