@@ -271,10 +271,13 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
   // The server runs in its own process group (so stop() can end its children
   // too), which also means it outlives a test process that exits without
   // calling stop(); one such orphan was found spinning a core at 100 %.
+  // A CLI that exited may leave its server running (it writes its state on
+  // SIGTERM): the group counts, not the CLI alone.
+  const running = () => child.pid !== undefined && (!exited || groupAlive(child.pid));
   const killOrphan = () => {
-    if (!exited && child.pid) {
+    if (running()) {
       try {
-        process.kill(-child.pid, "SIGKILL");
+        process.kill(-child.pid!, "SIGKILL");
       } catch {
         /* already gone */
       }
@@ -286,9 +289,9 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
   const stop = async () => {
     process.removeListener("exit", killOrphan);
     orphansOnSignal.delete(killOrphan);
-    if (!exited && child.pid) {
+    if (running()) {
       try {
-        process.kill(-child.pid, "SIGTERM");
+        process.kill(-child.pid!, "SIGTERM");
       } catch {
         /* already gone */
       }
@@ -304,7 +307,7 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
       // The CLI exits before the server it spawned (same group) has finished
       // writing its state to .langgraph_api/ on SIGTERM: removing the folder
       // then races that write (ENOTEMPTY, seen in CI). Wait for the group.
-      await groupGone(child.pid);
+      await groupGone(child.pid!);
       clearTimeout(kill);
     }
     await rm(dir, { recursive: true, force: true });
