@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_PERMISSIONS } from "../support/dev-settings.ts";
-import { freePort, groupGone, PROJECT_ROOT } from "../support/langgraph-dev.ts";
+import { freePort, groupGone, portTakenIn, PROJECT_ROOT, servedByGroup } from "../support/langgraph-dev.ts";
 import { startLocalIssuer, type LocalIssuer } from "../support/local-issuer.ts";
 import { waitFor } from "../support/wait-for.ts";
 
@@ -63,7 +63,6 @@ async function startDev(port: number): Promise<boolean> {
   stdout = "";
   stderr = "";
   url = `http://127.0.0.1:${port}`;
-  const portTaken = new RegExp(`EADDRINUSE[^\\n]*:${port}(?!\\d)`);
   // As a user runs it: `npx langgraph-tenant-auth dev` is this CLI; the app's folder is the cwd.
   child = spawn(
     process.execPath,
@@ -77,11 +76,11 @@ async function startDev(port: number): Promise<boolean> {
   let taken = false;
   await waitFor(
     async () => {
-      if (portTaken.test(stdout + stderr)) return (taken = true);
+      if (portTakenIn(stdout + stderr, port)) return (taken = true);
       if (child!.exitCode !== null) throw new Error(`dev exited before it was ready:\n${stdout}\n${stderr}`);
       try {
-        // Ours, not another test file's server on the port: the server's own line says it listens.
-        return (await fetch(`${url}/info`, { signal: AbortSignal.timeout(2000) })).ok && `${stdout}${stderr}`.includes(`Server running at 127.0.0.1:${port}`);
+        // Ours, not another test file's server on the port.
+        return (await fetch(`${url}/info`, { signal: AbortSignal.timeout(2000) })).ok && servedByGroup(port, child!.pid!, stdout + stderr);
       } catch {
         return false;
       }

@@ -127,6 +127,28 @@ function watchSignals(): void {
 }
 
 /**
+ * The live (not zombie) processes of process group `group`, from
+ * `/proc/<pid>/stat`; `undefined` where `/proc` cannot tell (another OS).
+ */
+function groupMembers(group: number): string[] | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  return pids.filter((pid) => {
+    try {
+      // After "comm) ": state, ppid, pgrp.
+      const [state, , pgrp] = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return pgrp === String(group) && state !== "Z" && state !== "X";
+    } catch {
+      return false; // the process went away, or is not ours to read
+    }
+  });
+}
+
+/**
  * Whether the TCP socket listening on 127.0.0.1:`port` is held by a process
  * of process group `group` (the server is spawned detached, so its group is
  * the CLI's pid and holds the server too). Linux: `/proc/net/tcp` names the
@@ -145,10 +167,8 @@ function listenerInGroup(port: number, group: number): boolean | undefined {
   const row = table.split("\n").map((line) => line.trim().split(/\s+/)).find((f) => f[1] === local && f[3] === "0A");
   if (row === undefined) return false;
   const socket = `socket:[${row[9]}]`;
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+  for (const pid of groupMembers(group) ?? []) {
     try {
-      // After "comm) ": state, ppid, pgrp.
-      if (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[2] !== String(group)) continue;
       for (const fd of readdirSync(`/proc/${pid}/fd`)) if (readlinkSync(`/proc/${pid}/fd/${fd}`) === socket) return true;
     } catch {
       // the process went away, or is not ours to read
@@ -158,31 +178,37 @@ function listenerInGroup(port: number, group: number): boolean | undefined {
 }
 
 /**
- * Whether a live (not zombie) process is in process group `group`. Linux:
- * `/proc/<pid>/stat`; elsewhere `kill(-group, 0)`, which also counts zombies.
+ * Whether the server answering on 127.0.0.1:`port` is the one of process
+ * group `group`, not another test file's that took the port first: the
+ * socket's holder says so whatever `LOG_LEVEL` hides; where `/proc` cannot
+ * tell, the server's own "Server running at" line in `output` (info level).
+ */
+export function servedByGroup(port: number, group: number, output: string): boolean {
+  return listenerInGroup(port, group) ?? output.includes(`Server running at 127.0.0.1:${port}`);
+}
+
+/**
+ * Whether `output` says the server could not bind `port`. It then dies, but
+ * tsx's watcher above it stays up waiting for a file change, so the command
+ * does not exit: only its output tells.
+ */
+export function portTakenIn(output: string, port: number): boolean {
+  return new RegExp(`EADDRINUSE[^\\n]*:${port}(?!\\d)`).test(output);
+}
+
+/**
+ * Whether a live process is in process group `group`: `/proc` where it can
+ * tell, else `kill(-group, 0)`, which also counts zombies.
  */
 function groupAlive(group: number): boolean {
-  let pids: string[];
+  const members = groupMembers(group);
+  if (members !== undefined) return members.length > 0;
   try {
-    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+    process.kill(-group, 0);
+    return true;
   } catch {
-    try {
-      process.kill(-group, 0);
-      return true;
-    } catch {
-      return false;
-    }
+    return false;
   }
-  for (const pid of pids) {
-    try {
-      // After "comm) ": state, ppid, pgrp.
-      const [state, , pgrp] = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      if (pgrp === String(group) && state !== "Z" && state !== "X") return true;
-    } catch {
-      // the process went away, or is not ours to read
-    }
-  }
-  return false;
 }
 
 /**
@@ -315,11 +341,8 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 150_000);
-  // The server dies on a taken port, but tsx's watcher above it stays up
-  // waiting for a file change: the CLI does not exit, so the output says it.
-  const portTaken = new RegExp(`EADDRINUSE[^\\n]*:${port}(?!\\d)`);
   while (Date.now() < deadline) {
-    if (portTaken.test(output)) {
+    if (portTakenIn(output, port)) {
       await stop();
       throw new PortTakenError(`port ${port} was taken:\n${output}`);
     }
@@ -329,11 +352,7 @@ async function startOnce(options: LangGraphDevOptions): Promise<LangGraphDev> {
     }
     try {
       const response = await fetch(`${url}/info`, { signal: AbortSignal.timeout(2000) });
-      // Ours, not a server of another test file that got the port first. The
-      // socket's holder says so whatever LOG_LEVEL hides; where /proc cannot
-      // tell, the server's own "Server running at" line (shown at info level).
-      const ours = response.ok && (listenerInGroup(port, child.pid!) ?? output.includes(`Server running at 127.0.0.1:${port}`));
-      if (ours) return { url, dir, output: () => output, stop };
+      if (response.ok && servedByGroup(port, child.pid!, output)) return { url, dir, output: () => output, stop };
     } catch {
       /* not up yet */
     }
